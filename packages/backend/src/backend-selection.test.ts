@@ -1,0 +1,108 @@
+import { isGqnError } from "@gqn/core";
+import * as tf from "@tensorflow/tfjs-core";
+import { afterAll, describe, expect, it } from "vitest";
+import { initBackend } from "./backend-selection.js";
+
+const realImport = (name: string) => import(/* @vite-ignore */ name);
+const missing = (names: string[]) => (name: string) =>
+  names.includes(name) ? Promise.reject(new Error(`Cannot find package '${name}'`)) : realImport(name);
+
+async function captureError(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error("expected a rejection");
+}
+
+describe("initBackend", () => {
+  afterAll(async () => {
+    await tf.setBackend("wasm");
+  });
+
+  it("auto falls back to wasm when tfjs-node is not installed, and says so", async () => {
+    const messages: string[] = [];
+    const info = await initBackend({ log: (m) => messages.push(m) });
+    expect(info).toEqual({ backend: "wasm", packageName: "@tensorflow/tfjs-backend-wasm", gpu: false });
+    expect(tf.getBackend()).toBe("wasm");
+    expect(messages).toEqual(["[gqn] backend: wasm from @tensorflow/tfjs-backend-wasm"]);
+  });
+
+  it("registers gradients so that training works", async () => {
+    await initBackend({ backend: "wasm", log: () => {} });
+    expect(tf.getGradient("Conv2D")).toBeDefined();
+    const grad = tf.grad((x: tf.Tensor) => tf.sum(tf.square(x)))(tf.tensor1d([1, 2, 3]));
+    expect(Array.from(await grad.data())).toEqual([2, 4, 6]);
+  });
+
+  it("asking for tensorflow without tfjs-node gives the install command, not a stack trace", async () => {
+    const error = await captureError(
+      initBackend({
+        backend: "tensorflow",
+        log: () => {},
+        importModule: missing(["@tensorflow/tfjs-node", "@tensorflow/tfjs-node-gpu"]),
+      }),
+    );
+    expect(isGqnError(error, "BACKEND_UNAVAILABLE")).toBe(true);
+    expect(error.message).toContain('backend "tensorflow" is not available');
+    expect(error.message).toContain("npm install @tensorflow/tfjs-node@4.22.0");
+    expect(error.message).toContain("npm install @tensorflow/tfjs-node-gpu@4.22.0");
+  });
+
+  it("auto takes tfjs-node-gpu when it loads and registers the tensorflow backend", async () => {
+    const { MathBackendCPU } = await import("@tensorflow/tfjs-backend-cpu");
+    const fakeNodeGpu = async (name: string) => {
+      if (name === "@tensorflow/tfjs-node-gpu") {
+        tf.registerBackend("tensorflow", () => new MathBackendCPU(), 1);
+        return {};
+      }
+      return realImport(name);
+    };
+    try {
+      const info = await initBackend({ log: () => {}, importModule: fakeNodeGpu });
+      expect(info).toEqual({ backend: "tensorflow", packageName: "@tensorflow/tfjs-node-gpu", gpu: true });
+    } finally {
+      await tf.setBackend("wasm");
+      tf.removeBackend("tensorflow");
+    }
+  });
+
+  it("auto falls back to cpu when wasm is missing too", async () => {
+    const info = await initBackend({
+      log: () => {},
+      importModule: missing([
+        "@tensorflow/tfjs-node",
+        "@tensorflow/tfjs-node-gpu",
+        "@tensorflow/tfjs-backend-wasm",
+      ]),
+    });
+    expect(info.backend).toBe("cpu");
+    expect(tf.getBackend()).toBe("cpu");
+  });
+
+  it("a missing wasm backend asked for by name names its install command", async () => {
+    const error = await captureError(
+      initBackend({
+        backend: "wasm",
+        log: () => {},
+        importModule: missing(["@tensorflow/tfjs-backend-wasm"]),
+      }),
+    );
+    expect(isGqnError(error, "BACKEND_UNAVAILABLE")).toBe(true);
+    expect(error.message).toContain("npm install @tensorflow/tfjs-backend-wasm@4.22.0");
+  });
+
+  it("rejects an unknown backend name", async () => {
+    const error = await captureError(initBackend({ backend: "webgl" as never, log: () => {} }));
+    expect(isGqnError(error, "INVALID_ARGUMENT")).toBe(true);
+    expect(error.message).toBe(
+      'initBackend: backend must be one of auto, tensorflow, wasm, cpu, but got "webgl".',
+    );
+  });
+
+  it("cpu on request", async () => {
+    const info = await initBackend({ backend: "cpu", log: () => {} });
+    expect(info.backend).toBe("cpu");
+  });
+});

@@ -1,0 +1,207 @@
+import { GqnError } from "@gqn/core";
+import * as tf from "@tensorflow/tfjs-core";
+
+/** What a user may ask for. `auto` tries tensorflow (GPU, then CPU), then wasm, then cpu. */
+export type BackendRequest = "auto" | "tensorflow" | "wasm" | "cpu";
+
+/** The tfjs backend that ended up running, and the package that provides it. */
+export interface BackendInfo {
+  /** The tfjs backend name (`tensorflow`, `wasm` or `cpu`). */
+  readonly backend: "tensorflow" | "wasm" | "cpu";
+  /** The npm package that registered it. */
+  readonly packageName: string;
+  /** True when the tensorflow backend runs on a GPU (tfjs-node-gpu). */
+  readonly gpu: boolean;
+}
+
+/** Options of {@link initBackend}. */
+export interface InitBackendOptions {
+  /** Which backend to run; default `auto`. */
+  backend?: BackendRequest;
+  /** Where to report the choice; default `console.error`. Pass `() => {}` for silence. */
+  log?: (message: string) => void;
+  /**
+   * Directory (or URL prefix, in a browser) holding the tfjs-backend-wasm `.wasm` files. Found
+   * automatically in Node; needed in a browser bundle.
+   */
+  wasmPath?: string;
+  /**
+   * Module loader, for tests and exotic bundlers. Receives a package name, returns the module or
+   * throws when it is missing. Default: dynamic `import()`.
+   */
+  importModule?: (packageName: string) => Promise<unknown>;
+}
+
+/** The install command that provides each optional backend package. */
+export const INSTALL_HINTS: Readonly<Record<string, string>> = {
+  "@tensorflow/tfjs-node-gpu":
+    "npm install @tensorflow/tfjs-node-gpu@4.22.0 (needs CUDA 11.8 + cuDNN 8; downloads libtensorflow at install)",
+  "@tensorflow/tfjs-node":
+    "npm install @tensorflow/tfjs-node@4.22.0 (downloads libtensorflow at install, from outside the npm registry)",
+  "@tensorflow/tfjs-backend-wasm": "npm install @tensorflow/tfjs-backend-wasm@4.22.0",
+  "@tensorflow/tfjs-backend-cpu": "npm install @tensorflow/tfjs-backend-cpu@4.22.0",
+};
+
+const BACKEND_REQUESTS: readonly BackendRequest[] = ["auto", "tensorflow", "wasm", "cpu"];
+
+let gradientsChecked = false;
+
+/**
+ * Makes sure tfjs gradients are registered, exactly once per process. tfjs-core's CommonJS bundle
+ * (the one Node loads) registers none; tfjs-layers registers them all when it loads.
+ */
+export async function ensureGradients(
+  importModule: (name: string) => Promise<unknown> = defaultImport,
+): Promise<void> {
+  if (gradientsChecked) return;
+  if (!tf.getGradient("Conv2D")) await importModule("@tensorflow/tfjs-layers");
+  if (!tf.getGradient("Conv2D")) {
+    throw new GqnError(
+      "BACKEND_UNAVAILABLE",
+      "ensureGradients: importing @tensorflow/tfjs-layers registered no gradients; check that it and @tensorflow/tfjs-core are the same version and resolve to one copy.",
+    );
+  }
+  gradientsChecked = true;
+}
+
+/**
+ * Picks, loads and activates a tfjs backend: the one module every @gqn entry point calls.
+ *
+ * - `auto`: `@tensorflow/tfjs-node-gpu` if it loads, else `@tensorflow/tfjs-node`, else wasm, else cpu.
+ * - `tensorflow`: tfjs-node-gpu or tfjs-node, else a BACKEND_UNAVAILABLE error with the install command.
+ * - `wasm` / `cpu`: that backend, else the same kind of error.
+ *
+ * It also registers gradients once and logs the choice.
+ */
+export async function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
+  const request = options.backend ?? "auto";
+  if (!BACKEND_REQUESTS.includes(request)) {
+    throw new GqnError(
+      "INVALID_ARGUMENT",
+      `initBackend: backend must be one of ${BACKEND_REQUESTS.join(", ")}, but got "${String(request)}".`,
+    );
+  }
+  const importModule = options.importModule ?? defaultImport;
+  const log = options.log ?? ((message: string) => console.error(message));
+  await ensureGradients(importModule);
+
+  const failures: string[] = [];
+  const attempts = attemptsFor(request);
+  for (const attempt of attempts) {
+    const info = await attempt(importModule, options, failures);
+    if (info) {
+      log(`[gqn] backend: ${info.backend}${info.gpu ? " (GPU)" : ""} from ${info.packageName}`);
+      return info;
+    }
+  }
+  const missing = failures.map((f) => `  - ${f}`).join("\n");
+  throw new GqnError(
+    "BACKEND_UNAVAILABLE",
+    `initBackend: backend "${request}" is not available.\n${missing}`,
+  );
+}
+
+type Attempt = (
+  importModule: (name: string) => Promise<unknown>,
+  options: InitBackendOptions,
+  failures: string[],
+) => Promise<BackendInfo | undefined>;
+
+function attemptsFor(request: BackendRequest): Attempt[] {
+  switch (request) {
+    case "tensorflow":
+      return [tryTensorflow];
+    case "wasm":
+      return [tryWasm];
+    case "cpu":
+      return [tryCpu];
+    default:
+      return [tryTensorflow, tryWasm, tryCpu];
+  }
+}
+
+const tryTensorflow: Attempt = async (importModule, _options, failures) => {
+  for (const [packageName, gpu] of [
+    ["@tensorflow/tfjs-node-gpu", true],
+    ["@tensorflow/tfjs-node", false],
+  ] as const) {
+    if (!(await loads(importModule, packageName, failures))) continue;
+    if (await activate("tensorflow")) return { backend: "tensorflow", packageName, gpu };
+    failures.push(`${packageName} loaded but its "tensorflow" backend did not start`);
+  }
+  return undefined;
+};
+
+const tryWasm: Attempt = async (importModule, options, failures) => {
+  const packageName = "@tensorflow/tfjs-backend-wasm";
+  const wasm = await loads(importModule, packageName, failures);
+  if (!wasm) return undefined;
+  const wasmPath = options.wasmPath ?? (await locateWasmFiles());
+  const setWasmPaths = (wasm as { setWasmPaths?: (prefix: string) => void }).setWasmPaths;
+  if (wasmPath && setWasmPaths && tf.getBackend() !== "wasm") setWasmPaths(wasmPath);
+  if (await activate("wasm")) return { backend: "wasm", packageName, gpu: false };
+  failures.push(
+    `${packageName} loaded but its .wasm binary did not start (wasm path: ${wasmPath ?? "default"})`,
+  );
+  return undefined;
+};
+
+const tryCpu: Attempt = async (importModule, _options, failures) => {
+  const packageName = "@tensorflow/tfjs-backend-cpu";
+  if (!(await loads(importModule, packageName, failures))) return undefined;
+  if (await activate("cpu")) return { backend: "cpu", packageName, gpu: false };
+  failures.push(`${packageName} loaded but the "cpu" backend did not start`);
+  return undefined;
+};
+
+async function loads(
+  importModule: (name: string) => Promise<unknown>,
+  packageName: string,
+  failures: string[],
+): Promise<unknown> {
+  try {
+    return (await importModule(packageName)) ?? {};
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    failures.push(
+      `${packageName} could not be loaded (${reason}); to install it: ${INSTALL_HINTS[packageName]}`,
+    );
+    return undefined;
+  }
+}
+
+async function activate(name: string): Promise<boolean> {
+  if (!tf.findBackendFactory(name) && !tf.engine().registry[name]) return false;
+  try {
+    return await tf.setBackend(name);
+  } catch {
+    return false;
+  }
+}
+
+function defaultImport(packageName: string): Promise<unknown> {
+  return import(/* @vite-ignore */ packageName);
+}
+
+/**
+ * The directory of tfjs-backend-wasm's `.wasm` files in Node, so the backend finds them after
+ * the user's code has been bundled. Undefined outside Node.
+ */
+async function locateWasmFiles(): Promise<string | undefined> {
+  if (typeof process === "undefined" || !process.versions?.node) return undefined;
+  try {
+    const { createRequire } = await import("node:module");
+    const { dirname, join } = await import("node:path");
+    // Resolve from here first: that is the copy paired with the tfjs-core this package sees.
+    let packageJson: string;
+    try {
+      packageJson = createRequire(import.meta.url).resolve("@tensorflow/tfjs-backend-wasm/package.json");
+    } catch {
+      const fromCwd = createRequire(join(process.cwd(), "noop.js"));
+      packageJson = fromCwd.resolve("@tensorflow/tfjs-backend-wasm/package.json");
+    }
+    return `${join(dirname(packageJson), "dist")}/`;
+  } catch {
+    return undefined;
+  }
+}

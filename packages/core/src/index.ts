@@ -1,0 +1,3 @@
+export { GqnError, type GqnErrorCode, isGqnError } from "./errors.js";
+export { Random } from "./random.js";
+export { assertShape, type DimSpec, formatShape } from "./shape.js";

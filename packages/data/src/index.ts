@@ -1,0 +1,1 @@
+export { DATASETS, type DatasetSpec, getDatasetSpec } from "./datasets.js";

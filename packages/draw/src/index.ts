@@ -1,0 +1,1 @@
+export { DEFAULT_DRAW_CONFIG, type DrawConfig } from "./config.js";

@@ -1,0 +1,2 @@
+export { type Aggregation, aggregateViews } from "./aggregate.js";
+export type { SceneEncoder } from "./scene-encoder.js";
