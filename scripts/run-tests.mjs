@@ -44,6 +44,9 @@ for (const dir of workspaceDirs) {
   );
   for (const suite of brokenSuites) broken.push(`${suite.name}: ${suite.message.split("\n")[0]}`);
 }
+if (turbo.status !== 0 && failed === 0 && broken.length === 0) {
+  broken.push(`turbo exited with status ${turbo.status} (see its output above)`);
+}
 failed += broken.length;
 for (const line of broken) console.error(`failed to run: ${line}`);
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
