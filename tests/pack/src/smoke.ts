@@ -1,0 +1,47 @@
+/**
+ * The program run inside the fresh npm project, once as ESM and once as CJS: it loads every
+ * package through its published entry points and runs a forward pass on the cpu backend.
+ */
+export function smokeProgram(moduleKind: "esm" | "cjs"): string {
+  const load =
+    moduleKind === "esm"
+      ? (name: string, as: string) => `const ${as} = await import("${name}");`
+      : (name: string, as: string) => `const ${as} = require("${name}");`;
+  const body = `
+${load("@tensorflow/tfjs-core", "tf")}
+${load("@gqn/core", "core")}
+${load("@gqn/backend", "backend")}
+${load("@gqn/data", "data")}
+${load("@gqn/encoders", "encoders")}
+${load("@gqn/draw", "draw")}
+${load("@gqn/train", "train")}
+const info = await backend.initBackend({ backend: "wasm", log: () => {} });
+const perView = tf.ones([6, 2, 2, 3]);
+const scene = encoders.aggregateViews(perView, 3, "sum");
+const values = Array.from(await scene.data());
+const result = {
+  backend: info.backend,
+  shape: scene.shape,
+  sum: values.reduce((a, b) => a + b, 0),
+  views: data.getDatasetSpec("rooms_ring_camera").views,
+  error: new core.GqnError("INVALID_ARGUMENT", "x").code,
+  steps: draw.DEFAULT_DRAW_CONFIG.steps,
+  sigma0: train.annealed(train.PAPER_SIGMA_SCHEDULE, 0),
+};
+console.log(JSON.stringify(result));
+`;
+  return moduleKind === "esm"
+    ? body
+    : `(async () => {\n${body}\n})().catch((e) => { console.error(e); process.exit(1); });\n`;
+}
+
+/** What both programs must print. */
+export const SMOKE_EXPECTED = {
+  backend: "wasm",
+  shape: [2, 2, 2, 3],
+  sum: 72,
+  views: 10,
+  error: "INVALID_ARGUMENT",
+  steps: 8,
+  sigma0: 2,
+};
