@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 
-const workspaceDirs = ["packages", "examples"].flatMap((group) =>
+const workspaceDirs = ["packages", "examples", "tests"].flatMap((group) =>
   existsSync(group)
     ? readdirSync(group, { withFileTypes: true })
         .filter((entry) => entry.isDirectory())
