@@ -14,7 +14,7 @@ export type GqnErrorCode =
   | "CHECKPOINT_ERROR"
   | "UNSUPPORTED";
 
-/** The base of every error the @gqn packages throw. */
+/** The base of every error the `@gqn` packages throw. */
 export class GqnError extends Error {
   readonly code: GqnErrorCode;
 
@@ -25,7 +25,7 @@ export class GqnError extends Error {
   }
 }
 
-/** True for any error thrown by a @gqn package, optionally of one code. */
+/** True for any error thrown by a `@gqn` package, optionally of one code. */
 export function isGqnError(error: unknown, code?: GqnErrorCode): error is GqnError {
   return error instanceof GqnError && (code === undefined || error.code === code);
 }
