@@ -1,0 +1,90 @@
+import { GqnError } from "@gqn/core";
+import { CompiledScene } from "./ray-caster.js";
+import type { Scene } from "./scene.js";
+
+/** Per-call settings of {@link renderView} and {@link renderScene}. */
+export interface RenderOptions {
+  /** Width and height of the square frame, pixels; default 64. */
+  frameSize?: number;
+  /** Samples per pixel along each axis (anti-aliasing); 1 (default) casts one ray per pixel. */
+  supersample?: number;
+}
+
+// Each Scene object is packed once, however many views are rendered from it.
+const compiled = new WeakMap<Scene, CompiledScene>();
+
+function compile(scene: Scene): CompiledScene {
+  let packed = compiled.get(scene);
+  if (!packed) {
+    packed = new CompiledScene(scene);
+    compiled.set(scene, packed);
+  }
+  return packed;
+}
+
+function resolve(options: RenderOptions, where: string): { frameSize: number; supersample: number } {
+  const frameSize = options.frameSize ?? 64;
+  const supersample = options.supersample ?? 1;
+  if (!Number.isInteger(frameSize) || frameSize < 1) {
+    throw new GqnError(
+      "INVALID_ARGUMENT",
+      `${where}: frameSize must be an integer >= 1, but got ${frameSize}.`,
+    );
+  }
+  if (!Number.isInteger(supersample) || supersample < 1 || supersample > 8) {
+    throw new GqnError(
+      "INVALID_ARGUMENT",
+      `${where}: supersample must be an integer in [1, 8], but got ${supersample}.`,
+    );
+  }
+  return { frameSize, supersample };
+}
+
+/**
+ * Renders `scene` from one stored camera `[x, y, z, yaw, pitch]` (conventions: {@link CAMERA_CONVENTIONS}).
+ * Returns `frameSize * frameSize * 3` RGB bytes, rows from the top; writes into `out` when given.
+ */
+export function renderView(
+  scene: Scene,
+  camera: ArrayLike<number>,
+  options: RenderOptions = {},
+  out?: Uint8Array,
+): Uint8Array {
+  const { frameSize, supersample } = resolve(options, "renderView");
+  const bytes = frameSize * frameSize * 3;
+  const target = out ?? new Uint8Array(bytes);
+  if (target.length !== bytes) {
+    throw new GqnError(
+      "SHAPE_MISMATCH",
+      `renderView: out must have length ${bytes} (${frameSize}x${frameSize}x3), but got ${target.length}.`,
+    );
+  }
+  compile(scene).renderInto(target, frameSize, camera, 0, supersample);
+  return target;
+}
+
+/**
+ * Renders every view of a scene: `cameras` holds `views * 5` floats, view-major. Returns one RGB
+ * frame (`frameSize * frameSize * 3` bytes) per view.
+ */
+export function renderScene(
+  scene: Scene,
+  cameras: ArrayLike<number>,
+  options: RenderOptions = {},
+): Uint8Array[] {
+  const { frameSize, supersample } = resolve(options, "renderScene");
+  if (cameras.length === 0 || cameras.length % 5 !== 0) {
+    throw new GqnError(
+      "INVALID_ARGUMENT",
+      `renderScene: cameras must hold views * 5 floats, but got ${cameras.length}.`,
+    );
+  }
+  const packed = compile(scene);
+  const frames: Uint8Array[] = [];
+  for (let offset = 0; offset < cameras.length; offset += 5) {
+    const frame = new Uint8Array(frameSize * frameSize * 3);
+    packed.renderInto(frame, frameSize, cameras, offset, supersample);
+    frames.push(frame);
+  }
+  return frames;
+}
