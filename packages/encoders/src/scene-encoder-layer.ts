@@ -1,0 +1,255 @@
+import { assertShape, GqnError } from "@gqn/core";
+import * as tf from "@tensorflow/tfjs-core";
+import * as tfl from "@tensorflow/tfjs-layers";
+import type { LayerArgs } from "@tensorflow/tfjs-layers/dist/engine/topology";
+import type { Kwargs } from "@tensorflow/tfjs-layers/dist/types";
+import type { SceneEncoder } from "./scene-encoder.js";
+
+/** The GQN camera pose length: `[x, y, z, sin yaw, cos yaw, sin pitch, cos pitch]`. */
+export const GQN_POSE_SIZE = 7;
+
+/** Construction arguments every {@link SceneEncoderLayer} accepts (all JSON, stored by `getConfig`). */
+export interface SceneEncoderLayerArgs extends LayerArgs {
+  /** Height and width of the square input frames, in pixels. */
+  frameSize: number;
+  /** Pose vector length; default {@link GQN_POSE_SIZE}. */
+  poseSize?: number;
+  /**
+   * Seed of the weight initialisers: the same seed gives the same initial weights. Default:
+   * unseeded (tfjs's global random state).
+   */
+  seed?: number;
+}
+
+/** A 2-D convolution's weights, made by {@link SceneEncoderLayer.addConv}. */
+export interface ConvWeights {
+  /** `[k, k, inChannels, outChannels]`. */
+  readonly kernel: tfl.LayerVariable;
+  /** `[outChannels]`, or null for a convolution without bias. */
+  readonly bias: tfl.LayerVariable | null;
+  /** Stride in both directions. */
+  readonly stride: number;
+  /** `valid` (no padding) or `same` (output size = ceil(input / stride)). */
+  readonly padding: "valid" | "same";
+}
+
+/** Options of {@link SceneEncoderLayer.addConv}. */
+export interface ConvOptions {
+  /** Stride; default 1. */
+  stride?: number;
+  /** Padding; default `same`. */
+  padding?: "valid" | "same";
+  /** Whether the convolution adds a bias; default true. */
+  bias?: boolean;
+}
+
+/**
+ * The base class of every built-in encoder, and the easiest way to write your own: a
+ * tfjs-layers `Layer` that implements {@link SceneEncoder}.
+ *
+ * A subclass implements three things: `outputShape`, `buildWeights()` (create every weight with
+ * `addConv` or `addWeight`; called once, inside the layer's name scope, so weight names come out
+ * as `<layer name>/<weight name>`), and `forward(frames, poses, training)` (the math for a batch
+ * of views; it runs inside `tf.tidy`). It must also declare `static className`, register itself
+ * with `tfl.serialization.registerClass`, and add its own construction arguments to `getConfig()`.
+ *
+ * The base class provides the rest: `encode` with shape checks, `call` for functional models
+ * (`layer.apply([frames, poses])`), `computeOutputShape`, and serialisation of `frameSize`,
+ * `poseSize` and `seed`, so `model.save` -> `tf.loadLayersModel` rebuilds the layer.
+ */
+export abstract class SceneEncoderLayer extends tfl.layers.Layer implements SceneEncoder {
+  readonly frameSize: number;
+  readonly poseSize: number;
+  /** The initialiser seed, or undefined for unseeded weights. */
+  readonly seed: number | undefined;
+  private weightCount = 0;
+  private applying = false;
+
+  constructor(args: SceneEncoderLayerArgs) {
+    super(args);
+    const where = `${new.target.name}`;
+    this.frameSize = checkPositiveInteger(args.frameSize, where, "frameSize");
+    this.poseSize = checkPositiveInteger(args.poseSize ?? GQN_POSE_SIZE, where, "poseSize");
+    if (args.seed !== undefined && args.seed !== null) checkInteger(args.seed, where, "seed");
+    this.seed = args.seed ?? undefined;
+  }
+
+  /** Shape of one view's representation, `[h, w, c]` (without the batch dimension). */
+  abstract override get outputShape(): [number, number, number];
+
+  /** Creates the layer's weights. Called once, by `build`. */
+  protected abstract buildWeights(): void;
+
+  /**
+   * The encoder's math: `[N, H, W, 3]`, `[N, P]` -> `[N, h, w, c]`. Runs inside `tf.tidy`, after
+   * the shapes were checked; read weights with `weight.read()`.
+   */
+  protected abstract forward(frames: tf.Tensor4D, poses: tf.Tensor2D, training: boolean): tf.Tensor4D;
+
+  /** {@inheritDoc SceneEncoder.encode} */
+  encode(frames: tf.Tensor4D, poses: tf.Tensor2D, training = false): tf.Tensor4D {
+    this.checkInputShapes(frames.shape, poses.shape, `${this.getClassName()}.encode`);
+    return this.apply([frames, poses], { training }) as tf.Tensor4D;
+  }
+
+  override apply(
+    inputs: tf.Tensor | tf.Tensor[] | tfl.SymbolicTensor | tfl.SymbolicTensor[],
+    kwargs?: Kwargs,
+  ): tf.Tensor | tf.Tensor[] | tfl.SymbolicTensor | tfl.SymbolicTensor[] {
+    this.applying = true;
+    try {
+      return super.apply(inputs, kwargs);
+    } finally {
+      this.applying = false;
+    }
+  }
+
+  /**
+   * Creates the weights for `[[N, H, W, 3], [N, P]]` inputs. Weight names are
+   * `<scope>/<layer name>/<weight name>` whether tfjs calls this (inside `apply`, in the layer's
+   * name scope) or a containing layer calls it directly from its own `build`.
+   */
+  override build(inputShape: tfl.Shape | tfl.Shape[]): void {
+    const [frames, poses] = this.splitShapes(inputShape, `${this.getClassName()}.build`);
+    this.checkInputShapes(frames, poses, `${this.getClassName()}.build`);
+    this.buildWeights();
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape {
+    const [frames, poses] = this.splitShapes(inputShape, `${this.getClassName()}.computeOutputShape`);
+    this.checkInputShapes(frames, poses, `${this.getClassName()}.computeOutputShape`);
+    return [frames[0] ?? null, ...this.outputShape];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
+    if (!Array.isArray(inputs) || inputs.length !== 2) {
+      throw new GqnError(
+        "INVALID_ARGUMENT",
+        `${this.getClassName()}.call: inputs must be [frames, poses], but got ${Array.isArray(inputs) ? `${inputs.length} tensors` : "one tensor"}.`,
+      );
+    }
+    const [frames, poses] = inputs as [tf.Tensor4D, tf.Tensor2D];
+    this.checkInputShapes(frames.shape, poses.shape, `${this.getClassName()}.call`);
+    return tf.tidy(() => this.forward(frames, poses, kwargs.training === true));
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    const config: tf.serialization.ConfigDict = {
+      ...super.getConfig(),
+      frameSize: this.frameSize,
+      poseSize: this.poseSize,
+    };
+    if (this.seed !== undefined) config.seed = this.seed;
+    return config;
+  }
+
+  /**
+   * Creates a convolution's weights (Glorot-uniform kernel, zero bias: the Keras and tf-gqn
+   * defaults) under `<name>/kernel` and `<name>/bias`. Call it from `buildWeights`.
+   */
+  protected addConv(
+    name: string,
+    kernelSize: number,
+    inChannels: number,
+    outChannels: number,
+    options: ConvOptions = {},
+  ): ConvWeights {
+    const seed = this.seed === undefined ? undefined : this.seed + this.weightCount;
+    this.weightCount += 1;
+    // Inside apply, tfjs has already opened the name scope of this layer; outside, add it here.
+    const scoped = this.applying ? name : `${this.name}/${name}`;
+    const kernel = this.addWeight(
+      `${scoped}/kernel`,
+      [kernelSize, kernelSize, inChannels, outChannels],
+      "float32",
+      tfl.initializers.glorotUniform(seed === undefined ? {} : { seed }),
+      undefined,
+      true,
+    );
+    const bias =
+      options.bias === false
+        ? null
+        : this.addWeight(
+            `${scoped}/bias`,
+            [outChannels],
+            "float32",
+            tfl.initializers.zeros(),
+            undefined,
+            true,
+          );
+    return { kernel, bias, stride: options.stride ?? 1, padding: options.padding ?? "same" };
+  }
+
+  /** Applies a convolution made by {@link addConv}, then `relu` when asked. */
+  protected conv(
+    x: tf.Tensor4D,
+    weights: ConvWeights,
+    activation: "relu" | "linear" = "linear",
+  ): tf.Tensor4D {
+    let y = tf.conv2d(x, weights.kernel.read() as tf.Tensor4D, weights.stride, weights.padding);
+    if (weights.bias) y = tf.add(y, weights.bias.read());
+    return activation === "relu" ? tf.relu(y) : y;
+  }
+
+  private splitShapes(inputShape: tfl.Shape | tfl.Shape[], where: string): [tfl.Shape, tfl.Shape] {
+    const shapes = inputShape as tfl.Shape[];
+    if (!Array.isArray(shapes[0]) || shapes.length !== 2) {
+      throw new GqnError(
+        "INVALID_ARGUMENT",
+        `${where}: the layer takes two inputs [frames, poses], but got shape ${JSON.stringify(inputShape)}.`,
+      );
+    }
+    return [shapes[0] as tfl.Shape, shapes[1] as tfl.Shape];
+  }
+
+  private checkInputShapes(
+    frames: readonly (number | null)[],
+    poses: readonly (number | null)[],
+    where: string,
+  ): void {
+    const s = this.frameSize;
+    // null (a symbolic batch) matches the free batch dimension.
+    assertShape(
+      frames.map((d) => d ?? -1),
+      [null, s, s, 3],
+      where,
+      "frames",
+    );
+    assertShape(
+      poses.map((d) => d ?? -1),
+      [null, this.poseSize],
+      where,
+      "poses",
+    );
+    const n = frames[0];
+    const m = poses[0];
+    if (n !== null && m !== null && n !== undefined && m !== undefined && n !== m) {
+      throw new GqnError(
+        "SHAPE_MISMATCH",
+        `${where}: frames and poses must have the same batch size, but got ${n} frames and ${m} poses.`,
+      );
+    }
+  }
+}
+
+/** Checks that a construction argument is a positive integer, in the house error form. */
+export function checkPositiveInteger(value: unknown, where: string, what: string): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
+    throw new GqnError(
+      "INVALID_CONFIG",
+      `${where}: ${what} must be a positive integer, but got ${JSON.stringify(value)}.`,
+    );
+  }
+  return value;
+}
+
+function checkInteger(value: unknown, where: string, what: string): number {
+  if (typeof value !== "number" || !Number.isInteger(value)) {
+    throw new GqnError(
+      "INVALID_CONFIG",
+      `${where}: ${what} must be an integer, but got ${JSON.stringify(value)}.`,
+    );
+  }
+  return value;
+}
