@@ -32,7 +32,10 @@ export interface EncoderConfig {
   name?: string;
 }
 
-/** Builds a custom encoder from an {@link EncoderConfig} whose `type` names it. */
+/**
+ * Builds a custom encoder from an {@link EncoderConfig} whose `type` names it. It must pass
+ * `config.name` (when set) to the layer, and should honour `frameSize`, `poseSize` and `seed`.
+ */
 export type EncoderFactory = (config: EncoderConfig) => SceneEncoderLayer;
 
 const factories = new Map<string, EncoderFactory>();
@@ -122,7 +125,15 @@ export function createEncoder(config: EncoderConfig): SceneEncoderLayer {
           `createEncoder: type must be one of ${encoderTypes().join(", ")}, but got ${JSON.stringify(config.type)}. Register custom encoders with registerEncoderType.`,
         );
       }
-      return factory(config);
+      const encoder = factory(config);
+      // Containing layers rely on the name to find the weights again at load time.
+      if (config.name !== undefined && encoder.name !== config.name) {
+        throw new GqnError(
+          "INVALID_CONFIG",
+          `createEncoder: the factory of "${config.type}" must pass config.name to the layer, but it named the layer "${encoder.name}" instead of "${config.name}".`,
+        );
+      }
+      return encoder;
     }
   }
 }

@@ -1,4 +1,4 @@
-import { assertShape, GqnError } from "@gqn/core";
+import { formatShape, GqnError } from "@gqn/core";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import type { LayerArgs } from "@tensorflow/tfjs-layers/dist/engine/topology";
@@ -209,19 +209,8 @@ export abstract class SceneEncoderLayer extends tfl.layers.Layer implements Scen
     where: string,
   ): void {
     const s = this.frameSize;
-    // null (a symbolic batch) matches the free batch dimension.
-    assertShape(
-      frames.map((d) => d ?? -1),
-      [null, s, s, 3],
-      where,
-      "frames",
-    );
-    assertShape(
-      poses.map((d) => d ?? -1),
-      [null, this.poseSize],
-      where,
-      "poses",
-    );
+    checkShape(frames, [null, s, s, 3], where, "frames");
+    checkShape(poses, [null, this.poseSize], where, "poses");
     const n = frames[0];
     const m = poses[0];
     if (n !== null && m !== null && n !== undefined && m !== undefined && n !== m) {
@@ -230,6 +219,22 @@ export abstract class SceneEncoderLayer extends tfl.layers.Layer implements Scen
         `${where}: frames and poses must have the same batch size, but got ${n} frames and ${m} poses.`,
       );
     }
+  }
+}
+
+/** Like `assertShape`, for shapes that may hold null (a symbolic batch dimension), which matches `null` only. */
+function checkShape(
+  shape: readonly (number | null)[],
+  expected: readonly (number | null)[],
+  where: string,
+  what: string,
+) {
+  const ok = shape.length === expected.length && expected.every((d, i) => d === null || d === shape[i]);
+  if (!ok) {
+    throw new GqnError(
+      "SHAPE_MISMATCH",
+      `${where}: ${what} must have shape ${formatShape(expected)}, but got ${formatShape(shape)}.`,
+    );
   }
 }
 

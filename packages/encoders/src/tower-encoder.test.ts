@@ -1,5 +1,6 @@
 import { isGqnError } from "@gqn/core";
 import * as tf from "@tensorflow/tfjs-core";
+import * as tfl from "@tensorflow/tfjs-layers";
 import { describe, expect, it } from "vitest";
 import { createEncoder } from "./create-encoder.js";
 import { PoolEncoder, TF_GQN_TOWER_WEIGHT_NAMES, TowerEncoder } from "./tower-encoder.js";
@@ -150,5 +151,15 @@ describe("TowerEncoder", () => {
       "TowerEncoder.encode: frames must have shape [?, 64, 64, 3], but got [8, 84, 84, 3].",
     );
     tf.dispose([frames, poses]);
+  });
+
+  it("checks symbolic inputs in a functional model too", () => {
+    const tower = createEncoder({ type: "tower", frameSize: 32, channels: 8 });
+    const frames = tfl.input({ shape: [64, 64, 3] });
+    const poses = tfl.input({ shape: [7] });
+    expect(() => tower.apply([frames, poses])).toThrow(
+      "TowerEncoder.build: frames must have shape [?, 32, 32, 3], but got [?, 64, 64, 3].",
+    );
+    expect(() => tower.apply(frames)).toThrow(/takes two inputs \[frames, poses\]/);
   });
 });
