@@ -1,5 +1,6 @@
 import { GqnError } from "@gqn/core";
 import * as tf from "@tensorflow/tfjs-core";
+import { registerWasmTrainingKernels } from "./register-wasm-training-kernels.js";
 
 /** What a user may ask for. `auto` tries tensorflow (GPU, then CPU), then wasm, then cpu. */
 export type BackendRequest = "auto" | "tensorflow" | "wasm" | "cpu";
@@ -35,7 +36,7 @@ export interface InitBackendOptions {
 /** The install command that provides each optional backend package. */
 export const INSTALL_HINTS: Readonly<Record<string, string>> = {
   "@tensorflow/tfjs-node-gpu":
-    "npm install @tensorflow/tfjs-node-gpu@4.22.0 (needs CUDA 11.8 + cuDNN 8; downloads libtensorflow at install)",
+    "npm install @tensorflow/tfjs-node-gpu@4.22.0 (Linux x86-64 with CUDA 11.2 + cuDNN 8.1; downloads libtensorflow 2.9.1 at install)",
   "@tensorflow/tfjs-node":
     "npm install @tensorflow/tfjs-node@4.22.0 (downloads libtensorflow at install, from outside the npm registry)",
   "@tensorflow/tfjs-backend-wasm": "npm install @tensorflow/tfjs-backend-wasm@4.22.0",
@@ -65,13 +66,14 @@ export async function ensureGradients(
 }
 
 /**
- * Picks, loads and activates a tfjs backend: the one module every @gqn entry point calls.
+ * Picks, loads and activates a tfjs backend: the one module every `@gqn` entry point calls.
  *
  * - `auto`: `@tensorflow/tfjs-node-gpu` if it loads, else `@tensorflow/tfjs-node`, else wasm, else cpu.
  * - `tensorflow`: tfjs-node-gpu or tfjs-node, else a BACKEND_UNAVAILABLE error with the install command.
  * - `wasm` / `cpu`: that backend, else the same kind of error.
  *
- * It also registers gradients once and logs the choice.
+ * It also registers gradients once, registers the wasm training kernels
+ * ({@link registerWasmTrainingKernels}) when wasm is picked, and logs the choice.
  */
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
   const request = options.backend ?? "auto";
@@ -139,7 +141,10 @@ const tryWasm: Attempt = async (importModule, options, failures) => {
   const wasmPath = options.wasmPath ?? (await locateWasmFiles());
   const setWasmPaths = (wasm as { setWasmPaths?: (prefix: string) => void }).setWasmPaths;
   if (wasmPath && setWasmPaths && tf.getBackend() !== "wasm") setWasmPaths(wasmPath);
-  if (await activate("wasm")) return { backend: "wasm", packageName, gpu: false };
+  if (await activate("wasm")) {
+    registerWasmTrainingKernels();
+    return { backend: "wasm", packageName, gpu: false };
+  }
   failures.push(
     `${packageName} loaded but its .wasm binary did not start (wasm path: ${wasmPath ?? "default"})`,
   );

@@ -6,3 +6,8 @@ export {
   type InitBackendOptions,
   initBackend,
 } from "./backend-selection.js";
+export {
+  registerWasmTrainingKernels,
+  unregisterWasmTrainingKernels,
+  WASM_TRAINING_KERNELS,
+} from "./register-wasm-training-kernels.js";

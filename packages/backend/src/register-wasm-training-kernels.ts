@@ -1,0 +1,67 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { conv2dBackpropFilterVia } from "./wasm-kernels/conv2d-backprop-filter.js";
+import { conv2dBackpropInputVia } from "./wasm-kernels/conv2d-backprop-input.js";
+import { withExplicitPadding } from "./wasm-kernels/explicit-padding.js";
+
+const BACKEND = "wasm";
+
+/** The kernels {@link registerWasmTrainingKernels} installs or replaces, by tfjs kernel name. */
+export const WASM_TRAINING_KERNELS = [
+  "Conv2D",
+  "FusedConv2D",
+  "Conv2DBackpropFilter",
+  "Conv2DBackpropInput",
+] as const;
+
+type KernelName = (typeof WASM_TRAINING_KERNELS)[number];
+
+/** Builds our kernel, given the stock one it replaces (undefined when wasm has none). */
+const FACTORIES: Record<KernelName, (stock: tf.KernelFunc | undefined) => tf.KernelFunc | undefined> = {
+  Conv2D: (stock) => stock && withExplicitPadding(stock),
+  FusedConv2D: (stock) => stock && withExplicitPadding(stock),
+  Conv2DBackpropFilter: () => (args) =>
+    conv2dBackpropFilterVia(args.backend as tf.KernelBackend, BACKEND, args.inputs, args.attrs ?? {}),
+  Conv2DBackpropInput: () => (args) =>
+    conv2dBackpropInputVia(args.backend as tf.KernelBackend, BACKEND, args.inputs, args.attrs ?? {}),
+};
+
+/** Per kernel: the stock config we replaced (if any) and the function we registered. */
+const installed = new Map<string, { stock: tf.KernelConfig | undefined; kernelFunc: tf.KernelFunc }>();
+
+/**
+ * Registers, for tfjs-backend-wasm, the training kernels it lacks (`Conv2DBackpropFilter`) and
+ * faster or fixed versions of others: `Conv2DBackpropInput` (which `tf.conv2dTranspose` also
+ * runs) rewritten as an XNNPACK forward convolution, and `Conv2D` / `FusedConv2D` with `'same'`
+ * padding passed explicitly (the stock ones are wrong when the stride exceeds the kernel).
+ *
+ * Idempotent, and safe before or after `tf.setBackend("wasm")` (the kernels need no setup), but
+ * only after `@tensorflow/tfjs-backend-wasm` is loaded. {@link initBackend} calls it whenever it
+ * picks wasm. Returns the names it (re)registered.
+ */
+export function registerWasmTrainingKernels(): string[] {
+  const done: string[] = [];
+  for (const name of WASM_TRAINING_KERNELS) {
+    const current = tf.getKernel(name, BACKEND);
+    if (current && installed.get(name)?.kernelFunc === current.kernelFunc) continue;
+    const kernelFunc = FACTORIES[name](current?.kernelFunc);
+    if (!kernelFunc) continue;
+    if (current) tf.unregisterKernel(name, BACKEND);
+    tf.registerKernel({ kernelName: name, backendName: BACKEND, kernelFunc });
+    installed.set(name, { stock: current, kernelFunc });
+    done.push(name);
+  }
+  return done;
+}
+
+/**
+ * Removes the kernels of {@link registerWasmTrainingKernels} and puts back the stock ones they
+ * replaced (for comparisons and benchmarks).
+ */
+export function unregisterWasmTrainingKernels(): void {
+  for (const [name, { stock, kernelFunc }] of installed) {
+    if (tf.getKernel(name, BACKEND)?.kernelFunc !== kernelFunc) continue;
+    tf.unregisterKernel(name, BACKEND);
+    if (stock) tf.registerKernel(stock);
+    installed.delete(name);
+  }
+}

@@ -1,0 +1,94 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { runConv } from "./conv-engine.js";
+import { KernelScope } from "./kernel-scope.js";
+
+/**
+ * `Conv2DBackpropInput` (also the kernel behind `tf.conv2dTranspose`) as one stride-1 forward
+ * convolution plus a depth-to-space shuffle, so that it runs on XNNPACK instead of
+ * tfjs-backend-wasm's direct loop (~5 GFLOP/s).
+ *
+ * With stride s, a padded input row Y = s*P + R (0 <= R < s) receives dy row P - m through
+ * filter row s*m + R, for m = 0..M-1, M = ceil(k/s). So every phase R is a stride-1
+ * correlation of dy with an M-tap sub-filter, and all s*s phases together are ONE convolution
+ * of dy (padded M-1 on top/left) with a filter `[M, M, Co, s*s*Ci]` built from the reversed
+ * taps; its output `[N, P, Q, s*s*Ci]` is then laid out as `[N, P*s, Q*s, Ci]` and cropped by
+ * the forward padding. For k == s (GQN's k2 s2, k4 s4) M = 1: a plain matrix product.
+ */
+export function conv2dBackpropInputVia(
+  backend: tf.KernelBackend,
+  backendName: string,
+  inputs: tf.NamedTensorInfoMap,
+  attrs: tf.NamedAttrMap,
+): tf.TensorInfo {
+  const scope = new KernelScope(backend, backendName);
+  try {
+    const { strides, pad, dataFormat, dimRoundingMode, inputShape } =
+      attrs as unknown as tf.Conv2DBackpropInputAttrs;
+    const channelsFirst = dataFormat === "NCHW";
+    const dy = channelsFirst
+      ? scope.transpose(inputs.dy as tf.TensorInfo, [0, 2, 3, 1])
+      : (inputs.dy as tf.TensorInfo);
+    const filter = inputs.filter as tf.TensorInfo;
+    const nhwcShape = (
+      channelsFirst ? [inputShape[0], inputShape[2], inputShape[3], inputShape[1]] : inputShape
+    ) as [number, number, number, number];
+    const info = tf.backend_util.computeConv2DInfo(
+      nhwcShape,
+      filter.shape as [number, number, number, number],
+      strides,
+      1,
+      pad,
+      dimRoundingMode,
+      false,
+      "channelsLast",
+    );
+    const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+    const { inHeight: h, inWidth: w, inChannels: ci, outChannels: co, batchSize: n } = info;
+    const { top, left } = info.padInfo;
+    const [, ho, wo] = dy.shape as [number, number, number, number];
+    const mh = Math.ceil(kh / sh);
+    const mw = Math.ceil(kw / sw);
+    // Rows P of the phase grid needed to cover padded rows top .. top+h-1.
+    const ph = Math.ceil((top + h) / sh);
+    const pw = Math.ceil((left + w) / sw);
+
+    // Filter [kh,kw,Ci,Co] -> zero-pad to [mh*sh, mw*sw] taps -> [mh,sh,mw,sw,Ci,Co] -> reverse the
+    // tap-group axes -> [mh, mw, Co, sh, sw, Ci] -> [mh, mw, Co, sh*sw*Ci].
+    const padded = scope.pad(filter, [
+      [0, mh * sh - kh],
+      [0, mw * sw - kw],
+      [0, 0],
+      [0, 0],
+    ]);
+    const grouped = scope.reshape(padded, [mh, sh, mw, sw, ci, co]);
+    const reversed = mh > 1 || mw > 1 ? scope.run("Reverse", { x: grouped }, { dims: [0, 2] }) : grouped;
+    const phaseFilter = scope.reshape(scope.transpose(reversed, [0, 2, 5, 1, 3, 4]), [
+      mh,
+      mw,
+      co,
+      sh * sw * ci,
+    ]);
+
+    // dy rows beyond ph never reach the cropped output; pad the rest.
+    const dyUsed = scope.slice(dy, [0, 0, 0, 0], [n, Math.min(ho, ph), Math.min(wo, pw), co]);
+    const phases = runConv(scope, dyUsed, phaseFilter, {
+      strides: [1, 1],
+      dilations: [1, 1],
+      pads: [mh - 1, Math.max(0, ph - ho), mw - 1, Math.max(0, pw - wo)],
+    }); // [N, ph, pw, sh*sw*Ci]
+    const spread =
+      sh === 1 && sw === 1
+        ? phases
+        : scope.reshape(scope.transpose(scope.reshape(phases, [n, ph, pw, sh, sw, ci]), [0, 1, 3, 2, 4, 5]), [
+            n,
+            ph * sh,
+            pw * sw,
+            ci,
+          ]);
+    let dx = scope.slice(spread, [0, top, left, 0], [n, h, w, ci]);
+    if (channelsFirst) dx = scope.transpose(dx, [0, 3, 1, 2]);
+    return scope.result(dx, [inputs.dy as tf.TensorInfo, filter]);
+  } finally {
+    scope.dispose();
+  }
+}
