@@ -2,7 +2,7 @@ import { isGqnError } from "@gqn/core";
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
 import { TinyEncoder } from "../test/fixture-encoders.js";
-import { createEncoder, encoderTypes, registerEncoderType } from "./create-encoder.js";
+import { createEncoder, encoderTypes, registerEncoderType, resolveEncoderConfig } from "./create-encoder.js";
 import { encodeScene } from "./encode-scene.js";
 import { PyramidEncoder } from "./pyramid-encoder.js";
 import { PoolEncoder, TowerEncoder } from "./tower-encoder.js";
@@ -63,6 +63,8 @@ describe("createEncoder", () => {
       { type: "pyramid", frameSize: 64, hiddenChannels: 4 },
       { type: "pool", frameSize: 64, variant: "keras" },
       { type: "tower", frameSize: 64, poseSize: -1 },
+      { type: "tower", frameSize: 64, channel: 64 },
+      { type: "tower", frameSize: 64, variant: "tf-gqn" },
       null,
     ];
     for (const config of cases) {
@@ -74,6 +76,33 @@ describe("createEncoder", () => {
       }
       expect(isGqnError(error, "INVALID_CONFIG"), JSON.stringify(config)).toBe(true);
     }
+  });
+
+  it("resolves every default into the config, which rebuilds the same architecture", () => {
+    expect(resolveEncoderConfig({ type: "tower", frameSize: 32 })).toEqual({
+      type: "tower",
+      frameSize: 32,
+      poseSize: 7,
+      channels: 256,
+      hiddenChannels: 128,
+    });
+    expect(resolveEncoderConfig({ type: "pool", frameSize: 64, channels: 10, seed: 3, name: "enc" })).toEqual(
+      {
+        type: "pool",
+        frameSize: 64,
+        poseSize: 7,
+        seed: 3,
+        name: "enc",
+        channels: 10,
+        hiddenChannels: 5,
+        variant: "paper",
+      },
+    );
+    const pyramid = resolveEncoderConfig({ type: "pyramid", frameSize: 32, channels: 20 });
+    expect(pyramid).toMatchObject({ channels: 20, hiddenChannels: [3, 5, 10] });
+    const resolved = resolveEncoderConfig(pyramid);
+    expect(resolved).toEqual(pyramid);
+    expect(() => resolveEncoderConfig({ type: "pyramid", frameSize: 84 })).toThrow(/divisible by 8/);
   });
 
   it("builds registered custom types, which then plug into encodeScene", () => {

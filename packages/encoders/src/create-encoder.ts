@@ -81,6 +81,7 @@ export function createEncoder(config: EncoderConfig): SceneEncoderLayer {
       `createEncoder: config must be an object, but got ${String(config)}.`,
     );
   }
+  if (BUILTIN_TYPES.includes(config.type as BuiltinEncoderType)) checkKeys(config);
   const common = {
     frameSize: config.frameSize,
     ...(config.poseSize !== undefined && { poseSize: config.poseSize }),
@@ -136,4 +137,65 @@ export function createEncoder(config: EncoderConfig): SceneEncoderLayer {
       return encoder;
     }
   }
+}
+
+const KNOWN_KEYS = new Set([
+  "type",
+  "frameSize",
+  "channels",
+  "hiddenChannels",
+  "variant",
+  "poseSize",
+  "seed",
+  "name",
+]);
+
+/** Catches typos (`channel: 64`) and settings that a built-in type would silently ignore. */
+function checkKeys(config: EncoderConfig): void {
+  const unknown = Object.keys(config).filter((key) => !KNOWN_KEYS.has(key));
+  if (unknown.length > 0) {
+    throw new GqnError(
+      "INVALID_CONFIG",
+      `createEncoder: ${config.type} encoder configs take ${[...KNOWN_KEYS].join(", ")}, but got unknown ${unknown.map((k) => JSON.stringify(k)).join(", ")}.`,
+    );
+  }
+  if (config.variant !== undefined && config.type !== "pool") {
+    throw new GqnError(
+      "INVALID_CONFIG",
+      `createEncoder: variant applies to pool encoders only (use type "tower" or "tower-tfgqn"), but got variant ${JSON.stringify(config.variant)} with type "${config.type}".`,
+    );
+  }
+}
+
+/**
+ * The config with every default filled in, as the encoder it builds will use it: what to store in
+ * a checkpoint, so a later change of defaults cannot change a saved model. Validates like
+ * {@link createEncoder}. Custom types are returned unchanged (after their factory accepts them).
+ */
+export function resolveEncoderConfig(config: EncoderConfig): EncoderConfig {
+  const encoder = createEncoder(config);
+  const common = {
+    frameSize: encoder.frameSize,
+    poseSize: encoder.poseSize,
+    ...(encoder.seed !== undefined && { seed: encoder.seed }),
+    ...(config.name !== undefined && { name: config.name }),
+  };
+  if (encoder instanceof TowerEncoder) {
+    return {
+      type: config.type,
+      ...common,
+      channels: encoder.channels,
+      hiddenChannels: encoder.hiddenChannels,
+      ...(config.type === "pool" && { variant: encoder.variant }),
+    };
+  }
+  if (encoder instanceof PyramidEncoder) {
+    return {
+      type: config.type,
+      ...common,
+      channels: encoder.channels,
+      hiddenChannels: [...encoder.hiddenChannels],
+    };
+  }
+  return { ...config };
 }

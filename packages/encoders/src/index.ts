@@ -6,6 +6,7 @@ export {
   type EncoderFactory,
   encoderTypes,
   registerEncoderType,
+  resolveEncoderConfig,
 } from "./create-encoder.js";
 export { type EncodeSceneOptions, encodeScene } from "./encode-scene.js";
 export { PyramidEncoder, type PyramidEncoderArgs } from "./pyramid-encoder.js";
