@@ -37,7 +37,9 @@ export interface PyramidEncoderArgs extends SceneEncoderLayerArgs {
 export class PyramidEncoder extends SceneEncoderLayer {
   /** @internal */
   static className = "PyramidEncoder";
+  /** Output channels c. */
   readonly channels: number;
+  /** Channels of the three stride-2 convolutions. */
   readonly hiddenChannels: readonly [number, number, number];
   private convs: ConvWeights[] = [];
 
@@ -88,6 +90,7 @@ export class PyramidEncoder extends SceneEncoderLayer {
     return x;
   }
 
+  /** The base config plus `channels` and `hiddenChannels`. */
   override getConfig(): tf.serialization.ConfigDict {
     return { ...super.getConfig(), channels: this.channels, hiddenChannels: [...this.hiddenChannels] };
   }

@@ -58,7 +58,9 @@ export interface ConvOptions {
  * `poseSize` and `seed`, so `model.save` -> `tf.loadLayersModel` rebuilds the layer.
  */
 export abstract class SceneEncoderLayer extends tfl.layers.Layer implements SceneEncoder {
+  /** Height and width of the square input frames, in pixels. */
   readonly frameSize: number;
+  /** Pose vector length (7 for GQN poses). */
   readonly poseSize: number;
   /** The initialiser seed, or undefined for unseeded weights. */
   readonly seed: number | undefined;
@@ -92,6 +94,7 @@ export abstract class SceneEncoderLayer extends tfl.layers.Layer implements Scen
     return this.apply([frames, poses], { training }) as tf.Tensor4D;
   }
 
+  /** tfjs's `Layer.apply`, noting that the layer's name scope is open while it builds. */
   override apply(
     inputs: tf.Tensor | tf.Tensor[] | tfl.SymbolicTensor | tfl.SymbolicTensor[],
     kwargs?: Kwargs,
@@ -116,12 +119,14 @@ export abstract class SceneEncoderLayer extends tfl.layers.Layer implements Scen
     this.built = true;
   }
 
+  /** `[[N, H, W, 3], [N, P]]` -> `[N, h, w, c]`. */
   override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape {
     const [frames, poses] = this.splitShapes(inputShape, `${this.getClassName()}.computeOutputShape`);
     this.checkInputShapes(frames, poses, `${this.getClassName()}.computeOutputShape`);
     return [frames[0] ?? null, ...this.outputShape];
   }
 
+  /** The layer's forward pass on `[frames, poses]`, as tfjs calls it; `kwargs.training` is passed on. */
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
     if (!Array.isArray(inputs) || inputs.length !== 2) {
       throw new GqnError(
@@ -134,6 +139,7 @@ export abstract class SceneEncoderLayer extends tfl.layers.Layer implements Scen
     return tf.tidy(() => this.forward(frames, poses, kwargs.training === true));
   }
 
+  /** The layer config plus `frameSize`, `poseSize` and `seed`; subclasses add their own arguments. */
   override getConfig(): tf.serialization.ConfigDict {
     const config: tf.serialization.ConfigDict = {
       ...super.getConfig(),

@@ -66,8 +66,11 @@ type TowerConvs = Record<
 export class TowerEncoder extends SceneEncoderLayer {
   /** @internal */
   static className = "TowerEncoder";
+  /** Output channels c. */
   readonly channels: number;
+  /** Channels of the residual branches d. */
   readonly hiddenChannels: number;
+  /** The architecture variant. */
   readonly variant: TowerVariant;
   private convs: TowerConvs | undefined;
 
@@ -159,6 +162,7 @@ export class TowerEncoder extends SceneEncoderLayer {
     return this.conv(z, w.conv6, "relu"); // [N, g, g, c]
   }
 
+  /** The base config plus `channels`, `hiddenChannels` and `variant`. */
   override getConfig(): tf.serialization.ConfigDict {
     return {
       ...super.getConfig(),
