@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { conv2dBackpropFilterVia } from "./wasm-kernels/conv2d-backprop-filter.js";
 import { conv2dBackpropInputVia } from "./wasm-kernels/conv2d-backprop-input.js";
-import { withExplicitPadding } from "./wasm-kernels/explicit-padding.js";
+import { forwardConvKernel } from "./wasm-kernels/forward-conv.js";
 
 const BACKEND = "wasm";
 
@@ -17,8 +17,8 @@ type KernelName = (typeof WASM_TRAINING_KERNELS)[number];
 
 /** Builds our kernel, given the stock one it replaces (undefined when wasm has none). */
 const FACTORIES: Record<KernelName, (stock: tf.KernelFunc | undefined) => tf.KernelFunc | undefined> = {
-  Conv2D: (stock) => stock && withExplicitPadding(stock),
-  FusedConv2D: (stock) => stock && withExplicitPadding(stock),
+  Conv2D: (stock) => stock && forwardConvKernel(stock, BACKEND, false),
+  FusedConv2D: (stock) => stock && forwardConvKernel(stock, BACKEND, true),
   Conv2DBackpropFilter: () => (args) =>
     conv2dBackpropFilterVia(args.backend as tf.KernelBackend, BACKEND, args.inputs, args.attrs ?? {}),
   Conv2DBackpropInput: () => (args) =>

@@ -12,25 +12,51 @@ export interface ConvParams {
 }
 
 /**
- * Runs `x [N,H,W,Ci]` (*) `filter [kh,kw,Ci,Co]` -> `[N,Ho,Wo,Co]`. The default runs the
- * backend's own `Conv2D` kernel (XNNPACK on wasm); an accelerator (onnxruntime) may replace it.
- * Returning `undefined` means "not handled here": the caller falls back to the default.
+ * A convolution filter `[kh, kw, Ci, Co]` (HWIO), built only when an engine needs it: an engine
+ * that caches its own layout of the filter skips building it (the input gradient's filter is
+ * derived from the weights, which stay the same through a training step's many uses).
+ */
+export interface ConvFilter {
+  readonly shape: readonly [number, number, number, number];
+  /** The filter as a backend tensor (a temporary of the scope, or borrowed). */
+  materialize(): tf.TensorInfo;
+  /**
+   * When set, equal `source` (compared by identity: a tensor's immutable dataId) and `tag` mean
+   * equal filter values, so an engine may cache what it derives from them.
+   */
+  readonly cacheKey?: { readonly source: object; readonly tag: string };
+}
+
+/**
+ * Runs `x [N,H,W,Ci]` (*) `filter [kh,kw,Ci,Co]` (+ `bias [Co]`) -> `[N,Ho,Wo,Co]`. The default
+ * runs the backend's own `Conv2D` kernel (XNNPACK on wasm); an accelerator (onnxruntime) may
+ * replace it. Returning `undefined` means "not handled here": the caller uses the default.
  */
 export type ConvEngine = (
   scope: KernelScope,
   x: tf.TensorInfo,
-  filter: tf.TensorInfo,
+  filter: ConvFilter,
   params: ConvParams,
+  bias?: tf.TensorInfo,
 ) => tf.TensorInfo | undefined;
+
+/** A {@link ConvFilter} over an existing tensor; its dataId keys caches. */
+export function tensorFilter(info: tf.TensorInfo, tag = "hwio"): ConvFilter {
+  return {
+    shape: info.shape as unknown as [number, number, number, number],
+    materialize: () => info,
+    cacheKey: { source: info.dataId, tag },
+  };
+}
 
 /** The backend's own `Conv2D` kernel, called with explicit padding. */
 export const backendConv = (
   scope: KernelScope,
   x: tf.TensorInfo,
-  filter: tf.TensorInfo,
+  filter: ConvFilter,
   { strides, dilations, pads }: ConvParams,
 ): tf.TensorInfo =>
-  scope.run("Conv2D", { x, filter }, {
+  scope.run("Conv2D", { x, filter: filter.materialize() }, {
     strides: [strides[0], strides[1]],
     dilations: [dilations[0], dilations[1]],
     pad: [
@@ -42,24 +68,28 @@ export const backendConv = (
     dataFormat: "NHWC",
   } as unknown as tf.NamedAttrMap);
 
-let accelerator: ConvEngine | undefined;
+// The slot lives on globalThis, like tfjs' kernel registry: the package's entries (index,
+// node; ESM and CJS) are separate bundles with their own module state, and the accelerator
+// installed through one must be seen by the kernels of the other.
+const SLOT = Symbol.for("@gqn/backend/conv-accelerator");
+const slots = globalThis as { [SLOT]?: ConvEngine };
 
 /** Installs (or, with `undefined`, removes) the engine tried before the backend's own Conv2D. */
 export function setConvAccelerator(engine: ConvEngine | undefined): void {
-  accelerator = engine;
+  slots[SLOT] = engine;
 }
 
 /** The installed accelerator, if any. */
 export function getConvAccelerator(): ConvEngine | undefined {
-  return accelerator;
+  return slots[SLOT];
 }
 
-/** Runs a convolution through the accelerator when one is installed and takes it, else the backend. */
+/** Runs a convolution through the accelerator when one is installed and takes it, else the backend's `Conv2D`. */
 export function runConv(
   scope: KernelScope,
   x: tf.TensorInfo,
-  filter: tf.TensorInfo,
+  filter: ConvFilter,
   params: ConvParams,
 ): tf.TensorInfo {
-  return accelerator?.(scope, x, filter, params) ?? backendConv(scope, x, filter, params);
+  return slots[SLOT]?.(scope, x, filter, params) ?? backendConv(scope, x, filter, params);
 }

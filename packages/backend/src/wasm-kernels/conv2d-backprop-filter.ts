@@ -58,7 +58,11 @@ export function conv2dBackpropFilterVia(
     );
     const xT = scope.transpose(xUsed, [3, 1, 2, 0]); // [Ci, H', W', N]
     const dyT = scope.transpose(dy, [1, 2, 0, 3]); // [Ho, Wo, N, Co]
-    const grad = runConv(scope, xT, dyT, {
+    const dyFilter = {
+      shape: dyT.shape as [number, number, number, number],
+      materialize: () => dyT,
+    };
+    const grad = runConv(scope, xT, dyFilter, {
       strides: [dh, dw],
       dilations: [sh, sw],
       pads: [top, Math.max(0, bottom), left, Math.max(0, right)],

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { runConv } from "./conv-engine.js";
+import { type ConvFilter, runConv } from "./conv-engine.js";
 import { KernelScope } from "./kernel-scope.js";
 
 /**
@@ -54,20 +54,21 @@ export function conv2dBackpropInputVia(
 
     // Filter [kh,kw,Ci,Co] -> zero-pad to [mh*sh, mw*sw] taps -> [mh,sh,mw,sw,Ci,Co] -> reverse the
     // tap-group axes -> [mh, mw, Co, sh, sw, Ci] -> [mh, mw, Co, sh*sw*Ci].
-    const padded = scope.pad(filter, [
-      [0, mh * sh - kh],
-      [0, mw * sw - kw],
-      [0, 0],
-      [0, 0],
-    ]);
-    const grouped = scope.reshape(padded, [mh, sh, mw, sw, ci, co]);
-    const reversed = mh > 1 || mw > 1 ? scope.run("Reverse", { x: grouped }, { dims: [0, 2] }) : grouped;
-    const phaseFilter = scope.reshape(scope.transpose(reversed, [0, 2, 5, 1, 3, 4]), [
-      mh,
-      mw,
-      co,
-      sh * sw * ci,
-    ]);
+    const phaseFilter: ConvFilter = {
+      shape: [mh, mw, co, sh * sw * ci],
+      cacheKey: { source: filter.dataId, tag: `phases ${sh} ${sw}` },
+      materialize: () => {
+        const padded = scope.pad(filter, [
+          [0, mh * sh - kh],
+          [0, mw * sw - kw],
+          [0, 0],
+          [0, 0],
+        ]);
+        const grouped = scope.reshape(padded, [mh, sh, mw, sw, ci, co]);
+        const reversed = mh > 1 || mw > 1 ? scope.run("Reverse", { x: grouped }, { dims: [0, 2] }) : grouped;
+        return scope.reshape(scope.transpose(reversed, [0, 2, 5, 1, 3, 4]), [mh, mw, co, sh * sw * ci]);
+      },
+    };
 
     // dy rows beyond ph never reach the cropped output; pad the rest.
     const dyUsed = scope.slice(dy, [0, 0, 0, 0], [n, Math.min(ho, ph), Math.min(wo, pw), co]);

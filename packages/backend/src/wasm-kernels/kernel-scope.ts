@@ -27,6 +27,12 @@ export class KernelScope {
     return out;
   }
 
+  /** Makes `info` (e.g. a fresh `backend.makeOutput`) a temporary of this scope. */
+  adopt(info: tf.TensorInfo): tf.TensorInfo {
+    this.temporaries.push(info);
+    return info;
+  }
+
   /** Frees a temporary now (large intermediates), instead of at the end. */
   free(info: tf.TensorInfo): void {
     const index = this.temporaries.indexOf(info);

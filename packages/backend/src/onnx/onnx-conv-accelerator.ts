@@ -1,0 +1,271 @@
+import { createRequire } from "node:module";
+import { GqnError } from "@gqn/core";
+import type * as tf from "@tensorflow/tfjs-core";
+import {
+  type ConvEngine,
+  type ConvFilter,
+  type ConvParams,
+  getConvAccelerator,
+  setConvAccelerator,
+} from "../wasm-kernels/conv-engine.js";
+import { buildConvModel } from "./conv-model.js";
+
+/** Options of {@link enableOnnxConvAccelerator}. */
+export interface OnnxConvAcceleratorOptions {
+  /**
+   * onnxruntime intra-op threads per convolution; default 1, like tfjs-backend-wasm in Node, so
+   * that data-parallel workers (one per core) do not oversubscribe the cores.
+   */
+  threads?: number;
+  /** Convolutions below this many FLOPs stay on XNNPACK (the call costs ~0.1 ms); default 2e6. */
+  minFlops?: number;
+  /** Most sessions kept (one per shape and padding); least recently used go first; default 64. */
+  maxSessions?: number;
+  /** Loads a CommonJS module by name; for tests. Default: Node's `require`. */
+  requireModule?: (name: string) => unknown;
+}
+
+/** Handle of an installed accelerator. */
+export interface OnnxConvAccelerator {
+  /** onnxruntime-node's version. */
+  readonly version: string;
+  /** Counters: convolutions run by onnxruntime, left to XNNPACK, and sessions built. */
+  readonly stats: { accelerated: number; declined: number; sessionsBuilt: number };
+  /** Uninstalls it (and frees its sessions): convolutions go back to XNNPACK. */
+  disable(): void;
+}
+
+/** The synchronous session object of onnxruntime-node's native binding. */
+interface NativeSession {
+  loadModel(buffer: ArrayBuffer, byteOffset: number, byteLength: number, options: object): void;
+  run(
+    feeds: Record<string, unknown>,
+    fetches: Record<string, unknown>,
+    options: object,
+  ): Record<string, unknown>;
+  dispose(): void;
+}
+
+interface OrtModules {
+  version: string;
+  Tensor: new (type: "float32", data: Float32Array, dims: readonly number[]) => unknown;
+  newSession: () => NativeSession;
+}
+
+/** The tfjs-backend-wasm internals a zero-copy feed needs. */
+interface WasmBackendInternals extends tf.KernelBackend {
+  makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
+}
+
+/**
+ * Loads onnxruntime-node and returns its synchronous native session. tfjs kernels are
+ * synchronous, and onnxruntime-node's public `session.run` is async only in appearance: it defers
+ * a synchronous native `run` with `setImmediate`. Calling that native run directly from the
+ * kernel costs nothing; the alternatives measured (a worker thread blocked on with
+ * `Atomics.wait`, or an async training step) add copies, a thread hop, or an API change
+ * (docs/performance.md). The native binding is not public API, hence the exact version pin
+ * and the checks below, which fail with a clear message instead of misbehaving.
+ */
+function loadOrt(requireModule: (name: string) => unknown): OrtModules {
+  const ort = requireModule("onnxruntime-node") as {
+    Tensor?: OrtModules["Tensor"];
+    env?: { versions?: { node?: string } };
+  };
+  const internal = requireModule("onnxruntime-node/dist/binding") as {
+    binding?: { InferenceSession?: new () => NativeSession };
+    initOrt?: () => void;
+  };
+  const NativeInferenceSession = internal.binding?.InferenceSession;
+  if (!ort.Tensor || !NativeInferenceSession || typeof internal.initOrt !== "function") {
+    throw new Error("this onnxruntime-node has no synchronous native InferenceSession (tested with 1.30.0)");
+  }
+  internal.initOrt();
+  return {
+    version: ort.env?.versions?.node ?? "unknown",
+    Tensor: ort.Tensor,
+    newSession: () => new NativeInferenceSession(),
+  };
+}
+
+let current: OnnxConvAccelerator | undefined;
+
+/**
+ * Routes the wasm training kernels' convolutions (forward `Conv2D` / `FusedConv2D`, the filter
+ * and input gradients, `conv2dTranspose`) through onnxruntime-node's CPU engine: one cached
+ * session per shape, fed zero-copy from the wasm heap. Results match XNNPACK to float32
+ * rounding. Needs `@tensorflow/tfjs-backend-wasm` active with {@link registerWasmTrainingKernels}
+ * (what `initBackend` does for wasm); other backends are unaffected.
+ *
+ * onnxruntime-node is an optional peer dependency (install it with its postinstall skipped: its
+ * CPU binary ships in the package). Throws `GqnError("BACKEND_UNAVAILABLE")` when it cannot load;
+ * see {@link tryEnableOnnxConvAccelerator} for the quiet variant. Calling it again replaces the
+ * previous accelerator.
+ */
+export function enableOnnxConvAccelerator(options: OnnxConvAcceleratorOptions = {}): OnnxConvAccelerator {
+  const threads = options.threads ?? 1;
+  const minFlops = options.minFlops ?? 2e6;
+  const maxSessions = options.maxSessions ?? 64;
+  if (!Number.isInteger(threads) || threads < 0) {
+    throw new GqnError(
+      "INVALID_ARGUMENT",
+      `enableOnnxConvAccelerator: threads must be a non-negative integer, but got ${threads}.`,
+    );
+  }
+  let ort: OrtModules;
+  try {
+    ort = loadOrt(options.requireModule ?? createRequire(import.meta.url));
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    throw new GqnError(
+      "BACKEND_UNAVAILABLE",
+      `enableOnnxConvAccelerator: onnxruntime-node could not be loaded (${reason}); to install it: npm install onnxruntime-node@1.30.0 --ignore-scripts (its CPU binary ships in the package).`,
+    );
+  }
+  current?.disable();
+
+  const sessions = new Map<string, NativeSession>();
+  const stats = { accelerated: 0, declined: 0, sessionsBuilt: 0 };
+  const sessionOptions = {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: "all",
+    executionMode: "sequential",
+    executionProviders: ["cpu"],
+  };
+
+  const sessionFor = (key: string, build: () => Uint8Array): NativeSession => {
+    let session = sessions.get(key);
+    if (session) {
+      sessions.delete(key); // re-insert: Map order is the LRU order
+    } else {
+      const bytes = build();
+      session = ort.newSession();
+      session.loadModel(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength, sessionOptions);
+      stats.sessionsBuilt++;
+      if (sessions.size >= maxSessions) {
+        const [oldestKey, oldest] = sessions.entries().next().value as [string, NativeSession];
+        sessions.delete(oldestKey);
+        oldest.dispose();
+      }
+    }
+    sessions.set(key, session);
+    return session;
+  };
+
+  // OIHW copies of filters, per source tensor (its dataId: tensor values never change) and
+  // derivation tag; entries go when the tensor is garbage collected.
+  const oihwCache = new WeakMap<object, Map<string, Float32Array>>();
+  const filterOihw = (filter: ConvFilter, backend: WasmBackendInternals): Float32Array => {
+    const key = filter.cacheKey;
+    const cached = key && oihwCache.get(key.source)?.get(key.tag);
+    if (cached) return cached;
+    const info = filter.materialize();
+    if (info.dtype !== "float32") throw new Error("enableOnnxConvAccelerator: filters must be float32.");
+    const oihw = hwioToOihw(backend.typedArrayFromHeap(info), filter.shape);
+    if (key) {
+      const byTag = oihwCache.get(key.source) ?? new Map<string, Float32Array>();
+      byTag.set(key.tag, oihw);
+      oihwCache.set(key.source, byTag);
+    }
+    return oihw;
+  };
+
+  const engine: ConvEngine = (scope, x, filter, params, bias) => {
+    const backend = scope.backend as WasmBackendInternals;
+    if (typeof backend.typedArrayFromHeap !== "function" || x.dtype !== "float32") {
+      stats.declined++;
+      return undefined;
+    }
+    const [n, h, w, ci] = x.shape as [number, number, number, number];
+    const [kh, kw, , co] = filter.shape;
+    const outShape = convOutShape(x.shape, filter.shape, params);
+    const flops = 2 * outShape.reduce((a, b) => a * b, 1) * kh * kw * ci;
+    const biasSize = bias ? bias.shape.reduce((a, b) => a * b, 1) : 0;
+    if (flops < minFlops || (bias && (biasSize !== co || bias.dtype !== "float32"))) {
+      stats.declined++;
+      return undefined;
+    }
+    const spec = { xShape: [n, h, w, ci], filterShape: [kh, kw, ci, co], bias: Boolean(bias), ...params };
+    const session = sessionFor(JSON.stringify(spec), () => buildConvModel(spec));
+    const oihw = filterOihw(filter, backend);
+    // Allocate before taking views: a heap growth would detach earlier views into the wasm memory.
+    const out = scope.adopt(backend.makeOutput(outShape, "float32"));
+    const feeds: Record<string, unknown> = {
+      x: new ort.Tensor("float32", backend.typedArrayFromHeap(x), x.shape),
+      w: new ort.Tensor("float32", oihw, [co, ci, kh, kw]),
+    };
+    if (bias) feeds.b = new ort.Tensor("float32", backend.typedArrayFromHeap(bias), [co]);
+    const outView = backend.typedArrayFromHeap(out);
+    const result = session.run(feeds, { y: null }, {}) as { y?: { data?: Float32Array } };
+    const data = result.y?.data;
+    if (!(data instanceof Float32Array) || data.length !== outView.length) {
+      throw new Error(
+        "enableOnnxConvAccelerator: onnxruntime returned no float32 output of the expected size.",
+      );
+    }
+    outView.set(data);
+    stats.accelerated++;
+    return out;
+  };
+
+  setConvAccelerator(engine);
+  const handle: OnnxConvAccelerator = {
+    version: ort.version,
+    stats,
+    disable() {
+      if (getConvAccelerator() === engine) setConvAccelerator(undefined);
+      for (const session of sessions.values()) session.dispose();
+      sessions.clear();
+      if (current === handle) current = undefined;
+    },
+  };
+  current = handle;
+  return handle;
+}
+
+/**
+ * {@link enableOnnxConvAccelerator}, or `undefined` and a logged reason when onnxruntime-node is
+ * not installed: for entry points where the accelerator is a bonus.
+ */
+export function tryEnableOnnxConvAccelerator(
+  options: OnnxConvAcceleratorOptions & { log?: (message: string) => void } = {},
+): OnnxConvAccelerator | undefined {
+  try {
+    const accelerator = enableOnnxConvAccelerator(options);
+    options.log?.(`[gqn] convolutions: onnxruntime-node ${accelerator.version}`);
+    return accelerator;
+  } catch (error) {
+    options.log?.(`[gqn] convolutions: XNNPACK (${error instanceof Error ? error.message : String(error)})`);
+    return undefined;
+  }
+}
+
+/** `[kh,kw,Ci,Co]` -> `[Co,Ci,kh,kw]`, one pass, reading sequentially. */
+function hwioToOihw(src: Float32Array, shape: readonly [number, number, number, number]): Float32Array {
+  const [kh, kw, ci, co] = shape;
+  const taps = kh * kw;
+  const out = new Float32Array(src.length);
+  let s = 0;
+  for (let tap = 0; tap < taps; tap++) {
+    for (let i = 0; i < ci; i++) {
+      let o = i * taps + tap;
+      const step = ci * taps;
+      for (let c = 0; c < co; c++, o += step) out[o] = src[s++] as number;
+    }
+  }
+  return out;
+}
+
+function convOutShape(
+  xShape: readonly number[],
+  filterShape: readonly number[],
+  params: ConvParams,
+): number[] {
+  const [n, h, w] = xShape as [number, number, number];
+  const [kh, kw, , co] = filterShape as [number, number, number, number];
+  const [top, bottom, left, right] = params.pads;
+  const ho = Math.floor((h + top + bottom - (params.dilations[0] * (kh - 1) + 1)) / params.strides[0]) + 1;
+  const wo = Math.floor((w + left + right - (params.dilations[1] * (kw - 1) + 1)) / params.strides[1]) + 1;
+  return [n, ho, wo, co];
+}
