@@ -1,7 +1,7 @@
 import "@tensorflow/tfjs-backend-cpu";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { describeConvParity, expectClose, on, rand } from "../test/conv-parity.js";
+import { describeConvParity, expectClose, on, rand, trainingStepGrads } from "../test/conv-parity.js";
 import { initBackend } from "./backend-selection.js";
 import {
   registerWasmTrainingKernels,
@@ -42,6 +42,10 @@ describe("registerWasmTrainingKernels", () => {
   });
 
   describeConvParity();
+
+  it("a GQN-shaped training step gives the cpu backend's loss and gradients", async () => {
+    expectClose(await on("wasm", trainingStepGrads), await on("cpu", trainingStepGrads));
+  });
 
   it("handles NCHW inputs when called as kernels", async () => {
     const direct = () => {

@@ -136,3 +136,52 @@ export function describeConvParity(): void {
     });
   });
 }
+
+/**
+ * One GQN-shaped training step on small tensors: a tower-like encoder (k2 s2 and k4 s4 'valid'
+ * convs, a k3 'same' conv), the representation tiled with a pose and concatenated, a conv-LSTM
+ * cell (k5 'same', sigmoid/tanh gates), a k4 s4 conv2dTranspose canvas update, and an ELBO-like
+ * loss (square, log, exp, softplus, sum, mean). Returns the loss and every weight's gradient.
+ */
+export function trainingStepGrads(): tf.Tensor[] {
+  const frames = rand([4, 16, 16, 3], 1); // [B*K, 16, 16, 3]
+  const pose = rand([2, 1, 1, 7], 2); // [B, 1, 1, 7]
+  const target = tf.sigmoid(rand([2, 16, 16, 3], 3)); // [B, 16, 16, 3]
+  const scale = (shape: number[], seed: number, s: number) =>
+    tf.variable(tf.mul(rand(shape, seed), s)) as tf.Variable<tf.Rank.R4>;
+  const weights = {
+    enc1: scale([2, 2, 3, 8], 10, 0.4),
+    enc2: scale([3, 3, 8, 8], 11, 0.2),
+    enc3: scale([2, 2, 8, 6], 12, 0.3),
+    gates: scale([5, 5, 6 + 7 + 4, 16], 13, 0.05),
+    gateBias: scale([16], 14, 0.1) as tf.Variable,
+    up: scale([4, 4, 3, 4], 15, 0.2),
+    prior: scale([4, 4, 4, 4], 16, 0.1),
+  };
+  const loss = () => {
+    let h = tf.relu(tf.conv2d(frames as tf.Tensor4D, weights.enc1, 2, "valid")); // [4, 8, 8, 8]
+    h = tf.relu(tf.conv2d(h, weights.enc2, 1, "same")); // [4, 8, 8, 8]
+    const r = tf.conv2d(h, weights.enc3, 2, "valid"); // [4, 4, 4, 6]
+    const rep = tf.sum(tf.reshape(r, [2, 2, 4, 4, 6]), 1); // [2, 4, 4, 6] (sum over views)
+    const state = tf.zeros([2, 4, 4, 4]);
+    const input = tf.concat([rep, tf.tile(pose, [1, 4, 4, 1]), state], 3); // [2, 4, 4, 17]
+    const z = tf.add(tf.conv2d(input as tf.Tensor4D, weights.gates, 1, "same"), weights.gateBias); // [2, 4, 4, 16]
+    const [i, f, o, g] = tf.split(z, 4, 3) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+    const c = tf.add(tf.mul(tf.sigmoid(f), state), tf.mul(tf.sigmoid(i), tf.tanh(g)));
+    const hidden = tf.mul(tf.sigmoid(o), tf.tanh(c)); // [2, 4, 4, 4]
+    const canvas = tf.conv2dTranspose(hidden as tf.Tensor4D, weights.up, [2, 16, 16, 3], 4, "valid"); // [2, 16, 16, 3]
+    const stats = tf.conv2d(hidden as tf.Tensor4D, weights.prior, 1, "same"); // [2, 4, 4, 4]
+    const [mu, rawSigma] = tf.split(stats, 2, 3) as [tf.Tensor, tf.Tensor];
+    const sigma = tf.add(tf.softplus(rawSigma), 1e-3);
+    const kl = tf.mean(tf.sub(tf.add(tf.square(mu), tf.square(sigma)), tf.add(tf.log(tf.square(sigma)), 1)));
+    const nll = tf.mean(tf.square(tf.sub(canvas, target)));
+    return tf.add(
+      tf.add(nll, tf.mul(kl, 0.5)),
+      tf.mul(tf.mean(tf.exp(tf.neg(tf.square(canvas)))), 0.1),
+    ) as tf.Scalar;
+  };
+  const { value, grads } = tf.variableGrads(loss);
+  const out = [value, ...Object.values(weights).map((w) => grads[w.name] as tf.Tensor)];
+  for (const w of Object.values(weights)) w.dispose();
+  return out;
+}

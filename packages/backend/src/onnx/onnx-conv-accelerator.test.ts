@@ -1,7 +1,7 @@
 import { isGqnError } from "@gqn/core";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { describeConvParity, expectClose, on, rand } from "../../test/conv-parity.js";
+import { describeConvParity, expectClose, on, rand, trainingStepGrads } from "../../test/conv-parity.js";
 import { initBackend } from "../backend-selection.js";
 import { getConvAccelerator } from "../wasm-kernels/conv-engine.js";
 import { enableOnnxConvAccelerator, type OnnxConvAccelerator } from "./onnx-conv-accelerator.js";
@@ -31,6 +31,10 @@ describe.skipIf(!available.ok)("enableOnnxConvAccelerator", () => {
   });
 
   describeConvParity();
+
+  it("a GQN-shaped training step gives the cpu backend's loss and gradients", async () => {
+    expectClose(await on("wasm", trainingStepGrads), await on("cpu", trainingStepGrads));
+  });
 
   it("ran the convolutions above through onnxruntime", () => {
     expect(accelerator.stats.accelerated).toBeGreaterThan(50);
