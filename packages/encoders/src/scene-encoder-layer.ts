@@ -151,6 +151,18 @@ export abstract class SceneEncoderLayer extends tfl.layers.Layer implements Scen
   }
 
   /**
+   * tfjs's `addWeight`, with the name put under this layer's name when a containing layer calls
+   * `build` directly (inside `apply` tfjs has opened that scope already), so weight names are
+   * `<scope>/<layer name>/<name>` either way. Use it for weights other than convolutions.
+   */
+  protected override addWeight(
+    name: string,
+    ...rest: Parameters<tfl.layers.Layer["addWeight"]> extends [string, ...infer R] ? R : never
+  ): tfl.LayerVariable {
+    return super.addWeight(this.applying ? name : `${this.name}/${name}`, ...rest);
+  }
+
+  /**
    * Creates a convolution's weights (Glorot-uniform kernel, zero bias: the Keras and tf-gqn
    * defaults) under `<name>/kernel` and `<name>/bias`. Call it from `buildWeights`.
    */
@@ -161,12 +173,11 @@ export abstract class SceneEncoderLayer extends tfl.layers.Layer implements Scen
     outChannels: number,
     options: ConvOptions = {},
   ): ConvWeights {
-    const seed = this.seed === undefined ? undefined : this.seed + this.weightCount;
+    // Distinct per convolution, and far apart for encoders whose seeds differ by one.
+    const seed = this.seed === undefined ? undefined : this.seed * 1000 + this.weightCount;
     this.weightCount += 1;
-    // Inside apply, tfjs has already opened the name scope of this layer; outside, add it here.
-    const scoped = this.applying ? name : `${this.name}/${name}`;
     const kernel = this.addWeight(
-      `${scoped}/kernel`,
+      `${name}/kernel`,
       [kernelSize, kernelSize, inChannels, outChannels],
       "float32",
       tfl.initializers.glorotUniform(seed === undefined ? {} : { seed }),
@@ -176,14 +187,7 @@ export abstract class SceneEncoderLayer extends tfl.layers.Layer implements Scen
     const bias =
       options.bias === false
         ? null
-        : this.addWeight(
-            `${scoped}/bias`,
-            [outChannels],
-            "float32",
-            tfl.initializers.zeros(),
-            undefined,
-            true,
-          );
+        : this.addWeight(`${name}/bias`, [outChannels], "float32", tfl.initializers.zeros(), undefined, true);
     return { kernel, bias, stride: options.stride ?? 1, padding: options.padding ?? "same" };
   }
 
@@ -193,9 +197,16 @@ export abstract class SceneEncoderLayer extends tfl.layers.Layer implements Scen
     weights: ConvWeights,
     activation: "relu" | "linear" = "linear",
   ): tf.Tensor4D {
-    let y = tf.conv2d(x, weights.kernel.read() as tf.Tensor4D, weights.stride, weights.padding);
-    if (weights.bias) y = tf.add(y, weights.bias.read());
-    return activation === "relu" ? tf.relu(y) : y;
+    // One fused kernel (conv + bias + relu) where the backend has it; tfjs unfuses it by itself
+    // under a gradient tape when the activation is not linear.
+    return tf.fused.conv2d({
+      x,
+      filter: weights.kernel.read() as tf.Tensor4D,
+      strides: weights.stride,
+      pad: weights.padding,
+      ...(weights.bias && { bias: weights.bias.read() }),
+      activation,
+    });
   }
 
   private splitShapes(inputShape: tfl.Shape | tfl.Shape[], where: string): [tfl.Shape, tfl.Shape] {

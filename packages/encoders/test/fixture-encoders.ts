@@ -1,6 +1,7 @@
 // Small SceneEncoderLayer subclasses for the tests: one that keeps the contract, and one broken
 // way per clause, to show that each check of the contract suite can fail.
 import * as tf from "@tensorflow/tfjs-core";
+import * as tfl from "@tensorflow/tfjs-layers";
 import { type ConvWeights, SceneEncoderLayer, type SceneEncoderLayerArgs, tilePose } from "../src/index.js";
 
 /** A valid two-convolution encoder: image and tiled pose -> [frameSize/4, frameSize/4, 4]. */
@@ -84,3 +85,17 @@ export class WrongShapeEncoder extends TinyEncoder {
   }
 }
 tf.serialization.registerClass(WrongShapeEncoder);
+
+/** Valid, with a weight made by addWeight directly (not addConv): a learned output scale. */
+export class ScaledEncoder extends TinyEncoder {
+  static override className = "ScaledEncoder";
+  private scale: tfl.LayerVariable | undefined;
+  protected override buildWeights(): void {
+    super.buildWeights();
+    this.scale = this.addWeight("scale", [4], "float32", tfl.initializers.ones(), undefined, true);
+  }
+  protected override forward(frames: tf.Tensor4D, poses: tf.Tensor2D): tf.Tensor4D {
+    return tf.mul(super.forward(frames, poses), (this.scale as tfl.LayerVariable).read()) as tf.Tensor4D;
+  }
+}
+tf.serialization.registerClass(ScaledEncoder);
