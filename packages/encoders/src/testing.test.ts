@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   BatchMixingEncoder,
   LeakyEncoder,
+  OffGridEncoder,
   PoseBlindEncoder,
   TinyEncoder,
   UnregisteredEncoder,
@@ -14,6 +15,14 @@ import { describeSceneEncoder, sceneEncoderChecks } from "./testing.js";
 
 // A custom encoder that keeps the contract passes the whole suite...
 describeSceneEncoder("TinyEncoder (custom)", () => new TinyEncoder({ frameSize: 16, seed: 5 }));
+// An off-grid encoder passes the rest when the grid clause is turned off.
+describeSceneEncoder(
+  "OffGridEncoder (coreGrid: false)",
+  () => new OffGridEncoder({ frameSize: 16, seed: 6 }),
+  {
+    coreGrid: false,
+  },
+);
 
 // ...and each clause catches the encoder that breaks it.
 function check(name: string) {
@@ -25,6 +34,7 @@ function check(name: string) {
 describe("the contract suite fails broken encoders", () => {
   const cases: [string, (args: { frameSize: number; seed: number }) => SceneEncoder][] = [
     ["encodes [N, H, W, 3]", (a) => new WrongShapeEncoder(a)],
+    ["outputs the DRAW core grid", (a) => new OffGridEncoder(a)],
     ["leaks no tensors", (a) => new LeakyEncoder(a)],
     ["encodes each view independently", (a) => new BatchMixingEncoder(a)],
     ["depends on the pose", (a) => new PoseBlindEncoder(a)],

@@ -32,6 +32,12 @@ export interface SceneEncoderSuiteOptions {
    * `tf.serialization.registerClass`).
    */
   serialization?: boolean;
+  /**
+   * Check that the output grid is one @gqn/train conditions DRAW on: the core grid
+   * `[frameSize/4, frameSize/4, c]` or `[1, 1, c]`; default true. Turn off for encoders meant for
+   * other models.
+   */
+  coreGrid?: boolean;
   /** Check that changing only the pose changes the output; default true. */
   poseSensitive?: boolean;
   /** Largest absolute difference accepted where results must agree; default 1e-4. */
@@ -100,6 +106,18 @@ export const sceneEncoderChecks: readonly SceneEncoderCheck[] = [
       } finally {
         tf.dispose([frames, poses, r]);
       }
+    },
+  },
+  {
+    name: "outputs the DRAW core grid [frameSize/4, frameSize/4, c] or [1, 1, c]",
+    skip: (_encoder, options) => options.coreGrid === false,
+    async run(encoder) {
+      const [h, w] = encoder.outputShape;
+      const g = encoder.frameSize / 4;
+      expect(
+        (h === g && w === g) || (h === 1 && w === 1),
+        `output grid ${h}x${w} is neither the core grid ${g}x${g} nor 1x1`,
+      ).toBe(true);
     },
   },
   {

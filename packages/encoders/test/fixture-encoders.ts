@@ -99,3 +99,15 @@ export class ScaledEncoder extends TinyEncoder {
   }
 }
 tf.serialization.registerClass(ScaledEncoder);
+
+/** Breaks "core grid": a 2x2 output at 16 px (the core grid is 4x4). */
+export class OffGridEncoder extends TinyEncoder {
+  static override className = "OffGridEncoder";
+  override get outputShape(): [number, number, number] {
+    return [2, 2, 4];
+  }
+  protected override forward(frames: tf.Tensor4D, poses: tf.Tensor2D): tf.Tensor4D {
+    return tf.avgPool(super.forward(frames, poses), 2, 2, "valid");
+  }
+}
+tf.serialization.registerClass(OffGridEncoder);
