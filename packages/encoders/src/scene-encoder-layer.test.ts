@@ -43,6 +43,21 @@ describe("SceneEncoderLayer", () => {
     for (const w of [...a.weights, ...b.weights]) w.dispose();
   });
 
+  it("rejects frames or poses that are not float32", () => {
+    const encoder = new TinyEncoder({ frameSize: 8 });
+    const bytes = tf.zeros([1, 8, 8, 3], "int32") as tf.Tensor4D;
+    const frames = tf.zeros([1, 8, 8, 3]) as tf.Tensor4D;
+    const poses = tf.zeros([1, 7]) as tf.Tensor2D;
+    const intPoses = tf.zeros([1, 7], "int32") as tf.Tensor2D;
+    expect(() => encoder.encode(bytes, poses)).toThrow(
+      "TinyEncoder.encode: frames must be float32 (RGB in [0, 1]), but got int32.",
+    );
+    expect(() => encoder.encode(frames, intPoses)).toThrow(
+      "TinyEncoder.encode: poses must be float32, but got int32.",
+    );
+    tf.dispose([bytes, frames, poses, intPoses]);
+  });
+
   it("rejects invalid construction arguments with INVALID_CONFIG", () => {
     expect(() => new TinyEncoder({ frameSize: 0 })).toThrow(
       "TinyEncoder: frameSize must be a positive integer, but got 0.",

@@ -90,7 +90,20 @@ export abstract class SceneEncoderLayer extends tfl.layers.Layer implements Scen
 
   /** {@inheritDoc SceneEncoder.encode} */
   encode(frames: tf.Tensor4D, poses: tf.Tensor2D, training = false): tf.Tensor4D {
-    this.checkInputShapes(frames.shape, poses.shape, `${this.getClassName()}.encode`);
+    const where = `${this.getClassName()}.encode`;
+    this.checkInputShapes(frames.shape, poses.shape, where);
+    for (const [what, t] of [
+      ["frames", frames],
+      ["poses", poses],
+    ] as const) {
+      // Decoded uint8 or int32 frames would otherwise fail deep inside a conv kernel.
+      if (t.dtype !== "float32") {
+        throw new GqnError(
+          "INVALID_ARGUMENT",
+          `${where}: ${what} must be float32${what === "frames" ? " (RGB in [0, 1])" : ""}, but got ${t.dtype}.`,
+        );
+      }
+    }
     return this.apply([frames, poses], { training }) as tf.Tensor4D;
   }
 
