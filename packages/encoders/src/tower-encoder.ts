@@ -23,8 +23,10 @@ export interface TowerEncoderArgs extends SceneEncoderLayerArgs {
 
 /**
  * Where each weight of the `tf-gqn` variant comes from in an ogroth/tf-gqn checkpoint: our conv
- * name -> its `tf.layers.conv2d` name inside the `TowerEncoder` scope (weights `kernel`, `bias`).
- * tf-gqn creates its convolutions in this order, so TF names them `conv2d`, `conv2d_1`, ...
+ * name -> its `tf.layers.conv2d` name (weights `kernel` and `bias`, HWIO like ours) inside the
+ * encoder's variable scope, `TowerEncoder` for its tower and `PoolEncoder` for its pool encoder
+ * (the default). tf-gqn creates the convolutions in this order, so TF names them `conv2d`,
+ * `conv2d_1`, ...
  */
 export const TF_GQN_TOWER_WEIGHT_NAMES: Readonly<Record<string, string>> = {
   conv1: "conv2d",
