@@ -36,6 +36,29 @@ describe("renderView", () => {
     expect(at(frame, size, 0, 0)).toEqual([0, 0, 0]);
   });
 
+  it("draws cylinders and cones with the silhouettes their shapes have (rectangle, triangle, disc)", () => {
+    // A far camera with a narrow field of view is nearly orthographic: the image spans 2 x 2 units.
+    const distance = 200;
+    const fovY = 2 * Math.atan(1 / distance);
+    const coverage = (scene: Scene, position: readonly [number, number, number]): number => {
+      const size = 200;
+      const frame = renderView(scene, cameraLookAt(position, [0, 0, 0]), { frameSize: size });
+      let covered = 0;
+      for (let i = 0; i < size * size; i++) if (frame[i * 3]! > 0) covered++;
+      return covered / (size * size);
+    };
+    const solid = (shape: "cylinder" | "cone"): Scene => ({
+      objects: [{ shape, base: [0, -0.5, 0], radius: 0.5, height: 1, color: [1, 1, 1] }],
+      lighting: { direction: [0, 0, 1], intensity: 0, ambient: 1, shadows: false },
+      background: [0, 0, 0],
+      fovY,
+    });
+    expect(coverage(solid("cylinder"), [0, 0, distance])).toBeCloseTo(1 / 4, 2); // 1 x 1 of 2 x 2
+    expect(coverage(solid("cone"), [0, 0, distance])).toBeCloseTo(1 / 8, 2); // half of that
+    expect(coverage(solid("cylinder"), [0, distance, 0.001])).toBeCloseTo(Math.PI / 16, 2); // disc r 0.5
+    expect(coverage(solid("cone"), [0, -distance, 0.001])).toBeCloseTo(Math.PI / 16, 2); // its base from below
+  });
+
   it("puts +y at the top of the image and the camera's right at the image's right", () => {
     // Looking along +x (yaw 0): the image's right is +z and its top is +y.
     const scene: Scene = {

@@ -71,29 +71,29 @@ export function createRoomsScene(random: Random, config: Partial<RoomsConfig> = 
     const color = OBJECT_COLORS[random.int(OBJECT_COLORS.length)]!;
     switch (random.int(4)) {
       case 0: {
-        const hx = random.uniform(0.25, 0.4);
-        const hy = random.uniform(0.25, 0.45);
-        const hz = random.uniform(0.25, 0.4);
+        const hx = random.uniform(0.3, 0.45);
+        const hy = random.uniform(0.3, 0.5);
+        const hz = random.uniform(0.3, 0.45);
         return { shape: "box", center: [x, hy, z], halfSize: [hx, hy, hz], color };
       }
       case 1: {
-        const radius = random.uniform(0.3, 0.45);
+        const radius = random.uniform(0.35, 0.5);
         return { shape: "sphere", center: [x, radius, z], radius, color };
       }
       case 2:
         return {
           shape: "cylinder",
           base: [x, 0, z],
-          radius: random.uniform(0.25, 0.4),
-          height: random.uniform(0.5, 0.9),
+          radius: random.uniform(0.3, 0.45),
+          height: random.uniform(0.6, 1.1),
           color,
         };
       default:
         return {
           shape: "cone",
           base: [x, 0, z],
-          radius: random.uniform(0.3, 0.45),
-          height: random.uniform(0.6, 1),
+          radius: random.uniform(0.35, 0.5),
+          height: random.uniform(0.7, 1.2),
           color,
         };
     }
