@@ -58,16 +58,23 @@ for (const config of cases) {
     r.dispose();
   });
   let backward = Number.NaN;
+  let peakMB = Number.NaN;
   if (canBackward) {
     const variables = () => encoder.trainableWeights.map((w) => w.read());
-    backward = await time(async () => {
+    const step = async () => {
       const { value, grads } = tf.variableGrads(
         () => tf.sum(encoder.encode(frames, poses, true)),
         variables(),
       );
       await value.data();
       tf.dispose([value, ...Object.values(grads)]);
-    });
+    };
+    backward = await time(step);
+    // Bytes allocated at the peak of one step beyond what existed before it: the activations kept
+    // for the backward pass plus the gradients.
+    const before = tf.memory().numBytes;
+    const info = await tf.profile(step);
+    peakMB = (info.peakBytes - before) / 2 ** 20;
   }
   rows.push({
     encoder: config.type,
@@ -78,6 +85,7 @@ for (const config of cases) {
     [`forward ms / ${views} views`]: forward.toFixed(1),
     "forward views/s": ((views * 1000) / forward).toFixed(1),
     [`fwd+bwd ms / ${views} views`]: canBackward ? backward.toFixed(1) : "n/a (no Conv2DBackpropFilter)",
+    "fwd+bwd peak MB": canBackward ? peakMB.toFixed(0) : "n/a",
   });
   tf.dispose([frames, poses]);
   for (const w of encoder.weights) w.dispose();
