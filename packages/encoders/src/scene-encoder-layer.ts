@@ -69,7 +69,7 @@ export abstract class SceneEncoderLayer extends tfl.layers.Layer implements Scen
 
   constructor(args: SceneEncoderLayerArgs) {
     super(args);
-    const where = `${new.target.name}`;
+    const where = this.getClassName();
     this.frameSize = checkPositiveInteger(args.frameSize, where, "frameSize");
     this.poseSize = checkPositiveInteger(args.poseSize ?? GQN_POSE_SIZE, where, "poseSize");
     if (args.seed !== undefined && args.seed !== null) checkInteger(args.seed, where, "seed");

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   BatchMixingEncoder,
   LeakyEncoder,
+  NamelessEncoder,
   OffGridEncoder,
   PoseBlindEncoder,
   TinyEncoder,
@@ -40,6 +41,7 @@ describe("the contract suite fails broken encoders", () => {
     ["depends on the pose", (a) => new PoseBlindEncoder(a)],
     ["exposes trainable weights", (a) => new UnusedWeightEncoder(a)],
     ["saves and loads", (a) => new UnregisteredEncoder(a)],
+    ["saves and loads", (a) => new NamelessEncoder(a)],
   ];
   // Until @gqn/backend registers it, the wasm backend cannot run conv backward passes.
   const noBackward = (name: string) =>

@@ -312,6 +312,11 @@ export const sceneEncoderChecks: readonly SceneEncoderCheck[] = [
         }),
       );
       const className = layer.getClassName();
+      // An inherited className would save the layer as its parent class.
+      expect(
+        Object.hasOwn(layer.constructor, "className"),
+        `${layer.constructor.name} declares its own static className`,
+      ).toBe(true);
       expect(
         tf.serialization.SerializationMap.getMap().classNameMap[className],
         `${className} registered with tf.serialization.registerClass`,

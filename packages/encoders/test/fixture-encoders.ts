@@ -111,3 +111,10 @@ export class OffGridEncoder extends TinyEncoder {
   }
 }
 tf.serialization.registerClass(OffGridEncoder);
+
+/** Breaks "save -> load": inherits TinyEncoder's className, so it would load as a TinyEncoder. */
+export class NamelessEncoder extends TinyEncoder {
+  protected override forward(frames: tf.Tensor4D, poses: tf.Tensor2D): tf.Tensor4D {
+    return tf.neg(super.forward(frames, poses));
+  }
+}
