@@ -8,6 +8,7 @@ import {
   unregisterWasmTrainingKernels,
   WASM_TRAINING_KERNELS,
 } from "./register-wasm-training-kernels.js";
+import { derivedTensorCache, type HeapBackend, heapBackend } from "./wasm-kernels/heap-access.js";
 
 describe("registerWasmTrainingKernels", () => {
   beforeAll(async () => {
@@ -80,5 +81,35 @@ describe("registerWasmTrainingKernels", () => {
     expect(tf.memory().numBytes).toBe(bytes);
     expect((tf.memory() as { numDataBuffers?: number }).numDataBuffers).toBeDefined();
     tf.dispose([x, filter]);
+  });
+});
+
+describe("input-gradient filter cache", () => {
+  beforeAll(async () => {
+    await initBackend({ backend: "wasm", log: () => {} });
+  });
+
+  it("reuses the derived filter while the weights live and frees it after they go", () => {
+    const cache = derivedTensorCache(heapBackend(tf.backend()) as HeapBackend);
+    cache.sweep();
+    const before = cache.size;
+    const filter = rand([5, 5, 3, 4], 1);
+    const dy = rand([2, 6, 6, 4], 2);
+    const run = () =>
+      tf.engine().runKernel("Conv2DBackpropInput", { dy, filter }, {
+        strides: 1,
+        pad: "same",
+        dataFormat: "NHWC",
+        inputShape: [2, 6, 6, 3],
+      } as unknown as tf.NamedAttrMap) as tf.Tensor;
+    const first = run();
+    expect(cache.size).toBe(before + 1);
+    const second = run();
+    expect(cache.size).toBe(before + 1);
+    expect(Array.from(second.dataSync())).toEqual(Array.from(first.dataSync()));
+    filter.dispose();
+    cache.sweep();
+    expect(cache.size).toBe(before);
+    tf.dispose([first, second, dy]);
   });
 });

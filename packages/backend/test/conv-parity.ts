@@ -83,6 +83,35 @@ export const CONV_CASES: ConvCase[] = [
   },
 ];
 
+/**
+ * Seeded random cases on top of the hand-picked ones: strides 1, 2 and 4 (GQN's), 'valid' and
+ * 'same', kernels 1-5, odd and even sizes. A small LCG keeps them the same on every run.
+ */
+function randomCases(count: number, seed: number): ConvCase[] {
+  let state = seed;
+  const next = (n: number) => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state % n;
+  };
+  const cases: ConvCase[] = [];
+  while (cases.length < count) {
+    const s = [1, 2, 4][next(3)] as number;
+    const k = 1 + next(5);
+    const pad = next(2) === 0 ? "valid" : "same";
+    const h = k + next(10);
+    const w = k + next(10);
+    cases.push({ x: [1 + next(3), h, w, 1 + next(6)], k: [k, k], co: 1 + next(6), strides: [s, s], pad });
+  }
+  return cases;
+}
+
+CONV_CASES.push(
+  { x: [2, 8, 8, 4], k: [4, 4], co: 3, strides: [4, 4], pad: "same" },
+  { x: [1, 10, 9, 3], k: [5, 5], co: 2, strides: [4, 4], pad: "same" },
+  { x: [2, 8, 8, 3], k: [4, 4], co: 3, strides: [2, 2], pad: "same" },
+  ...randomCases(8, 2024),
+);
+
 const label = (c: ConvCase) =>
   `x ${c.x.join("x")} k ${c.k.join("x")} -> ${c.co}, strides ${c.strides.join(",")}, pad ${JSON.stringify(c.pad)}`;
 
