@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { conv2dBackpropFilterVia } from "./wasm-kernels/conv2d-backprop-filter.js";
 import { conv2dBackpropInputVia } from "./wasm-kernels/conv2d-backprop-input.js";
+import { concatKernel, sliceKernel, splitVKernel } from "./wasm-kernels/copy-kernels.js";
 import { forwardConvKernel } from "./wasm-kernels/forward-conv.js";
 
 const BACKEND = "wasm";
@@ -11,6 +12,9 @@ export const WASM_TRAINING_KERNELS = [
   "FusedConv2D",
   "Conv2DBackpropFilter",
   "Conv2DBackpropInput",
+  "Slice",
+  "SplitV",
+  "Concat",
 ] as const;
 
 type KernelName = (typeof WASM_TRAINING_KERNELS)[number];
@@ -23,6 +27,9 @@ const FACTORIES: Record<KernelName, (stock: tf.KernelFunc | undefined) => tf.Ker
     conv2dBackpropFilterVia(args.backend as tf.KernelBackend, BACKEND, args.inputs, args.attrs ?? {}),
   Conv2DBackpropInput: () => (args) =>
     conv2dBackpropInputVia(args.backend as tf.KernelBackend, BACKEND, args.inputs, args.attrs ?? {}),
+  Slice: (stock) => stock && sliceKernel(stock),
+  SplitV: (stock) => stock && splitVKernel(stock),
+  Concat: (stock) => stock && concatKernel(stock),
 };
 
 /** Per kernel: the stock config we replaced (if any) and the function we registered. */
@@ -32,7 +39,9 @@ const installed = new Map<string, { stock: tf.KernelConfig | undefined; kernelFu
  * Registers, for tfjs-backend-wasm, the training kernels it lacks (`Conv2DBackpropFilter`) and
  * faster or fixed versions of others: `Conv2DBackpropInput` (which `tf.conv2dTranspose` also
  * runs) rewritten as an XNNPACK forward convolution, and `Conv2D` / `FusedConv2D` with `'same'`
- * padding passed explicitly (the stock ones are wrong when the stride exceeds the kernel).
+ * padding passed explicitly (the stock ones are wrong when the stride exceeds the kernel), and
+ * `Slice` / `SplitV` / `Concat` that copy in place on the wasm heap (the stock ones copy the whole
+ * input out first, and row by row).
  *
  * Idempotent, and safe before or after `tf.setBackend("wasm")` (the kernels need no setup), but
  * only after `@tensorflow/tfjs-backend-wasm` is loaded. {@link initBackend} calls it whenever it
