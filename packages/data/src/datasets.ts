@@ -63,3 +63,34 @@ export function getDatasetSpec(name: string): DatasetSpec {
   }
   return spec;
 }
+
+/** A dataset split. */
+export type Split = "train" | "test";
+
+/**
+ * What a dataset directory holds: a published spec, or the `dataset.json` beside the data (written by
+ * `@gqn/scenes` or by hand), which may add fields of its own.
+ */
+export interface DatasetInfo extends DatasetSpec {
+  /** True for data made by a renderer rather than downloaded. */
+  readonly synthetic?: true;
+  readonly [extra: string]: unknown;
+}
+
+/**
+ * The file name of shard `index` (1-based) of `total`: `<i>-of-<n>.tfrecord`, both zero-padded to the digits
+ * of `total` (`0001-of-2160.tfrecord`), as the published datasets are named.
+ */
+export function shardFileName(index: number, total: number): string {
+  const digits = String(total).length;
+  return `${String(index).padStart(digits, "0")}-of-${String(total).padStart(digits, "0")}.tfrecord`;
+}
+
+/** The relative paths `<name>/<split>/<i>-of-<n>.tfrecord` of every file of a split, in order. */
+export function datasetFileNames(
+  info: Pick<DatasetSpec, "name" | "trainFiles" | "testFiles">,
+  split: Split,
+): string[] {
+  const total = split === "train" ? info.trainFiles : info.testFiles;
+  return Array.from({ length: total }, (_, i) => `${info.name}/${split}/${shardFileName(i + 1, total)}`);
+}

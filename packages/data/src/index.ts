@@ -1,1 +1,30 @@
-export { DATASETS, type DatasetSpec, getDatasetSpec } from "./datasets.js";
+// Platform-neutral entry: runs in Node and in browsers (no node: imports here or below).
+export { crc32c, maskCrc, maskedCrc32c, unmaskCrc } from "./crc32c.js";
+export {
+  DATASETS,
+  type DatasetInfo,
+  type DatasetSpec,
+  datasetFileNames,
+  getDatasetSpec,
+  type Split,
+  shardFileName,
+} from "./datasets.js";
+export { CorruptRecordError, type RecordLocation } from "./errors.js";
+export { decodeExample, encodeExample, type Feature, type Features } from "./example.js";
+export { type JpegInfo, readJpegInfo } from "./jpeg-info.js";
+export { camerasToPoses, cameraToPose } from "./pose.js";
+export {
+  type DecodeSceneRecordOptions,
+  decodeSceneRecord,
+  encodeSceneRecord,
+  type SceneRecord,
+} from "./scene-record.js";
+export { frameTFRecord, TFRECORD_FOOTER_BYTES, TFRECORD_HEADER_BYTES } from "./tfrecord-framing.js";
+export {
+  type OnCorrupt,
+  type ParsedRecord,
+  parseTFRecords,
+  type SkippedRecord,
+  type TFRecordParseOptions,
+  TFRecordParser,
+} from "./tfrecord-parser.js";

@@ -1,2 +1,16 @@
-// Node-only entry (file system, workers). Re-exports the platform-neutral API too.
+// Node-only entry (file system, codecs, workers). Re-exports the platform-neutral API too.
+
+export { type ListDatasetFilesOptions, listDatasetFiles, readDatasetInfo } from "./dataset-files.js";
 export * from "./index.js";
+export { decodeJpeg, encodeJpeg, encodePng, type RgbImage } from "./jpeg.js";
+export {
+  indexTFRecords,
+  type ReadTFRecordAtOptions,
+  type ReadTFRecordsOptions,
+  readTFRecordAt,
+  readTFRecords,
+  type TFRecordCompression,
+  type TFRecordIndex,
+  type TFRecordStream,
+} from "./read-tfrecords.js";
+export { TFRecordWriter, type TFRecordWriterOptions } from "./tfrecord-writer.js";

@@ -1,0 +1,97 @@
+import { createRequire } from "node:module";
+import { GqnError } from "@gqn/core";
+import { Transformer } from "@napi-rs/image";
+
+// JPEG codec choice, measured on this 2-core machine (64x64 / 128x128 frames, one core, decodes per second;
+// quiet-machine figures in /work/shared/TOOLCHAIN.md agree in ranking):
+//   @cwasm/jpeg-turbo (libjpeg-turbo in wasm, sync)   ~24k / ~7k   (4.9k / 1.6k with 6 others busy)
+//   @napi-rs/image rawPixelsSync (Rust decoder)        ~22k / ~10k  (7.4k / 1.4k busy)
+//   jpeg-js (pure JS)                                   5.6k / 1.5k
+//   sharp                                               2.5k (0.4 ms per call overhead)
+// Decoding uses libjpeg-turbo (wasm): it is as fast as the native option, and it is the library TensorFlow's
+// tf.image.decode_jpeg uses with the same defaults (ISLOW DCT, fancy upsampling), so frames match the pixels
+// the Python GQN ports trained on bit for bit; the Rust decoder differs by 1-3 levels on ~5% of pixels.
+// Encoding uses @napi-rs/image (mozjpeg-compatible encoder, prebuilt, synchronous): ~3k encodes/s at 64 px
+// against ~10/s for jpeg-js; no wasm libjpeg encoder on npm is synchronous. PNG also uses @napi-rs/image.
+
+interface CwasmJpeg {
+  decode(source: Uint8Array): { width: number; height: number; data: Uint8ClampedArray };
+}
+
+// Loaded lazily: the wasm module compiles at load time, and only decoders need it.
+let cwasm: CwasmJpeg | undefined;
+function libjpeg(): CwasmJpeg {
+  cwasm ??= createRequire(import.meta.url)("@cwasm/jpeg-turbo") as CwasmJpeg;
+  return cwasm;
+}
+
+/** A decoded image: `width * height * 3` RGB bytes, row-major. */
+export interface RgbImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/**
+ * Decodes a JPEG to RGB bytes with libjpeg-turbo (TensorFlow's decoder and defaults). Throws a GqnError
+ * (`CORRUPT_RECORD`) when `bytes` is not a decodable JPEG.
+ */
+export function decodeJpeg(bytes: Uint8Array): RgbImage {
+  let image: { width: number; height: number; data: Uint8ClampedArray };
+  try {
+    image = libjpeg().decode(bytes);
+  } catch (error) {
+    throw new GqnError("CORRUPT_RECORD", `decodeJpeg: not a decodable JPEG (${(error as Error).message}).`, {
+      cause: error,
+    });
+  }
+  const { width, height, data: rgba } = image;
+  const rgb = new Uint8Array(width * height * 3);
+  for (let i = 0, j = 0; j < rgb.length; i += 4, j += 3) {
+    rgb[j] = rgba[i] as number;
+    rgb[j + 1] = rgba[i + 1] as number;
+    rgb[j + 2] = rgba[i + 2] as number;
+  }
+  return { data: rgb, width, height };
+}
+
+function toRgba(rgb: Uint8Array, width: number, height: number, where: string): Uint8Array {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+    throw new GqnError(
+      "INVALID_ARGUMENT",
+      `${where}: width and height must be positive integers, but got ${width}x${height}.`,
+    );
+  }
+  if (rgb.length !== width * height * 3) {
+    throw new GqnError(
+      "INVALID_ARGUMENT",
+      `${where}: rgb must have ${width * height * 3} bytes (${width}x${height}x3), but got ${rgb.length}.`,
+    );
+  }
+  const rgba = new Uint8Array(width * height * 4);
+  for (let i = 0, j = 0; i < rgb.length; i += 3, j += 4) {
+    rgba[j] = rgb[i] as number;
+    rgba[j + 1] = rgb[i + 1] as number;
+    rgba[j + 2] = rgb[i + 2] as number;
+    rgba[j + 3] = 255;
+  }
+  return rgba;
+}
+
+/** Encodes RGB bytes (`width * height * 3`, row-major) as a baseline JPEG. Deterministic. `quality` 1-100. */
+export function encodeJpeg(rgb: Uint8Array, width: number, height: number, quality = 90): Uint8Array {
+  if (!Number.isInteger(quality) || quality < 1 || quality > 100) {
+    throw new GqnError(
+      "INVALID_ARGUMENT",
+      `encodeJpeg: quality must be an integer in [1, 100], but got ${quality}.`,
+    );
+  }
+  const rgba = toRgba(rgb, width, height, "encodeJpeg");
+  return new Uint8Array(Transformer.fromRgbaPixels(rgba, width, height).jpegSync(quality));
+}
+
+/** Encodes RGB bytes (`width * height * 3`, row-major) as a PNG. */
+export function encodePng(rgb: Uint8Array, width: number, height: number): Uint8Array {
+  const rgba = toRgba(rgb, width, height, "encodePng");
+  return new Uint8Array(Transformer.fromRgbaPixels(rgba, width, height).pngSync());
+}

@@ -1,0 +1,222 @@
+import { createReadStream } from "node:fs";
+import { open } from "node:fs/promises";
+import { createGunzip, createInflate } from "node:zlib";
+import { GqnError } from "@gqn/core";
+import { maskedCrc32c } from "./crc32c.js";
+import { CorruptRecordError } from "./errors.js";
+import { TFRECORD_FOOTER_BYTES, TFRECORD_HEADER_BYTES } from "./tfrecord-framing.js";
+import { type SkippedRecord, type TFRecordParseOptions, TFRecordParser } from "./tfrecord-parser.js";
+
+/** Compression of a TFRecord file (TFRecordOptions); "auto" sniffs the first bytes. */
+export type TFRecordCompression = "none" | "gzip" | "zlib" | "auto";
+
+/** Options of {@link readTFRecords}. */
+export interface ReadTFRecordsOptions extends Omit<TFRecordParseOptions, "file"> {
+  /** Default "auto": GZIP or ZLIB when the file starts like one and not like a TFRecord header. */
+  compression?: TFRecordCompression;
+  /** Bytes read at a time; default 1 MiB. Memory stays at about this plus the largest record. */
+  chunkBytes?: number;
+  /** Stops reading early. */
+  signal?: AbortSignal;
+}
+
+/** The async iterable that {@link readTFRecords} returns. */
+export interface TFRecordStream extends AsyncIterable<Uint8Array> {
+  /** Records skipped so far (only in `onCorrupt: "skip"` mode). */
+  readonly skipped: readonly SkippedRecord[];
+  /** Records yielded so far. */
+  readonly count: number;
+}
+
+async function sniffCompression(path: string): Promise<Exclude<TFRecordCompression, "auto">> {
+  const handle = await open(path, "r");
+  try {
+    const head = new Uint8Array(TFRECORD_HEADER_BYTES);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    if (bytesRead === TFRECORD_HEADER_BYTES) {
+      const view = new DataView(head.buffer);
+      // A valid TFRecord header wins: an uncompressed file may by chance start with gzip's magic bytes.
+      if (maskedCrc32c(head, 0, 8) === view.getUint32(8, true)) return "none";
+    }
+    if (bytesRead >= 2 && head[0] === 0x1f && head[1] === 0x8b) return "gzip";
+    // zlib: CMF 0x78 and (CMF*256 + FLG) % 31 == 0.
+    if (bytesRead >= 2 && head[0] === 0x78 && ((head[0] << 8) | (head[1] as number)) % 31 === 0)
+      return "zlib";
+    return "none";
+  } finally {
+    await handle.close();
+  }
+}
+
+function ioError(where: string, path: string, error: unknown): GqnError {
+  if (error instanceof GqnError) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "Z_DATA_ERROR" || code === "Z_BUF_ERROR") {
+    return new CorruptRecordError(where, `compressed stream is corrupt (${(error as Error).message})`, {
+      file: path,
+    });
+  }
+  return new GqnError("IO_ERROR", `${where}: cannot read ${path}: ${(error as Error).message}.`, {
+    cause: error,
+  });
+}
+
+/**
+ * Streams the records of a TFRecord file as Uint8Arrays (each its own copy). Verifies both masked CRC32Cs
+ * by default; a corrupt or truncated record throws a {@link CorruptRecordError} naming the file, the record
+ * index and its byte offset, or with `onCorrupt: "skip"` is counted in `skipped` (and `onSkip`) while every
+ * intact record still comes out. Memory stays bounded (one chunk plus the largest record) whatever the file size.
+ */
+export function readTFRecords(path: string, options: ReadTFRecordsOptions = {}): TFRecordStream {
+  const skipped: SkippedRecord[] = [];
+  let count = 0;
+  const chunkBytes = options.chunkBytes ?? 1 << 20;
+  async function* generate(): AsyncGenerator<Uint8Array> {
+    const where = "readTFRecords";
+    let compression = options.compression ?? "auto";
+    try {
+      if (compression === "auto") compression = await sniffCompression(path);
+    } catch (error) {
+      throw ioError(where, path, error);
+    }
+    const parser = new TFRecordParser({
+      ...options,
+      file: path,
+      onSkip: (s) => {
+        skipped.push(s);
+        options.onSkip?.(s);
+      },
+    });
+    const file = createReadStream(path, { highWaterMark: chunkBytes, signal: options.signal });
+    const stream =
+      compression === "gzip"
+        ? file.pipe(createGunzip())
+        : compression === "zlib"
+          ? file.pipe(createInflate())
+          : file;
+    if (stream !== file) file.on("error", (e) => stream.destroy(e));
+    try {
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        const records = parser.push(chunk);
+        for (const r of records) {
+          count++;
+          yield r.data;
+        }
+      }
+      parser.end();
+    } catch (error) {
+      throw ioError(where, path, error);
+    } finally {
+      stream.destroy();
+      file.destroy();
+    }
+  }
+  return {
+    get skipped() {
+      return skipped;
+    },
+    get count() {
+      return count;
+    },
+    [Symbol.asyncIterator]: generate,
+  };
+}
+
+/** Offsets and lengths of the records of an uncompressed TFRecord file, for random access. */
+export interface TFRecordIndex {
+  file: string;
+  /** Byte offset of each record's start (its length field). */
+  offsets: number[];
+  /** Data length of each record. */
+  lengths: number[];
+}
+
+/**
+ * Indexes an uncompressed TFRecord file by reading only its 12-byte headers (verifying their CRCs) and
+ * seeking over the data: fast even on large files. Throws a {@link CorruptRecordError} on a bad header or a
+ * truncated file (an index cannot skip: the next record's offset is unknown).
+ */
+export async function indexTFRecords(path: string): Promise<TFRecordIndex> {
+  const where = "indexTFRecords";
+  const handle = await open(path, "r").catch((error) => {
+    throw ioError(where, path, error);
+  });
+  try {
+    const size = (await handle.stat()).size;
+    const offsets: number[] = [];
+    const lengths: number[] = [];
+    const head = new Uint8Array(TFRECORD_HEADER_BYTES);
+    const view = new DataView(head.buffer);
+    let offset = 0;
+    while (offset < size) {
+      const location = { file: path, record: offsets.length, offset };
+      const { bytesRead } = await handle.read(head, 0, TFRECORD_HEADER_BYTES, offset);
+      if (bytesRead < TFRECORD_HEADER_BYTES) {
+        throw new CorruptRecordError(
+          where,
+          `truncated file: record header has ${bytesRead} of 12 bytes`,
+          location,
+        );
+      }
+      if (maskedCrc32c(head, 0, 8) !== view.getUint32(8, true)) {
+        throw new CorruptRecordError(where, "length CRC mismatch", location);
+      }
+      const length = view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32;
+      const total = TFRECORD_HEADER_BYTES + length + TFRECORD_FOOTER_BYTES;
+      if (offset + total > size) {
+        throw new CorruptRecordError(
+          where,
+          `truncated file: record has ${size - offset} of ${total} bytes`,
+          location,
+        );
+      }
+      offsets.push(offset);
+      lengths.push(length);
+      offset += total;
+    }
+    return { file: path, offsets, lengths };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Options of {@link readTFRecordAt}. */
+export interface ReadTFRecordAtOptions {
+  /** Verify the data CRC; default true. */
+  verifyCrc?: boolean;
+}
+
+/** Reads record `i` of an indexed file (random access), verifying its data CRC. */
+export async function readTFRecordAt(
+  index: TFRecordIndex,
+  i: number,
+  options: ReadTFRecordAtOptions = {},
+): Promise<Uint8Array> {
+  const offset = index.offsets[i];
+  const length = index.lengths[i];
+  if (offset === undefined || length === undefined) {
+    throw new GqnError(
+      "INVALID_ARGUMENT",
+      `readTFRecordAt: record must be in [0, ${index.offsets.length}), but got ${i}.`,
+    );
+  }
+  const handle = await open(index.file, "r").catch((error) => {
+    throw ioError("readTFRecordAt", index.file, error);
+  });
+  try {
+    const buf = new Uint8Array(length + TFRECORD_FOOTER_BYTES);
+    const { bytesRead } = await handle.read(buf, 0, buf.length, offset + TFRECORD_HEADER_BYTES);
+    const location = { file: index.file, record: i, offset };
+    if (bytesRead < buf.length) throw new CorruptRecordError("readTFRecordAt", "truncated file", location);
+    const data = buf.subarray(0, length);
+    if (
+      (options.verifyCrc ?? true) &&
+      maskedCrc32c(data) !== new DataView(buf.buffer).getUint32(length, true)
+    ) {
+      throw new CorruptRecordError("readTFRecordAt", "data CRC mismatch", location);
+    }
+    return data;
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,73 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { afterAll, describe, expect, it } from "vitest";
+import { crc32c, maskCrc } from "./crc32c.js";
+import { indexTFRecords, readTFRecordAt, readTFRecords } from "./read-tfrecords.js";
+import { TFRecordWriter } from "./tfrecord-writer.js";
+
+const root = mkdtempSync(join(tmpdir(), "gqn-data-writer-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const records = [new Uint8Array(0), Uint8Array.of(1, 2, 3), new Uint8Array(70_000).map((_, i) => i & 0xff)];
+
+async function readAll(path: string, options = {}) {
+  const out: Uint8Array[] = [];
+  for await (const r of readTFRecords(path, options)) out.push(r);
+  return out;
+}
+
+describe("TFRecordWriter", () => {
+  it("frames records as length, masked length CRC, data, masked data CRC", async () => {
+    const path = join(root, "one.tfrecord");
+    const w = await TFRecordWriter.open(path);
+    await w.write(Uint8Array.of(0x61, 0x62));
+    await w.close();
+    const bytes = new Uint8Array(readFileSync(path));
+    const view = new DataView(bytes.buffer, bytes.byteOffset);
+    expect(bytes.length).toBe(8 + 4 + 2 + 4);
+    expect(view.getUint32(0, true)).toBe(2);
+    expect(view.getUint32(4, true)).toBe(0);
+    expect(view.getUint32(8, true)).toBe(maskCrc(crc32c(bytes.subarray(0, 8))));
+    expect(view.getUint32(14, true)).toBe(maskCrc(crc32c(Uint8Array.of(0x61, 0x62))));
+  });
+
+  it("round-trips through readTFRecords, plain and GZIP (auto-detected), and indexes for random access", async () => {
+    for (const gzip of [false, true]) {
+      const path = join(root, `rt-${gzip}.tfrecord`);
+      const w = await TFRecordWriter.open(path, { gzip });
+      for (const r of records) await w.write(r);
+      await w.close();
+      expect(await readAll(path, { chunkBytes: 1000 })).toEqual(records);
+    }
+    const index = await indexTFRecords(join(root, "rt-false.tfrecord"));
+    expect(index.lengths).toEqual([0, 3, 70_000]);
+    expect(index.offsets).toEqual([0, 16, 35]);
+    expect(await readTFRecordAt(index, 2)).toEqual(records[2]);
+    expect(await readTFRecordAt(index, 1)).toEqual(records[1]);
+  });
+
+  it("reads a file gzipped by another tool", async () => {
+    const plain = join(root, "rt-false.tfrecord");
+    const gz = join(root, "other.tfrecord.gz");
+    writeFileSync(gz, gzipSync(readFileSync(plain)));
+    expect(await readAll(gz)).toEqual(records);
+  });
+
+  it("atomic mode writes a temporary file, renames on close and removes it on abort", async () => {
+    const dir = join(root, "atomic", "train");
+    const path = join(dir, "1-of-1.tfrecord");
+    const w = await TFRecordWriter.open(path, { atomic: true });
+    await w.write(Uint8Array.of(9));
+    expect(readdirSync(dir)).toEqual([`1-of-1.tfrecord.tmp-${process.pid}`]);
+    await w.close();
+    expect(readdirSync(dir)).toEqual(["1-of-1.tfrecord"]);
+    const aborted = await TFRecordWriter.open(join(dir, "2-of-2.tfrecord"), { atomic: true });
+    await aborted.write(Uint8Array.of(9));
+    await aborted.abort();
+    expect(readdirSync(dir)).toEqual(["1-of-1.tfrecord"]);
+    expect(existsSync(join(dir, "2-of-2.tfrecord"))).toBe(false);
+    await expect(aborted.write(Uint8Array.of(1))).rejects.toThrow(/already closed/);
+  });
+});
