@@ -1,0 +1,32 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { describe, expect, it } from "vitest";
+import { imageGrid, toRgbImages } from "./image-grid.js";
+
+describe("imageGrid", () => {
+  it("lays out context | target | prediction per scene, framed, clipped, without leaks", () => {
+    const context = tf.fill([2, 2, 2, 2, 3], 0.5) as tf.Tensor5D;
+    const target = tf.zeros([2, 2, 2, 3]) as tf.Tensor4D;
+    const prediction = tf.fill([2, 2, 2, 3], 3) as tf.Tensor4D; // clipped to 1
+    const before = tf.memory().numTensors;
+    const grid = imageGrid(context, [target, prediction]);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(grid.width).toBe(4 * 4);
+    expect(grid.height).toBe(2 * 4);
+    const at = (x: number, y: number) => grid.rgb[(y * grid.width + x) * 3];
+    expect(at(0, 0)).toBe(255); // border
+    expect(at(1, 1)).toBe(128); // context
+    expect(at(9, 1)).toBe(0); // target
+    expect(at(13, 5)).toBe(255); // prediction, clipped
+    tf.dispose([context, target, prediction]);
+  });
+
+  it("splits a batch into RGB frames", () => {
+    const images = tf.tensor4d([0, 0.5, 1, -1, 2, 0.25], [2, 1, 1, 3]);
+    const frames = toRgbImages(images);
+    expect(frames.map((f) => Array.from(f.rgb))).toEqual([
+      [0, 128, 255],
+      [0, 255, 64],
+    ]);
+    images.dispose();
+  });
+});

@@ -1,0 +1,62 @@
+import { assertShape } from "@gqn/core";
+import * as tf from "@tensorflow/tfjs-core";
+
+/** An RGB image as bytes, row-major, 3 bytes per pixel. */
+export interface RgbImage {
+  width: number;
+  height: number;
+  /** `height * width * 3` bytes. */
+  rgb: Uint8Array;
+}
+
+/**
+ * One row per scene: its K context views, then the target, then the prediction, each cell
+ * framed by a `border`-pixel white line. Values are clipped to [0, 1] before the 0..255 scaling.
+ *
+ * @param context - `[B, K, H, W, 3]`. Borrowed.
+ * @param columns - further `[B, H, W, 3]` images per scene (target, prediction...). Borrowed.
+ */
+export function imageGrid(context: tf.Tensor5D, columns: readonly tf.Tensor4D[], border = 1): RgbImage {
+  const [b, k, h, w] = context.shape;
+  for (const [i, column] of columns.entries())
+    assertShape(column.shape, [b, h, w, 3], "imageGrid", `columns[${i}]`);
+  const grid = tf.tidy(() => {
+    const cells = [...tf.unstack(context, 1), ...columns].map((cell) =>
+      tf.pad(
+        tf.clipByValue(cell, 0, 1),
+        [
+          [0, 0],
+          [border, border],
+          [border, border],
+          [0, 0],
+        ],
+        1,
+      ),
+    ); // each [B, H + 2b, W + 2b, 3]
+    const rows = tf.concat(cells, 2); // [B, H', (K + n) W', 3]
+    const stacked = tf.reshape(rows, [b * (h + 2 * border), (k + columns.length) * (w + 2 * border), 3]);
+    return tf.cast(tf.round(tf.mul(stacked, 255)), "int32") as tf.Tensor3D;
+  });
+  const [height, width] = grid.shape;
+  const rgb = Uint8Array.from(grid.dataSync());
+  grid.dispose();
+  return { width, height, rgb };
+}
+
+/**
+ * Images `[N, H, W, 3]` in [0, 1] (clipped) as N separate RGB byte images, e.g. frames of an orbit.
+ *
+ * @param images - Borrowed.
+ */
+export function toRgbImages(images: tf.Tensor4D): RgbImage[] {
+  const [n, height, width] = images.shape;
+  const bytes = tf.tidy(() => tf.cast(tf.round(tf.mul(tf.clipByValue(images, 0, 1), 255)), "int32"));
+  const all = bytes.dataSync();
+  bytes.dispose();
+  const size = height * width * 3;
+  return Array.from({ length: n }, (_, i) => ({
+    width,
+    height,
+    rgb: Uint8Array.from(all.subarray(i * size, (i + 1) * size)),
+  }));
+}

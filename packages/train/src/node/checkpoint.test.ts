@@ -1,0 +1,107 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import * as tfl from "@tensorflow/tfjs-layers";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  latestCheckpoint,
+  listCheckpoints,
+  loadCheckpoint,
+  removeStaleCheckpointFiles,
+  resolveCheckpoint,
+  restoreOptimizer,
+  saveCheckpoint,
+} from "./checkpoint.js";
+
+function denseModel() {
+  const input = tfl.input({ shape: [3] });
+  const output = tfl.layers
+    .dense({ units: 2, kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) })
+    .apply(input) as tfl.SymbolicTensor;
+  return tfl.model({ inputs: input, outputs: output });
+}
+
+function trainStep(model: tfl.LayersModel, optimizer: tf.Optimizer) {
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  tf.tidy(() => {
+    const x = tf.tensor2d([[1, 2, 3]]);
+    optimizer.minimize(() => tf.sum(tf.square(model.apply(x) as tf.Tensor)) as tf.Scalar, false, vars);
+  });
+}
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "gqn-ckpt-"));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("checkpoints", () => {
+  it("round-trips weights, Adam moments and state; keeps the last K; no leaks", async () => {
+    const model = denseModel();
+    const optimizer = tf.train.adam(0.1);
+    trainStep(model, optimizer);
+    const before = tf.memory().numTensors;
+    for (const step of [1, 2, 3, 4]) {
+      trainStep(model, optimizer);
+      await saveCheckpoint({ modelDir: dir, step, model, optimizer, state: { rng: 42 + step }, keep: 2 });
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    expect((await listCheckpoints(dir)).map((c) => c.step)).toEqual([3, 4]);
+    expect((await readFile(join(dir, "checkpoints", "latest"), "utf8")).trim()).toBe("ckpt-4");
+    expect((await readdir(join(dir, "checkpoints"))).sort()).toEqual(["ckpt-3", "ckpt-4", "latest"]);
+
+    const loaded = await loadCheckpoint(dir);
+    expect(loaded.step).toBe(4);
+    expect(loaded.state.rng).toBe(46);
+    const x = tf.tensor2d([[0.5, -1, 2]]);
+    const a = model.predict(x) as tf.Tensor;
+    const b = loaded.model.predict(x) as tf.Tensor;
+    expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
+
+    const restored = tf.train.adam(0.1);
+    await restoreOptimizer(restored, loaded.optimizerWeights ?? [], loaded.adamPowers);
+    const original = await optimizer.getWeights();
+    const copy = await restored.getWeights();
+    expect(copy.map((w) => w.name)).toEqual(original.map((w) => w.name));
+    for (const [i, w] of original.entries()) {
+      expect(Array.from(copy[i]?.tensor.dataSync() ?? [])).toEqual(Array.from(w.tensor.dataSync()));
+    }
+    // One more step from each gives identical weights: the moments and bias corrections carried on.
+    trainStep(model, optimizer);
+    trainStep(loaded.model, restored);
+    const wa = model.getWeights().map((t) => Array.from(t.dataSync()));
+    const wb = loaded.model.getWeights().map((t) => Array.from(t.dataSync()));
+    expect(wb).toEqual(wa);
+    tf.dispose([x, a, b, original[0]?.tensor, copy[0]?.tensor]);
+    loaded.model.dispose();
+    model.dispose();
+    optimizer.dispose();
+    restored.dispose();
+  });
+
+  it("falls back to the highest complete checkpoint and cleans leftovers of dead processes", async () => {
+    const model = denseModel();
+    await saveCheckpoint({ modelDir: dir, step: 5, model, state: {} });
+    const root = join(dir, "checkpoints");
+    await rm(join(root, "latest"));
+    await mkdir(join(root, "ckpt-9.tmp-999999999"));
+    await writeFile(join(root, "ckpt-9.tmp-999999999", "model.json"), "{");
+    expect(await latestCheckpoint(dir)).toBe(join(root, "ckpt-5"));
+    expect(await resolveCheckpoint(root)).toBe(join(root, "ckpt-5"));
+    expect(await resolveCheckpoint(join(root, "ckpt-5"))).toBe(join(root, "ckpt-5"));
+    expect(await removeStaleCheckpointFiles(dir)).toEqual(["ckpt-9.tmp-999999999"]);
+    model.dispose();
+  });
+
+  it("says clearly when there is nothing to load or the files are broken", async () => {
+    await expect(loadCheckpoint(dir)).rejects.toThrow(/no checkpoint in/);
+    const model = denseModel();
+    const path = await saveCheckpoint({ modelDir: dir, step: 1, model, state: {} });
+    await writeFile(join(path, "model.json"), "not json");
+    await expect(loadCheckpoint(dir)).rejects.toMatchObject({ code: "CHECKPOINT_ERROR" });
+    model.dispose();
+  });
+});

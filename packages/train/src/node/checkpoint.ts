@@ -1,0 +1,348 @@
+import { mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { GqnError } from "@gqn/core";
+import * as tf from "@tensorflow/tfjs-core";
+import * as tfl from "@tensorflow/tfjs-layers";
+
+type NamedTensor = Awaited<ReturnType<tf.Optimizer["getWeights"]>>[number];
+
+import { processAlive, syncDir, writeFileAtomic, writeFileSynced } from "./durable-fs.js";
+import { layersModelFiles } from "./layers-model-files.js";
+
+/** The folder of a model dir that holds its checkpoints. */
+export const CHECKPOINTS_DIR = "checkpoints";
+/** Checkpoint directories are `ckpt-<step>`; nothing else in the checkpoints folder matches this. */
+const CKPT_PATTERN = /^ckpt-(\d+)$/;
+/** Leftovers of an interrupted save (`.tmp-<pid>`) or prune (`.del-<pid>`). */
+const STALE_PATTERN = /\.(tmp|del)-(\d+)$/;
+/** The pointer file naming the newest complete checkpoint directory. */
+export const LATEST_FILE = "latest";
+const STATE_FILE = "state.json";
+const OPTIMIZER_JSON = "optimizer.json";
+const OPTIMIZER_BIN = "optimizer.bin";
+
+/** Options of {@link saveCheckpoint}. */
+export interface SaveCheckpointOptions {
+  /** The run's directory; checkpoints go to `<modelDir>/checkpoints/ckpt-<step>`. */
+  modelDir: string;
+  /** The training step the weights are at (the number of updates applied). */
+  step: number;
+  /** The model to save in the tfjs LayersModel format (`model.json` + `weights.bin`). */
+  model: tfl.LayersModel;
+  /** The optimizer whose slots (Adam moments, iteration count) are saved beside it. */
+  optimizer?: tf.Optimizer;
+  /** JSON run state (config, schedules, RNG and data state...); `step` is added. */
+  state: Record<string, unknown>;
+  /** How many checkpoints to keep, newest first; default 3. */
+  keep?: number;
+}
+
+/** A checkpoint read back by {@link loadCheckpoint}. */
+export interface LoadedCheckpoint {
+  /** The checkpoint directory. */
+  path: string;
+  step: number;
+  /** The restored model (the caller disposes it). */
+  model: tfl.LayersModel;
+  /** The run state saved with it, `step` included. */
+  state: Record<string, unknown> & { step: number };
+  /** The optimizer's class and config (`getConfig()`), when one was saved. */
+  optimizerConfig?: { className: string; config: tf.serialization.ConfigDict };
+  /** The optimizer's weights in `getWeights()` order (the caller disposes them), when saved. */
+  optimizerWeights?: NamedTensor[];
+  /** Adam's running beta powers, when saved (see {@link restoreOptimizer}). */
+  adamPowers?: [number, number];
+}
+
+/**
+ * Saves a checkpoint atomically under `<modelDir>/checkpoints/`: every file goes into
+ * `ckpt-<step>.tmp-<pid>`, is flushed, and
+ * the directory is renamed to `ckpt-<step>`; then the `latest` pointer is replaced (temp file +
+ * rename) and checkpoints beyond the newest `keep` are removed. A process killed at any moment
+ * leaves either the previous checkpoint or the new one complete, never a half-written one under
+ * a checkpoint name. A checkpoint already saved at this step is kept as it is.
+ *
+ * @returns the checkpoint directory.
+ */
+export async function saveCheckpoint(options: SaveCheckpointOptions): Promise<string> {
+  const { step } = options;
+  const root = checkpointsDir(options.modelDir);
+  if (!Number.isInteger(step) || step < 0) {
+    throw new GqnError(
+      "INVALID_ARGUMENT",
+      `saveCheckpoint: step must be a non-negative integer, but got ${step}.`,
+    );
+  }
+  const keep = options.keep ?? 3;
+  if (!Number.isInteger(keep) || keep < 1) {
+    throw new GqnError(
+      "INVALID_ARGUMENT",
+      `saveCheckpoint: keep must be a positive integer, but got ${keep}.`,
+    );
+  }
+  await mkdir(root, { recursive: true });
+  const name = `ckpt-${step}`;
+  const final = join(root, name);
+  if (!(await exists(final))) {
+    const tmp = join(root, `${name}.tmp-${process.pid}`);
+    await rm(tmp, { recursive: true, force: true });
+    try {
+      await writeCheckpointFiles(tmp, options);
+      await syncDir(tmp);
+      await rename(tmp, final);
+    } catch (error) {
+      await rm(tmp, { recursive: true, force: true });
+      throw new GqnError(
+        "CHECKPOINT_ERROR",
+        `saveCheckpoint: could not write ${final}: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    await syncDir(root);
+  }
+  await writeFileAtomic(join(root, LATEST_FILE), `${name}\n`);
+  await pruneCheckpoints(root, keep);
+  return final;
+}
+
+async function writeCheckpointFiles(dir: string, options: SaveCheckpointOptions): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await options.model.save(layersModelFiles(dir, { sync: true }));
+  if (options.optimizer) {
+    const named = await options.optimizer.getWeights();
+    // getWeights returns the live slot variables plus a fresh iterations scalar (ours to dispose).
+    const { data, specs } = await tf.io.encodeWeights(named);
+    const iterations = named.find((w) => w.name === "iter");
+    iterations?.tensor.dispose();
+    await writeFileSynced(join(dir, OPTIMIZER_BIN), new Uint8Array(data));
+    await writeFileSynced(
+      join(dir, OPTIMIZER_JSON),
+      JSON.stringify({
+        className: options.optimizer.getClassName(),
+        config: options.optimizer.getConfig(),
+        weights: specs,
+        adamPowers: readAdamPowers(options.optimizer),
+      }),
+    );
+  }
+  await writeFileSynced(
+    join(dir, STATE_FILE),
+    JSON.stringify({ ...options.state, step: options.step }, null, 2),
+  );
+}
+
+/** `<modelDir>/checkpoints`, where {@link saveCheckpoint} puts a run's checkpoints. */
+export function checkpointsDir(modelDir: string): string {
+  return join(modelDir, CHECKPOINTS_DIR);
+}
+
+/** The complete checkpoints of a model dir, oldest first (none when there is no such dir). */
+export async function listCheckpoints(modelDir: string): Promise<{ step: number; path: string }[]> {
+  return listIn(checkpointsDir(modelDir));
+}
+
+async function listIn(root: string): Promise<{ step: number; path: string }[]> {
+  let entries: string[];
+  try {
+    entries = await readdir(root);
+  } catch {
+    return [];
+  }
+  return entries
+    .map((entry) => ({ entry, match: CKPT_PATTERN.exec(entry) }))
+    .filter((e): e is { entry: string; match: RegExpExecArray } => e.match !== null)
+    .map(({ entry, match }) => ({ step: Number(match[1]), path: join(root, entry) }))
+    .sort((a, b) => a.step - b.step);
+}
+
+/**
+ * The newest complete checkpoint directory of a model dir: the one `checkpoints/latest` names,
+ * else (pointer missing or stale) the highest `ckpt-<step>`. Undefined when there is none.
+ */
+export async function latestCheckpoint(modelDir: string): Promise<string | undefined> {
+  return latestIn(checkpointsDir(modelDir));
+}
+
+async function latestIn(root: string): Promise<string | undefined> {
+  try {
+    const name = (await readFile(join(root, LATEST_FILE), "utf8")).trim();
+    if (CKPT_PATTERN.test(name) && (await exists(join(root, name, STATE_FILE)))) return join(root, name);
+  } catch {
+    // No pointer yet: fall back to listing.
+  }
+  return (await listIn(root)).at(-1)?.path;
+}
+
+/**
+ * Removes leftovers of saves or prunes interrupted by a crash (`*.tmp-<pid>`, `*.del-<pid>`) whose
+ * process is gone. Call it once when a run opens its model dir.
+ *
+ * @returns the names removed.
+ */
+export async function removeStaleCheckpointFiles(modelDir: string): Promise<string[]> {
+  const root = checkpointsDir(modelDir);
+  let entries: string[];
+  try {
+    entries = await readdir(root);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const entry of entries) {
+    const match = STALE_PATTERN.exec(entry);
+    if (!match) continue;
+    const pid = Number(match[2]);
+    if (pid !== process.pid && processAlive(pid)) continue;
+    await rm(join(root, entry), { recursive: true, force: true });
+    removed.push(entry);
+  }
+  return removed;
+}
+
+async function pruneCheckpoints(root: string, keep: number): Promise<void> {
+  const all = await listIn(root);
+  for (const old of all.slice(0, Math.max(0, all.length - keep))) {
+    // Renamed out of the checkpoint namespace first, so a crash mid-removal leaves no partial ckpt-N.
+    const doomed = `${old.path}.del-${process.pid}`;
+    await rename(old.path, doomed);
+    await rm(doomed, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Finds the checkpoint directory `path` names: a `ckpt-<step>` directory itself, a model dir
+ * (its newest checkpoint), or its `checkpoints` folder. Undefined when there is none.
+ */
+export async function resolveCheckpoint(path: string): Promise<string | undefined> {
+  if (await exists(join(path, STATE_FILE))) return path;
+  return (await latestCheckpoint(path)) ?? (await latestIn(path));
+}
+
+/**
+ * Reads a checkpoint: a `ckpt-<step>` directory, or a model dir (its newest checkpoint). The
+ * model is rebuilt with `tfl.loadLayersModel`, so the packages defining its layers must be
+ * imported first.
+ *
+ * @throws GqnError `CHECKPOINT_ERROR` when there is no checkpoint or it cannot be read.
+ */
+export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
+  const dir = await resolveCheckpoint(path);
+  if (!dir) {
+    throw new GqnError(
+      "CHECKPOINT_ERROR",
+      `loadCheckpoint: no checkpoint in ${path} (expected ${join(path, CHECKPOINTS_DIR, "ckpt-<step>")} or a checkpoint directory).`,
+    );
+  }
+  let state: LoadedCheckpoint["state"];
+  try {
+    state = JSON.parse(await readFile(join(dir, STATE_FILE), "utf8"));
+  } catch (error) {
+    throw new GqnError(
+      "CHECKPOINT_ERROR",
+      `loadCheckpoint: cannot read ${join(dir, STATE_FILE)}: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  if (!Number.isInteger(state?.step)) {
+    throw new GqnError(
+      "CHECKPOINT_ERROR",
+      `loadCheckpoint: ${join(dir, STATE_FILE)} must hold an integer step, but got ${JSON.stringify(state?.step)}.`,
+    );
+  }
+  let model: tfl.LayersModel;
+  try {
+    model = await tfl.loadLayersModel(layersModelFiles(dir));
+  } catch (error) {
+    throw new GqnError(
+      "CHECKPOINT_ERROR",
+      `loadCheckpoint: cannot load the model in ${dir}: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  const loaded: LoadedCheckpoint = { path: dir, step: state.step, model, state };
+  if (await exists(join(dir, OPTIMIZER_JSON))) {
+    try {
+      const meta = JSON.parse(await readFile(join(dir, OPTIMIZER_JSON), "utf8")) as {
+        className: string;
+        config: tf.serialization.ConfigDict;
+        weights: tf.io.WeightsManifestEntry[];
+        adamPowers?: [number, number];
+      };
+      const bytes = await readFile(join(dir, OPTIMIZER_BIN));
+      const decoded = tf.io.decodeWeights(
+        bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
+        meta.weights,
+      );
+      loaded.optimizerConfig = { className: meta.className, config: meta.config };
+      loaded.optimizerWeights = meta.weights.map((spec) => ({
+        name: spec.name,
+        tensor: decoded[spec.name] as tf.Tensor,
+      }));
+      if (meta.adamPowers) loaded.adamPowers = meta.adamPowers;
+    } catch (error) {
+      model.dispose();
+      throw new GqnError(
+        "CHECKPOINT_ERROR",
+        `loadCheckpoint: cannot read the optimizer state in ${dir}: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+  return loaded;
+}
+
+/**
+ * Gives an optimizer the slots a checkpoint saved (Adam: iterations and both moments, in the
+ * order of the variables it trains), then disposes the loaded tensors. With `adamPowers` (from
+ * {@link LoadedCheckpoint}) Adam's bias-correction products are restored bit for bit; without
+ * them tfjs recomputes them as `beta^(t+1)`, which differs from the running product in the last
+ * float32 bits.
+ */
+export async function restoreOptimizer(
+  optimizer: tf.Optimizer,
+  weights: NamedTensor[],
+  adamPowers?: [number, number],
+): Promise<void> {
+  try {
+    await optimizer.setWeights(weights);
+  } finally {
+    tf.dispose(weights.map((w) => w.tensor));
+  }
+  const adam = optimizer as unknown as AdamInternals;
+  if (adamPowers && adam.accBeta1 instanceof tf.Variable && adam.accBeta2 instanceof tf.Variable) {
+    tf.tidy(() => {
+      adam.accBeta1?.assign(tf.scalar(adamPowers[0]));
+      adam.accBeta2?.assign(tf.scalar(adamPowers[1]));
+    });
+  }
+}
+
+/** tfjs's AdamOptimizer keeps beta1^t and beta2^t as private running products. */
+interface AdamInternals {
+  accBeta1?: tf.Variable;
+  accBeta2?: tf.Variable;
+}
+
+// Reads a tfjs internal on purpose (guarded): without it a resumed run drifts from an unbroken one.
+function readAdamPowers(optimizer: tf.Optimizer): [number, number] | undefined {
+  const adam = optimizer as unknown as AdamInternals;
+  if (!(adam.accBeta1 instanceof tf.Variable) || !(adam.accBeta2 instanceof tf.Variable)) return undefined;
+  return [adam.accBeta1.dataSync()[0] as number, adam.accBeta2.dataSync()[0] as number];
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

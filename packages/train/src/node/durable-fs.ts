@@ -1,0 +1,52 @@
+import { open, rename, rm } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+
+/**
+ * Writes a file and flushes it to the disk before returning, so a later rename publishes
+ * complete bytes even after a power loss (a SIGKILL alone would not need the flush).
+ */
+export async function writeFileSynced(path: string, data: Uint8Array | string): Promise<void> {
+  const handle = await open(path, "w");
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Flushes a directory's entries (renames inside it) to the disk; a no-op where unsupported. */
+export async function syncDir(path: string): Promise<void> {
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    handle = await open(path, "r");
+    await handle.sync();
+  } catch {
+    // Some file systems refuse fsync on directories; the rename is still atomic there.
+  } finally {
+    await handle?.close();
+  }
+}
+
+/** Replaces `path` with `data` atomically: a temp file beside it, flushed, then renamed over it. */
+export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
+  const tmp = join(dirname(path), `${basename(path)}.tmp-${process.pid}`);
+  try {
+    await writeFileSynced(tmp, data);
+    await rename(tmp, path);
+  } catch (error) {
+    await rm(tmp, { force: true });
+    throw error;
+  }
+  await syncDir(dirname(path));
+}
+
+/** True when a process with this id is running (signal 0 probes without signalling). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
