@@ -1,0 +1,355 @@
+import { existsSync } from "node:fs";
+import { mkdir, readdir, readFile, rename, rm, unlink, writeFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import { basename, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import { GqnError } from "@gqn/core";
+import { shardFileName } from "@gqn/data";
+import { CAMERA_CONVENTIONS } from "./camera.js";
+import type { Split } from "./generate-scene.js";
+import { getSceneKind, type SceneKind } from "./scene-kinds.js";
+import { runSynthFileTask, type SynthFileTask, SynthStopped } from "./synth-task.js";
+import type { SynthWorkerMessage } from "./synth-worker.js";
+
+/** Options of {@link writeSyntheticDataset}. */
+export interface WriteSyntheticDatasetOptions {
+  /** Root directory; the dataset goes to `<out>/<scene>/`. */
+  out: string;
+  /** Which scene kind (and dataset name) to render. */
+  scene: SceneKind;
+  /** Scenes in the train split (at least 1). */
+  trainScenes: number;
+  /** Scenes in the test split; default 0. */
+  testScenes?: number;
+  /** Frame width and height, pixels; default 64 (the published sets' size). */
+  frameSize?: number;
+  /** Scenes per TFRecord file; default 100. */
+  scenesPerFile?: number;
+  /** Dataset seed; the same seed gives the same bytes whatever the worker count. Default 0. */
+  seed?: number;
+  /** Worker threads; default the number of cores. 0 renders on the calling thread. */
+  workers?: number;
+  /** Anti-aliasing: samples per pixel along each axis; default 1 (none). */
+  supersample?: number;
+  /** JPEG quality of the stored frames, 1-100; default 90. */
+  jpegQuality?: number;
+  /** Called after every finished scene and file. */
+  onProgress?: (progress: SynthProgress) => void;
+  /** Aborting stops the workers and removes every unfinished file; the promise then rejects with the reason. */
+  signal?: AbortSignal;
+  /**
+   * The worker script. Default: `synth-worker.js` (or `.cjs`) beside the built package. Needed only when
+   * running from TypeScript sources (tests bundle `src/synth-worker.ts` and pass the bundle).
+   */
+  workerUrl?: URL | string;
+}
+
+/** Progress of {@link writeSyntheticDataset}. */
+export interface SynthProgress {
+  scenesDone: number;
+  scenesTotal: number;
+  filesDone: number;
+  filesTotal: number;
+}
+
+/**
+ * The `dataset.json` written to `<out>/<name>/`: what @gqn/data's `readDatasetInfo` reads in place of
+ * the published set's spec (frame size, views, file counts).
+ */
+export interface SyntheticDatasetInfo {
+  name: SceneKind;
+  frameSize: number;
+  views: number;
+  trainFiles: number;
+  testFiles: number;
+  trainScenes: number;
+  testScenes: number;
+  synthetic: true;
+  seed: number;
+  generator: "@gqn/scenes";
+  scenesPerFile: number;
+  supersample: number;
+  jpegQuality: number;
+  /** How the 5 stored camera floats are to be read. */
+  cameraConventions: typeof CAMERA_CONVENTIONS;
+}
+
+const SHARD = /^\d+-of-\d+\.tfrecord$/;
+const TEMPORARY = /\.tfrecord\.tmp/;
+
+/** The resolved settings and the file tasks of a synthetic dataset, without writing anything. */
+export function planSyntheticDataset(options: WriteSyntheticDatasetOptions): {
+  info: SyntheticDatasetInfo;
+  tasks: SynthFileTask[];
+} {
+  const where = "writeSyntheticDataset";
+  const spec = getSceneKind(options.scene);
+  const testScenes = options.testScenes ?? 0;
+  const frameSize = options.frameSize ?? 64;
+  const scenesPerFile = options.scenesPerFile ?? 100;
+  const seed = options.seed ?? 0;
+  const supersample = options.supersample ?? 1;
+  const jpegQuality = options.jpegQuality ?? 90;
+  const integer = (name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): void => {
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new GqnError(
+        "INVALID_ARGUMENT",
+        `${where}: ${name} must be an integer in [${min}, ${max === Number.MAX_SAFE_INTEGER ? "inf" : max}], but got ${value}.`,
+      );
+    }
+  };
+  integer("trainScenes", options.trainScenes, 1);
+  integer("testScenes", testScenes, 0);
+  integer("frameSize", frameSize, 8, 1024);
+  integer("scenesPerFile", scenesPerFile, 1);
+  integer("seed", seed, 0, 0xffffffff);
+  integer("supersample", supersample, 1, 8);
+  integer("jpegQuality", jpegQuality, 1, 100);
+  const dir = join(options.out, spec.name);
+  const tasks: SynthFileTask[] = [];
+  const split = (name: Split, scenes: number): number => {
+    const files = Math.ceil(scenes / scenesPerFile);
+    for (let f = 0; f < files; f++) {
+      const firstScene = f * scenesPerFile;
+      tasks.push({
+        kind: spec.name,
+        split: name,
+        path: join(dir, name, shardFileName(f + 1, files)),
+        firstScene,
+        sceneCount: Math.min(scenesPerFile, scenes - firstScene),
+        seed,
+        frameSize,
+        supersample,
+        jpegQuality,
+      });
+    }
+    return files;
+  };
+  const trainFiles = split("train", options.trainScenes);
+  const testFiles = split("test", testScenes);
+  return {
+    info: {
+      name: spec.name,
+      frameSize,
+      views: spec.views,
+      trainFiles,
+      testFiles,
+      trainScenes: options.trainScenes,
+      testScenes,
+      synthetic: true,
+      seed,
+      generator: "@gqn/scenes",
+      scenesPerFile,
+      supersample,
+      jpegQuality,
+      cameraConventions: CAMERA_CONVENTIONS,
+    },
+    tasks,
+  };
+}
+
+/**
+ * Renders a synthetic dataset to `<out>/<scene>/<train|test>/<i>-of-<n>.tfrecord` (JPEG frames and
+ * `cameras`, the gqn-datasets record format) plus `<out>/<scene>/dataset.json`, one file per task on a
+ * pool of worker threads. Every file is written under a temporary name and renamed when complete, so
+ * a crash or an abort never leaves a partial file under a final name; a rerun with the same settings
+ * keeps the files already complete (they are deterministic) and renders the rest. Files of an earlier
+ * run with other settings are replaced; a directory holding TFRecords that @gqn/scenes did not write
+ * is refused.
+ */
+export async function writeSyntheticDataset(
+  options: WriteSyntheticDatasetOptions,
+): Promise<SyntheticDatasetInfo> {
+  const { info, tasks } = planSyntheticDataset(options);
+  const requestedWorkers = options.workers ?? availableParallelism();
+  if (!Number.isInteger(requestedWorkers) || requestedWorkers < 0) {
+    throw new GqnError(
+      "INVALID_ARGUMENT",
+      `writeSyntheticDataset: workers must be a non-negative integer, but got ${requestedWorkers}.`,
+    );
+  }
+  const dir = join(options.out, info.name);
+  const infoPath = join(dir, "dataset.json");
+  options.signal?.throwIfAborted();
+
+  const previous = await readPreviousInfo(infoPath);
+  const planned = new Set(tasks.map((task) => task.path));
+  const sameSettings = previous !== undefined && JSON.stringify(previous) === JSON.stringify(info);
+  for (const split of ["train", "test"]) {
+    const splitDir = join(dir, split);
+    await mkdir(splitDir, { recursive: true });
+    for (const name of await readdir(splitDir)) {
+      const path = join(splitDir, name);
+      if (TEMPORARY.test(name)) {
+        await rm(path, { force: true });
+      } else if (SHARD.test(name)) {
+        if (previous?.generator !== "@gqn/scenes") {
+          throw new GqnError(
+            "INVALID_ARGUMENT",
+            `writeSyntheticDataset: ${splitDir} holds TFRecord files that @gqn/scenes did not write (no dataset.json of ours); choose another out directory.`,
+          );
+        }
+        if (!planned.has(path) || !sameSettings) await rm(path, { force: true });
+      }
+    }
+  }
+  // Written first (so the files are never taken for a published set) and again at the end.
+  await writeJsonAtomic(infoPath, info);
+
+  const todo = tasks.filter((task) => !(sameSettings && existsSync(task.path)));
+  const scenesTotal = info.trainScenes + info.testScenes;
+  const progress: SynthProgress = {
+    scenesDone: scenesTotal - todo.reduce((sum, task) => sum + task.sceneCount, 0),
+    scenesTotal,
+    filesDone: tasks.length - todo.length,
+    filesTotal: tasks.length,
+  };
+  const report = (): void => options.onProgress?.({ ...progress });
+  report();
+  const onScene = (): void => {
+    progress.scenesDone++;
+    report();
+  };
+  const onFile = (): void => {
+    progress.filesDone++;
+    report();
+  };
+
+  const workers = Math.min(requestedWorkers, todo.length);
+  try {
+    if (workers <= 0) {
+      for (const task of todo) {
+        await runSynthFileTask(task, onScene, () => options.signal?.aborted === true);
+        onFile();
+      }
+    } else {
+      await runInWorkers(todo, workers, resolveWorkerUrl(options.workerUrl), onScene, onFile, options.signal);
+    }
+  } catch (error) {
+    await removeTemporaries(todo);
+    if (error instanceof SynthStopped || options.signal?.aborted) throw options.signal?.reason ?? error;
+    throw error;
+  }
+  await writeJsonAtomic(infoPath, info);
+  return info;
+}
+
+async function readPreviousInfo(path: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    return JSON.parse(await readFile(path, "utf8")) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  const temporary = `${path}.tmp-${process.pid}`;
+  await writeFile(temporary, `${JSON.stringify(value, null, 2)}\n`);
+  await rename(temporary, path);
+}
+
+/** Removes what unfinished tasks may have left under temporary names (a terminated worker cannot). */
+async function removeTemporaries(tasks: readonly SynthFileTask[]): Promise<void> {
+  const dirs = new Map<string, Set<string>>();
+  for (const task of tasks) {
+    const dir = dirname(task.path);
+    if (!dirs.has(dir)) dirs.set(dir, new Set());
+    dirs.get(dir)!.add(basename(task.path));
+  }
+  for (const [dir, names] of dirs) {
+    let entries: string[];
+    try {
+      entries = await readdir(dir);
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      const stem = entry.split(".tmp")[0]!;
+      if (entry.includes(".tmp") && names.has(stem)) await unlink(join(dir, entry)).catch(() => {});
+    }
+  }
+}
+
+function resolveWorkerUrl(workerUrl: URL | string | undefined): URL {
+  if (workerUrl !== undefined) return workerUrl instanceof URL ? workerUrl : new URL(workerUrl, "file:///");
+  const here = import.meta.url;
+  if (here.endsWith(".ts")) {
+    // Running from sources (tests, the @gqn/source condition): use the build when there is one.
+    const built = new URL("../dist/synth-worker.js", here);
+    if (existsSync(fileURLToPath(built))) return built;
+    throw new GqnError(
+      "UNSUPPORTED",
+      "writeSyntheticDataset: workers need the built worker script when running from sources; run `pnpm build` in packages/scenes, pass workerUrl, or pass workers: 0.",
+    );
+  }
+  return new URL(here.endsWith(".cjs") ? "./synth-worker.cjs" : "./synth-worker.js", here);
+}
+
+/** Runs `tasks` on `count` worker threads, one file per task, a new task to whichever worker is free. */
+function runInWorkers(
+  tasks: readonly SynthFileTask[],
+  count: number,
+  url: URL,
+  onScene: () => void,
+  onFile: () => void,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const pool: Worker[] = [];
+    let next = 0;
+    let running = 0;
+    let settled = false;
+    const finish = (error?: unknown): void => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener("abort", onAbort);
+      Promise.all(pool.map((worker) => worker.terminate())).then(
+        () => (error === undefined ? resolve() : reject(error)),
+        () => (error === undefined ? resolve() : reject(error)),
+      );
+    };
+    const onAbort = (): void => finish(signal?.reason ?? new SynthStopped());
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const feed = (worker: Worker): void => {
+      const task = tasks[next++];
+      if (task === undefined) {
+        if (running === 0) finish();
+        return;
+      }
+      running++;
+      worker.postMessage(task);
+    };
+    for (let i = 0; i < count; i++) {
+      const worker = new Worker(url);
+      pool.push(worker);
+      worker.on("message", (message: SynthWorkerMessage) => {
+        if (settled) return;
+        if (message.type === "scene") {
+          onScene();
+        } else if (message.type === "done") {
+          running--;
+          onFile();
+          feed(worker);
+        } else {
+          const error =
+            message.code !== undefined
+              ? new GqnError(message.code as GqnError["code"], message.message)
+              : new GqnError(
+                  "IO_ERROR",
+                  `writeSyntheticDataset: writing ${message.path} failed: ${message.message}`,
+                );
+          if (message.stack) error.stack = message.stack;
+          finish(error);
+        }
+      });
+      worker.on("error", (error) => finish(error));
+      worker.on("exit", (code) => {
+        if (!settled && code !== 0) {
+          finish(new GqnError("IO_ERROR", `writeSyntheticDataset: a worker exited with code ${code}.`));
+        }
+      });
+    }
+    for (const worker of pool) feed(worker);
+  });
+}
