@@ -1,4 +1,13 @@
-// Node-only entry (@gqn/backend/node): the onnxruntime-node convolution accelerator.
+// Node-only entry (@gqn/backend/node): the onnxruntime-node convolution accelerator and
+// data-parallel training on worker threads.
+export {
+  createDataParallel,
+  type DataParallel,
+  type DataParallelGradients,
+  type DataParallelOptions,
+  shardSizes,
+} from "./data-parallel/create-data-parallel.js";
+export type { BuildReplica, Replica, ReplicaStepContext } from "./data-parallel/replica.js";
 export {
   enableOnnxConvAccelerator,
   type OnnxConvAccelerator,

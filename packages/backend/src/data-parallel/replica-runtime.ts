@@ -1,0 +1,81 @@
+// What the main thread and the workers do alike: load a replica module, lay its variables out
+// in one flat float32 buffer, and compute a shard's gradients into such a buffer.
+import { GqnError } from "@gqn/core";
+import * as tf from "@tensorflow/tfjs-core";
+import type { BuildReplica, Replica, ReplicaStepContext } from "./replica.js";
+
+/** Where each variable sits in the flat buffers. */
+export interface VariableSlot {
+  readonly offset: number;
+  readonly size: number;
+}
+
+/** Imports a replica module (by file: URL) and builds its replica from `config`. */
+export async function loadReplica(moduleUrl: string, config: unknown): Promise<Replica> {
+  const module = (await import(/* @vite-ignore */ moduleUrl)) as {
+    buildReplica?: BuildReplica;
+    default?: BuildReplica | { buildReplica?: BuildReplica };
+  };
+  const build =
+    module.buildReplica ??
+    (typeof module.default === "function" ? module.default : module.default?.buildReplica);
+  if (typeof build !== "function") {
+    throw new GqnError(
+      "INVALID_ARGUMENT",
+      `createDataParallel: replicaModule must export buildReplica(config) (or a default function), but ${moduleUrl} exports neither.`,
+    );
+  }
+  const replica = await build(config);
+  if (!replica || !Array.isArray(replica.variables) || typeof replica.loss !== "function") {
+    throw new GqnError(
+      "INVALID_ARGUMENT",
+      `createDataParallel: buildReplica must return { variables, loss }, but ${moduleUrl} returned ${typeof replica}.`,
+    );
+  }
+  return replica;
+}
+
+/** Offsets of the variables in one flat buffer; they must all be float32. */
+export function variableLayout(variables: readonly tf.Variable[]): VariableSlot[] {
+  let offset = 0;
+  return variables.map((v) => {
+    if (v.dtype !== "float32") {
+      throw new GqnError(
+        "INVALID_ARGUMENT",
+        `createDataParallel: replica variables must be float32, but ${v.name} is ${v.dtype}.`,
+      );
+    }
+    const slot = { offset, size: v.size };
+    offset += v.size;
+    return slot;
+  });
+}
+
+/**
+ * The gradient of the replica's loss on `inputs`, written into `out` (laid out by `layout`;
+ * zeros for variables the loss does not use). Returns the loss.
+ */
+export function shardGradients(
+  replica: Replica,
+  inputs: Record<string, tf.Tensor>,
+  context: object,
+  layout: readonly VariableSlot[],
+  out: Float32Array,
+): number {
+  const variables = replica.variables as tf.Variable[];
+  const { value, grads } = tf.variableGrads(
+    () => replica.loss(inputs, context as ReplicaStepContext),
+    variables,
+  );
+  try {
+    variables.forEach((v, i) => {
+      const { offset, size } = layout[i] as VariableSlot;
+      const grad = grads[v.name];
+      if (grad) out.set(grad.dataSync() as Float32Array, offset);
+      else out.fill(0, offset, offset + size);
+    });
+    return value.dataSync()[0] as number;
+  } finally {
+    tf.dispose([value, ...Object.values(grads)]);
+  }
+}
