@@ -8,7 +8,9 @@ import { writeSyntheticDataset } from "./write-synthetic-dataset.js";
 
 /** Where the CLI writes; defaults to the process streams (tests pass their own). */
 export interface SynthCliIo {
+  /** Receives the final summary line and `--help`. */
   stdout?: { write(text: string): unknown };
+  /** Receives progress (a live bar when `isTTY`, else one line per file) and errors. */
   stderr?: { write(text: string): unknown; isTTY?: boolean };
   /** Program name in usage text; default `gqn-synth` (`gqn-data synth` when delegated). */
   name?: string;

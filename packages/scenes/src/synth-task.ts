@@ -6,16 +6,23 @@ import type { SceneKind } from "./scene-kinds.js";
 
 /** One unit of work: render the scenes of one TFRecord file and write it atomically. JSON (crosses to workers). */
 export interface SynthFileTask {
+  /** Scene kind (dataset name). */
   readonly kind: SceneKind;
+  /** Split the file belongs to (part of every scene's seed). */
   readonly split: Split;
   /** Final path of the file; the data are written under a temporary name and renamed on success. */
   readonly path: string;
   /** Index (within the split) of the file's first scene. */
   readonly firstScene: number;
+  /** Scenes in the file. */
   readonly sceneCount: number;
+  /** Dataset seed (see `sceneSeed`). */
   readonly seed: number;
+  /** Frame width and height, pixels. */
   readonly frameSize: number;
+  /** Anti-aliasing samples per pixel along each axis. */
   readonly supersample: number;
+  /** JPEG quality, 1-100. */
   readonly jpegQuality: number;
 }
 

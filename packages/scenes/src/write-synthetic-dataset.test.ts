@@ -177,6 +177,24 @@ describe("writeSyntheticDataset", () => {
       }
     }
     expect(counts).toEqual([2, 2, 1]);
+
+    // Asked again with the same settings, it finds everything complete and renders nothing.
+    const reports: number[] = [];
+    const before = readFileSync(join(dir, "train", "2-of-3.tfrecord"));
+    await writeSyntheticDataset({
+      out,
+      scene: "shepard_metzler_5_parts",
+      trainScenes: 5,
+      testScenes: 2,
+      frameSize: 32,
+      scenesPerFile: 2,
+      seed: 3,
+      workers: 2,
+      workerUrl,
+      onProgress: (p) => reports.push(p.filesDone),
+    });
+    expect(reports).toEqual([4]);
+    expect(readFileSync(join(dir, "train", "2-of-3.tfrecord")).equals(before)).toBe(true);
   });
 
   it("stores frames that re-render from their stored cameras (pose consistency)", async () => {

@@ -47,9 +47,13 @@ export interface WriteSyntheticDatasetOptions {
 
 /** Progress of {@link writeSyntheticDataset}. */
 export interface SynthProgress {
+  /** Scenes written so far, including those of files kept complete from an earlier run. */
   scenesDone: number;
+  /** Scenes of both splits. */
   scenesTotal: number;
+  /** Files complete under their final names. */
   filesDone: number;
+  /** Files of both splits. */
   filesTotal: number;
 }
 
@@ -58,18 +62,31 @@ export interface SynthProgress {
  * the published set's spec (frame size, views, file counts).
  */
 export interface SyntheticDatasetInfo {
+  /** Dataset name: the scene kind, also the directory name under `out`. */
   name: SceneKind;
+  /** Frame width and height, pixels. */
   frameSize: number;
+  /** Views (frames and cameras) per scene record. */
   views: number;
+  /** Files in `train/`. */
   trainFiles: number;
+  /** Files in `test/` (0 when there are no test scenes). */
   testFiles: number;
+  /** Scenes in the train split. */
   trainScenes: number;
+  /** Scenes in the test split. */
   testScenes: number;
+  /** Always true: rendered, not downloaded. */
   synthetic: true;
+  /** Dataset seed; scene `i` of a split was made with `sceneSeed(seed, split, i)`. */
   seed: number;
+  /** Who wrote the files; a rerun replaces only files whose dataset.json says this. */
   generator: "@gqn/scenes";
+  /** Scenes per file (the last file of a split may hold fewer). */
   scenesPerFile: number;
+  /** Anti-aliasing samples per pixel along each axis. */
   supersample: number;
+  /** JPEG quality of the stored frames. */
   jpegQuality: number;
   /** How the 5 stored camera floats are to be read. */
   cameraConventions: typeof CAMERA_CONVENTIONS;
