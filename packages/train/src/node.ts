@@ -17,4 +17,7 @@ export {
   saveCheckpoint,
 } from "./node/checkpoint.js";
 export { layersModelFiles, WEIGHTS_FILE } from "./node/layers-model-files.js";
+export { type LogRecord, RunLog } from "./node/run-log.js";
+export { TensorBoardWriter } from "./node/tensorboard-writer.js";
+export { type ProgressValues, TrainProgress, type TrainProgressOptions } from "./node/train-progress.js";
 export { encodeFileVersionEvent, encodeSummaryEvent, type SummaryValue } from "./tensorboard-event.js";

@@ -1,0 +1,38 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { type LogRecord, RunLog } from "./run-log.js";
+
+describe("RunLog", () => {
+  it("appends one JSON object per line, in order, across reopenings (resume)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "gqn-log-"));
+    const path = join(dir, "sub", "log.jsonl");
+    const record = (step: number, elbo: number): LogRecord => ({
+      split: "train",
+      step,
+      elbo,
+      nll: elbo - 1,
+      kl: 1,
+      lr: 5e-4,
+      sigma: 2,
+      stepMs: 10,
+      time: new Date(0).toISOString(),
+    });
+    let log = await RunLog.open(path);
+    void log.append(record(1, 10));
+    void log.append(record(2, Number.NaN));
+    await log.close();
+    log = await RunLog.open(path);
+    await log.append({ ...record(3, 8), split: "test", psnr: 20.5, mse: 0.01 });
+    await log.close();
+    const lines = (await readFile(path, "utf8"))
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.step)).toEqual([1, 2, 3]);
+    expect(lines[1].elbo).toBeNull(); // NaN has no JSON form
+    expect(lines[2]).toMatchObject({ split: "test", psnr: 20.5, lr: 5e-4, sigma: 2, stepMs: 10 });
+    await rm(dir, { recursive: true, force: true });
+  });
+});
