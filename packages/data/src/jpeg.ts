@@ -1,6 +1,6 @@
-import { createRequire } from "node:module";
 import { GqnError } from "@gqn/core";
 import { Transformer } from "@napi-rs/image";
+import { decodeJpegRgba } from "./libjpeg.js";
 
 // JPEG codec choice, measured on this 2-core machine (64x64 / 128x128 frames, one core, decodes per second;
 // quiet-machine figures in /work/shared/TOOLCHAIN.md agree in ranking):
@@ -13,17 +13,6 @@ import { Transformer } from "@napi-rs/image";
 // the Python GQN ports trained on bit for bit; the Rust decoder differs by 1-3 levels on ~5% of pixels.
 // Encoding uses @napi-rs/image (mozjpeg-compatible encoder, prebuilt, synchronous): ~3k encodes/s at 64 px
 // against ~10/s for jpeg-js; no wasm libjpeg encoder on npm is synchronous. PNG also uses @napi-rs/image.
-
-interface CwasmJpeg {
-  decode(source: Uint8Array): { width: number; height: number; data: Uint8ClampedArray };
-}
-
-// Loaded lazily: the wasm module compiles at load time, and only decoders need it.
-let cwasm: CwasmJpeg | undefined;
-function libjpeg(): CwasmJpeg {
-  cwasm ??= createRequire(import.meta.url)("@cwasm/jpeg-turbo") as CwasmJpeg;
-  return cwasm;
-}
 
 /** A decoded image: `width * height * 3` RGB bytes, row-major. */
 export interface RgbImage {
@@ -39,7 +28,7 @@ export interface RgbImage {
 export function decodeJpeg(bytes: Uint8Array): RgbImage {
   let image: { width: number; height: number; data: Uint8ClampedArray };
   try {
-    image = libjpeg().decode(bytes);
+    image = decodeJpegRgba(bytes);
   } catch (error) {
     throw new GqnError("CORRUPT_RECORD", `decodeJpeg: not a decodable JPEG (${(error as Error).message}).`, {
       cause: error,

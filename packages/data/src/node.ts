@@ -1,5 +1,13 @@
 // Node-only entry (file system, codecs, workers). Re-exports the platform-neutral API too.
 
+export {
+  type ContextSize,
+  createSceneBatches,
+  type SceneBatch,
+  type SceneBatchIterator,
+  type SceneBatchOptions,
+  type SceneBatchState,
+} from "./create-scene-batches.js";
 export { type ListDatasetFilesOptions, listDatasetFiles, readDatasetInfo } from "./dataset-files.js";
 export * from "./index.js";
 export { decodeJpeg, encodeJpeg, encodePng, type RgbImage } from "./jpeg.js";
@@ -8,9 +16,11 @@ export {
   type ReadTFRecordAtOptions,
   type ReadTFRecordsOptions,
   readTFRecordAt,
+  readTFRecordEntries,
   readTFRecords,
   type TFRecordCompression,
   type TFRecordIndex,
   type TFRecordStream,
 } from "./read-tfrecords.js";
+export type { SceneLocator, SceneSourceState } from "./scene-source.js";
 export { TFRecordWriter, type TFRecordWriterOptions } from "./tfrecord-writer.js";

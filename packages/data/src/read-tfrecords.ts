@@ -5,7 +5,12 @@ import { GqnError } from "@gqn/core";
 import { maskedCrc32c } from "./crc32c.js";
 import { CorruptRecordError } from "./errors.js";
 import { TFRECORD_FOOTER_BYTES, TFRECORD_HEADER_BYTES } from "./tfrecord-framing.js";
-import { type SkippedRecord, type TFRecordParseOptions, TFRecordParser } from "./tfrecord-parser.js";
+import {
+  type ParsedRecord,
+  type SkippedRecord,
+  type TFRecordParseOptions,
+  TFRecordParser,
+} from "./tfrecord-parser.js";
 
 /** Compression of a TFRecord file (TFRecordOptions); "auto" sniffs the first bytes. */
 export type TFRecordCompression = "none" | "gzip" | "zlib" | "auto";
@@ -62,6 +67,45 @@ function ioError(where: string, path: string, error: unknown): GqnError {
 }
 
 /**
+ * Streams the records of a TFRecord file with their place: `{ data, record, offset }` (record index and byte
+ * offset of its length field in the uncompressed stream). Same checks and options as {@link readTFRecords};
+ * skipped records go to `options.onSkip`.
+ */
+export async function* readTFRecordEntries(
+  path: string,
+  options: ReadTFRecordsOptions = {},
+): AsyncGenerator<ParsedRecord> {
+  const where = "readTFRecords";
+  const chunkBytes = options.chunkBytes ?? 1 << 20;
+  let compression = options.compression ?? "auto";
+  try {
+    if (compression === "auto") compression = await sniffCompression(path);
+  } catch (error) {
+    throw ioError(where, path, error);
+  }
+  const parser = new TFRecordParser({ ...options, file: path });
+  const file = createReadStream(path, { highWaterMark: chunkBytes, signal: options.signal });
+  const stream =
+    compression === "gzip"
+      ? file.pipe(createGunzip())
+      : compression === "zlib"
+        ? file.pipe(createInflate())
+        : file;
+  if (stream !== file) file.on("error", (e) => stream.destroy(e));
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      yield* parser.push(chunk);
+    }
+    parser.end();
+  } catch (error) {
+    throw ioError(where, path, error);
+  } finally {
+    stream.destroy();
+    file.destroy();
+  }
+}
+
+/**
  * Streams the records of a TFRecord file as Uint8Arrays (each its own copy). Verifies both masked CRC32Cs
  * by default; a corrupt or truncated record throws a {@link CorruptRecordError} naming the file, the record
  * index and its byte offset, or with `onCorrupt: "skip"` is counted in `skipped` (and `onSkip`) while every
@@ -70,45 +114,17 @@ function ioError(where: string, path: string, error: unknown): GqnError {
 export function readTFRecords(path: string, options: ReadTFRecordsOptions = {}): TFRecordStream {
   const skipped: SkippedRecord[] = [];
   let count = 0;
-  const chunkBytes = options.chunkBytes ?? 1 << 20;
   async function* generate(): AsyncGenerator<Uint8Array> {
-    const where = "readTFRecords";
-    let compression = options.compression ?? "auto";
-    try {
-      if (compression === "auto") compression = await sniffCompression(path);
-    } catch (error) {
-      throw ioError(where, path, error);
-    }
-    const parser = new TFRecordParser({
+    const entries = readTFRecordEntries(path, {
       ...options,
-      file: path,
       onSkip: (s) => {
         skipped.push(s);
         options.onSkip?.(s);
       },
     });
-    const file = createReadStream(path, { highWaterMark: chunkBytes, signal: options.signal });
-    const stream =
-      compression === "gzip"
-        ? file.pipe(createGunzip())
-        : compression === "zlib"
-          ? file.pipe(createInflate())
-          : file;
-    if (stream !== file) file.on("error", (e) => stream.destroy(e));
-    try {
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
-        const records = parser.push(chunk);
-        for (const r of records) {
-          count++;
-          yield r.data;
-        }
-      }
-      parser.end();
-    } catch (error) {
-      throw ioError(where, path, error);
-    } finally {
-      stream.destroy();
-      file.destroy();
+    for await (const entry of entries) {
+      count++;
+      yield entry.data;
     }
   }
   return {
