@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -292,6 +292,21 @@ describe("writeSyntheticDataset", () => {
       "3-of-4.tfrecord",
       "4-of-4.tfrecord",
     ]);
+  });
+
+  it("fails cleanly when the worker script is missing or its workers fail", async () => {
+    const out = join(root, "bad-worker");
+    const base = { out, scene: "rooms_ring_camera", trainScenes: 4, frameSize: 8, scenesPerFile: 1 } as const;
+    await expect(
+      writeSyntheticDataset({ ...base, workers: 2, workerUrl: join(root, "no-such-worker.mjs") }),
+    ).rejects.toThrow(/cannot find the worker script \(looked for .*no-such-worker\.mjs\)/);
+    expect(existsSync(out)).toBe(false);
+    const failing = join(root, "failing-worker.mjs");
+    writeFileSync(failing, 'throw new Error("worker failed to start");\n');
+    await expect(writeSyntheticDataset({ ...base, workers: 2, workerUrl: failing })).rejects.toThrow(
+      "worker failed to start",
+    );
+    expect(readdirSync(join(out, "rooms_ring_camera", "train"))).toEqual([]);
   });
 
   it("replaces its own files of other settings and refuses a directory of foreign TFRecords", async () => {

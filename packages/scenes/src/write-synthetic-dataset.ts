@@ -1,8 +1,9 @@
 import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, unlink, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
-import { basename, dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { basename, dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { GqnError } from "@gqn/core";
 import { shardFileName } from "@gqn/data";
@@ -39,8 +40,8 @@ export interface WriteSyntheticDatasetOptions {
   /** Aborting stops the workers and removes every unfinished file; the promise then rejects with the reason. */
   signal?: AbortSignal;
   /**
-   * The worker script. Default: `synth-worker.js` (or `.cjs`) beside the built package. Needed only when
-   * running from TypeScript sources (tests bundle `src/synth-worker.ts` and pass the bundle).
+   * The worker script (a URL or a file path). Default: `synth-worker.js` (or `.cjs`) of the built
+   * package. Needed only where that is absent (tests bundle `src/synth-worker.ts` and pass the bundle).
    */
   workerUrl?: URL | string;
 }
@@ -186,6 +187,8 @@ export async function writeSyntheticDataset(
       `writeSyntheticDataset: workers must be a non-negative integer, but got ${requestedWorkers}.`,
     );
   }
+  // Found before anything is written, so a missing worker script fails cleanly.
+  const workerUrl = requestedWorkers > 0 ? resolveWorkerUrl(options.workerUrl) : undefined;
   const dir = join(options.out, info.name);
   const infoPath = join(dir, "dataset.json");
   options.signal?.throwIfAborted();
@@ -235,13 +238,13 @@ export async function writeSyntheticDataset(
 
   const workers = Math.min(requestedWorkers, todo.length);
   try {
-    if (workers <= 0) {
+    if (workers <= 0 || workerUrl === undefined) {
       for (const task of todo) {
         await runSynthFileTask(task, onScene, () => options.signal?.aborted === true);
         onFile();
       }
     } else {
-      await runInWorkers(todo, workers, resolveWorkerUrl(options.workerUrl), onScene, onFile, options.signal);
+      await runInWorkers(todo, workers, workerUrl, onScene, onFile, options.signal);
     }
   } catch (error) {
     await removeTemporaries(todo);
@@ -288,19 +291,39 @@ async function removeTemporaries(tasks: readonly SynthFileTask[]): Promise<void>
   }
 }
 
+/**
+ * The worker script: `workerUrl` when given (a URL, or a file path), else `synth-worker.js` (`.cjs`)
+ * beside this module in dist/, else (running from sources, or bundled into an application) the one
+ * in the installed package's dist/. A clear error instead of a worker that fails to start.
+ */
 function resolveWorkerUrl(workerUrl: URL | string | undefined): URL {
-  if (workerUrl !== undefined) return workerUrl instanceof URL ? workerUrl : new URL(workerUrl, "file:///");
-  const here = import.meta.url;
-  if (here.endsWith(".ts")) {
-    // Running from sources (tests, the @gqn/source condition): use the build when there is one.
-    const built = new URL("../dist/synth-worker.js", here);
-    if (existsSync(fileURLToPath(built))) return built;
-    throw new GqnError(
-      "UNSUPPORTED",
-      "writeSyntheticDataset: workers need the built worker script when running from sources; run `pnpm build` in packages/scenes, pass workerUrl, or pass workers: 0.",
+  const where = "writeSyntheticDataset";
+  const candidates: URL[] = [];
+  if (workerUrl !== undefined) {
+    candidates.push(
+      workerUrl instanceof URL
+        ? workerUrl
+        : /^file:/.test(workerUrl)
+          ? new URL(workerUrl)
+          : pathToFileURL(resolve(workerUrl)),
     );
+  } else {
+    const here = import.meta.url;
+    if (here.endsWith(".ts")) candidates.push(new URL("../dist/synth-worker.js", here));
+    else candidates.push(new URL(here.endsWith(".cjs") ? "./synth-worker.cjs" : "./synth-worker.js", here));
+    try {
+      const manifest = createRequire(here).resolve("@gqn/scenes/package.json");
+      candidates.push(pathToFileURL(join(dirname(manifest), "dist", "synth-worker.js")));
+    } catch {
+      // Not installed as a package: the first candidate is all there is.
+    }
   }
-  return new URL(here.endsWith(".cjs") ? "./synth-worker.cjs" : "./synth-worker.js", here);
+  const found = candidates.find((url) => url.protocol !== "file:" || existsSync(fileURLToPath(url)));
+  if (found) return found;
+  throw new GqnError(
+    "UNSUPPORTED",
+    `${where}: cannot find the worker script (looked for ${candidates.map((url) => fileURLToPath(url)).join(", ")}); build @gqn/scenes (\`pnpm build\`), pass workerUrl, or pass workers: 0 to render on the calling thread.`,
+  );
 }
 
 /** Runs `tasks` on `count` worker threads, one file per task, a new task to whichever worker is free. */
