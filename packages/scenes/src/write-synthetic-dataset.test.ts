@@ -309,7 +309,7 @@ describe("writeSyntheticDataset", () => {
     expect(readdirSync(join(out, "rooms_ring_camera", "train"))).toEqual([]);
   });
 
-  it("replaces its own files of other settings and refuses a directory of foreign TFRecords", async () => {
+  it("replaces its own files of other settings, refuses a directory of foreign TFRecords and reports I/O errors", async () => {
     const out = join(root, "replace");
     const base = { out, scene: "shepard_metzler_5_parts", frameSize: 8, workers: 0 } as const;
     await writeSyntheticDataset({ ...base, trainScenes: 3, scenesPerFile: 1 });
@@ -318,6 +318,14 @@ describe("writeSyntheticDataset", () => {
       "1-of-2.tfrecord",
       "2-of-2.tfrecord",
     ]);
+    const file = join(root, "a-file");
+    writeFileSync(file, "");
+    await expect(writeSyntheticDataset({ ...base, out: file, trainScenes: 1 })).rejects.toMatchObject({
+      code: "IO_ERROR",
+      message: expect.stringMatching(
+        /^writeSyntheticDataset: cannot prepare .*a-file.shepard_metzler_5_parts: /,
+      ),
+    });
     rmSync(join(out, "shepard_metzler_5_parts", "dataset.json"));
     await expect(writeSyntheticDataset({ ...base, trainScenes: 3 })).rejects.toThrow(/did not write/);
   });

@@ -194,28 +194,19 @@ export async function writeSyntheticDataset(
   options.signal?.throwIfAborted();
 
   const previous = await readPreviousInfo(infoPath);
-  const planned = new Set(tasks.map((task) => task.path));
   const sameSettings = previous !== undefined && JSON.stringify(previous) === JSON.stringify(info);
-  for (const split of ["train", "test"]) {
-    const splitDir = join(dir, split);
-    await mkdir(splitDir, { recursive: true });
-    for (const name of await readdir(splitDir)) {
-      const path = join(splitDir, name);
-      if (TEMPORARY.test(name)) {
-        await rm(path, { force: true });
-      } else if (SHARD.test(name)) {
-        if (previous?.generator !== "@gqn/scenes") {
-          throw new GqnError(
-            "INVALID_ARGUMENT",
-            `writeSyntheticDataset: ${splitDir} holds TFRecord files that @gqn/scenes did not write (no dataset.json of ours); choose another out directory.`,
-          );
-        }
-        if (!planned.has(path) || !sameSettings) await rm(path, { force: true });
-      }
-    }
+  try {
+    await prepareDirectory(dir, previous, sameSettings, new Set(tasks.map((task) => task.path)));
+    // Written first (so the files are never taken for a published set) and again at the end.
+    await writeJsonAtomic(infoPath, info);
+  } catch (error) {
+    if (error instanceof GqnError) throw error;
+    throw new GqnError(
+      "IO_ERROR",
+      `writeSyntheticDataset: cannot prepare ${dir}: ${(error as Error).message}.`,
+      { cause: error },
+    );
   }
-  // Written first (so the files are never taken for a published set) and again at the end.
-  await writeJsonAtomic(infoPath, info);
 
   const todo = tasks.filter((task) => !(sameSettings && existsSync(task.path)));
   const scenesTotal = info.trainScenes + info.testScenes;
@@ -253,6 +244,37 @@ export async function writeSyntheticDataset(
   }
   await writeJsonAtomic(infoPath, info);
   return info;
+}
+
+/**
+ * Creates the split directories and clears them of leftovers: temporary files of interrupted runs,
+ * and shards that this run will not keep (other settings, or no longer planned). Refuses shards that
+ * another writer made.
+ */
+async function prepareDirectory(
+  dir: string,
+  previous: Record<string, unknown> | undefined,
+  sameSettings: boolean,
+  planned: ReadonlySet<string>,
+): Promise<void> {
+  for (const split of ["train", "test"]) {
+    const splitDir = join(dir, split);
+    await mkdir(splitDir, { recursive: true });
+    for (const name of await readdir(splitDir)) {
+      const path = join(splitDir, name);
+      if (TEMPORARY.test(name)) {
+        await rm(path, { force: true });
+      } else if (SHARD.test(name)) {
+        if (previous?.generator !== "@gqn/scenes") {
+          throw new GqnError(
+            "INVALID_ARGUMENT",
+            `writeSyntheticDataset: ${splitDir} holds TFRecord files that @gqn/scenes did not write (no dataset.json of ours); choose another out directory.`,
+          );
+        }
+        if (!planned.has(path) || !sameSettings) await rm(path, { force: true });
+      }
+    }
+  }
 }
 
 async function readPreviousInfo(path: string): Promise<Record<string, unknown> | undefined> {
