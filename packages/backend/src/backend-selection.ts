@@ -1,6 +1,7 @@
 import { GqnError } from "@gqn/core";
 import * as tf from "@tensorflow/tfjs-core";
 import { registerWasmTrainingKernels } from "./register-wasm-training-kernels.js";
+import { registerTrainingGradients } from "./tile-gradient.js";
 
 /** What a user may ask for. `auto` tries tensorflow (GPU, then CPU), then wasm, then cpu. */
 export type BackendRequest = "auto" | "tensorflow" | "wasm" | "cpu";
@@ -72,7 +73,7 @@ export async function ensureGradients(
  * - `tensorflow`: tfjs-node-gpu or tfjs-node, else a BACKEND_UNAVAILABLE error with the install command.
  * - `wasm` / `cpu`: that backend, else the same kind of error.
  *
- * It also registers gradients once, registers the wasm training kernels
+ * It also registers gradients once (with a faster `tf.tile` gradient, {@link registerTrainingGradients}), registers the wasm training kernels
  * ({@link registerWasmTrainingKernels}) when wasm is picked, and logs the choice.
  */
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
@@ -86,6 +87,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   const importModule = options.importModule ?? defaultImport;
   const log = options.log ?? ((message: string) => console.error(message));
   await ensureGradients(importModule);
+  registerTrainingGradients();
 
   const failures: string[] = [];
   const attempts = attemptsFor(request);

@@ -11,3 +11,4 @@ export {
   unregisterWasmTrainingKernels,
   WASM_TRAINING_KERNELS,
 } from "./register-wasm-training-kernels.js";
+export { registerTrainingGradients, TILE_GRADIENT } from "./tile-gradient.js";
