@@ -1,3 +1,4 @@
 import { packageTestConfig } from "../../vitest.shared.ts";
 
-export default packageTestConfig();
+// tfjs only for test/scene-batches.test.ts (the training reader yields tensors).
+export default packageTestConfig({ tfjs: true });
