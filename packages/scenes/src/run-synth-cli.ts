@@ -55,15 +55,14 @@ export async function runSynthCli(argv: readonly string[], io: SynthCliIo = {}):
     .option("--frame-size <px>", "frame width and height", integer(8, 1024), 64)
     .option("--scenes-per-file <n>", "scenes per TFRecord file", integer(1), 100)
     .option("--seed <n>", "dataset seed", integer(0, 0xffffffff), 0)
-    .option(
-      "--workers <n>",
-      "worker threads (0: render on the main thread)",
-      integer(0),
-      availableParallelism(),
+    .addOption(
+      new Option("--workers <n>", "worker threads (0: render on the main thread)")
+        .argParser(integer(0))
+        .default(availableParallelism(), `all cores, ${availableParallelism()}`),
     )
     .option("--supersample <n>", "anti-aliasing samples per pixel along each axis", integer(1, 8), 1)
     .option("--quality <q>", "JPEG quality, 1-100", integer(1, 100), 90)
-    .option("--quiet", "no progress bar")
+    .option("--quiet", "no progress output")
     .exitOverride()
     .configureOutput({
       writeOut: (text) => stdout.write(text),
