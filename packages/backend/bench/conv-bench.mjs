@@ -130,7 +130,7 @@ async function main() {
       backend: "wasm",
       setup: () => {
         registerWasmTrainingKernels();
-        return tryEnableOnnxConvAccelerator({ threads: 1, log: (m) => console.log(m) });
+        return tryEnableOnnxConvAccelerator({ threads: 1 });
       },
       needs: "onnxruntime",
     },
@@ -140,40 +140,45 @@ async function main() {
     const { flops, dyShape } = flopsOf(shape);
     for (const kernel of KERNELS) rows.push({ shape, kernel, flops, dyShape, cells: {} });
   }
-  for (const column of columns) {
-    await tf.setBackend(column.backend);
-    const accelerator = column.setup();
-    for (const row of rows) {
-      if (
-        column.backend === "cpu" &&
-        (!row.shape.cpu || (row.kernel === "filter grad" && !CPU_FILTER_GRAD))
-      ) {
-        row.cells[column.label] = "skipped (minutes)";
-        continue;
+  // Engines side by side per row (not column by column), so that load from other processes on
+  // a shared machine hits every engine of a row alike.
+  for (const row of rows) {
+    for (const column of columns) {
+      await tf.setBackend(column.backend);
+      const accelerator = column.setup();
+      try {
+        if (
+          column.backend === "cpu" &&
+          (!row.shape.cpu || (row.kernel === "filter grad" && !CPU_FILTER_GRAD))
+        ) {
+          row.cells[column.label] = "skipped (minutes)";
+          continue;
+        }
+        if (column.needs && !accelerator) {
+          row.cells[column.label] = "not installed";
+          continue;
+        }
+        const t = {
+          x: tf.randomUniform(row.shape.x, -1, 1, "float32", 1),
+          filter: tf.randomUniform(
+            [row.shape.k, row.shape.k, row.shape.x[3], row.shape.co],
+            -0.1,
+            0.1,
+            "float32",
+            2,
+          ),
+          dy: tf.randomUniform(row.dyShape, -1, 1, "float32", 3),
+        };
+        const ms = time(row.kernel, row.shape, t);
+        tf.dispose(t);
+        row.cells[column.label] = typeof ms === "string" ? ms : formatRate(row.flops / ms / 1e6);
+        process.stderr.write(
+          `${column.label} | ${row.shape.name} | ${row.kernel}: ${row.cells[column.label]}\n`,
+        );
+      } finally {
+        accelerator?.disable();
       }
-      if (column.needs && !accelerator) {
-        row.cells[column.label] = "not installed";
-        continue;
-      }
-      const t = {
-        x: tf.randomUniform(row.shape.x, -1, 1, "float32", 1),
-        filter: tf.randomUniform(
-          [row.shape.k, row.shape.k, row.shape.x[3], row.shape.co],
-          -0.1,
-          0.1,
-          "float32",
-          2,
-        ),
-        dy: tf.randomUniform(row.dyShape, -1, 1, "float32", 3),
-      };
-      const ms = time(row.kernel, row.shape, t);
-      tf.dispose(t);
-      row.cells[column.label] = typeof ms === "string" ? ms : formatRate(row.flops / ms / 1e6);
-      process.stderr.write(
-        `${column.label} | ${row.shape.name} | ${row.kernel}: ${row.cells[column.label]}\n`,
-      );
     }
-    accelerator?.disable();
   }
   registerWasmTrainingKernels();
 
