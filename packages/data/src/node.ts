@@ -22,5 +22,6 @@ export {
   type TFRecordIndex,
   type TFRecordStream,
 } from "./read-tfrecords.js";
+export { type CliStream, type DataCliIo, runDataCli } from "./run-data-cli.js";
 export type { SceneLocator, SceneSourceState } from "./scene-source.js";
 export { TFRecordWriter, type TFRecordWriterOptions } from "./tfrecord-writer.js";

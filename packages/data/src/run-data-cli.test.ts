@@ -1,0 +1,134 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Transformer } from "@napi-rs/image";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cameraToPose } from "./pose.js";
+import { runDataCli } from "./run-data-cli.js";
+import { frameColour, testCamera, writeTestDataset } from "./test-datasets.js";
+
+const root = mkdtempSync(join(tmpdir(), "gqn-data-cli-"));
+let files: { train: string[]; test: string[] };
+beforeAll(async () => {
+  files = await writeTestDataset({
+    dataDir: root,
+    name: "tiny",
+    frameSize: 8,
+    views: 3,
+    train: [2, 3],
+    test: [1],
+  });
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+async function cli(...argv: string[]) {
+  let out = "";
+  let err = "";
+  const code = await runDataCli(argv, {
+    stdout: { write: (t: string) => (out += t) },
+    stderr: { write: (t: string) => (err += t) },
+  });
+  return { code, out, err };
+}
+
+describe("gqn-data", () => {
+  it("inspect summarises each file of a directory, and --json gives one object per record", async () => {
+    const summary = await cli("inspect", join(root, "tiny"));
+    expect(summary.code).toBe(0);
+    expect(summary.out.trim().split("\n")).toEqual([
+      `${files.test[0]}: 1 records, views 3, frames 8x8, cameras 15, corrupt 0`,
+      `${files.train[0]}: 2 records, views 3, frames 8x8, cameras 15, corrupt 0`,
+      `${files.train[1]}: 3 records, views 3, frames 8x8, cameras 15, corrupt 0`,
+    ]);
+    const json = await cli("inspect", files.train[1] as string, "--json");
+    const lines = json.out
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(3);
+    const first = lines[1];
+    expect(first).toMatchObject({ file: files.train[1], record: 1, views: 3, frameSize: [8, 8] });
+    // Scenes are numbered across files: the second train file starts at scene 2.
+    expect(first.cameras.slice(5, 10)).toEqual(Array.from(new Float32Array(testCamera(3, 1))));
+    expect(first.poses.slice(7, 14)).toEqual(Array.from(cameraToPose(testCamera(3, 1))));
+  });
+
+  it("inspect and verify report corrupt records with exit code 1", async () => {
+    const bad = join(root, "bad.tfrecord");
+    const bytes = new Uint8Array(readFileSync(files.train[1] as string));
+    bytes[bytes.length - 2] = (bytes[bytes.length - 2] as number) ^ 1; // last record's data CRC
+    writeFileSync(bad, bytes);
+    const inspected = await cli("inspect", bad);
+    expect(inspected.code).toBe(1);
+    expect(inspected.out).toContain("3 records, views 3, frames 8x8, cameras 15, corrupt 1");
+    expect(inspected.err).toMatch(/^corrupt: .*data CRC mismatch .*record 2, at byte offset \d+\)/);
+    const verified = await cli("verify", bad);
+    expect(verified.code).toBe(1);
+    expect(verified.out).toMatch(/^CORRUPT: 1 files, 2 records intact, 1 corrupt/);
+    const clean = await cli("verify", join(root, "tiny"));
+    expect(clean).toMatchObject({ code: 0, err: "" });
+    expect(clean.out).toMatch(/^ok: 3 files, 6 records intact, 0 corrupt/);
+    rmSync(bad);
+  });
+
+  it("export writes the frames as PNGs and the cameras and poses as JSON", async () => {
+    const out = join(root, "export");
+    const result = await cli("export", files.train[0] as string, "--record", "1", "--out", out);
+    expect(result.code).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(["cameras.json", "view-00.png", "view-01.png", "view-02.png"]);
+    const png = new Uint8Array(readFileSync(join(out, "view-02.png")));
+    expect([...png.subarray(1, 4)].map((c) => String.fromCharCode(c)).join("")).toBe("PNG");
+    const cameras = JSON.parse(readFileSync(join(out, "cameras.json"), "utf8"));
+    expect(cameras.cameras[2]).toEqual(Array.from(new Float32Array(testCamera(1, 2))));
+    expect(cameras.poses[2]).toEqual(Array.from(cameraToPose(testCamera(1, 2))));
+    // The PNG holds the decoded frame: scene 1, view 2's colour.
+    const pixels = new Transformer(png).rawPixelsSync();
+    const [r, g, b] = frameColour(1, 2);
+    expect(Math.abs((pixels[0] as number) - r)).toBeLessThan(3);
+    expect(Math.abs((pixels[1] as number) - g)).toBeLessThan(3);
+    expect(Math.abs((pixels[2] as number) - b)).toBeLessThan(3);
+    const missing = await cli("export", files.train[0] as string, "--record", "7", "--out", out);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toBe(
+      `INVALID_ARGUMENT: gqn-data export: --record must be in [0, 2) for ${files.train[0]}, but got 7.\n`,
+    );
+  });
+
+  it("answers bad usage with a one-line error and exit code 2, missing files with code 1", async () => {
+    const flag = await cli("verify", root, "--frobnicate");
+    expect(flag.code).toBe(2);
+    expect(flag.err).toBe("error: unknown option '--frobnicate'\n");
+    const record = await cli("export", files.train[0] as string, "--record", "x", "--out", root);
+    expect(record.code).toBe(2);
+    expect(record.err).toMatch(
+      /^error: option '--record <n>' argument 'x' is invalid. expected an integer >= 0.\n$/,
+    );
+    const missing = await cli("inspect", join(root, "nowhere"));
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/^IO_ERROR: gqn-data: cannot read .*nowhere: ENOENT.*\n$/);
+    expect(missing.err.split("\n")).toHaveLength(2);
+    const debug = await cli("inspect", join(root, "nowhere"), "--debug");
+    expect(debug.err).toMatch(/\n\s+at /);
+  });
+
+  it("synth hands its arguments to @gqn/scenes, or says how to install it", async () => {
+    const calls: [string[], unknown][] = [];
+    const code = await runDataCli(["synth", "--scene", "x", "--frame-size", "32"], {
+      loadScenes: async () => ({
+        runSynthCli: async (argv, io) => {
+          calls.push([argv, io]);
+          return 7;
+        },
+      }),
+    });
+    expect(code).toBe(7);
+    expect(calls).toEqual([[["--scene", "x", "--frame-size", "32"], { name: "gqn-data synth" }]]);
+    let err = "";
+    const absent = await runDataCli(["synth", "--help"], {
+      stderr: { write: (t: string) => (err += t) },
+      loadScenes: () => Promise.reject(new Error("Cannot find package '@gqn/scenes'")),
+    });
+    expect(absent).toBe(1);
+    expect(err).toMatch(/^gqn-data synth needs @gqn\/scenes: install it .*\n$/);
+  });
+});

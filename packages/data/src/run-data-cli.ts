@@ -1,0 +1,308 @@
+import { mkdir, readdir, stat, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { GqnError, isGqnError } from "@gqn/core";
+import { SingleBar } from "cli-progress";
+import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { CorruptRecordError } from "./errors.js";
+import { decodeJpeg, encodePng } from "./jpeg.js";
+import { readJpegInfo } from "./jpeg-info.js";
+import { camerasToPoses } from "./pose.js";
+import { readTFRecordEntries } from "./read-tfrecords.js";
+import { decodeSceneRecord } from "./scene-record.js";
+import type { SkippedRecord } from "./tfrecord-parser.js";
+
+/** A writable text stream (process.stdout, or a test's collector). */
+export interface CliStream {
+  write(text: string): unknown;
+  isTTY?: boolean;
+}
+
+/** Where the CLI writes, and how it finds `@gqn/scenes`; defaults to the process streams (tests pass their own). */
+export interface DataCliIo {
+  /** Results (`--json` lines, summaries) and `--help`. */
+  stdout?: CliStream;
+  /** Progress (a live bar when `isTTY`) and errors. */
+  stderr?: CliStream;
+  /** Loads `@gqn/scenes/node` for `gqn-data synth`; default a runtime import of the optional peer. */
+  loadScenes?: () => Promise<{ runSynthCli(argv: string[], io?: { name?: string }): Promise<number> }>;
+}
+
+const SCENES = "@gqn/scenes/node";
+
+/**
+ * `@gqn/scenes/node`, an optional peer (a dependency would be a cycle: it writes datasets with this
+ * package): beside this package, else in the project of the working directory (a global gqn-data).
+ */
+async function loadScenes(): Promise<Awaited<ReturnType<NonNullable<DataCliIo["loadScenes"]>>>> {
+  try {
+    return await import(/* @vite-ignore */ SCENES as string);
+  } catch {
+    const resolved = createRequire(join(process.cwd(), "package.json")).resolve(SCENES);
+    return await import(/* @vite-ignore */ pathToFileURL(resolved).href);
+  }
+}
+
+function integer(min: number) {
+  return (value: string): number => {
+    const n = value.trim() === "" ? Number.NaN : Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}.`);
+    return n;
+  };
+}
+
+/** `path` itself when it is a file, else every `*.tfrecord` below it, sorted. */
+async function tfrecordFiles(path: string): Promise<string[]> {
+  let info: Awaited<ReturnType<typeof stat>>;
+  try {
+    info = await stat(path);
+  } catch (error) {
+    throw new GqnError("IO_ERROR", `gqn-data: cannot read ${path}: ${(error as Error).message}.`);
+  }
+  if (!info.isDirectory()) return [path];
+  const found: string[] = [];
+  for (const entry of await readdir(path, { withFileTypes: true, recursive: true })) {
+    const dir = (entry as { parentPath?: string; path?: string }).parentPath ?? entry.path;
+    if (entry.isFile() && entry.name.endsWith(".tfrecord")) found.push(join(dir, entry.name));
+  }
+  if (found.length === 0) throw new GqnError("MISSING_FILES", `gqn-data: no *.tfrecord files in ${path}.`);
+  return found.sort();
+}
+
+/** A progress bar over bytes on a terminal, nothing elsewhere (logs stay clean). */
+function progress(stderr: CliStream, quiet: boolean | undefined, total: number, label: string) {
+  if (quiet || stderr.isTTY !== true) return undefined;
+  const bar = new SingleBar({
+    stream: stderr as NodeJS.WritableStream,
+    format: `${label} |{bar}| {percentage}% | {value}/{total} MB | {records} records | {corrupt} corrupt | ETA {eta_formatted}`,
+    hideCursor: true,
+  });
+  bar.start(Math.max(1, Math.round(total / 1e6)), 0, { records: 0, corrupt: 0 });
+  return bar;
+}
+
+function skipLine(s: SkippedRecord): string {
+  return `corrupt: ${s.error.message}\n`;
+}
+
+async function inspect(
+  paths: string[],
+  json: boolean | undefined,
+  out: CliStream,
+  err: CliStream,
+): Promise<number> {
+  let corrupt = 0;
+  for (const file of paths) {
+    let records = 0;
+    const views = new Set<number>();
+    const sizes = new Set<string>();
+    const cameras = new Set<number>();
+    let bad = 0;
+    let unreadable = 0;
+    const report = (s: SkippedRecord) => {
+      bad++;
+      err.write(skipLine(s));
+    };
+    const onSkip = (s: SkippedRecord) => {
+      unreadable++;
+      report(s);
+    };
+    for await (const entry of readTFRecordEntries(file, { onCorrupt: "skip", onSkip })) {
+      records++;
+      try {
+        const scene = decodeSceneRecord(entry.data);
+        const frameSizes = scene.frames.map((frame, v) => {
+          const info = readJpegInfo(frame);
+          if (!info) throw new CorruptRecordError("inspect", `frame ${v} is not a JPEG`);
+          return [info.width, info.height] as [number, number];
+        });
+        views.add(scene.frames.length);
+        cameras.add(scene.cameras.length);
+        for (const [w, h] of frameSizes) sizes.add(`${w}x${h}`);
+        if (json) {
+          out.write(
+            `${JSON.stringify({
+              file,
+              record: entry.record,
+              views: scene.frames.length,
+              frameSize: frameSizes[0] ?? null,
+              cameras: Array.from(scene.cameras),
+              poses: Array.from(camerasToPoses(scene.cameras)),
+            })}\n`,
+          );
+        }
+      } catch (error) {
+        if (!(error instanceof CorruptRecordError)) throw error;
+        report({
+          file,
+          record: entry.record,
+          offset: entry.offset,
+          reason: error.reason,
+          error: error.withLocation("inspect", { file, record: entry.record, offset: entry.offset }),
+        });
+      }
+    }
+    corrupt += bad;
+    if (!json) {
+      const list = (set: Set<number | string>) => [...set].join(", ") || "none";
+      out.write(
+        `${file}: ${records + unreadable} records, views ${list(views)}, frames ${list(sizes)}, cameras ${list(cameras)}, corrupt ${bad}\n`,
+      );
+    }
+  }
+  return corrupt === 0 ? 0 : 1;
+}
+
+async function exportRecord(file: string, record: number, outDir: string, out: CliStream): Promise<number> {
+  let count = 0;
+  for await (const entry of readTFRecordEntries(file)) {
+    count++;
+    if (entry.record !== record) continue;
+    const location = { file, record, offset: entry.offset };
+    let scene: ReturnType<typeof decodeSceneRecord>;
+    try {
+      scene = decodeSceneRecord(entry.data);
+    } catch (error) {
+      throw error instanceof CorruptRecordError ? error.withLocation("export", location) : error;
+    }
+    await mkdir(outDir, { recursive: true });
+    const digits = Math.max(2, String(scene.frames.length - 1).length);
+    for (const [v, frame] of scene.frames.entries()) {
+      let image: ReturnType<typeof decodeJpeg>;
+      try {
+        image = decodeJpeg(frame);
+      } catch (error) {
+        throw new CorruptRecordError("export", `frame ${v}: ${(error as Error).message}`, location);
+      }
+      await writeFile(
+        join(outDir, `view-${String(v).padStart(digits, "0")}.png`),
+        encodePng(image.data, image.width, image.height),
+      );
+    }
+    const poses = camerasToPoses(scene.cameras);
+    const perView = (values: Float32Array, n: number) =>
+      scene.frames.map((_, v) => Array.from(values.subarray(v * n, v * n + n)));
+    await writeFile(
+      join(outDir, "cameras.json"),
+      `${JSON.stringify({ file, record, cameras: perView(scene.cameras, 5), poses: perView(poses, 7) }, null, 2)}\n`,
+    );
+    out.write(`${file} record ${record}: ${scene.frames.length} views -> ${outDir}\n`);
+    return 0;
+  }
+  throw new GqnError(
+    "INVALID_ARGUMENT",
+    `gqn-data export: --record must be in [0, ${count}) for ${file}, but got ${record}.`,
+  );
+}
+
+async function verify(
+  paths: string[],
+  quiet: boolean | undefined,
+  out: CliStream,
+  err: CliStream,
+): Promise<number> {
+  const sizes = await Promise.all(paths.map(async (p) => (await stat(p)).size));
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const bar = progress(err, quiet, total, "verify");
+  let done = 0;
+  let records = 0;
+  let corrupt = 0;
+  const lines: string[] = [];
+  try {
+    for (const [i, file] of paths.entries()) {
+      const size = sizes[i] as number;
+      const onSkip = (s: SkippedRecord) => {
+        corrupt++;
+        // With a bar on screen, lines wait for its end (they would tear it).
+        if (bar) lines.push(skipLine(s));
+        else err.write(skipLine(s));
+      };
+      for await (const entry of readTFRecordEntries(file, { onCorrupt: "skip", onSkip })) {
+        records++;
+        if (bar && (records & 63) === 0) {
+          const at = Math.min(size, entry.offset + entry.data.length + 16);
+          bar.update(Math.round((done + at) / 1e6), { records, corrupt });
+        }
+      }
+      done += size;
+      bar?.update(Math.round(done / 1e6), { records, corrupt });
+    }
+  } finally {
+    bar?.stop();
+  }
+  for (const line of lines) err.write(line);
+  out.write(
+    `${corrupt === 0 ? "ok" : "CORRUPT"}: ${paths.length} files, ${records} records intact, ${corrupt} corrupt, ${(total / 1e6).toFixed(1)} MB\n`,
+  );
+  return corrupt === 0 ? 0 : 1;
+}
+
+/**
+ * The `gqn-data` command line: `inspect`, `export`, `verify`, and `synth` (delegated to `@gqn/scenes`).
+ * `argv` are the arguments after the command name. Resolves to the exit code: 0 fine, 1 an error or
+ * corrupt records found, 2 bad usage. Errors are one line (`--debug` adds the stack).
+ */
+export async function runDataCli(argv: readonly string[], io: DataCliIo = {}): Promise<number> {
+  const stdout = io.stdout ?? process.stdout;
+  const stderr = io.stderr ?? process.stderr;
+  const debug = argv.includes("--debug");
+  // synth takes its own flags: hand every argument after it over untouched.
+  if (argv[0] === "synth") {
+    let scenes: Awaited<ReturnType<NonNullable<DataCliIo["loadScenes"]>>>;
+    try {
+      scenes = await (io.loadScenes ?? loadScenes)();
+    } catch {
+      stderr.write(
+        "gqn-data synth needs @gqn/scenes: install it (npm i @gqn/scenes) beside @gqn/data, or run its gqn-synth command.\n",
+      );
+      return 1;
+    }
+    return scenes.runSynthCli(argv.slice(1), { name: "gqn-data synth" });
+  }
+  let result = 0;
+  const program = new Command("gqn-data")
+    .description("Inspect, export and verify GQN TFRecord datasets (tf.train.Example frames + cameras).")
+    .option("--debug", "print stack traces of errors")
+    .exitOverride()
+    .configureOutput({ writeOut: (t) => stdout.write(t), writeErr: (t) => stderr.write(t) });
+  program
+    .command("inspect")
+    .description("records, views per record, frame size, camera count and corrupt records of each file")
+    .argument("<path>", "a .tfrecord file, or a directory searched for them")
+    .option("--json", "one JSON object per record: {file, record, views, frameSize, cameras, poses}")
+    .action(async (path: string, o: { json?: boolean }) => {
+      result = await inspect(await tfrecordFiles(path), o.json, stdout, stderr);
+    });
+  program
+    .command("export")
+    .description("one record's frames as PNG files view-00.png... and its cameras and poses as cameras.json")
+    .argument("<file>", "a .tfrecord file")
+    .requiredOption("--record <n>", "0-based record index", integer(0))
+    .requiredOption("--out <dir>", "output directory")
+    .action(async (file: string, o: { record: number; out: string }) => {
+      result = await exportRecord(file, o.record, o.out, stdout);
+    });
+  program
+    .command("verify")
+    .description("checks both CRCs of every record, with a progress bar")
+    .argument("<path>", "a .tfrecord file, or a directory searched for them")
+    .option("--quiet", "no progress bar")
+    .action(async (path: string, o: { quiet?: boolean }) => {
+      result = await verify(await tfrecordFiles(path), o.quiet, stdout, stderr);
+    });
+  program
+    .command("synth")
+    .description("render a synthetic dataset (needs @gqn/scenes; see gqn-data synth --help)");
+  try {
+    await program.parseAsync(argv as string[], { from: "user" });
+    return result;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    const message = isGqnError(error)
+      ? `${error.code}: ${error.message}`
+      : String((error as Error)?.message ?? error);
+    stderr.write(`${debug ? String((error as Error)?.stack ?? message) : message}\n`);
+    return 1;
+  }
+}
