@@ -17,6 +17,14 @@ export {
   saveCheckpoint,
 } from "./node/checkpoint.js";
 export { layersModelFiles, WEIGHTS_FILE } from "./node/layers-model-files.js";
+export {
+  encodeGif,
+  type OrbitOptions,
+  orbitPoses,
+  type PriorRenderer,
+  renderOrbit,
+  type UpAxis,
+} from "./node/render.js";
 export { type LogRecord, RunLog } from "./node/run-log.js";
 export { TensorBoardWriter } from "./node/tensorboard-writer.js";
 export { type ProgressValues, TrainProgress, type TrainProgressOptions } from "./node/train-progress.js";

@@ -1,0 +1,174 @@
+import { GqnError } from "@gqn/core";
+import { cameraToPose } from "@gqn/data";
+import * as tf from "@tensorflow/tfjs-core";
+import * as gifencModule from "gifenc";
+import type { RgbImage } from "../image-grid.js";
+import { toRgbImages } from "../image-grid.js";
+
+// gifenc's Node entry is CommonJS (its API on the default export); bundlers pick its ES build.
+const gifenc =
+  "GIFEncoder" in gifencModule
+    ? (gifencModule as unknown as typeof gifencModule.default)
+    : gifencModule.default;
+
+/** What {@link renderOrbit} needs of a model: GqnModel's prior rendering. */
+export interface PriorRenderer {
+  /** `[B, K, H, W, 3]` frames, `[B, K, 7]` poses, `[B, 7]` queries -> `[B, H, W, 3]` (caller disposes). */
+  render(
+    contextFrames: tf.Tensor5D,
+    contextPoses: tf.Tensor3D,
+    queryPose: tf.Tensor2D,
+    options?: { seed?: number },
+  ): tf.Tensor4D;
+}
+
+/** The vertical axis of a dataset's camera positions. */
+export type UpAxis = "y" | "z";
+
+/** Options of {@link orbitPoses} and {@link renderOrbit}. */
+export interface OrbitOptions {
+  /** Frames in one full turn. */
+  frames: number;
+  /**
+   * The vertical axis. Default `"y"`: @gqn/scenes' convention (yaw 0 looks along +x and grows
+   * towards +z, pitch positive looks up), which its synthetic datasets use.
+   */
+  up?: UpAxis;
+  /** Seed of the prior's latents; the same for every frame, so the scene does not flicker. Default 0. */
+  seed?: number;
+  /** Frames rendered per batch; default 8. */
+  chunk?: number;
+}
+
+/**
+ * Query poses on a circle around the scene centre (the origin), all looking at it: the circle's
+ * radius and height are the mean horizontal distance and height of the context cameras, and it
+ * starts at the first context camera. Each pose is `cameraToPose([x, y, z, yaw, pitch])`, the one
+ * pose function training used.
+ *
+ * @param contextPoses - `[K, 7]` or `[1, K, 7]` poses of the context views. Borrowed.
+ * @returns `[frames, 7]`, owned by the caller.
+ */
+export function orbitPoses(contextPoses: tf.Tensor, options: OrbitOptions): tf.Tensor2D {
+  const { frames } = options;
+  if (!Number.isInteger(frames) || frames < 1) {
+    throw new GqnError(
+      "INVALID_ARGUMENT",
+      `orbitPoses: frames must be a positive integer, but got ${frames}.`,
+    );
+  }
+  const k = contextPoses.shape.at(-2) ?? 0;
+  if (contextPoses.shape.at(-1) !== 7 || k < 1 || contextPoses.size !== k * 7) {
+    throw new GqnError(
+      "SHAPE_MISMATCH",
+      `orbitPoses: contextPoses must have shape [K, 7] or [1, K, 7], but got [${contextPoses.shape.join(", ")}].`,
+    );
+  }
+  const poses = contextPoses.dataSync();
+  const up = options.up ?? "y";
+  // Indices of the two horizontal axes (a, b) and the vertical one (v) within [x, y, z].
+  const [a, v, b] = up === "y" ? [0, 1, 2] : [0, 2, 1];
+  let radius = 0;
+  let height = 0;
+  for (let i = 0; i < k; i++) {
+    radius += Math.hypot(poses[i * 7 + a] as number, poses[i * 7 + b] as number) / k;
+    height += (poses[i * 7 + v] as number) / k;
+  }
+  const start = Math.atan2(poses[b] as number, poses[a] as number);
+  const out = new Float32Array(frames * 7);
+  for (let j = 0; j < frames; j++) {
+    const angle = start + (2 * Math.PI * j) / frames;
+    const position = [0, 0, 0];
+    position[a] = radius * Math.cos(angle);
+    position[b] = radius * Math.sin(angle);
+    position[v] = height;
+    // Looking at the origin: the direction is -position; yaw in the horizontal plane, pitch up from it.
+    const yaw = Math.atan2(-(position[b] as number), -(position[a] as number));
+    const pitch = Math.atan2(-height, radius);
+    out.set(
+      cameraToPose([position[0] as number, position[1] as number, position[2] as number, yaw, pitch]),
+      j * 7,
+    );
+  }
+  return tf.tensor2d(out, [frames, 7]);
+}
+
+/**
+ * Renders a scene from `frames` query poses on a circle around it ({@link orbitPoses}), with the
+ * prior (no target seen): view interpolation from the context views.
+ *
+ * @param contextFrames - `[1, K, H, W, 3]`. Borrowed.
+ * @param contextPoses - `[1, K, 7]`. Borrowed.
+ * @returns the frames as RGB bytes, in order.
+ */
+export async function renderOrbit(
+  model: PriorRenderer,
+  contextFrames: tf.Tensor5D,
+  contextPoses: tf.Tensor3D,
+  options: OrbitOptions,
+): Promise<RgbImage[]> {
+  if (contextFrames.shape[0] !== 1 || contextPoses.shape[0] !== 1) {
+    throw new GqnError(
+      "SHAPE_MISMATCH",
+      `renderOrbit: contextFrames and contextPoses must hold one scene ([1, K, ...]), but got [${contextFrames.shape.join(", ")}] and [${contextPoses.shape.join(", ")}].`,
+    );
+  }
+  const chunk = options.chunk ?? 8;
+  const queries = orbitPoses(contextPoses, options);
+  const images: RgbImage[] = [];
+  try {
+    for (let start = 0; start < options.frames; start += chunk) {
+      const n = Math.min(chunk, options.frames - start);
+      const rendered = tf.tidy(() => {
+        const frames = tf.tile(contextFrames, [n, 1, 1, 1, 1]) as tf.Tensor5D;
+        const poses = tf.tile(contextPoses, [n, 1, 1]) as tf.Tensor3D;
+        const query = tf.slice(queries, [start, 0], [n, 7]) as tf.Tensor2D;
+        return model.render(frames, poses, query, { seed: options.seed ?? 0 });
+      });
+      images.push(...toRgbImages(rendered));
+      rendered.dispose();
+      // Lets a progress bar or a signal handler run between chunks.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    queries.dispose();
+  }
+  return images;
+}
+
+/**
+ * An animated GIF (looping forever) of same-sized RGB frames, with one palette of up to 256
+ * colours quantized from all frames (gifenc), so colours do not shimmer between frames.
+ */
+export function encodeGif(frames: readonly RgbImage[], options: { delayMs?: number } = {}): Uint8Array {
+  const first = frames[0];
+  if (!first) throw new GqnError("INVALID_ARGUMENT", "encodeGif: frames must not be empty.");
+  const { width, height } = first;
+  const pixels = width * height;
+  const rgba = new Uint8Array(frames.length * pixels * 4);
+  frames.forEach((frame, i) => {
+    if (frame.width !== width || frame.height !== height) {
+      throw new GqnError(
+        "SHAPE_MISMATCH",
+        `encodeGif: every frame must be ${width}x${height}, but frame ${i} is ${frame.width}x${frame.height}.`,
+      );
+    }
+    for (let p = 0; p < pixels; p++) {
+      const o = (i * pixels + p) * 4;
+      rgba[o] = frame.rgb[p * 3] as number;
+      rgba[o + 1] = frame.rgb[p * 3 + 1] as number;
+      rgba[o + 2] = frame.rgb[p * 3 + 2] as number;
+      rgba[o + 3] = 255;
+    }
+  });
+  const palette = gifenc.quantize(rgba, 256);
+  const gif = gifenc.GIFEncoder();
+  const delay = options.delayMs ?? 100;
+  for (let i = 0; i < frames.length; i++) {
+    const index = gifenc.applyPalette(rgba.subarray(i * pixels * 4, (i + 1) * pixels * 4), palette);
+    // The first frame carries the global palette; the others use it.
+    gif.writeFrame(index, width, height, { ...(i === 0 && { palette }), delay, repeat: 0 });
+  }
+  gif.finish();
+  return gif.bytes();
+}
