@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { crc32c, maskCrc, maskedCrc32c, unmaskCrc } from "./crc32c.js";
+import { fastCrc32c } from "./fast-crc32c.js";
 
 const ascii = (s: string) => new TextEncoder().encode(s);
 
@@ -43,5 +44,24 @@ describe("crc32c", () => {
     // The header CRC of an 8-byte little-endian length 0, computed by hand from the formula.
     const c = crc32c(new Uint8Array(8));
     expect(maskedCrc32c(new Uint8Array(8))).toBe((((c >>> 15) | (c << 17)) + 0xa282ead8) >>> 0);
+  });
+});
+
+describe("fastCrc32c (Node)", () => {
+  it("agrees with the TypeScript CRC-32C at every size and offset, native or not", () => {
+    const data = Uint8Array.from({ length: 5000 }, (_, i) => (i * 131 + (i >> 3)) & 0xff);
+    for (const [start, end] of [
+      [0, 0],
+      [3, 11],
+      [0, 255],
+      [1, 257],
+      [7, 4093],
+      [0, 5000],
+    ] as const) {
+      expect(fastCrc32c(data, start, end)).toBe(crc32c(data, start, end));
+    }
+    expect(fastCrc32c(new TextEncoder().encode("123456789".repeat(40)))).toBe(
+      crc32c(new TextEncoder().encode("123456789".repeat(40))),
+    );
   });
 });

@@ -2,8 +2,9 @@ import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
 import { createGunzip, createInflate } from "node:zlib";
 import { GqnError } from "@gqn/core";
-import { maskedCrc32c } from "./crc32c.js";
+import { maskCrc, maskedCrc32c } from "./crc32c.js";
 import { CorruptRecordError } from "./errors.js";
+import { fastCrc32c } from "./fast-crc32c.js";
 import { TFRECORD_FOOTER_BYTES, TFRECORD_HEADER_BYTES } from "./tfrecord-framing.js";
 import {
   type ParsedRecord,
@@ -83,7 +84,7 @@ export async function* readTFRecordEntries(
   } catch (error) {
     throw ioError(where, path, error);
   }
-  const parser = new TFRecordParser({ ...options, file: path });
+  const parser = new TFRecordParser({ crc32c: fastCrc32c, ...options, file: path });
   const file = createReadStream(path, { highWaterMark: chunkBytes, signal: options.signal });
   const stream =
     compression === "gzip"
@@ -227,7 +228,7 @@ export async function readTFRecordAt(
     const data = buf.subarray(0, length);
     if (
       (options.verifyCrc ?? true) &&
-      maskedCrc32c(data) !== new DataView(buf.buffer).getUint32(length, true)
+      maskCrc(fastCrc32c(data)) !== new DataView(buf.buffer).getUint32(length, true)
     ) {
       throw new CorruptRecordError("readTFRecordAt", "data CRC mismatch", location);
     }

@@ -82,7 +82,7 @@ function dataset(record: Uint8Array): { name: string; path: string; offset: numb
     join(root, name, "dataset.json"),
     JSON.stringify({ name, frameSize: SIZE, views: VIEWS, trainFiles: 1, testFiles: 0 }),
   );
-  const parts = [good(0), record, good(2)].map(frameTFRecord);
+  const parts = [good(0), record, good(2)].map((r) => frameTFRecord(r));
   const bytes = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
   let at = 0;
   for (const p of parts) {

@@ -15,7 +15,7 @@ const records = [
   Uint8Array.from({ length: 9 }, (_, i) => 100 + i),
   Uint8Array.from({ length: 3 }, (_, i) => 200 + i),
 ];
-const framed = records.map(frameTFRecord);
+const framed = records.map((r) => frameTFRecord(r));
 const file = concat(framed);
 /** Byte offset of each record's start, and the end of the file. */
 const starts = [0];

@@ -1,4 +1,4 @@
-import { maskedCrc32c } from "./crc32c.js";
+import { crc32c, maskCrc, maskedCrc32c } from "./crc32c.js";
 import { CorruptRecordError } from "./errors.js";
 import { TFRECORD_FOOTER_BYTES, TFRECORD_HEADER_BYTES } from "./tfrecord-framing.js";
 
@@ -28,6 +28,11 @@ export interface TFRecordParseOptions {
   onCorrupt?: OnCorrupt;
   /** Called for each skipped record in skip mode. */
   onSkip?: (skipped: SkippedRecord) => void;
+  /**
+   * The CRC-32C used on record data (`crc32c(data, start, end)`); default the platform-neutral one. The
+   * Node reader passes a native one.
+   */
+  crc32c?: (data: Uint8Array, start: number, end: number) => number;
   /** Records longer than this are treated as corrupt (a guard against a garbage length); default 2 GiB. */
   maxRecordBytes?: number;
 }
@@ -65,6 +70,7 @@ export class TFRecordParser {
   private readonly onCorrupt: OnCorrupt;
   private readonly onSkip: ((s: SkippedRecord) => void) | undefined;
   private readonly maxRecordBytes: number;
+  private readonly crc: (data: Uint8Array, start: number, end: number) => number;
 
   constructor(options: TFRecordParseOptions = {}) {
     this.file = options.file;
@@ -72,6 +78,7 @@ export class TFRecordParser {
     this.onCorrupt = options.onCorrupt ?? "error";
     this.onSkip = options.onSkip;
     this.maxRecordBytes = options.maxRecordBytes ?? 2 ** 31;
+    this.crc = options.crc32c ?? crc32c;
   }
 
   /** Bytes consumed so far (the stream offset of the first unparsed byte). */
@@ -215,7 +222,7 @@ export class TFRecordParser {
       const dataStart = this.start + TFRECORD_HEADER_BYTES;
       if (this.verify) {
         const stored = this.u32At(dataStart + length);
-        const computed = maskedCrc32c(this.buf, dataStart, dataStart + length);
+        const computed = maskCrc(this.crc(this.buf, dataStart, dataStart + length));
         if (stored !== computed) {
           if (this.candidate) {
             // A false header found while resynchronising: keep scanning.

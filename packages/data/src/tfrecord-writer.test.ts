@@ -70,4 +70,24 @@ describe("TFRecordWriter", () => {
     expect(existsSync(join(dir, "2-of-2.tfrecord"))).toBe(false);
     await expect(aborted.write(Uint8Array.of(1))).rejects.toThrow(/already closed/);
   });
+
+  it("waits for the disk under backpressure without piling up listeners", async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on("warning", onWarning);
+    try {
+      const path = join(root, "big.tfrecord");
+      const w = await TFRecordWriter.open(path);
+      const record = new Uint8Array(256 * 1024).map((_, i) => i & 0xff);
+      for (let i = 0; i < 40; i++) await w.write(record);
+      await w.close();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.map((x) => x.name)).not.toContain("MaxListenersExceededWarning");
+      let n = 0;
+      for await (const r of readTFRecords(path)) n += r.length === record.length ? 1 : 0;
+      expect(n).toBe(40);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
 });

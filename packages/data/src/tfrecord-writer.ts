@@ -4,6 +4,7 @@ import { mkdir, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { createDeflate, createGzip, type Deflate, type Gzip } from "node:zlib";
 import { GqnError } from "@gqn/core";
+import { fastCrc32c } from "./fast-crc32c.js";
 import { frameTFRecord } from "./tfrecord-framing.js";
 
 /** Options of {@link TFRecordWriter.open}. */
@@ -68,13 +69,29 @@ export class TFRecordWriter {
     if (this.closed)
       throw new GqnError("INVALID_ARGUMENT", `TFRecordWriter.write: ${this.path} is already closed.`);
     // One framed copy: the stream keeps a reference until it is flushed, so the caller may reuse `record`.
-    const ok = this.sink.write(frameTFRecord(record));
+    const ok = this.sink.write(frameTFRecord(record, fastCrc32c));
     this.count++;
-    if (!ok)
-      await Promise.race([
-        once(this.sink, "drain"),
-        once(this.file, "error").then(([e]) => Promise.reject(e)),
-      ]);
+    if (!ok) await this.drained();
+  }
+
+  /** Waits for the sink's buffer to drain, or fails with the file's error; leaves no listener behind. */
+  private drained(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const onDrain = (): void => {
+        cleanup();
+        resolve();
+      };
+      const onError = (error: Error): void => {
+        cleanup();
+        reject(error);
+      };
+      const cleanup = (): void => {
+        (this.sink as NodeJS.EventEmitter).off("drain", onDrain);
+        this.file.off("error", onError);
+      };
+      (this.sink as NodeJS.EventEmitter).once("drain", onDrain);
+      this.file.once("error", onError);
+    });
   }
 
   /** Flushes and closes the file; in atomic mode renames it to its final path. */
