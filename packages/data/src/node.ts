@@ -9,6 +9,7 @@ export {
   type SceneBatchState,
 } from "./create-scene-batches.js";
 export { type ListDatasetFilesOptions, listDatasetFiles, readDatasetInfo } from "./dataset-files.js";
+export { fastCrc32c } from "./fast-crc32c.js";
 export * from "./index.js";
 export { decodeJpeg, encodeJpeg, encodePng, type RgbImage } from "./jpeg.js";
 export {
