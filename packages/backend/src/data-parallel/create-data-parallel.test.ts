@@ -135,6 +135,14 @@ describe("createDataParallel", () => {
     tf.dispose(Object.values(inputs));
   });
 
+  it("refuses a second step while one is running", async () => {
+    const inputs = batch(4, 400);
+    const first = pair.computeGradients(inputs);
+    await expect(pair.computeGradients(inputs)).rejects.toThrow(/one step at a time/);
+    tf.dispose(Object.values((await first).grads));
+    tf.dispose(Object.values(inputs));
+  });
+
   it("rejects inputs without a common batch axis", async () => {
     const inputs = { x: tf.zeros([2, 8, 8, 2]), y: tf.zeros([3, 3]) };
     await expect(pair.computeGradients(inputs)).rejects.toThrow(

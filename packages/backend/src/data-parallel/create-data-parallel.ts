@@ -206,6 +206,7 @@ export async function createDataParallel(options: DataParallelOptions): Promise<
   }
 
   let nextId = 0;
+  let busy = false;
   const computeGradients = async (
     inputs: Readonly<Record<string, tf.Tensor>>,
     context: Record<string, unknown> = {},
@@ -213,6 +214,24 @@ export async function createDataParallel(options: DataParallelOptions): Promise<
     if (disposed)
       throw new GqnError("INVALID_ARGUMENT", "DataParallel.computeGradients: the group has been disposed.");
     if (failure) throw failure;
+    if (busy) {
+      throw new GqnError(
+        "INVALID_ARGUMENT",
+        "DataParallel.computeGradients: one step at a time (the workers share one weight buffer), but a step is still running; await it first.",
+      );
+    }
+    busy = true;
+    try {
+      return await runStep(inputs, context);
+    } finally {
+      busy = false;
+    }
+  };
+
+  const runStep = async (
+    inputs: Readonly<Record<string, tf.Tensor>>,
+    context: Record<string, unknown>,
+  ): Promise<DataParallelGradients> => {
     const names = Object.keys(inputs);
     const batch = checkBatch(inputs, names);
     const sizes = shardSizes(batch, count);
