@@ -93,20 +93,24 @@ try {
   // TFRecord read + CRC
   const path = join(root, "read.tfrecord");
   const writer = await TFRecordWriter.open(path);
-  const copies = quick ? 2000 : 8000;
+  const copies = quick ? 2000 : 13500; // a full run reads a 250 MB file, the size of a big published shard
   for (let i = 0; i < copies; i++) await writer.write(scene64);
   await writer.close();
   const bytes = copies * (scene64.length + 16);
   for (const verifyCrc of [true, false]) {
     const start = performance.now();
+    const rss0 = process.memoryUsage.rss();
+    let peak = rss0;
     let n = 0;
-    for await (const _ of readTFRecords(path, { verifyCrc })) n++;
+    for await (const _ of readTFRecords(path, { verifyCrc })) {
+      if ((++n & 255) === 0) peak = Math.max(peak, process.memoryUsage.rss());
+    }
     const s = (performance.now() - start) / 1000;
     row(
       `TFRecord read${verifyCrc ? " + both CRCs" : ", no CRC"}`,
       `${fmt(n / s)} records/s, ${fmt(bytes / 1e6 / s)}`,
       "MB/s",
-      `${(bytes / 1e6).toFixed(0)} MB file`,
+      `${(bytes / 1e6).toFixed(0)} MB file, RSS +${((peak - rss0) / 1e6).toFixed(0)} MB while reading`,
     );
   }
 
