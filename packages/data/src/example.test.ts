@@ -1,3 +1,4 @@
+import { Random } from "@gqn/core";
 import { describe, expect, it } from "vitest";
 import { CorruptRecordError } from "./errors.js";
 import { decodeExample, encodeExample } from "./example.js";
@@ -78,5 +79,29 @@ describe("encodeExample / decodeExample", () => {
       expect(() => decodeExample(good.subarray(0, cut))).toThrow(CorruptRecordError);
     }
     expect(() => decodeExample(Uint8Array.of(0x0a, 0x05, 0x0a, 0x10))).toThrow(/malformed tf.train.Example/);
+  });
+
+  it("never fails other than with CorruptRecordError, whatever bytes it gets (seeded fuzz)", () => {
+    const good = encodeExample({
+      frames: { kind: "bytes", value: [new Uint8Array(40).fill(7), new Uint8Array(3)] },
+      cameras: { kind: "float", value: Float32Array.of(1, -2, 3.5, 0, 1e-3) },
+      ids: { kind: "int64", value: BigInt64Array.of(-1n, 300n) },
+    });
+    const random = new Random(42);
+    let other = 0;
+    const attempt = (bytes: Uint8Array) => {
+      try {
+        decodeExample(bytes);
+      } catch (error) {
+        if (!(error instanceof CorruptRecordError)) other++;
+      }
+    };
+    for (let cut = 0; cut <= good.length; cut++) attempt(good.subarray(0, cut));
+    for (let trial = 0; trial < 3000; trial++) {
+      const bytes = good.slice();
+      for (let k = 1 + random.int(3); k > 0; k--) bytes[random.int(bytes.length)] = random.int(256);
+      attempt(bytes);
+    }
+    expect(other).toBe(0);
   });
 });
