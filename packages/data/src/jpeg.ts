@@ -8,6 +8,8 @@ import { decodeJpegRgba } from "./libjpeg.js";
 //   @napi-rs/image rawPixelsSync (Rust decoder)        ~22k / ~10k  (7.4k / 1.4k busy)
 //   jpeg-js (pure JS)                                   5.6k / 1.5k
 //   sharp                                               2.5k (0.4 ms per call overhead)
+// `pnpm bench` (bench/data-bench.mjs) re-measures the first two on rendered-like frames: on this machine,
+// shared with other jobs, libjpeg-turbo 11-15k / 2.3k, the Rust decoder 7.3-7.9k / 1.5-2.3k.
 // Decoding uses libjpeg-turbo (wasm): it is as fast as the native option, and it is the library TensorFlow's
 // tf.image.decode_jpeg uses with the same defaults (ISLOW DCT, fancy upsampling), so frames match the pixels
 // the Python GQN ports trained on bit for bit; the Rust decoder differs by 1-3 levels on ~5% of pixels.
