@@ -90,7 +90,10 @@ export function trainingStepFlops(config, batch) {
 const glorot = (shape, seed) => {
   const [kh, kw, ci, co] = shape.length === 4 ? shape : [1, 1, ...shape];
   const limit = Math.sqrt(6 / (kh * kw * (ci + co)));
-  return tf.variable(tf.randomUniform(shape, -limit, limit, "float32", seed));
+  const init = tf.randomUniform(shape, -limit, limit, "float32", seed);
+  const variable = tf.variable(init);
+  init.dispose();
+  return variable;
 };
 
 /** A random batch (seeded): context frames and poses, query pose and target. */

@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { conv2dBackpropFilterVia } from "./wasm-kernels/conv2d-backprop-filter.js";
 import { conv2dBackpropInputVia } from "./wasm-kernels/conv2d-backprop-input.js";
-import { concatKernel, sliceKernel, splitVKernel } from "./wasm-kernels/copy-kernels.js";
+import { concatKernel, identityKernel, sliceKernel, splitVKernel } from "./wasm-kernels/copy-kernels.js";
 import { forwardConvKernel } from "./wasm-kernels/forward-conv.js";
 
 const BACKEND = "wasm";
@@ -15,6 +15,7 @@ export const WASM_TRAINING_KERNELS = [
   "Slice",
   "SplitV",
   "Concat",
+  "Identity",
 ] as const;
 
 type KernelName = (typeof WASM_TRAINING_KERNELS)[number];
@@ -30,6 +31,7 @@ const FACTORIES: Record<KernelName, (stock: tf.KernelFunc | undefined) => tf.Ker
   Slice: (stock) => stock && sliceKernel(stock),
   SplitV: (stock) => stock && splitVKernel(stock),
   Concat: (stock) => stock && concatKernel(stock),
+  Identity: (stock) => stock && identityKernel(stock),
 };
 
 /** Per kernel: the stock config we replaced (if any) and the function we registered. */
@@ -41,7 +43,8 @@ const installed = new Map<string, { stock: tf.KernelConfig | undefined; kernelFu
  * runs) rewritten as an XNNPACK forward convolution, and `Conv2D` / `FusedConv2D` with `'same'`
  * padding passed explicitly (the stock ones are wrong when the stride exceeds the kernel), and
  * `Slice` / `SplitV` / `Concat` that copy in place on the wasm heap (the stock ones copy the whole
- * input out first, and row by row).
+ * input out first, and row by row), and an `Identity` that shares memory instead of copying (tfjs
+ * clones every tensor a gradient saves: the stock kernel copied the weights at every use).
  *
  * Idempotent, and safe before or after `tf.setBackend("wasm")` (the kernels need no setup), but
  * only after `@tensorflow/tfjs-backend-wasm` is loaded. {@link initBackend} calls it whenever it

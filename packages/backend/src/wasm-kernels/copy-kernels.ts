@@ -149,3 +149,21 @@ export function concatKernel(stock: tf.KernelFunc): tf.KernelFunc {
     return out;
   };
 }
+
+/**
+ * `Identity` for wasm without a copy: the output shares the input's memory (reference counted),
+ * as on the cpu backend. tfjs clones every tensor it saves for a gradient through `Identity`, so
+ * the stock kernel copied each weight tensor at each use under `tf.variableGrads`: in a DRAW step
+ * with L = 8, every ConvLSTM kernel eight times (2 GB for tf-gqn's 46 M parameters at batch 1,
+ * past the 4 GB wasm heap after a few steps of the backward pass). No wasm kernel writes into
+ * its inputs, so sharing is safe.
+ */
+export function identityKernel(stock: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const x = args.inputs.x as tf.TensorInfo;
+    const backend = args.backend as tf.KernelBackend & { incRef?: (dataId: object) => void };
+    if (x.dtype === "string" || typeof backend.incRef !== "function") return stock(args);
+    backend.incRef(x.dataId);
+    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+  };
+}
