@@ -1,1 +1,29 @@
+// Platform-neutral entry: the model config and presets, the objective, schedules, grids and
+// TensorBoard event encoding (runs in a browser too).
+export { buildCondition } from "./condition.js";
+export {
+  bitsPerDim,
+  type ElboTerms,
+  elboTerms,
+  gaussianNll,
+  imageMse,
+  nllFloor,
+  psnrFromMse,
+} from "./elbo.js";
+export {
+  checkFrameSize,
+  GQN_PRESET_NAMES,
+  GQN_PRESETS,
+  type GqnConfig,
+  type GqnConfigOverrides,
+  type GqnPreset,
+  type GqnPresetName,
+  getPreset,
+  resolveGqnConfig,
+  type TrainingConfig,
+  validateGqnConfig,
+  validateTrainingConfig,
+} from "./gqn-config.js";
+export { imageGrid, type RgbImage, toRgbImages } from "./image-grid.js";
 export { annealed, type LinearAnneal, PAPER_LR_SCHEDULE, PAPER_SIGMA_SCHEDULE } from "./schedules.js";
+export { encodeFileVersionEvent, encodeSummaryEvent, type SummaryValue } from "./tensorboard-event.js";

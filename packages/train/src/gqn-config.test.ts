@@ -1,0 +1,81 @@
+import { describe, expect, it } from "vitest";
+import {
+  GQN_PRESET_NAMES,
+  GQN_PRESETS,
+  getPreset,
+  resolveGqnConfig,
+  validateGqnConfig,
+  validateTrainingConfig,
+} from "./gqn-config.js";
+
+describe("presets and resolveGqnConfig", () => {
+  it.each(GQN_PRESET_NAMES)("resolves preset %s to a complete JSON config", (name) => {
+    const config = resolveGqnConfig(name);
+    expect(JSON.parse(JSON.stringify(config))).toEqual(config);
+    expect(config.encoder.frameSize).toBe(config.frameSize);
+    expect(config.encoder.channels).toBe(GQN_PRESETS[name].model.encoder.channels);
+    expect(resolveGqnConfig(config)).toEqual(config);
+  });
+
+  it("keeps the published numbers", () => {
+    expect(GQN_PRESETS["tf-gqn"].model.draw).toMatchObject({
+      steps: 8,
+      hiddenChannels: 256,
+      canvasChannels: 256,
+      latentChannels: 64,
+    });
+    expect(GQN_PRESETS["tf-gqn"].model.encoder.type).toBe("pool");
+    expect(GQN_PRESETS.paper.model.draw).toMatchObject({
+      steps: 12,
+      hiddenChannels: 128,
+      canvasChannels: 128,
+      latentChannels: 3,
+    });
+    expect(GQN_PRESETS.paper.model.encoder.type).toBe("tower");
+    expect(GQN_PRESETS.paper.training.learningRate).toEqual({ start: 5e-4, end: 5e-5, steps: 1.6e6 });
+  });
+
+  it("resizes the encoder with the frame size and merges overrides", () => {
+    const config = resolveGqnConfig("small", { frameSize: 16, draw: { steps: 2 } });
+    expect(config.encoder.frameSize).toBe(16);
+    expect(config.draw.steps).toBe(2);
+    expect(config.draw.hiddenChannels).toBe(64);
+  });
+
+  it("rejects impossible combinations with a clear error", () => {
+    expect(() => getPreset("huge")).toThrow(
+      'getPreset: preset must be one of tf-gqn, paper, small, tiny, but got "huge".',
+    );
+    expect(() => resolveGqnConfig("tiny", { frameSize: 30 })).toThrow(
+      /frameSize must be a positive multiple of 4.*got 30/,
+    );
+    expect(() => resolveGqnConfig("tiny", { encoder: { type: "pyramid" }, frameSize: 20 })).toThrow(
+      /does not fit 20x20 frames/,
+    );
+    expect(() => resolveGqnConfig("tiny", { draw: { steps: 0 } })).toThrow(
+      /draw.steps must be a positive integer, but got 0/,
+    );
+    expect(() => resolveGqnConfig("tiny", { draw: { kernelSize: 4 } })).toThrow(/kernelSize must be odd/);
+    const tiny = resolveGqnConfig("tiny");
+    expect(() => validateGqnConfig({ ...tiny, encoder: { ...tiny.encoder, frameSize: 64 } })).toThrow(
+      "resolveGqnConfig: encoder.frameSize must equal frameSize 32, but got 64.",
+    );
+    expect(() => validateGqnConfig({ ...tiny, aggregation: "max" as "sum" })).toThrow(
+      /aggregation must be "sum" or "mean"/,
+    );
+  });
+
+  it("checks the context size against the dataset's views", () => {
+    const training = { ...GQN_PRESETS.tiny.training };
+    expect(() => validateTrainingConfig({ ...training, contextSize: 15 }, 15)).toThrow(
+      "validateTrainingConfig: contextSize must be less than the dataset's 15 views per scene (K context views + 1 target), but got 15.",
+    );
+    expect(() => validateTrainingConfig({ ...training, contextSize: { min: 3, max: 2 } })).toThrow(
+      /1 <= min <= max/,
+    );
+    expect(() => validateTrainingConfig({ ...training, batchSize: 0 })).toThrow(
+      /batchSize must be a positive integer/,
+    );
+    expect(() => validateTrainingConfig(training, 15)).not.toThrow();
+  });
+});

@@ -1,0 +1,262 @@
+import { GqnError } from "@gqn/core";
+import { DEFAULT_DRAW_CONFIG, type DrawConfig } from "@gqn/draw";
+import { type Aggregation, createEncoder, type EncoderConfig, resolveEncoderConfig } from "@gqn/encoders";
+import type { LinearAnneal } from "./schedules.js";
+
+/**
+ * The whole GQN, as construction-time JSON: what a checkpoint stores, and what rebuilds an
+ * equivalent model. Produced by {@link resolveGqnConfig}, which fills defaults and validates.
+ */
+export interface GqnConfig {
+  /** Height and width of the square frames, in pixels. DRAW's core grid is `frameSize / 4`. */
+  frameSize: number;
+  /** The representation network (its `frameSize` always equals the top-level one). */
+  encoder: EncoderConfig;
+  /** How the K context representations combine: the paper's `sum`, or `mean`. */
+  aggregation: Aggregation;
+  /** The conditional DRAW generator. */
+  draw: DrawConfig;
+}
+
+/** Training hyper-parameters (JSON; stored in checkpoints so `--resume` carries them on). */
+export interface TrainingConfig {
+  /** Scenes per batch. */
+  batchSize: number;
+  /** Context views per scene: a fixed K, or K drawn per batch from `min..max` (the paper's). */
+  contextSize: number | { min: number; max: number };
+  /** Pixel standard deviation of the Gaussian likelihood, annealed per step. */
+  sigma: LinearAnneal;
+  /** Adam learning rate, annealed per step. */
+  learningRate: LinearAnneal;
+  /** Adam's beta1, beta2 and epsilon. */
+  adam: { beta1: number; beta2: number; epsilon: number };
+}
+
+/** A named preset: a model and the training settings it was described with. */
+export interface GqnPreset {
+  /** Where the numbers come from. */
+  readonly source: string;
+  readonly model: GqnConfig;
+  readonly training: TrainingConfig;
+}
+
+/** The names of {@link GQN_PRESETS}. */
+export type GqnPresetName = "tf-gqn" | "paper" | "small" | "tiny";
+
+// The paper's schedules (section 3 of the spec), shared by every preset.
+const PAPER_TRAINING: TrainingConfig = {
+  batchSize: 36,
+  contextSize: 5,
+  sigma: { start: 2.0, end: 0.7, steps: 2e5 },
+  learningRate: { start: 5e-4, end: 5e-5, steps: 1.6e6 },
+  adam: { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
+};
+
+/**
+ * The named configurations. Every number says where it comes from:
+ *
+ * | preset | px | encoder | L | C | Cu | Z | source |
+ * |---|---|---|---|---|---|---|---|
+ * | `tf-gqn` | 64 | pool (tf-gqn tower), 256 | 8 | 256 | 256 | 64 | ogroth/tf-gqn defaults (the seed) |
+ * | `paper` | 64 | tower, 256 | 12 | 128 | 128 | 3 | Eslami et al. 2018, as torch-gqn reads it |
+ * | `small` | 32 | tower, 64 | 8 | 64 | 64 | 16 | ours: trains on a CPU in hours |
+ * | `tiny` | 32 | pool, 32 | 4 | 32 | 32 | 8 | ours: tests and smoke runs, seconds per step |
+ */
+export const GQN_PRESETS: Readonly<Record<GqnPresetName, GqnPreset>> = Object.freeze({
+  "tf-gqn": {
+    source: "ogroth/tf-gqn defaults (pool encoder on its tower, L8 C256 Cu256 Z64, batch 36)",
+    model: {
+      frameSize: 64,
+      encoder: { type: "pool", frameSize: 64, channels: 256, variant: "tf-gqn" },
+      aggregation: "sum",
+      draw: { ...DEFAULT_DRAW_CONFIG },
+    },
+    training: PAPER_TRAINING,
+  },
+  paper: {
+    source: "Eslami et al. 2018 (tower encoder, L12 C128 Cu128 Z3, batch 36), as torch-gqn reads it",
+    model: {
+      frameSize: 64,
+      encoder: { type: "tower", frameSize: 64, channels: 256 },
+      aggregation: "sum",
+      draw: {
+        ...DEFAULT_DRAW_CONFIG,
+        steps: 12,
+        hiddenChannels: 128,
+        canvasChannels: 128,
+        latentChannels: 3,
+      },
+    },
+    training: PAPER_TRAINING,
+  },
+  small: {
+    source: "ours: a CPU-sized tower GQN at 32 px (L8 C64 Cu64 Z16), paper schedules, batch 8",
+    model: {
+      frameSize: 32,
+      encoder: { type: "tower", frameSize: 32, channels: 64 },
+      aggregation: "sum",
+      draw: { ...DEFAULT_DRAW_CONFIG, steps: 8, hiddenChannels: 64, canvasChannels: 64, latentChannels: 16 },
+    },
+    training: { ...PAPER_TRAINING, batchSize: 8 },
+  },
+  tiny: {
+    source: "ours: tests and smoke runs at 32 px (pool encoder, L4 C32 Cu32 Z8), batch 4",
+    model: {
+      frameSize: 32,
+      encoder: { type: "pool", frameSize: 32, channels: 32 },
+      aggregation: "sum",
+      draw: { ...DEFAULT_DRAW_CONFIG, steps: 4, hiddenChannels: 32, canvasChannels: 32, latentChannels: 8 },
+    },
+    training: { ...PAPER_TRAINING, batchSize: 4, contextSize: 3 },
+  },
+});
+
+/** The preset names, for CLIs and error messages. */
+export const GQN_PRESET_NAMES = Object.keys(GQN_PRESETS) as GqnPresetName[];
+
+/** Partial overrides of a {@link GqnConfig}: nested objects merge field by field. */
+export interface GqnConfigOverrides {
+  frameSize?: number;
+  encoder?: Partial<EncoderConfig>;
+  aggregation?: Aggregation;
+  draw?: Partial<DrawConfig>;
+}
+
+/** Returns a preset by name, or an INVALID_CONFIG error that lists the names. */
+export function getPreset(name: string): GqnPreset {
+  const preset = (GQN_PRESETS as Record<string, GqnPreset>)[name];
+  if (!preset) {
+    throw new GqnError(
+      "INVALID_CONFIG",
+      `getPreset: preset must be one of ${GQN_PRESET_NAMES.join(", ")}, but got ${JSON.stringify(name)}.`,
+    );
+  }
+  return preset;
+}
+
+/**
+ * The one resolver of model configs: a preset (by name or as a config) merged with overrides,
+ * defaults filled in, and validated before any tensor exists. A `frameSize` override also
+ * resizes the encoder.
+ *
+ * @throws GqnError `INVALID_CONFIG` naming the offending field.
+ */
+export function resolveGqnConfig(
+  base: GqnPresetName | GqnConfig,
+  overrides: GqnConfigOverrides = {},
+): GqnConfig {
+  const from = typeof base === "string" ? getPreset(base).model : base;
+  const frameSize = overrides.frameSize ?? from.frameSize;
+  const merged: GqnConfig = {
+    frameSize,
+    encoder: { ...from.encoder, ...overrides.encoder, frameSize } as EncoderConfig,
+    aggregation: overrides.aggregation ?? from.aggregation ?? "sum",
+    draw: { ...DEFAULT_DRAW_CONFIG, ...from.draw, ...overrides.draw } as DrawConfig,
+  };
+  validateGqnConfig(merged);
+  const { name: _name, ...encoder } = resolveEncoderConfig(merged.encoder);
+  return { ...merged, encoder };
+}
+
+/** Checks a full {@link GqnConfig}; throws INVALID_CONFIG with the house message form. */
+export function validateGqnConfig(config: GqnConfig): void {
+  const where = "resolveGqnConfig";
+  const s = config.frameSize;
+  if (!Number.isInteger(s) || s < 4 || s % 4 !== 0) {
+    throw invalid(
+      `${where}: frameSize must be a positive multiple of 4 (DRAW's core grid is frameSize / 4), but got ${JSON.stringify(s)}.`,
+    );
+  }
+  if (config.encoder?.frameSize !== s) {
+    throw invalid(
+      `${where}: encoder.frameSize must equal frameSize ${s}, but got ${JSON.stringify(config.encoder?.frameSize)}.`,
+    );
+  }
+  if (config.aggregation !== "sum" && config.aggregation !== "mean") {
+    throw invalid(
+      `${where}: aggregation must be "sum" or "mean", but got ${JSON.stringify(config.aggregation)}.`,
+    );
+  }
+  for (const key of ["steps", "hiddenChannels", "canvasChannels", "latentChannels", "kernelSize"] as const) {
+    const value = config.draw[key];
+    if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
+      throw invalid(`${where}: draw.${key} must be a positive integer, but got ${JSON.stringify(value)}.`);
+    }
+  }
+  if (config.draw.kernelSize % 2 !== 1) {
+    throw invalid(
+      `${where}: draw.kernelSize must be odd (a 'same' convolution centred on each cell), but got ${config.draw.kernelSize}.`,
+    );
+  }
+  let grid: readonly [number, number, number];
+  try {
+    // A layer object without weights: no tensor is made here.
+    grid = createEncoder(config.encoder).outputShape;
+  } catch (error) {
+    throw new GqnError(
+      "INVALID_CONFIG",
+      `${where}: encoder ${JSON.stringify(config.encoder.type)} does not fit ${s}x${s} frames: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  const core = s / 4;
+  const [h, w] = grid;
+  if (!((h === 1 && w === 1) || (h === core && w === core))) {
+    throw invalid(
+      `${where}: the encoder's output grid must be 1x1 (tiled) or DRAW's core grid ${core}x${core} (frameSize / 4), but ${config.encoder.type} gives ${h}x${w} at ${s} px.`,
+    );
+  }
+}
+
+/**
+ * Checks a training config, and the context size against the dataset's views per scene (K
+ * context views plus one target must fit in a scene).
+ */
+export function validateTrainingConfig(training: TrainingConfig, datasetViews?: number): void {
+  const where = "validateTrainingConfig";
+  if (!Number.isInteger(training.batchSize) || training.batchSize < 1) {
+    throw invalid(
+      `${where}: batchSize must be a positive integer, but got ${JSON.stringify(training.batchSize)}.`,
+    );
+  }
+  const k = training.contextSize;
+  const kMax = typeof k === "number" ? k : k.max;
+  const kMin = typeof k === "number" ? k : k.min;
+  if (!Number.isInteger(kMin) || !Number.isInteger(kMax) || kMin < 1 || kMax < kMin) {
+    throw invalid(
+      `${where}: contextSize must be a positive integer or { min, max } with 1 <= min <= max, but got ${JSON.stringify(k)}.`,
+    );
+  }
+  if (datasetViews !== undefined && kMax >= datasetViews) {
+    throw invalid(
+      `${where}: contextSize must be less than the dataset's ${datasetViews} views per scene (K context views + 1 target), but got ${kMax}.`,
+    );
+  }
+  for (const name of ["sigma", "learningRate"] as const) {
+    const a = training[name];
+    if (!(a.start > 0 && a.end > 0 && a.steps > 0) || ![a.start, a.end, a.steps].every(Number.isFinite)) {
+      throw invalid(
+        `${where}: ${name} must have positive finite start, end and steps, but got ${JSON.stringify(a)}.`,
+      );
+    }
+  }
+  const { beta1, beta2, epsilon } = training.adam;
+  if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1 && epsilon > 0)) {
+    throw invalid(
+      `${where}: adam must have 0 <= beta1, beta2 < 1 and epsilon > 0, but got ${JSON.stringify(training.adam)}.`,
+    );
+  }
+}
+
+/** Checks the model's frame size against the dataset's (frames are resized only on request). */
+export function checkFrameSize(config: GqnConfig, datasetFrameSize: number, resized: boolean): void {
+  if (!resized && config.frameSize !== datasetFrameSize) {
+    throw invalid(
+      `checkFrameSize: the model takes ${config.frameSize} px frames, but the dataset has ${datasetFrameSize} px frames; pass a frame size to resize them.`,
+    );
+  }
+}
+
+function invalid(message: string): GqnError {
+  return new GqnError("INVALID_CONFIG", message);
+}
