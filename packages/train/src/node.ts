@@ -16,6 +16,8 @@ export {
   type SaveCheckpointOptions,
   saveCheckpoint,
 } from "./node/checkpoint.js";
+export type { CliIo } from "./node/cli-support.js";
+export type { LoopEvalMetrics, LoopModel, LoopStepMetrics, LoopTrainer } from "./node/gqn-factory.js";
 export { layersModelFiles, WEIGHTS_FILE } from "./node/layers-model-files.js";
 export {
   encodeGif,
@@ -25,7 +27,21 @@ export {
   renderOrbit,
   type UpAxis,
 } from "./node/render.js";
+export {
+  type RenderCheckpointOptions,
+  type RenderResult,
+  renderCheckpoint,
+} from "./node/render-checkpoint.js";
 export { type LogRecord, RunLog } from "./node/run-log.js";
+export { runRenderCli } from "./node/run-render-cli.js";
+export { runTrainCli } from "./node/run-train-cli.js";
 export { TensorBoardWriter } from "./node/tensorboard-writer.js";
+export {
+  type StopReason,
+  type TrainOptions,
+  type TrainResult,
+  type TrainState,
+  train,
+} from "./node/train.js";
 export { type ProgressValues, TrainProgress, type TrainProgressOptions } from "./node/train-progress.js";
 export { encodeFileVersionEvent, encodeSummaryEvent, type SummaryValue } from "./tensorboard-event.js";

@@ -1,0 +1,37 @@
+// Runs a TypeScript bench from source (Node 20 cannot run .ts): bundles it with esbuild, @gqn
+// packages read from src like the tests, everything else external, then runs it with the args.
+import { spawnSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { basename, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const [entry, ...args] = process.argv.slice(2);
+const packageDir = fileURLToPath(new URL("..", import.meta.url));
+const outDir = join(packageDir, "node_modules", ".cache", "gqn-train-bench");
+mkdirSync(outDir, { recursive: true });
+const outfile = join(outDir, `${basename(entry, ".ts")}.mjs`);
+await build({
+  entryPoints: [join(packageDir, entry)],
+  outfile,
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  conditions: ["@gqn/source"],
+  logLevel: "error",
+  plugins: [
+    {
+      name: "external-non-gqn",
+      setup(b) {
+        b.onResolve({ filter: /^[^./]/ }, (a) =>
+          a.path.startsWith("@gqn/") ? undefined : { path: a.path, external: true },
+        );
+      },
+    },
+  ],
+});
+const result = spawnSync(process.execPath, [outfile, ...args.filter((a) => a !== "--")], {
+  stdio: "inherit",
+});
+process.exit(result.status ?? 1);

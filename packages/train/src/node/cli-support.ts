@@ -1,0 +1,70 @@
+// What gqn-train and gqn-render share: output streams, number parsers, one-line errors.
+import { isGqnError } from "@gqn/core";
+import { Command, CommanderError, InvalidArgumentError } from "commander";
+
+/** Where a CLI writes; defaults to the process streams (tests pass their own). */
+export interface CliIo {
+  /** Receives the final summary and `--help`. */
+  stdout?: { write(text: string): unknown };
+  /** Receives progress, log lines and errors. */
+  stderr?: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+export const BACKENDS = ["auto", "tensorflow", "wasm", "cpu"] as const;
+
+export function integer(min: number) {
+  return (value: string): number => {
+    const n = value.trim() === "" ? Number.NaN : Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}.`);
+    return n;
+  };
+}
+
+export function positive(value: string): number {
+  const n = value.trim() === "" ? Number.NaN : Number(value);
+  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError("expected a positive number.");
+  return n;
+}
+
+/** `5`, or `2-5` / `2:5` for K drawn per batch from 2..5. */
+export function contextSize(value: string): number | { min: number; max: number } {
+  const range = /^(\d+)\s*[-:]\s*(\d+)$/.exec(value.trim());
+  if (range) {
+    const min = Number(range[1]);
+    const max = Number(range[2]);
+    if (min >= 1 && max >= min) return { min, max };
+  } else if (/^\d+$/.test(value.trim()) && Number(value) >= 1) {
+    return Number(value);
+  }
+  throw new InvalidArgumentError("expected K >= 1, or MIN-MAX with 1 <= MIN <= MAX.");
+}
+
+export function program(name: string, description: string, io: CliIo): Command {
+  const stdout = io.stdout ?? process.stdout;
+  const stderr = io.stderr ?? process.stderr;
+  return new Command(name)
+    .description(description)
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => stdout.write(text), writeErr: (text) => stderr.write(text) });
+}
+
+/** Parses `argv`; a usage error has been printed (one line) when it returns a number. */
+export function parse(command: Command, argv: readonly string[]): number | undefined {
+  try {
+    command.parse(argv as string[], { from: "user" });
+    return undefined;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    throw error;
+  }
+}
+
+/** Prints a failure as one line (`--debug`: with its stack) and gives exit code 1. */
+export function fail(name: string, error: unknown, debug: boolean | undefined, io: CliIo): number {
+  const stderr = io.stderr ?? process.stderr;
+  const message = error instanceof Error ? error.message : String(error);
+  stderr.write(`${name}: ${message.replace(/\s*\n\s*/g, " ")}\n`);
+  if (debug && error instanceof Error && error.stack) stderr.write(`${error.stack}\n`);
+  else if (!isGqnError(error)) stderr.write(`${name}: (an unexpected error; --debug prints its stack)\n`);
+  return 1;
+}

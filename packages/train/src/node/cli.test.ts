@@ -1,0 +1,205 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { syntheticDataset } from "../../test/synthetic-data.js";
+import { runRenderCli } from "./run-render-cli.js";
+import { runTrainCli } from "./run-train-cli.js";
+
+// The loop runs on a small pose-decoder model here (seconds); gqn-end-to-end.test.ts runs the GQN.
+vi.mock("./gqn-factory.js", async () => ({
+  gqnModelFactory: async () => (await import("../../test/pose-decoder-model.js")).poseDecoderFactory,
+}));
+
+let data: Awaited<ReturnType<typeof syntheticDataset>>;
+let root: string;
+beforeAll(async () => {
+  data = await syntheticDataset();
+  root = await mkdtemp(join(tmpdir(), "gqn-cli-"));
+});
+afterAll(async () => {
+  await data.cleanup();
+  await rm(root, { recursive: true, force: true });
+});
+
+function capture() {
+  const out = { stdout: "", stderr: "" };
+  const sink = (key: "stdout" | "stderr") =>
+    new Writable({
+      write(chunk, _encoding, done) {
+        out[key] += String(chunk);
+        done();
+      },
+    });
+  return { out, io: { stdout: sink("stdout"), stderr: sink("stderr") } };
+}
+
+async function trainCli(args: string[]) {
+  const { out, io } = capture();
+  const code = await runTrainCli(args, io);
+  return { code, ...out };
+}
+
+const required = () => [
+  "--data-dir",
+  data.dataDir,
+  "--dataset",
+  data.dataset,
+  "--model-dir",
+  join(root, "m"),
+];
+
+describe("gqn-train flags", () => {
+  it.each([
+    [["--steps", "abc"], /option '--steps <n>' argument 'abc' is invalid\. expected an integer >= 0\./],
+    [["--batch-size", "0"], /--batch-size <n>' argument '0' is invalid/],
+    [["--preset", "huge"], /argument 'huge' is invalid\. Allowed choices are tf-gqn, paper, small, tiny\./],
+    [["--backend", "gpu"], /Allowed choices are auto, tensorflow, wasm, cpu/],
+    [["--context-size", "5-2"], /expected K >= 1, or MIN-MAX/],
+    [["--max-minutes", "-1"], /expected a positive number/],
+    [["--frobnicate"], /unknown option '--frobnicate'/],
+  ])("%j: exit 2 with one clear line", async (args, message) => {
+    const result = await trainCli([...required(), ...args]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+  });
+
+  it("a missing required flag: exit 2 with one line", async () => {
+    const result = await trainCli(["--dataset", "x", "--model-dir", "m"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe("error: required option '--data-dir <dir>' not specified\n");
+  });
+
+  it("a missing data dir, an unknown dataset: exit 1 with one line", async () => {
+    const missing = await trainCli([
+      "--data-dir",
+      join(root, "nope"),
+      "--dataset",
+      data.dataset,
+      "--model-dir",
+      join(root, "m1"),
+    ]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe(`gqn-train: train: dataDir ${join(root, "nope")} is not a directory.\n`);
+    const unknown = await trainCli([
+      "--data-dir",
+      data.dataDir,
+      "--dataset",
+      "no_such_set",
+      "--model-dir",
+      join(root, "m2"),
+    ]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^gqn-train: .*unknown dataset "no_such_set".*\n$/);
+    expect(unknown.stderr.trim().split("\n")).toHaveLength(1);
+  });
+
+  it("trains, then resumes, with --workers accepted as reserved", async () => {
+    const modelDir = join(root, "run");
+    const args = [
+      "--data-dir",
+      data.dataDir,
+      "--dataset",
+      data.dataset,
+      "--model-dir",
+      modelDir,
+      "--preset",
+      "tiny",
+    ];
+    const common = [
+      "--batch-size",
+      "2",
+      "--context-size",
+      "2-3",
+      "--backend",
+      "wasm",
+      "--data-workers",
+      "0",
+      "--eval-every",
+      "0",
+    ];
+    const first = await trainCli([...args, ...common, "--steps", "2", "--workers", "2"]);
+    expect(first.stderr).toMatch(/workers=2: data-parallel training is not wired/);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(
+      /^gqn-train: step 2 \(steps\); test ELBO .* PSNR .* dB; checkpoint .*ckpt-2\n$/,
+    );
+    const again = await trainCli([...args, ...common, "--steps", "3"]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/already holds a checkpoint.*--resume/);
+    const resumed = await trainCli([...args, ...common, "--steps", "3", "--resume"]);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toMatch(/step 3 \(steps\)/);
+  });
+});
+
+describe("gqn-render", () => {
+  it("renders test scenes beside their targets and an orbit as PNG frames and a GIF", async () => {
+    const modelDir = join(root, "run");
+    const out = join(root, "renders");
+    const { out: text, io } = capture();
+    const code = await runRenderCli(
+      [
+        "--model-dir",
+        modelDir,
+        "--data-dir",
+        data.dataDir,
+        "--dataset",
+        data.dataset,
+        "--out",
+        out,
+        "--scenes",
+        "3",
+        "--orbit",
+        "5",
+      ],
+      io,
+    );
+    expect(text.stderr).toBe("");
+    expect(code).toBe(0);
+    expect(text.stdout).toMatch(/step 3: 3 scenes, 5 orbit frames/);
+    expect((await readdir(out)).sort()).toEqual([
+      "orbit",
+      "orbit.gif",
+      "scene-000.png",
+      "scene-001.png",
+      "scene-002.png",
+    ]);
+    expect(await readdir(join(out, "orbit"))).toHaveLength(5);
+    const gif = await readFile(join(out, "orbit.gif"));
+    expect(gif.subarray(0, 6).toString("latin1")).toBe("GIF89a");
+  });
+
+  it("an unreadable checkpoint or bad flags: one line and a non-zero exit", async () => {
+    const broken = join(root, "broken", "checkpoints", "ckpt-1");
+    await mkdir(broken, { recursive: true });
+    await writeFile(join(broken, "state.json"), "{not json");
+    const { out, io } = capture();
+    const code = await runRenderCli(
+      [
+        "--model-dir",
+        join(root, "broken"),
+        "--data-dir",
+        data.dataDir,
+        "--dataset",
+        data.dataset,
+        "--out",
+        join(root, "r2"),
+      ],
+      io,
+    );
+    expect(code).toBe(1);
+    expect(out.stderr).toMatch(/^gqn-render: loadCheckpoint: cannot read .*state\.json.*\n$/);
+    expect(out.stderr.trim().split("\n")).toHaveLength(1);
+    const bad = capture();
+    expect(
+      await runRenderCli(
+        ["--model-dir", "m", "--data-dir", "d", "--dataset", "x", "--out", "o", "--orbit", "0"],
+        bad.io,
+      ),
+    ).toBe(2);
+    expect(bad.out.stderr).toMatch(/--orbit <frames>' argument '0' is invalid/);
+  });
+});

@@ -1,0 +1,156 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { type BackendRequest, initBackend } from "@gqn/backend";
+import { GqnError } from "@gqn/core";
+import { createSceneBatches, encodePng, readDatasetInfo } from "@gqn/data/node";
+import * as tf from "@tensorflow/tfjs-core";
+import { imageGrid } from "../image-grid.js";
+import { loadCheckpoint } from "./checkpoint.js";
+import { gqnModelFactory, type LoopTrainingConfig, type ModelConfig } from "./gqn-factory.js";
+import { encodeGif, renderOrbit, type UpAxis } from "./render.js";
+
+/** Options of {@link renderCheckpoint}. */
+export interface RenderCheckpointOptions {
+  /** A model dir (its newest checkpoint) or a checkpoint directory. */
+  modelDir: string;
+  dataDir: string;
+  dataset: string;
+  /** Where the PNGs and the GIF go. */
+  out: string;
+  /** Test scenes rendered beside their targets; default 4. */
+  scenes?: number;
+  /** Frames of a camera orbit around the first scene (PNGs + an animated GIF); default 0 (none). */
+  orbit?: number;
+  /** Context views per scene; default the largest K the model trained with. */
+  contextSize?: number;
+  /** Seeds the scene choice and the prior's latents; default 0. */
+  seed?: number;
+  /** The vertical axis for the orbit; default "y" (@gqn/scenes' convention). */
+  up?: UpAxis;
+  /** Pick and initialise a tfjs backend first; default: leave the current one. */
+  backend?: BackendRequest;
+  /** JPEG decoding threads of the data loader; default @gqn/data's. */
+  dataWorkers?: number;
+}
+
+/** What {@link renderCheckpoint} wrote. */
+export interface RenderResult {
+  /** The checkpoint rendered, and its step. */
+  checkpoint: string;
+  step: number;
+  /** `scene-000.png`...: one row each, context views | target | prediction. */
+  scenes: string[];
+  /** `orbit/frame-000.png`... */
+  orbitFrames: string[];
+  /** `orbit.gif`, when an orbit was asked for. */
+  gif?: string;
+}
+
+/**
+ * Renders the query views of test scenes with a checkpoint's model (the prior: no target seen),
+ * beside their targets, and optionally an orbit of the camera around the first scene.
+ */
+export async function renderCheckpoint(options: RenderCheckpointOptions): Promise<RenderResult> {
+  const scenes = options.scenes ?? 4;
+  const orbit = options.orbit ?? 0;
+  const seed = options.seed ?? 0;
+  if (!Number.isInteger(scenes) || scenes < 0) {
+    throw new GqnError(
+      "INVALID_ARGUMENT",
+      `renderCheckpoint: scenes must be an integer >= 0, but got ${scenes}.`,
+    );
+  }
+  if (!Number.isInteger(orbit) || orbit < 0) {
+    throw new GqnError(
+      "INVALID_ARGUMENT",
+      `renderCheckpoint: orbit must be an integer >= 0, but got ${orbit}.`,
+    );
+  }
+  if (options.backend) await initBackend({ backend: options.backend, log: () => {} });
+  const info = await readDatasetInfo(options.dataDir, options.dataset);
+  const factory = await gqnModelFactory();
+  const loaded = await loadCheckpoint(options.modelDir);
+  for (const w of loaded.optimizerWeights ?? []) w.tensor.dispose();
+  const state = loaded.state as { gqnConfig?: ModelConfig; trainingConfig?: LoopTrainingConfig };
+  if (!state.gqnConfig) {
+    loaded.model.dispose();
+    throw new GqnError("CHECKPOINT_ERROR", `renderCheckpoint: ${loaded.path}/state.json has no gqnConfig.`);
+  }
+  const model = factory.fromLayersModel(loaded.model, state.gqnConfig);
+  const trained = state.trainingConfig?.contextSize ?? 3;
+  const k =
+    options.contextSize ?? Math.min(typeof trained === "number" ? trained : trained.max, info.views - 1);
+  const result: RenderResult = { checkpoint: loaded.path, step: loaded.step, scenes: [], orbitFrames: [] };
+  const wanted = Math.max(scenes, orbit > 0 ? 1 : 0);
+  const batches = createSceneBatches({
+    dataDir: options.dataDir,
+    dataset: options.dataset,
+    split: info.testFiles > 0 ? "test" : "train",
+    batchSize: Math.max(1, Math.min(wanted, 8)),
+    contextSize: k,
+    frameSize: state.gqnConfig.frameSize,
+    seed,
+    repeat: false,
+    ...(options.dataWorkers !== undefined && { workers: options.dataWorkers }),
+  });
+  await mkdir(options.out, { recursive: true });
+  try {
+    let done = 0;
+    for await (const batch of batches) {
+      try {
+        if (done === 0 && orbit > 0) {
+          const frames = tf.slice(batch.contextFrames, [0, 0, 0, 0, 0], [1, -1, -1, -1, -1]) as tf.Tensor5D;
+          const poses = tf.slice(batch.contextPoses, [0, 0, 0], [1, -1, -1]) as tf.Tensor3D;
+          try {
+            const images = await renderOrbit(model, frames, poses, {
+              frames: orbit,
+              seed,
+              ...(options.up && { up: options.up }),
+            });
+            const dir = join(options.out, "orbit");
+            await mkdir(dir, { recursive: true });
+            for (const [i, image] of images.entries()) {
+              const path = join(dir, `frame-${String(i).padStart(3, "0")}.png`);
+              await writeFile(path, encodePng(image.rgb, image.width, image.height));
+              result.orbitFrames.push(path);
+            }
+            result.gif = join(options.out, "orbit.gif");
+            await writeFile(result.gif, encodeGif(images));
+          } finally {
+            tf.dispose([frames, poses]);
+          }
+        }
+        const n = Math.min(batch.target.shape[0], scenes - done);
+        if (n > 0) {
+          const prediction = model.render(batch.contextFrames, batch.contextPoses, batch.queryPose, { seed });
+          try {
+            for (let i = 0; i < n; i++) {
+              const grid = tf.tidy(() => {
+                const one = <T extends tf.Tensor>(t: T) => tf.slice(t, i, 1) as T;
+                return [one(batch.contextFrames), one(batch.target), one(prediction)] as const;
+              });
+              try {
+                const image = imageGrid(grid[0], [grid[1], grid[2]]);
+                const path = join(options.out, `scene-${String(done + i).padStart(3, "0")}.png`);
+                await writeFile(path, encodePng(image.rgb, image.width, image.height));
+                result.scenes.push(path);
+              } finally {
+                tf.dispose([...grid]);
+              }
+            }
+          } finally {
+            prediction.dispose();
+          }
+        }
+        done += batch.target.shape[0];
+      } finally {
+        batch.dispose();
+      }
+      if (done >= wanted) break;
+    }
+  } finally {
+    await batches.close();
+    model.dispose();
+  }
+  return result;
+}

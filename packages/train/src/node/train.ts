@@ -1,0 +1,666 @@
+import { mkdir, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { type BackendRequest, initBackend } from "@gqn/backend";
+import { GqnError, isGqnError, Random } from "@gqn/core";
+import {
+  type ContextSize,
+  createSceneBatches,
+  type DatasetInfo,
+  encodePng,
+  readDatasetInfo,
+  type SceneBatch,
+  type SceneBatchIterator,
+  type SceneBatchState,
+} from "@gqn/data/node";
+import type * as tfl from "@tensorflow/tfjs-layers";
+import { imageGrid } from "../image-grid.js";
+import { annealed } from "../schedules.js";
+import {
+  latestCheckpoint,
+  loadCheckpoint,
+  removeStaleCheckpointFiles,
+  restoreOptimizer,
+  saveCheckpoint,
+} from "./checkpoint.js";
+import {
+  type LoopEvalMetrics as EvalMetrics,
+  type ModelConfig as GqnConfig,
+  gqnModelFactory,
+  type LoopModel,
+  type LoopTrainer,
+  type ModelFactory,
+  type LoopTrainingConfig as TrainingConfig,
+} from "./gqn-factory.js";
+import { type LogRecord, RunLog } from "./run-log.js";
+import { TensorBoardWriter } from "./tensorboard-writer.js";
+import { TrainProgress } from "./train-progress.js";
+
+/** Options of {@link train}. Only `dataDir`, `dataset` and `modelDir` are required. */
+export interface TrainOptions {
+  /** The directory holding `<dataset>/<train|test>/*.tfrecord` (and `dataset.json` for custom data). */
+  dataDir: string;
+  /** A published dataset name, or a directory of `dataDir` with a `dataset.json`. */
+  dataset: string;
+  /** Where the run lives: `checkpoints/`, `log.jsonl`, `tensorboard/`, `images/`. */
+  modelDir: string;
+  /**
+   * The model and training preset of a new run (`GQN_PRESET_NAMES`: `tiny`, `small`, `tf-gqn`,
+   * `paper`); default `"small"`. Ignored on resume (the checkpoint's config wins).
+   */
+  preset?: string;
+  /** Overrides of the preset's model config (GqnConfigOverrides; new runs only). */
+  model?: object;
+  /** Overrides of the preset's training config (schedules, Adam). */
+  training?: Partial<TrainingConfig>;
+  /** Scenes per batch; default the preset's. */
+  batchSize?: number;
+  /** Context views per scene: fixed K or `{ min, max }` drawn per batch; default the preset's. */
+  contextSize?: ContextSize;
+  /**
+   * Train until this many updates have been applied in total (a resumed run counts its earlier
+   * steps); default 2,000,000 (the paper's). With `maxMinutes`, whichever comes first.
+   */
+  steps?: number;
+  /** Stop cleanly (checkpoint included) once this much wall-clock time is spent. */
+  maxMinutes?: number;
+  /** Pick and initialise a tfjs backend first; default: leave the current one. */
+  backend?: BackendRequest;
+  /** Seeds the weights, the data order and the latents; default 1. */
+  seed?: number;
+  /** Continue from the newest checkpoint in `modelDir` (a new run when there is none). */
+  resume?: boolean;
+  /** Log a train record every N steps (log.jsonl, TensorBoard, `onLog`); default 10. */
+  logEvery?: number;
+  /** Evaluate on the test split every N steps (0: only at the end); default 500. */
+  evalEvery?: number;
+  /** Test batches per evaluation; default 1. The same scenes every time, so curves compare. */
+  evalBatches?: number;
+  /** Write a PNG grid (context | target | prediction) every N steps (0: never); default 1000. */
+  renderEvery?: number;
+  /** Save a checkpoint every N steps (also at the end and on SIGINT/SIGTERM); default 1000. */
+  checkpointEvery?: number;
+  /** Checkpoints kept, newest first; default 3. */
+  keepCheckpoints?: number;
+  /** JPEG decoding threads of the data loader (0: decode on the main thread); default @gqn/data's. */
+  dataWorkers?: number;
+  /**
+   * Data-parallel training replicas. Reserved: accepted and validated, but the loop trains on
+   * one replica until @gqn/backend's data-parallel runner is wired in (a warning says so).
+   */
+  workers?: number;
+  /** Show the progress bar; default when stderr is a terminal. */
+  progress?: boolean;
+  /** Write TensorBoard event files; default true. */
+  tensorboard?: boolean;
+  /** Checkpoint and stop on SIGINT/SIGTERM; default true. */
+  handleSignals?: boolean;
+  /** Stops the run cleanly (checkpoint included) when aborted. */
+  signal?: AbortSignal;
+  /** Log every step and print more detail. */
+  debug?: boolean;
+  /** Called with every record written to `log.jsonl`. */
+  onLog?: (record: LogRecord) => void;
+  /** Where human-readable lines go; default stderr (above the progress bar). */
+  log?: (line: string) => void;
+}
+
+/** Why {@link train} returned. */
+export type StopReason = "steps" | "time" | "signal" | "abort";
+
+/** What {@link train} returns. */
+export interface TrainResult {
+  /** Updates applied in total. */
+  step: number;
+  stoppedBy: StopReason;
+  /** The newest evaluation on the test split (undefined without a test split). */
+  lastEval?: EvalMetrics & { step: number };
+  /** The checkpoint directory saved last. */
+  checkpoint?: string;
+  modelDir: string;
+  /** Wall-clock time of this call. */
+  elapsedMs: number;
+}
+
+/** The run state saved in each checkpoint's `state.json` (the step is added by saveCheckpoint). */
+export interface TrainState {
+  gqnConfig: GqnConfig;
+  trainingConfig: TrainingConfig;
+  dataset: string;
+  seed: number;
+  /** The training batches' position (createSceneBatches `getState()`). */
+  dataState: SceneBatchState;
+  /** The latent-noise generator's state (`Random.getState()`). */
+  rngState: number;
+  lastEval?: EvalMetrics & { step: number };
+}
+
+const DEFAULTS = {
+  preset: "small",
+  steps: 2_000_000,
+  seed: 1,
+  logEvery: 10,
+  evalEvery: 500,
+  evalBatches: 1,
+  renderEvery: 1000,
+  checkpointEvery: 1000,
+  keepCheckpoints: 3,
+};
+
+/**
+ * Trains a GQN: batches from @gqn/data, Adam steps on the annealed ELBO, a progress bar,
+ * `log.jsonl` and TensorBoard scalars, periodic evaluation on the test split (ELBO, and MSE and
+ * PSNR of the prior's prediction), PNG grids, and atomic checkpoints every `checkpointEvery`
+ * steps, at the end, on SIGINT/SIGTERM and when `maxMinutes` is spent. With `resume`, the step,
+ * the schedules, the Adam moments, the data order and the latent noise carry on from the newest
+ * checkpoint.
+ *
+ * A non-finite loss, term or gradient stops the run before the update is applied and before
+ * anything is saved: the promise rejects with GqnError `NON_FINITE` naming the step and the term,
+ * and the last good checkpoint stays the newest.
+ */
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  const started = Date.now();
+  const o = { ...DEFAULTS, ...definedOnly(options) };
+  validateOptions(o);
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  let progress: TrainProgress | undefined;
+  const say = (line: string) => (progress ? progress.log(line) : log(line));
+
+  await requireDirectory(o.dataDir, "dataDir");
+  const info = await readDatasetInfo(o.dataDir, o.dataset);
+  if (options.backend) await initBackend({ backend: options.backend, log: say });
+  if (o.workers !== undefined && o.workers > 1) {
+    say(
+      `[gqn] workers=${o.workers}: data-parallel training is not wired into the loop yet; training on one replica.`,
+    );
+  }
+
+  const factory = await gqnModelFactory();
+  await mkdir(o.modelDir, { recursive: true });
+  await removeStaleCheckpointFiles(o.modelDir);
+  const setup = await openRun(factory, o, info, say);
+  const { model, layersModel, trainer, gqnConfig, trainingConfig } = setup;
+  let step = setup.step;
+  const rng = setup.rng;
+  let lastEval = setup.lastEval;
+  let lastCheckpoint = setup.checkpoint;
+  let savedStep = setup.checkpoint ? step : -1;
+
+  const batches = createSceneBatches({
+    dataDir: o.dataDir,
+    dataset: o.dataset,
+    split: "train",
+    batchSize: trainingConfig.batchSize,
+    contextSize: trainingConfig.contextSize,
+    frameSize: gqnConfig.frameSize,
+    seed: o.seed,
+    ...(setup.dataState && { state: setup.dataState }),
+    ...(o.dataWorkers !== undefined && { workers: o.dataWorkers }),
+    warn: say,
+  });
+  const runLog = await RunLog.open(join(o.modelDir, "log.jsonl"));
+  const board =
+    o.tensorboard === false ? undefined : await TensorBoardWriter.open(join(o.modelDir, "tensorboard"));
+  const record = async (r: LogRecord) => {
+    await runLog.append(r);
+    board?.scalars(r.step, scalarsOf(r));
+    options.onLog?.(r);
+  };
+
+  let stopReason: StopReason | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopReason === "signal") {
+      say(`[gqn] second ${signal}: exiting now, without a checkpoint.`);
+      process.exit(signal === "SIGINT" ? 130 : 143);
+    }
+    stopReason = "signal";
+    say(`[gqn] ${signal}: stopping after this step and saving a checkpoint (again to exit at once).`);
+  };
+  const onAbort = () => {
+    stopReason ??= "abort";
+  };
+  if (o.handleSignals !== false) {
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  }
+  options.signal?.addEventListener("abort", onAbort);
+  if (options.signal?.aborted) onAbort();
+
+  const kMax =
+    typeof trainingConfig.contextSize === "number"
+      ? trainingConfig.contextSize
+      : trainingConfig.contextSize.max;
+  const evaluateNow = async (): Promise<void> => {
+    if (info.testFiles < 1) return;
+    const t0 = Date.now();
+    const result = await evaluate(
+      o,
+      model,
+      trainingConfig,
+      gqnConfig.frameSize,
+      kMax,
+      step,
+      o.renderEvery > 0 && step % o.renderEvery === 0,
+      board,
+      say,
+    );
+    lastEval = { ...result, step };
+    const sigma = annealed(trainingConfig.sigma, step);
+    const lr = annealed(trainingConfig.learningRate, step);
+    await record({
+      split: "test",
+      step,
+      elbo: result.elbo,
+      nll: result.nll,
+      kl: result.kl,
+      bitsPerDim: result.bitsPerDim,
+      mse: result.mse,
+      psnr: result.psnr,
+      lr,
+      sigma,
+      stepMs: Date.now() - t0,
+      time: new Date().toISOString(),
+    });
+    say(
+      `[gqn] eval at step ${step}: ELBO ${result.elbo.toFixed(1)} nats (${result.bitsPerDim.toFixed(3)} bits/dim), MSE ${result.mse.toFixed(5)}, PSNR ${result.psnr.toFixed(2)} dB`,
+    );
+  };
+  const checkpointNow = async (): Promise<void> => {
+    if (savedStep === step) return;
+    const state: TrainState = {
+      gqnConfig,
+      trainingConfig,
+      dataset: o.dataset,
+      seed: o.seed,
+      dataState: batches.getState(),
+      rngState: rng.getState(),
+      ...(lastEval && { lastEval }),
+    };
+    lastCheckpoint = await saveCheckpoint({
+      modelDir: o.modelDir,
+      step,
+      model: layersModel,
+      optimizer: trainer.optimizer,
+      state: state as unknown as Record<string, unknown>,
+      keep: o.keepCheckpoints,
+    });
+    savedStep = step;
+  };
+
+  const deadline = o.maxMinutes !== undefined ? started + o.maxMinutes * 60_000 : Number.POSITIVE_INFINITY;
+  if (options.progress ?? process.stderr.isTTY === true) {
+    progress = new TrainProgress({ total: o.steps, start: step });
+  }
+  let windowStart = Date.now();
+  let windowSteps = 0;
+  let failure: unknown;
+  try {
+    // A new run's first evaluation gives the curves their starting point.
+    if (step === 0 && o.evalEvery > 0 && o.steps > 0) await evaluateNow();
+    while (step < o.steps) {
+      if (stopReason) break;
+      if (Date.now() >= deadline) {
+        stopReason = "time";
+        say(`[gqn] time budget of ${o.maxMinutes} min spent at step ${step}: saving and stopping.`);
+        break;
+      }
+      const next = await batches.next();
+      if (next.done)
+        throw new GqnError("IO_ERROR", `train: the training batches of ${o.dataset} ended at step ${step}.`);
+      const batch: SceneBatch = next.value;
+      let metrics: Awaited<ReturnType<LoopTrainer["step"]>>;
+      try {
+        metrics = await trainer.step(batch, step, { seed: rng.fork() });
+      } finally {
+        batch.dispose();
+      }
+      step++;
+      windowSteps++;
+      const now = Date.now();
+      const stepsPerSecond = (windowSteps * 1000) / Math.max(1, now - windowStart);
+      progress?.update(step, { ...metrics, stepsPerSecond });
+      if (step % o.logEvery === 0 || o.debug || step === o.steps) {
+        await record({
+          split: "train",
+          step,
+          elbo: metrics.elbo,
+          nll: metrics.nll,
+          kl: metrics.kl,
+          bitsPerDim: metrics.bitsPerDim,
+          lr: metrics.lr,
+          sigma: metrics.sigma,
+          stepMs: metrics.stepMs,
+          stepsPerSecond,
+          time: new Date(now).toISOString(),
+        });
+        if (o.debug && !progress)
+          say(
+            `[gqn] step ${step}: ELBO ${metrics.elbo.toFixed(2)} NLL ${metrics.nll.toFixed(2)} KL ${metrics.kl.toFixed(3)} (${metrics.stepMs} ms)`,
+          );
+        windowStart = now;
+        windowSteps = 0;
+      }
+      if (o.evalEvery > 0 && step % o.evalEvery === 0) await evaluateNow();
+      else if (o.renderEvery > 0 && step % o.renderEvery === 0 && info.testFiles > 0) {
+        await renderGrid(o, model, trainingConfig, gqnConfig.frameSize, kMax, step, board);
+      }
+      if (o.checkpointEvery > 0 && step % o.checkpointEvery === 0) await checkpointNow();
+    }
+    stopReason ??= "steps";
+    // The final evaluation is skipped on a signal: the user asked to stop.
+    if (stopReason !== "signal" && lastEval?.step !== step) await evaluateNow();
+    await checkpointNow();
+  } catch (error) {
+    failure = error;
+  } finally {
+    progress?.stop();
+    if (o.handleSignals !== false) {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    }
+    options.signal?.removeEventListener("abort", onAbort);
+    await batches.close();
+    await runLog.close();
+    await board?.close().catch(() => {});
+    trainer.dispose();
+    model.dispose();
+  }
+  if (failure !== undefined) {
+    if (isGqnError(failure) && (failure.code as string).startsWith("NON_FINITE")) {
+      throw new GqnError(
+        "NON_FINITE",
+        `train: stopped at step ${step}, before its update: ${failure.message.replace(/\.?$/, ".")} Nothing was saved after it; the last good checkpoint is ${lastCheckpoint ?? "none (no checkpoint was saved yet)"}.`,
+        { cause: failure },
+      );
+    }
+    throw failure;
+  }
+  say(`[gqn] stopped at step ${step} (${stopReason}); checkpoint ${lastCheckpoint}`);
+  return {
+    step,
+    stoppedBy: stopReason ?? "steps",
+    ...(lastEval && { lastEval }),
+    ...(lastCheckpoint && { checkpoint: lastCheckpoint }),
+    modelDir: o.modelDir,
+    elapsedMs: Date.now() - started,
+  };
+}
+
+type ResolvedOptions = typeof DEFAULTS & TrainOptions;
+
+interface RunSetup {
+  model: LoopModel;
+  layersModel: tfl.LayersModel;
+  trainer: LoopTrainer;
+  gqnConfig: GqnConfig;
+  trainingConfig: TrainingConfig;
+  step: number;
+  rng: Random;
+  dataState?: SceneBatchState;
+  lastEval?: EvalMetrics & { step: number };
+  checkpoint?: string;
+}
+
+/** A new run from the preset, or the newest checkpoint's model, optimizer and state. */
+async function openRun(
+  factory: ModelFactory,
+  o: ResolvedOptions,
+  info: DatasetInfo,
+  say: (line: string) => void,
+): Promise<RunSetup> {
+  const existing = await latestCheckpoint(o.modelDir);
+  if (existing && !o.resume) {
+    throw new GqnError(
+      "CHECKPOINT_ERROR",
+      `train: ${o.modelDir} already holds a checkpoint (${existing}); pass resume (--resume) to continue it, or choose another model dir.`,
+    );
+  }
+  const overrides: Partial<TrainingConfig> = {
+    ...o.training,
+    ...(o.batchSize !== undefined && { batchSize: o.batchSize }),
+    ...(o.contextSize !== undefined && { contextSize: o.contextSize }),
+  };
+  if (!existing) {
+    if (o.resume) say(`[gqn] no checkpoint in ${o.modelDir}: starting a new run.`);
+    const { model: gqnConfig, training: trainingConfig } = factory.resolve(
+      o.preset,
+      o.model,
+      overrides,
+      info.views,
+    );
+    const model = factory.create(gqnConfig, { seed: o.seed });
+    const trainer = factory.createTrainer(model, trainingConfig);
+    if (gqnConfig.frameSize !== info.frameSize) {
+      say(`[gqn] resizing ${info.frameSize} px frames to the model's ${gqnConfig.frameSize} px.`);
+    }
+    return {
+      model,
+      layersModel: model.toLayersModel(),
+      trainer,
+      gqnConfig,
+      trainingConfig,
+      step: 0,
+      rng: new Random(o.seed),
+    };
+  }
+  const loaded = await loadCheckpoint(existing);
+  const state = loaded.state as unknown as TrainState & { step: number };
+  if (state.dataset !== undefined && state.dataset !== o.dataset) {
+    say(`[gqn] the checkpoint was trained on ${state.dataset}; continuing on ${o.dataset}.`);
+  }
+  const gqnConfig = state.gqnConfig;
+  const trainingConfig: TrainingConfig = { ...state.trainingConfig, ...overrides };
+  factory.validateTraining(trainingConfig, info.views);
+  const model = factory.fromLayersModel(loaded.model, gqnConfig);
+  const trainer = factory.createTrainer(model, trainingConfig);
+  if (loaded.optimizerWeights)
+    await restoreOptimizer(trainer.optimizer, loaded.optimizerWeights, loaded.adamPowers);
+  // The data order carries on only when the batches are shaped as before.
+  const sameData = trainingConfig.batchSize === state.trainingConfig.batchSize && state.dataset === o.dataset;
+  say(`[gqn] resumed from ${loaded.path} at step ${loaded.step}.`);
+  return {
+    model,
+    layersModel: loaded.model,
+    trainer,
+    gqnConfig,
+    trainingConfig,
+    step: loaded.step,
+    rng: Random.fromState(state.rngState),
+    ...(sameData && state.dataState && { dataState: state.dataState }),
+    ...(state.lastEval && { lastEval: state.lastEval }),
+    checkpoint: loaded.path,
+  };
+}
+
+/** Evaluates on the first `evalBatches` test batches (the same scenes every time), averaged. */
+async function evaluate(
+  o: ResolvedOptions,
+  model: LoopModel,
+  training: TrainingConfig,
+  frameSize: number,
+  k: number,
+  step: number,
+  render: boolean,
+  board: TensorBoardWriter | undefined,
+  say: (line: string) => void,
+): Promise<EvalMetrics> {
+  const sigma = annealed(training.sigma, step);
+  const sums = { elbo: 0, nll: 0, kl: 0, bitsPerDim: 0, mse: 0 };
+  let n = 0;
+  const batches = testBatches(o, training, frameSize, k, say);
+  try {
+    for await (const batch of batches) {
+      try {
+        const m = await model.evaluate(batch, sigma, { seed: o.seed + 7919 });
+        for (const key of Object.keys(sums) as (keyof typeof sums)[]) sums[key] += m[key];
+        n++;
+        if (render && n === 1) await writeGrid(o, model, batch, step, board);
+      } finally {
+        batch.dispose();
+      }
+      if (n >= o.evalBatches) break;
+    }
+  } finally {
+    await batches.close();
+  }
+  if (n === 0)
+    throw new GqnError("IO_ERROR", `train: the test split of ${o.dataset} gave no batch to evaluate.`);
+  const mse = sums.mse / n;
+  return {
+    elbo: sums.elbo / n,
+    nll: sums.nll / n,
+    kl: sums.kl / n,
+    bitsPerDim: sums.bitsPerDim / n,
+    mse,
+    psnr: 10 * Math.log10(1 / mse),
+  };
+}
+
+async function renderGrid(
+  o: ResolvedOptions,
+  model: LoopModel,
+  training: TrainingConfig,
+  frameSize: number,
+  k: number,
+  step: number,
+  board: TensorBoardWriter | undefined,
+): Promise<void> {
+  const batches = testBatches(o, training, frameSize, k, () => {});
+  try {
+    const next = await batches.next();
+    if (next.done) return;
+    try {
+      await writeGrid(o, model, next.value, step, board);
+    } finally {
+      next.value.dispose();
+    }
+  } finally {
+    await batches.close();
+  }
+}
+
+function testBatches(
+  o: ResolvedOptions,
+  training: TrainingConfig,
+  frameSize: number,
+  k: number,
+  say: (line: string) => void,
+): SceneBatchIterator {
+  return createSceneBatches({
+    dataDir: o.dataDir,
+    dataset: o.dataset,
+    split: "test",
+    batchSize: training.batchSize,
+    contextSize: k,
+    frameSize,
+    seed: o.seed,
+    repeat: true,
+    shuffleBuffer: 1,
+    ...(o.dataWorkers !== undefined && { workers: o.dataWorkers }),
+    warn: say,
+  });
+}
+
+/** `images/step-<step>.png`: one row per scene, context views | target | prior prediction. */
+async function writeGrid(
+  o: ResolvedOptions,
+  model: LoopModel,
+  batch: SceneBatch,
+  step: number,
+  board: TensorBoardWriter | undefined,
+): Promise<void> {
+  const prediction = model.render(batch.contextFrames, batch.contextPoses, batch.queryPose, {
+    seed: o.seed + 104729,
+  });
+  let grid: ReturnType<typeof imageGrid>;
+  try {
+    grid = imageGrid(batch.contextFrames, [batch.target, prediction]);
+  } finally {
+    prediction.dispose();
+  }
+  const dir = join(o.modelDir, "images");
+  await mkdir(dir, { recursive: true });
+  await writeFile(
+    join(dir, `step-${String(step).padStart(8, "0")}.png`),
+    encodePng(grid.rgb, grid.width, grid.height),
+  );
+  board?.image(step, "test/context_target_prediction", grid);
+}
+
+function scalarsOf(r: LogRecord): Record<string, number | undefined> {
+  const prefix = r.split;
+  return {
+    [`${prefix}/elbo`]: r.elbo,
+    [`${prefix}/nll`]: r.nll,
+    [`${prefix}/kl`]: r.kl,
+    [`${prefix}/bits_per_dim`]: r.bitsPerDim,
+    [`${prefix}/mse`]: r.mse,
+    [`${prefix}/psnr`]: r.psnr,
+    ...(r.split === "train" && {
+      "train/lr": r.lr,
+      "train/sigma": r.sigma,
+      "train/steps_per_second": r.stepsPerSecond,
+    }),
+  };
+}
+
+async function requireDirectory(path: string, name: string): Promise<void> {
+  let ok = false;
+  try {
+    ok = (await stat(path)).isDirectory();
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new GqnError("INVALID_ARGUMENT", `train: ${name} ${path} is not a directory.`);
+}
+
+function validateOptions(o: ResolvedOptions): void {
+  for (const key of ["dataDir", "dataset", "modelDir"] as const) {
+    if (typeof o[key] !== "string" || o[key].length === 0) {
+      throw new GqnError(
+        "INVALID_ARGUMENT",
+        `train: ${key} must be a non-empty string, but got ${JSON.stringify(o[key])}.`,
+      );
+    }
+  }
+  const counts = {
+    steps: 0,
+    logEvery: 1,
+    evalEvery: 0,
+    evalBatches: 1,
+    renderEvery: 0,
+    checkpointEvery: 0,
+    keepCheckpoints: 1,
+  } as const;
+  for (const [key, min] of Object.entries(counts) as [keyof typeof counts, number][]) {
+    const value = o[key];
+    if (!Number.isInteger(value) || value < min) {
+      throw new GqnError(
+        "INVALID_ARGUMENT",
+        `train: ${key} must be an integer >= ${min}, but got ${JSON.stringify(value)}.`,
+      );
+    }
+  }
+  if (!Number.isInteger(o.seed)) {
+    throw new GqnError(
+      "INVALID_ARGUMENT",
+      `train: seed must be an integer, but got ${JSON.stringify(o.seed)}.`,
+    );
+  }
+  if (o.maxMinutes !== undefined && !(o.maxMinutes > 0)) {
+    throw new GqnError(
+      "INVALID_ARGUMENT",
+      `train: maxMinutes must be a positive number, but got ${JSON.stringify(o.maxMinutes)}.`,
+    );
+  }
+  if (o.workers !== undefined && (!Number.isInteger(o.workers) || o.workers < 1)) {
+    throw new GqnError(
+      "INVALID_ARGUMENT",
+      `train: workers must be a positive integer, but got ${JSON.stringify(o.workers)}.`,
+    );
+  }
+}
+
+function definedOnly<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

@@ -1,0 +1,149 @@
+// A small model that satisfies the loop's contract (LoopModel, LoopTrainer): one dense layer from
+// the query pose to the image, trained with Adam on the Gaussian NLL at the annealed sigma plus a
+// weight penalty standing in for the KL. The loop tests run on it, so they test the loop in
+// seconds; the GQN itself is trained end to end by gqn-end-to-end.test.ts.
+import { GqnError } from "@gqn/core";
+import type { SceneBatch } from "@gqn/data/node";
+import * as tf from "@tensorflow/tfjs-core";
+import * as tfl from "@tensorflow/tfjs-layers";
+import type {
+  LoopEvalMetrics,
+  LoopModel,
+  LoopTrainer,
+  LoopTrainingConfig,
+  ModelFactory,
+} from "../src/node/gqn-factory.js";
+import { annealed, PAPER_LR_SCHEDULE, PAPER_SIGMA_SCHEDULE } from "../src/schedules.js";
+
+class PoseDecoder implements LoopModel {
+  constructor(readonly net: tfl.LayersModel) {}
+
+  toLayersModel(): tfl.LayersModel {
+    return this.net;
+  }
+
+  /** `{ loss, nll, kl }` batch means (scalars, caller disposes). */
+  terms(batch: SceneBatch, sigma: number): { loss: tf.Scalar; nll: tf.Scalar; kl: tf.Scalar } {
+    return tf.tidy(() => {
+      const mean = this.net.apply(batch.queryPose) as tf.Tensor4D;
+      const d = batch.target.size / (batch.target.shape[0] ?? 1);
+      const squared = tf.sum(tf.square(tf.sub(batch.target, mean)), [1, 2, 3]);
+      const constant = d * (Math.log(sigma) + 0.5 * Math.log(2 * Math.PI));
+      const nll = tf.mean(tf.add(tf.div(squared, 2 * sigma * sigma), constant)) as tf.Scalar;
+      const kernel = this.net.trainableWeights[0]?.read() as tf.Tensor;
+      const kl = tf.sum(tf.square(kernel)) as tf.Scalar;
+      return { loss: tf.add(nll, kl) as tf.Scalar, nll, kl };
+    });
+  }
+
+  render(_frames: tf.Tensor5D, _poses: tf.Tensor3D, query: tf.Tensor2D): tf.Tensor4D {
+    return tf.tidy(() => this.net.apply(query) as tf.Tensor4D);
+  }
+
+  async evaluate(batch: SceneBatch, sigma: number): Promise<LoopEvalMetrics> {
+    const { loss, nll, kl } = this.terms(batch, sigma);
+    const mse = tf.tidy(() =>
+      tf.mean(
+        tf.square(tf.sub(tf.clipByValue(this.net.apply(batch.queryPose) as tf.Tensor, 0, 1), batch.target)),
+      ),
+    );
+    const [e, n, k, m] = await Promise.all(
+      [loss, nll, kl, mse].map(async (t) => (await t.data())[0] ?? Number.NaN),
+    );
+    tf.dispose([loss, nll, kl, mse]);
+    const d = batch.target.size / (batch.target.shape[0] ?? 1);
+    return {
+      elbo: e as number,
+      nll: n as number,
+      kl: k as number,
+      bitsPerDim: (e as number) / (d * Math.LN2),
+      mse: m as number,
+      psnr: -10 * Math.log10(m as number),
+    };
+  }
+
+  dispose(): void {
+    this.net.dispose();
+  }
+}
+
+function trainer(model: PoseDecoder, training: LoopTrainingConfig): LoopTrainer {
+  const { beta1, beta2, epsilon } = training.adam;
+  const optimizer = tf.train.adam(training.learningRate.start, beta1, beta2, epsilon);
+  return {
+    optimizer,
+    async step(batch, stepIndex) {
+      const t0 = Date.now();
+      const sigma = annealed(training.sigma, stepIndex);
+      const lr = annealed(training.learningRate, stepIndex);
+      const vars = model.net.trainableWeights.map((w) => w.read() as tf.Variable);
+      let kept: { nll: tf.Scalar; kl: tf.Scalar } | undefined;
+      const { value, grads } = tf.variableGrads(() => {
+        const terms = model.terms(batch, sigma);
+        kept = { nll: tf.keep(terms.nll), kl: tf.keep(terms.kl) };
+        return terms.loss;
+      }, vars);
+      const [loss, nll, kl] = [value, kept?.nll, kept?.kl].map((t) => t?.dataSync()[0] ?? Number.NaN) as [
+        number,
+        number,
+        number,
+      ];
+      tf.dispose([value, kept?.nll, kept?.kl]);
+      if (![loss, nll, kl].every(Number.isFinite)) {
+        tf.dispose(Object.values(grads));
+        const term = Number.isFinite(nll) ? "KL" : "NLL";
+        throw new GqnError(
+          "NON_FINITE",
+          `PoseDecoder.step: step ${stepIndex}: the ${term} term is not finite.`,
+        );
+      }
+      (optimizer as unknown as { learningRate: number }).learningRate = lr;
+      optimizer.applyGradients(grads as never); // tfjs types it as NamedVariableMap; tensors are what it reads
+      tf.dispose(Object.values(grads));
+      const d = batch.target.size / (batch.target.shape[0] ?? 1);
+      return { elbo: loss, nll, kl, bitsPerDim: loss / (d * Math.LN2), lr, sigma, stepMs: Date.now() - t0 };
+    },
+    dispose: () => optimizer.dispose(),
+  };
+}
+
+function validateTraining(training: LoopTrainingConfig, views: number): void {
+  const k = typeof training.contextSize === "number" ? training.contextSize : training.contextSize.max;
+  if (!(training.batchSize >= 1) || !(k >= 1) || k >= views) {
+    throw new GqnError(
+      "INVALID_CONFIG",
+      `PoseDecoder: bad batch or context size for ${views} views: ${JSON.stringify(training)}.`,
+    );
+  }
+}
+
+/** The {@link ModelFactory} of the pose decoder: every preset is 32 px, batch 4, K 3, the paper's schedules. */
+export const poseDecoderFactory: ModelFactory = {
+  resolve(_preset, _model, overrides, views) {
+    const training: LoopTrainingConfig = {
+      batchSize: 4,
+      contextSize: 3,
+      sigma: PAPER_SIGMA_SCHEDULE,
+      learningRate: PAPER_LR_SCHEDULE,
+      adam: { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
+      ...overrides,
+    };
+    validateTraining(training, views);
+    return { model: { frameSize: 32 }, training };
+  },
+  validateTraining,
+  create(config, options) {
+    const s = config.frameSize;
+    const input = tfl.input({ shape: [7] });
+    const dense = tfl.layers
+      .dense({
+        units: s * s * 3,
+        kernelInitializer: tfl.initializers.glorotUniform({ seed: options.seed ?? 0 }),
+      })
+      .apply(input) as tfl.SymbolicTensor;
+    const image = tfl.layers.reshape({ targetShape: [s, s, 3] }).apply(dense) as tfl.SymbolicTensor;
+    return new PoseDecoder(tfl.model({ inputs: input, outputs: image }));
+  },
+  fromLayersModel: (model) => new PoseDecoder(model),
+  createTrainer: (model, training) => trainer(model as PoseDecoder, training),
+};
