@@ -113,3 +113,36 @@ describe("input-gradient filter cache", () => {
     tf.dispose([first, second, dy]);
   });
 });
+
+describe("a whole GQN-like training step", () => {
+  beforeAll(async () => {
+    await initBackend({ backend: "wasm", log: () => {} });
+  });
+
+  it("gives the cpu backend's loss and gradients (bench/gqn-like-model.mjs, micro config)", async () => {
+    // @ts-expect-error: plain-JavaScript bench module, no declarations
+    const { buildReplica, makeBatch } = await import("../bench/gqn-like-model.mjs");
+    const config = {
+      frameSize: 8,
+      contextViews: 2,
+      encoder: "pool",
+      encoderChannels: 4,
+      steps: 2,
+      hidden: 4,
+      canvas: 3,
+      latent: 2,
+    };
+    const step = () => {
+      const replica = buildReplica(config) as {
+        variables: tf.Variable[];
+        loss: (i: unknown, c: unknown) => tf.Scalar;
+      };
+      const batch = makeBatch(config, 2) as Record<string, tf.Tensor>;
+      const { value, grads } = tf.variableGrads(() => replica.loss(batch, { sigma: 1 }), replica.variables);
+      const out = [value, ...replica.variables.map((v) => grads[v.name] as tf.Tensor)];
+      tf.dispose(replica.variables);
+      return out;
+    };
+    expectClose(await on("wasm", step), await on("cpu", step));
+  });
+});
