@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { encodeFileVersionEvent, encodeSummaryEvent } from "./tensorboard-event.js";
+import { encodeFileVersionEvent, encodeSessionStartEvent, encodeSummaryEvent } from "./tensorboard-event.js";
 
 // Expected bytes worked out by hand from the protobuf wire format (tag = field << 3 | wire type).
 describe("TensorBoard events", () => {
@@ -28,5 +28,11 @@ describe("TensorBoard events", () => {
     const tail = Array.from(bytes.slice(-13));
     // image (field 4) { height 2, width 4, colorspace 3, encoded_image_string [1, 2, 3] }
     expect(tail).toEqual([0x22, 11, 0x08, 2, 0x10, 4, 0x18, 3, 0x22, 3, 1, 2, 3]);
+  });
+
+  it("encodes a session START at a step", () => {
+    const bytes = encodeSessionStartEvent(0, 5);
+    // step 5, then session_log (field 7, length-delimited) { status (field 1) = START (1) }
+    expect(Array.from(bytes.slice(9))).toEqual([0x10, 5, 0x3a, 2, 0x08, 1]);
   });
 });

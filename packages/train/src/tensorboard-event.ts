@@ -63,6 +63,16 @@ export function encodeFileVersionEvent(wallTimeSeconds: number): Uint8Array {
 }
 
 /**
+ * `Event { wall_time, step, session_log { status: START } }`: TensorBoard drops the events of
+ * earlier files at this step or later (what a crashed run wrote after the checkpoint it resumed
+ * from), so a resumed run's curves do not fold back.
+ */
+export function encodeSessionStartEvent(wallTimeSeconds: number, step: number): Uint8Array {
+  const sessionLog = new ProtoWriter().int(1, 1).finish(); // SessionLog.status = START
+  return new ProtoWriter().double(1, wallTimeSeconds).int(2, step).bytes(7, sessionLog).finish();
+}
+
+/**
  * An `Event { wall_time, step, summary { value* } }` with scalar (`simple_value`) and image
  * (`image { height, width, colorspace, encoded_image_string }`) values. Frame it as a TFRecord.
  */

@@ -35,4 +35,18 @@ describe("RunLog", () => {
     expect(lines[2]).toMatchObject({ split: "test", psnr: 20.5, lr: 5e-4, sigma: 2, stepMs: 10 });
     await rm(dir, { recursive: true, force: true });
   });
+
+  it("drops the records past a resumed checkpoint, and a line cut by a crash", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "gqn-log-"));
+    const path = join(dir, "log.jsonl");
+    const { writeFile } = await import("node:fs/promises");
+    await writeFile(
+      path,
+      '{"split":"train","step":1}\n{"split":"test","step":2}\n{"split":"train","step":3}\n{"split":"tr',
+    );
+    const log = await RunLog.open(path, { dropAfterStep: 2 });
+    await log.close();
+    expect(await readFile(path, "utf8")).toBe('{"split":"train","step":1}\n{"split":"test","step":2}\n');
+    await rm(dir, { recursive: true, force: true });
+  });
 });

@@ -1,5 +1,6 @@
-import { type FileHandle, mkdir, open } from "node:fs/promises";
+import { type FileHandle, mkdir, open, readFile } from "node:fs/promises";
 import { dirname } from "node:path";
+import { writeFileAtomic } from "./durable-fs.js";
 
 /**
  * One line of `log.jsonl`: a training step (`split: "train"`) or an evaluation on the test split
@@ -39,9 +40,13 @@ export class RunLog {
     private readonly handle: FileHandle,
   ) {}
 
-  /** Opens `path` for appending (a resumed run continues the same file). */
-  static async open(path: string): Promise<RunLog> {
+  /**
+   * Opens `path` for appending (a resumed run continues the same file). With `dropAfterStep`,
+   * records of later steps (written after the checkpoint a run resumes from) are removed first.
+   */
+  static async open(path: string, options: { dropAfterStep?: number } = {}): Promise<RunLog> {
     await mkdir(dirname(path), { recursive: true });
+    if (options.dropAfterStep !== undefined) await dropAfter(path, options.dropAfterStep);
     return new RunLog(path, await open(path, "a"));
   }
 
@@ -57,5 +62,27 @@ export class RunLog {
   async close(): Promise<void> {
     await this.queue;
     await this.handle.close();
+  }
+}
+
+async function dropAfter(path: string, step: number): Promise<void> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch {
+    return; // no log yet
+  }
+  const lines = text.split("\n").filter((line) => line.trim() !== "");
+  // A line cut by a crash does not parse: it goes too.
+  const kept = lines.filter((line) => {
+    try {
+      const record = JSON.parse(line) as { step?: unknown };
+      return typeof record.step === "number" && record.step <= step;
+    } catch {
+      return false;
+    }
+  });
+  if (kept.length !== lines.length) {
+    await writeFileAtomic(path, kept.length > 0 ? `${kept.join("\n")}\n` : "");
   }
 }

@@ -3,7 +3,12 @@ import { join } from "node:path";
 import { GqnError } from "@gqn/core";
 import { encodePng, TFRecordWriter } from "@gqn/data/node";
 import type { RgbImage } from "../image-grid.js";
-import { encodeFileVersionEvent, encodeSummaryEvent, type SummaryValue } from "../tensorboard-event.js";
+import {
+  encodeFileVersionEvent,
+  encodeSessionStartEvent,
+  encodeSummaryEvent,
+  type SummaryValue,
+} from "../tensorboard-event.js";
 
 /**
  * Writes a TensorBoard event file (`events.out.tfevents.<secs>.<host>`): TFRecord-framed `Event`
@@ -20,13 +25,18 @@ export class TensorBoardWriter {
     private readonly writer: TFRecordWriter,
   ) {}
 
-  /** Creates `dir` if needed and a new event file in it, starting with the file-version event. */
-  static async open(dir: string): Promise<TensorBoardWriter> {
+  /**
+   * Creates `dir` if needed and a new event file in it, starting with the file-version event.
+   * With `step` (a resumed run's), a session START at `step + 1` makes TensorBoard drop what
+   * older files hold past `step`.
+   */
+  static async open(dir: string, options: { step?: number } = {}): Promise<TensorBoardWriter> {
     const now = Date.now() / 1000;
-    const path = join(dir, `events.out.tfevents.${Math.floor(now)}.${hostname()}`);
+    const path = join(dir, `events.out.tfevents.${Math.floor(now)}.${hostname()}.${process.pid}`);
     const writer = await TFRecordWriter.open(path);
     const tb = new TensorBoardWriter(path, writer);
     tb.enqueue(encodeFileVersionEvent(now));
+    if (options.step) tb.enqueue(encodeSessionStartEvent(now, options.step + 1));
     return tb;
   }
 

@@ -186,23 +186,37 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let lastCheckpoint = setup.checkpoint;
   let savedStep = setup.checkpoint ? step : -1;
 
-  const batches = createSceneBatches({
-    dataDir: o.dataDir,
-    dataset: o.dataset,
-    split: "train",
-    batchSize: trainingConfig.batchSize,
-    contextSize: trainingConfig.contextSize,
-    frameSize: gqnConfig.frameSize,
-    seed: o.seed,
-    ...(setup.dataState && { state: setup.dataState }),
-    ...(o.dataWorkers !== undefined && { workers: o.dataWorkers }),
-    warn: say,
-  });
-  const runLog = await RunLog.open(join(o.modelDir, "log.jsonl"));
-  const board =
-    o.tensorboard === false ? undefined : await TensorBoardWriter.open(join(o.modelDir, "tensorboard"));
+  let batches: SceneBatchIterator | undefined;
+  let runLog: RunLog | undefined;
+  let board: TensorBoardWriter | undefined;
+  try {
+    batches = createSceneBatches({
+      dataDir: o.dataDir,
+      dataset: o.dataset,
+      split: "train",
+      batchSize: trainingConfig.batchSize,
+      contextSize: trainingConfig.contextSize,
+      frameSize: gqnConfig.frameSize,
+      seed: o.seed,
+      ...(setup.dataState && { state: setup.dataState }),
+      ...(o.dataWorkers !== undefined && { workers: o.dataWorkers }),
+      warn: say,
+    });
+    // A resumed run drops the records a crash left beyond its checkpoint, so steps never repeat.
+    runLog = await RunLog.open(join(o.modelDir, "log.jsonl"), { dropAfterStep: step });
+    if (o.tensorboard !== false)
+      board = await TensorBoardWriter.open(join(o.modelDir, "tensorboard"), { step });
+  } catch (error) {
+    await batches?.close();
+    await runLog?.close();
+    trainer.dispose();
+    model.dispose();
+    throw error;
+  }
+  const data = batches;
+  const logFile = runLog;
   const record = async (r: LogRecord) => {
-    await runLog.append(r);
+    await logFile.append(r);
     board?.scalars(r.step, scalarsOf(r));
     options.onLog?.(r);
   };
@@ -272,7 +286,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       trainingConfig,
       dataset: o.dataset,
       seed: o.seed,
-      dataState: batches.getState(),
+      dataState: data.getState(),
       rngState: rng.getState(),
       ...(lastEval && { lastEval }),
     };
@@ -304,7 +318,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         say(`[gqn] time budget of ${o.maxMinutes} min spent at step ${step}: saving and stopping.`);
         break;
       }
-      const next = await batches.next();
+      const next = await data.next();
       if (next.done)
         throw new GqnError("IO_ERROR", `train: the training batches of ${o.dataset} ended at step ${step}.`);
       const batch: SceneBatch = next.value;
@@ -359,8 +373,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       process.off("SIGTERM", onSignal);
     }
     options.signal?.removeEventListener("abort", onAbort);
-    await batches.close();
-    await runLog.close();
+    await data.close();
+    await logFile.close();
     await board?.close().catch(() => {});
     trainer.dispose();
     model.dispose();
