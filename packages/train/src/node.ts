@@ -44,4 +44,9 @@ export {
   train,
 } from "./node/train.js";
 export { type ProgressValues, TrainProgress, type TrainProgressOptions } from "./node/train-progress.js";
-export { encodeFileVersionEvent, encodeSummaryEvent, type SummaryValue } from "./tensorboard-event.js";
+export {
+  encodeFileVersionEvent,
+  encodeSessionStartEvent,
+  encodeSummaryEvent,
+  type SummaryValue,
+} from "./tensorboard-event.js";

@@ -122,6 +122,8 @@ describe("gqn-train flags", () => {
     ];
     const first = await trainCli([...args, ...common, "--steps", "2", "--workers", "2"]);
     expect(first.stderr).toMatch(/workers=2: data-parallel training is not wired/);
+    // --accelerator auto on wasm: onnxruntime-node when installed, else a line saying XNNPACK.
+    expect(first.stderr).toMatch(/\[gqn\] convolutions: (onnxruntime-node|XNNPACK)/);
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(
       /^gqn-train: step 2 \(steps\); test ELBO .* PSNR .* dB; checkpoint .*ckpt-2\n$/,

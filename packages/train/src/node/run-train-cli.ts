@@ -23,6 +23,11 @@ export async function runTrainCli(argv: readonly string[], io: CliIo = {}): Prom
     .option("--max-minutes <m>", "stop cleanly (with a checkpoint) after this many minutes", positive)
     .option("--context-size <k>", "context views per scene: K, or MIN-MAX drawn per batch", contextSize)
     .addOption(new Option("--backend <name>", "tfjs backend").choices(BACKENDS).default("auto"))
+    .addOption(
+      new Option("--accelerator <name>", "onnxruntime-node convolutions on the wasm backend when installed")
+        .choices(["auto", "onnx", "none"])
+        .default("auto"),
+    )
     .option("--seed <n>", "seed of the weights, data order and latents", integer(0), 1)
     .option("--resume", "continue from the newest checkpoint in --model-dir")
     .option("--eval-every <n>", "evaluate on the test split every N steps (0: at the end only)", integer(0))
@@ -48,6 +53,7 @@ export async function runTrainCli(argv: readonly string[], io: CliIo = {}): Prom
     maxMinutes?: number;
     contextSize?: number | { min: number; max: number };
     backend: (typeof BACKENDS)[number];
+    accelerator: "auto" | "onnx" | "none";
     seed: number;
     resume?: boolean;
     evalEvery?: number;
@@ -74,6 +80,7 @@ export async function runTrainCli(argv: readonly string[], io: CliIo = {}): Prom
       maxMinutes: o.maxMinutes,
       contextSize: o.contextSize,
       backend: o.backend,
+      accelerator: o.accelerator,
       seed: o.seed,
       resume: o.resume,
       evalEvery: o.evalEvery,

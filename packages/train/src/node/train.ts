@@ -1,6 +1,7 @@
 import { mkdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type BackendRequest, initBackend } from "@gqn/backend";
+import { type OnnxConvAccelerator, tryEnableOnnxConvAccelerator } from "@gqn/backend/node";
 import { GqnError, isGqnError, Random } from "@gqn/core";
 import {
   type ContextSize,
@@ -12,6 +13,7 @@ import {
   type SceneBatchIterator,
   type SceneBatchState,
 } from "@gqn/data/node";
+import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { imageGrid } from "../image-grid.js";
 import { annealed } from "../schedules.js";
@@ -65,6 +67,12 @@ export interface TrainOptions {
   maxMinutes?: number;
   /** Pick and initialise a tfjs backend first; default: leave the current one. */
   backend?: BackendRequest;
+  /**
+   * On the wasm backend, run the large convolutions with onnxruntime-node (@gqn/backend's
+   * accelerator: ~3.5x faster tiny steps here) for the duration of the run: `"onnx"` (or `"auto"`)
+   * when onnxruntime-node is installed, with a log line either way; default `"none"`.
+   */
+  accelerator?: "auto" | "onnx" | "none";
   /** Seeds the weights, the data order and the latents; default 1. */
   seed?: number;
   /** Continue from the newest checkpoint in `modelDir` (a new run when there is none). */
@@ -179,6 +187,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   await mkdir(o.modelDir, { recursive: true });
   await removeStaleCheckpointFiles(o.modelDir);
   const setup = await openRun(factory, o, info, say);
+  let accelerator: OnnxConvAccelerator | undefined;
+  if ((o.accelerator ?? "none") !== "none" && tf.getBackend() === "wasm") {
+    accelerator = tryEnableOnnxConvAccelerator({ log: say });
+  }
   const { model, layersModel, trainer, gqnConfig, trainingConfig } = setup;
   let step = setup.step;
   const rng = setup.rng;
@@ -211,6 +223,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     await runLog?.close();
     trainer.dispose();
     model.dispose();
+    accelerator?.disable();
     throw error;
   }
   const data = batches;
@@ -378,6 +391,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     await board?.close().catch(() => {});
     trainer.dispose();
     model.dispose();
+    accelerator?.disable();
   }
   if (failure !== undefined) {
     if (isGqnError(failure) && (failure.code as string).startsWith("NON_FINITE")) {
