@@ -124,6 +124,29 @@ describe("createDataParallel", () => {
     for (const optimizer of optimizers) optimizer.dispose();
   });
 
+  it("micro-batches give the whole batch's gradient (chunks of 2 on shards of 4 and 3)", async () => {
+    const chunked = await createDataParallel({ ...options, workers: 2, workerUrl, microBatchSize: 2 });
+    const alone = await createDataParallel({ ...options, workers: 1, microBatchSize: 2 });
+    try {
+      const inputs = batch(7, 500);
+      // Fresh groups: same initial weights as each other, whatever the other tests did.
+      const reference = await createDataParallel({ ...options, workers: 1 });
+      const whole = await gradsOf(reference, inputs);
+      await reference.dispose();
+      for (const group of [chunked, alone]) {
+        const before = tf.memory().numTensors;
+        const result = await gradsOf(group, inputs);
+        expect(tf.memory().numTensors).toBe(before);
+        expect(result.loss).toBeCloseTo(whole.loss, 5);
+        expect(relativeError(result.values, whole.values)).toBeLessThan(1e-5);
+      }
+      tf.dispose(Object.values(inputs));
+    } finally {
+      await chunked.dispose();
+      await alone.dispose();
+    }
+  }, 30_000);
+
   it("runs a batch smaller than the group on fewer shards, and leaks no tensors", async () => {
     const inputs = batch(1, 300);
     const before = tf.memory().numTensors;

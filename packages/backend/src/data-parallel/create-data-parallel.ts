@@ -37,6 +37,13 @@ export interface DataParallelOptions {
    * thread keeps whatever the caller set up.
    */
   onnxThreads?: number;
+  /**
+   * Most examples one replica runs through forward + backward at once; a larger shard is split
+   * into chunks whose gradients are averaged (weighted by size). Bounds memory at a small cost
+   * in speed: the wasm heap cannot grow past 4 GB, and a GQN step's activations grow with the
+   * batch (tf-gqn: ~100 MB per example). Default: no limit.
+   */
+  microBatchSize?: number;
   /** The worker script; default: `replica-worker.js` of this package's build. */
   workerUrl?: string | URL;
 }
@@ -101,6 +108,13 @@ export async function createDataParallel(options: DataParallelOptions): Promise<
       `createDataParallel: workers must be a positive integer, but got ${String(options.workers)}.`,
     );
   }
+  const microBatchSize = options.microBatchSize;
+  if (microBatchSize !== undefined && (!Number.isInteger(microBatchSize) || microBatchSize < 1)) {
+    throw new GqnError(
+      "INVALID_ARGUMENT",
+      `createDataParallel: microBatchSize must be a positive integer, but got ${String(microBatchSize)}.`,
+    );
+  }
   const moduleUrl = toModuleUrl(options.replicaModule);
   const ownReplica = !options.replica;
   const replica = options.replica ?? (await loadReplica(moduleUrl, options.replicaConfig));
@@ -132,6 +146,7 @@ export async function createDataParallel(options: DataParallelOptions): Promise<
         weights: weights.buffer as SharedArrayBuffer,
         grads: gradsBuffer,
         ...(options.onnxThreads !== undefined ? { onnxThreads: options.onnxThreads } : {}),
+        ...(microBatchSize !== undefined ? { microBatchSize } : {}),
       };
       const worker = new Worker(workerScript(options.workerUrl), { workerData: data });
       const handle: WorkerHandle = { worker, pending: new Map() };
@@ -245,7 +260,14 @@ export async function createDataParallel(options: DataParallelOptions): Promise<
     });
     if (sizes.length === 1) {
       const out = new Float32Array(total);
-      const loss = shardGradients(replica, inputs as Record<string, tf.Tensor>, shardContext(0), layout, out);
+      const loss = shardGradients(
+        replica,
+        inputs as Record<string, tf.Tensor>,
+        shardContext(0),
+        layout,
+        out,
+        microBatchSize,
+      );
       return { loss, grads: toGradTensors(replica, layout, out) };
     }
 
@@ -290,7 +312,14 @@ export async function createDataParallel(options: DataParallelOptions): Promise<
       ),
     );
     try {
-      mainLoss = shardGradients(replica, mainInputs, shardContext(0), layout, slots[0] as Float32Array);
+      mainLoss = shardGradients(
+        replica,
+        mainInputs,
+        shardContext(0),
+        layout,
+        slots[0] as Float32Array,
+        microBatchSize,
+      );
     } catch (error) {
       // The workers' replies still come; their failures, if any, are not news.
       for (const reply of replies) reply.catch(() => {});

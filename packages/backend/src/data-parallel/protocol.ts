@@ -11,6 +11,8 @@ export interface ReplicaWorkerData {
   readonly backend: Exclude<BackendRequest, "auto">;
   /** onnxruntime threads when the worker should enable the conv accelerator. */
   readonly onnxThreads?: number;
+  /** Most examples per forward + backward pass (larger shards are chunked); undefined: no limit. */
+  readonly microBatchSize?: number;
   /** This worker's gradient slot (its shard index). */
   readonly slot: number;
   /** Float32 weights, all variables concatenated; written by the main thread before each step. */

@@ -53,7 +53,9 @@ export function variableLayout(variables: readonly tf.Variable[]): VariableSlot[
 
 /**
  * The gradient of the replica's loss on `inputs`, written into `out` (laid out by `layout`;
- * zeros for variables the loss does not use). Returns the loss.
+ * zeros for variables the loss does not use). Returns the loss. With `microBatchSize`, inputs
+ * with more examples are run in chunks of at most that many and the chunk gradients averaged,
+ * weighted by chunk size (the loss is a mean over examples, so that is the whole gradient).
  */
 export function shardGradients(
   replica: Replica,
@@ -61,6 +63,48 @@ export function shardGradients(
   context: object,
   layout: readonly VariableSlot[],
   out: Float32Array,
+  microBatchSize?: number,
+): number {
+  const names = Object.keys(inputs);
+  const examples = (inputs[names[0] as string] as tf.Tensor).shape[0] ?? 0;
+  if (!microBatchSize || examples <= microBatchSize) {
+    return chunkGradients(replica, inputs, context, layout, (offset, values) => out.set(values, offset));
+  }
+  out.fill(0);
+  let loss = 0;
+  const base = (context as { offset?: number }).offset ?? 0;
+  for (let start = 0; start < examples; start += microBatchSize) {
+    const size = Math.min(microBatchSize, examples - start);
+    const weight = size / examples;
+    const chunk = tf.tidy(() =>
+      Object.fromEntries(names.map((name) => [name, tf.slice(inputs[name] as tf.Tensor, start, size)])),
+    );
+    try {
+      const chunkLoss = chunkGradients(
+        replica,
+        chunk,
+        { ...context, offset: base + start },
+        layout,
+        (offset, values) => {
+          for (let i = 0; i < values.length; i++)
+            out[offset + i] = (out[offset + i] as number) + weight * (values[i] as number);
+        },
+      );
+      loss += weight * chunkLoss;
+    } finally {
+      tf.dispose(Object.values(chunk));
+    }
+  }
+  return loss;
+}
+
+/** One forward + backward pass; hands each variable's gradient (or zeros) to `write`. */
+function chunkGradients(
+  replica: Replica,
+  inputs: Record<string, tf.Tensor>,
+  context: object,
+  layout: readonly VariableSlot[],
+  write: (offset: number, values: Float32Array) => void,
 ): number {
   const variables = replica.variables as tf.Variable[];
   const { value, grads } = tf.variableGrads(
@@ -71,8 +115,7 @@ export function shardGradients(
     variables.forEach((v, i) => {
       const { offset, size } = layout[i] as VariableSlot;
       const grad = grads[v.name];
-      if (grad) out.set(grad.dataSync() as Float32Array, offset);
-      else out.fill(0, offset, offset + size);
+      write(offset, grad ? (grad.dataSync() as Float32Array) : new Float32Array(size));
     });
     return value.dataSync()[0] as number;
   } finally {

@@ -38,7 +38,7 @@ async function start(): Promise<void> {
           tf.tidy(() => v.assign(tf.tensor(weights.slice(offset, offset + size), v.shape, "float32")));
         });
         const inputs = Object.fromEntries(message.inputs.map((t) => [t.name, toTensor(t)]));
-        const loss = shardGradients(replica, inputs, message.context, layout, grads);
+        const loss = shardGradients(replica, inputs, message.context, layout, grads, data.microBatchSize);
         tf.dispose(Object.values(inputs));
         send({ type: "done", id: message.id, loss });
       } catch (error) {
