@@ -1,6 +1,7 @@
 // Per-kernel profile of one training step of the GQN-like model (bench/gqn-like-model.mjs) on a
 // backend: which kernels dominate. `node bench/profile-step.mjs [preset] [batch] [backend] [onnx]`
-// after a build. Prints kernels by total time (tf.profile's kernelTimeMs, wall clock on wasm/cpu).
+// after a build (or `pnpm profile:step small 8 wasm onnx`). Prints kernels by total time
+// (tf.profile's kernelTimeMs, wall clock on wasm/cpu); BY_SHAPE=1 splits them by input shapes.
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
 import * as tf from "@tensorflow/tfjs-core";
