@@ -94,7 +94,7 @@ function trainer(model: PoseDecoder, training: LoopTrainingConfig): LoopTrainer 
         const term = Number.isFinite(nll) ? "KL" : "NLL";
         throw new GqnError(
           "NON_FINITE",
-          `PoseDecoder.step: step ${stepIndex}: the ${term} term is not finite.`,
+          `PoseDecoder.step: step ${stepIndex + 1}: the ${term} term is not finite.`,
         );
       }
       (optimizer as unknown as { learningRate: number }).learningRate = lr;

@@ -314,6 +314,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     savedStep = step;
   };
 
+  const k = trainingConfig.contextSize;
+  say(
+    `[gqn] training ${o.model || setup.checkpoint ? "" : `preset ${o.preset}, `}${gqnConfig.frameSize} px on ${o.dataset}: batch ${trainingConfig.batchSize}, K ${typeof k === "number" ? k : `${k.min}-${k.max}`}, steps ${step} -> ${o.steps}${o.maxMinutes !== undefined ? ` or ${o.maxMinutes} min` : ""}; run dir ${o.modelDir}`,
+  );
   const deadline = o.maxMinutes !== undefined ? started + o.maxMinutes * 60_000 : Number.POSITIVE_INFINITY;
   if (options.progress ?? process.stderr.isTTY === true) {
     progress = new TrainProgress({ total: o.steps, start: step });
@@ -397,7 +401,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     if (isGqnError(failure) && (failure.code as string).startsWith("NON_FINITE")) {
       throw new GqnError(
         "NON_FINITE",
-        `train: stopped at step ${step}, before its update: ${failure.message.replace(/\.?$/, ".")} Nothing was saved after it; the last good checkpoint is ${lastCheckpoint ?? "none (no checkpoint was saved yet)"}.`,
+        `train: step ${step + 1} was not applied: ${failure.message.replace(/\.?$/, ".")} Nothing was saved after step ${step}; the last good checkpoint is ${lastCheckpoint ?? "none (no checkpoint was saved yet)"}.`,
         { cause: failure },
       );
     }
