@@ -2,9 +2,19 @@
 // packages read from src like the tests, everything else external, then runs it with the args.
 import { spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+
+function external(name, dir) {
+  if (name.startsWith("node:")) return name;
+  try {
+    return createRequire(join(dir, "noop.js")).resolve(name);
+  } catch {
+    return name;
+  }
+}
 
 const [entry, ...args] = process.argv.slice(2);
 const packageDir = fileURLToPath(new URL("..", import.meta.url));
@@ -24,8 +34,10 @@ await build({
     {
       name: "external-non-gqn",
       setup(b) {
+        // Bare imports stay external, resolved from their importer (a dependency of another
+        // workspace package is not resolvable from here); @gqn packages are bundled from source.
         b.onResolve({ filter: /^[^./]/ }, (a) =>
-          a.path.startsWith("@gqn/") ? undefined : { path: a.path, external: true },
+          a.path.startsWith("@gqn/") ? undefined : { path: external(a.path, a.resolveDir), external: true },
         );
       },
     },

@@ -1,4 +1,5 @@
 import { mkdir } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -12,7 +13,7 @@ const packageDir = fileURLToPath(new URL("..", import.meta.url));
  *
  * @returns the path of the runnable .mjs file.
  */
-export async function bundleScript(entry: string): Promise<string> {
+export async function bundleScript(entry: string, replace: Record<string, string> = {}): Promise<string> {
   const outDir = join(packageDir, "node_modules", ".cache", "gqn-train-test");
   await mkdir(outDir, { recursive: true });
   const outfile = join(outDir, `${basename(entry, ".ts")}-${process.pid}.mjs`);
@@ -29,12 +30,33 @@ export async function bundleScript(entry: string): Promise<string> {
       {
         name: "external-non-gqn",
         setup(b) {
+          // `replace`: a module's file name -> the file to bundle in its place (a test double).
+          b.onResolve({ filter: /^\./ }, (args) => {
+            const name = Object.keys(replace).find((key) => args.path.endsWith(key));
+            return name ? { path: replace[name] as string } : undefined;
+          });
           b.onResolve({ filter: /^[^./]/ }, (args) =>
-            args.path.startsWith("@gqn/") ? undefined : { path: args.path, external: true },
+            args.path.startsWith("@gqn/")
+              ? undefined
+              : { path: external(args.path, args.resolveDir), external: true },
           );
         },
       },
     ],
   });
   return outfile;
+}
+
+/**
+ * Where a package imported from `dir` lives, as an absolute path: a dependency of another
+ * workspace package (e.g. @gqn/data's JPEG codec) is not resolvable from this package. Falls back
+ * to the bare name (ESM-only packages, Node built-ins).
+ */
+function external(name: string, dir: string): string {
+  if (name.startsWith("node:")) return name;
+  try {
+    return createRequire(join(dir, "noop.js")).resolve(name);
+  } catch {
+    return name;
+  }
 }
