@@ -1,4 +1,5 @@
 import { cameraToPose } from "@gqn/data";
+import { cameraLookAt } from "@gqn/scenes";
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
 import { encodeGif, orbitPoses } from "./render.js";
@@ -18,6 +19,19 @@ describe("orbitPoses", () => {
       for (let j = 0; j < 7; j++) expect(p[i]?.[j]).toBeCloseTo(expected[j] as number, 5);
     }
     tf.dispose([context, poses]);
+  });
+
+  it("agrees with @gqn/scenes' cameras: each orbit pose is the camera that looks at the centre from there", () => {
+    // Context cameras as a synthetic record stores them (Shepard-Metzler: on a sphere of radius 2).
+    const cameras = [cameraLookAt([1.2, 0.9, -1.3], [0, 0, 0]), cameraLookAt([-1.5, 0.7, 1.1], [0, 0, 0])];
+    const context = tf.tensor3d([cameras.flatMap((c) => Array.from(cameraToPose(c)))].flat(), [1, 2, 7]);
+    const poses = orbitPoses(context, { frames: 6 }).arraySync();
+    for (const pose of poses) {
+      const [x, y, z] = pose as [number, number, number];
+      const expected = cameraToPose(cameraLookAt([x, y, z], [0, 0, 0]));
+      for (let j = 0; j < 7; j++) expect(pose[j]).toBeCloseTo(expected[j] as number, 5);
+    }
+    context.dispose();
   });
 
   it("rejects a bad frame count or pose shape", () => {
