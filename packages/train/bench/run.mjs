@@ -1,10 +1,10 @@
 // Runs a TypeScript bench from source (Node 20 cannot run .ts): bundles it with esbuild, @gqn
 // packages read from src like the tests, everything else external, then runs it with the args.
 import { spawnSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { basename, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "esbuild";
 
 function external(name, dir) {
@@ -34,6 +34,14 @@ await build({
     {
       name: "external-non-gqn",
       setup(b) {
+        // Each bundled source keeps its own import.meta.url (what it loads relative to itself).
+        b.onLoad({ filter: /[\\/]packages[\\/][^\\/]+[\\/]src[\\/].*\.ts$/ }, (a) => ({
+          contents: readFileSync(a.path, "utf8").replaceAll(
+            "import.meta.url",
+            JSON.stringify(pathToFileURL(a.path).href),
+          ),
+          loader: "ts",
+        }));
         // Bare imports stay external, resolved from their importer (a dependency of another
         // workspace package is not resolvable from here); @gqn packages are bundled from source.
         b.onResolve({ filter: /^[^./]/ }, (a) =>

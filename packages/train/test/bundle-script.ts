@@ -1,7 +1,7 @@
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { basename, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "esbuild";
 
 const packageDir = fileURLToPath(new URL("..", import.meta.url));
@@ -30,6 +30,15 @@ export async function bundleScript(entry: string, replace: Record<string, string
       {
         name: "external-non-gqn",
         setup(b) {
+          // Each bundled source keeps its own import.meta.url, so that what it loads relative to
+          // itself (e.g. @gqn/data's createRequire of its JPEG decoder) still resolves.
+          b.onLoad({ filter: /[\\/]packages[\\/][^\\/]+[\\/]src[\\/].*\.ts$/ }, async (args) => ({
+            contents: (await readFile(args.path, "utf8")).replaceAll(
+              "import.meta.url",
+              JSON.stringify(pathToFileURL(args.path).href),
+            ),
+            loader: "ts",
+          }));
           // `replace`: a module's file name -> the file to bundle in its place (a test double).
           b.onResolve({ filter: /^\./ }, (args) => {
             const name = Object.keys(replace).find((key) => args.path.endsWith(key));
