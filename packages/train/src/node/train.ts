@@ -318,6 +318,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   say(
     `[gqn] training ${o.model || setup.checkpoint ? "" : `preset ${o.preset}, `}${gqnConfig.frameSize} px on ${o.dataset}: batch ${trainingConfig.batchSize}, K ${typeof k === "number" ? k : `${k.min}-${k.max}`}, steps ${step} -> ${o.steps}${o.maxMinutes !== undefined ? ` or ${o.maxMinutes} min` : ""}; run dir ${o.modelDir}`,
   );
+  if (info.testFiles < 1) say(`[gqn] ${o.dataset} has no test split: no evaluations, no image grids.`);
   const deadline = o.maxMinutes !== undefined ? started + o.maxMinutes * 60_000 : Number.POSITIVE_INFINITY;
   if (options.progress ?? process.stderr.isTTY === true) {
     progress = new TrainProgress({ total: o.steps, start: step });
