@@ -195,6 +195,19 @@ describe("gqn-render", () => {
     expect(code).toBe(1);
     expect(out.stderr).toMatch(/^gqn-render: loadCheckpoint: cannot read .*state\.json.*\n$/);
     expect(out.stderr.trim().split("\n")).toHaveLength(1);
+    const noData = capture();
+    const args = [
+      "--model-dir",
+      join(root, "run"),
+      "--data-dir",
+      join(root, "nope"),
+      "--dataset",
+      data.dataset,
+    ];
+    expect(await runRenderCli([...args, "--out", join(root, "r3")], noData.io)).toBe(1);
+    expect(noData.out.stderr).toBe(
+      `gqn-render: renderCheckpoint: dataDir ${join(root, "nope")} is not a directory.\n`,
+    );
     const bad = capture();
     expect(
       await runRenderCli(

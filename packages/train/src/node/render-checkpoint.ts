@@ -8,6 +8,7 @@ import { imageGrid } from "../image-grid.js";
 import { loadCheckpoint } from "./checkpoint.js";
 import { gqnModelFactory, type LoopTrainingConfig, type ModelConfig } from "./gqn-factory.js";
 import { encodeGif, renderOrbit, type UpAxis } from "./render.js";
+import { requireDirectory } from "./require-directory.js";
 
 /** Options of {@link renderCheckpoint}. */
 export interface RenderCheckpointOptions {
@@ -66,6 +67,7 @@ export async function renderCheckpoint(options: RenderCheckpointOptions): Promis
       `renderCheckpoint: orbit must be an integer >= 0, but got ${orbit}.`,
     );
   }
+  await requireDirectory(options.dataDir, "renderCheckpoint: dataDir");
   if (options.backend) await initBackend({ backend: options.backend, log: () => {} });
   const info = await readDatasetInfo(options.dataDir, options.dataset);
   const factory = await gqnModelFactory();

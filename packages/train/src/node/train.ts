@@ -1,4 +1,4 @@
-import { mkdir, stat, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type BackendRequest, initBackend } from "@gqn/backend";
 import { type OnnxConvAccelerator, tryEnableOnnxConvAccelerator } from "@gqn/backend/node";
@@ -33,6 +33,7 @@ import {
   type ModelFactory,
   type LoopTrainingConfig as TrainingConfig,
 } from "./gqn-factory.js";
+import { requireDirectory } from "./require-directory.js";
 import { type LogRecord, RunLog } from "./run-log.js";
 import { TensorBoardWriter } from "./tensorboard-writer.js";
 import { TrainProgress } from "./train-progress.js";
@@ -174,7 +175,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let progress: TrainProgress | undefined;
   const say = (line: string) => (progress ? progress.log(line) : log(line));
 
-  await requireDirectory(o.dataDir, "dataDir");
+  await requireDirectory(o.dataDir, "train: dataDir");
   const info = await readDatasetInfo(o.dataDir, o.dataset);
   if (options.backend) await initBackend({ backend: options.backend, log: say });
   if (o.workers !== undefined && o.workers > 1) {
@@ -635,16 +636,6 @@ function scalarsOf(r: LogRecord): Record<string, number | undefined> {
       "train/steps_per_second": r.stepsPerSecond,
     }),
   };
-}
-
-async function requireDirectory(path: string, name: string): Promise<void> {
-  let ok = false;
-  try {
-    ok = (await stat(path)).isDirectory();
-  } catch {
-    ok = false;
-  }
-  if (!ok) throw new GqnError("INVALID_ARGUMENT", `train: ${name} ${path} is not a directory.`);
 }
 
 function validateOptions(o: ResolvedOptions): void {
