@@ -1,1 +1,11 @@
-export { DEFAULT_DRAW_CONFIG, type DrawConfig } from "./config.js";
+export { DEFAULT_DRAW_CONFIG, type DrawConfig, resolveDrawConfig } from "./config.js";
+export { type ConvLstmState, convLstmStep } from "./conv-lstm.js";
+export { DiagonalGaussian, gaussianFromHead } from "./diagonal-gaussian.js";
+export {
+  Draw,
+  type DrawArgs,
+  type GenerateOptions,
+  type GenerateResult,
+  type InferOptions,
+  type InferResult,
+} from "./draw.js";

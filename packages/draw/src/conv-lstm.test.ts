@@ -1,0 +1,61 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { describe, expect, it } from "vitest";
+import { convLstmStep } from "./conv-lstm.js";
+
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+describe("convLstmStep", () => {
+  it("matches a hand computation (1x1 kernel, 1x1 grid, C = 1): gates i, j, f, o with forget bias 1", () => {
+    // input x = 0.5 (one channel), h = -0.25, c = 0.75; kernel rows: [x, h] -> [i, j, f, o].
+    const weights = [
+      [0.1, -0.2, 0.3, 0.4], // from x
+      [0.5, 0.6, -0.7, 0.8], // from h
+    ];
+    const bias = [0.05, -0.05, 0.1, -0.1];
+    const x = 0.5;
+    const h0 = -0.25;
+    const c0 = 0.75;
+    const pre = [0, 1, 2, 3].map(
+      (g) => x * (weights[0]?.[g] ?? 0) + h0 * (weights[1]?.[g] ?? 0) + (bias[g] ?? 0),
+    );
+    const [i, j, f, o] = pre as [number, number, number, number];
+    const c1 = sigmoid(f + 1) * c0 + sigmoid(i) * Math.tanh(j);
+    const h1 = sigmoid(o) * Math.tanh(c1);
+
+    const result = tf.tidy(() => {
+      const state = convLstmStep(
+        tf.tensor4d([x], [1, 1, 1, 1]),
+        { h: tf.tensor4d([h0], [1, 1, 1, 1]), c: tf.tensor4d([c0], [1, 1, 1, 1]) },
+        tf.tensor4d(weights.flat(), [1, 1, 2, 4]),
+        tf.tensor1d(bias),
+      );
+      return [state.h.dataSync()[0], state.c.dataSync()[0]];
+    });
+    expect(result[0]).toBeCloseTo(h1, 6);
+    expect(result[1]).toBeCloseTo(c1, 6);
+  });
+
+  it("uses the neighbourhood through one 'same' convolution (3x3 kernel sees the neighbours)", () => {
+    tf.tidy(() => {
+      const input = tf.tensor4d([1, 0, 0, 0, 0, 0, 0, 0, 0], [1, 3, 3, 1]);
+      const zeros = tf.zeros([1, 3, 3, 2]) as tf.Tensor4D;
+      // Only the candidate j of channel 0 reads the input, through every kernel tap.
+      const kernel = tf.buffer([3, 3, 3, 8]);
+      for (let a = 0; a < 3; a++) for (let b = 0; b < 3; b++) kernel.set(1, a, b, 0, 2);
+      const state = convLstmStep(
+        input,
+        { h: zeros, c: zeros },
+        kernel.toTensor() as tf.Tensor4D,
+        tf.zeros([8]) as tf.Tensor1D,
+      );
+      const c = state.c.dataSync();
+      // c = sigmoid(0) * tanh(j): nonzero exactly where the 3x3 window holds the corner pixel.
+      const expected = sigmoid(0) * Math.tanh(1);
+      expect(c[0]).toBeCloseTo(expected, 6); // (0,0) channel 0
+      expect(c[2]).toBeCloseTo(expected, 6); // (0,1)
+      expect(c[6]).toBeCloseTo(expected, 6); // (1,1)
+      expect(c[4]).toBeCloseTo(0, 6); // (0,2): outside the window
+      expect(c[1]).toBeCloseTo(0, 6); // channel 1 never reads it
+    });
+  });
+});

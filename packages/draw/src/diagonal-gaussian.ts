@@ -1,0 +1,70 @@
+import { GqnError } from "@gqn/core";
+import * as tf from "@tensorflow/tfjs-core";
+
+const LOG_2PI = Math.log(2 * Math.PI);
+
+/**
+ * A diagonal Gaussian over a tensor of any shape: per-element mean `mu` and standard deviation
+ * `sigma` (same shape). It does not own its tensors: create and use it inside `tf.tidy`.
+ */
+export class DiagonalGaussian {
+  constructor(
+    readonly mu: tf.Tensor,
+    readonly sigma: tf.Tensor,
+  ) {
+    if (mu.shape.join() !== sigma.shape.join()) {
+      throw new GqnError(
+        "SHAPE_MISMATCH",
+        `DiagonalGaussian: mu [${mu.shape.join(", ")}] and sigma [${sigma.shape.join(", ")}] must have the same shape.`,
+      );
+    }
+  }
+
+  /**
+   * A reparameterised sample `mu + sigma * eps`, `eps ~ N(0, 1)`: gradients flow to mu and sigma.
+   * The same seed gives the same eps.
+   */
+  sample(seed?: number): tf.Tensor {
+    return tf.tidy(() =>
+      tf.add(this.mu, tf.mul(this.sigma, tf.randomNormal(this.mu.shape, 0, 1, "float32", seed))),
+    );
+  }
+
+  /** Element-wise log density of `x`: `-((x - mu)^2 / (2 sigma^2)) - log sigma - log(2 pi) / 2`. */
+  logProb(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const z = tf.div(tf.sub(x, this.mu), this.sigma);
+      return tf.sub(tf.mul(-0.5, tf.square(z)), tf.add(tf.log(this.sigma), 0.5 * LOG_2PI));
+    });
+  }
+
+  /**
+   * Element-wise analytic KL(this || other):
+   * `log(s2 / s1) + (s1^2 + (m1 - m2)^2) / (2 s2^2) - 1/2`.
+   */
+  kl(other: DiagonalGaussian): tf.Tensor {
+    return tf.tidy(() => {
+      const ratio = tf.square(tf.div(this.sigma, other.sigma));
+      const meanTerm = tf.square(tf.div(tf.sub(this.mu, other.mu), other.sigma));
+      return tf.mul(0.5, tf.sub(tf.add(ratio, meanTerm), tf.add(tf.log(ratio), 1)));
+    });
+  }
+}
+
+/**
+ * Turns a head's `2Z`-channel output into a Gaussian: the first Z channels are mu, the last Z a
+ * raw scale with `sigma = softplus(raw + 0.5) + 1e-8` (tf-gqn's: sigma starts near 1 and never
+ * reaches 0).
+ */
+export function gaussianFromHead(output: tf.Tensor4D): DiagonalGaussian {
+  const channels = output.shape[3];
+  if (channels % 2 !== 0) {
+    throw new GqnError(
+      "SHAPE_MISMATCH",
+      `gaussianFromHead: output must have an even channel count (mu and raw sigma), but got [${output.shape.join(", ")}].`,
+    );
+  }
+  const [mu, raw] = tf.split(output, 2, 3) as [tf.Tensor4D, tf.Tensor4D];
+  const sigma = tf.add(tf.softplus(tf.add(raw, 0.5)), 1e-8);
+  return new DiagonalGaussian(mu, sigma);
+}

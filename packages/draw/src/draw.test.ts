@@ -1,0 +1,192 @@
+import * as tf from "@tensorflow/tfjs-core";
+import * as tfl from "@tensorflow/tfjs-layers";
+import { describe, expect, it } from "vitest";
+import { resolveDrawConfig } from "./config.js";
+import { Draw, type DrawArgs } from "./draw.js";
+
+// Condition [B, 2, 2, 3] -> images [B, 8, 8, 3].
+const TINY: DrawArgs = { steps: 3, hiddenChannels: 4, canvasChannels: 4, latentChannels: 2, kernelSize: 3 };
+
+function inputs(seed = 1, batch = 2): { condition: tf.Tensor4D; target: tf.Tensor4D } {
+  return {
+    condition: tf.randomNormal([batch, 2, 2, 3], 0, 1, "float32", seed) as tf.Tensor4D,
+    target: tf.randomUniform([batch, 8, 8, 3], 0, 1, "float32", seed + 1) as tf.Tensor4D,
+  };
+}
+
+describe("Draw shapes", () => {
+  for (const tied of [true, false]) {
+    it(`gives [B, 8, 8, 3] means and [B, L] KLs for L = 1..12 (${tied ? "tied" : "untied"})`, () => {
+      const { condition, target } = inputs();
+      for (let steps = 1; steps <= 12; steps++) {
+        const draw = new Draw({ ...TINY, steps, tied, seed: 3 });
+        const result = draw.infer(condition, target, { seed: 1, canvases: true });
+        expect(result.mean.shape).toEqual([2, 8, 8, 3]);
+        expect(result.klPerStep.shape).toEqual([2, steps]);
+        expect(result.canvases).toHaveLength(steps);
+        expect(result.canvases?.[0]?.shape).toEqual([2, 8, 8, 4]);
+        const generated = draw.generate(condition, { seed: 2 });
+        expect(generated.mean.shape).toEqual([2, 8, 8, 3]);
+        // One weight set for all steps when tied, one per step otherwise (+ down and observation).
+        expect(draw.trainableWeights).toHaveLength(tied ? 13 : 10 * steps + 3);
+        for (const kl of result.klPerStep.dataSync()) expect(kl).toBeGreaterThanOrEqual(-1e-4);
+        tf.dispose([result.mean, result.klPerStep, ...(result.canvases ?? []), generated.mean]);
+        draw.dispose();
+      }
+      tf.dispose([condition, target]);
+    });
+  }
+
+  it("generates with another L when tied, and refuses it when untied", () => {
+    const { condition, target } = inputs();
+    const tied = new Draw({ ...TINY, seed: 1 });
+    const long = tied.generate(condition, { steps: 7, seed: 1 });
+    expect(long.mean.shape).toEqual([2, 8, 8, 3]);
+    const untied = new Draw({ ...TINY, tied: false, seed: 1 });
+    expect(() => untied.generate(condition, { steps: 7 })).toThrow(/steps must be 3 with untied weights/);
+    expect(() => tied.infer(condition, tf.zeros([2, 4, 4, 3]) as tf.Tensor4D)).toThrow(
+      /target must have shape \[2, 8, 8, 3\], but got \[2, 4, 4, 3\]/,
+    );
+    tf.dispose([condition, target, long.mean]);
+    tied.dispose();
+    untied.dispose();
+  });
+
+  it("validates its config", () => {
+    expect(() => resolveDrawConfig({ steps: 0 })).toThrow(/steps must be a positive integer, but got 0/);
+    expect(() => resolveDrawConfig({ kernelSize: 4 })).toThrow(/kernelSize must be odd/);
+    expect(() => resolveDrawConfig({ stepz: 3 } as never)).toThrow(/unknown key "stepz"/);
+    expect(resolveDrawConfig({ steps: 12 }).hiddenChannels).toBe(256);
+  });
+});
+
+describe("Draw randomness", () => {
+  it("the same seeds give the same weights, samples and KLs; other seeds differ", () => {
+    const { condition, target } = inputs();
+    const run = (weightSeed: number, sampleSeed: number) => {
+      const draw = new Draw({ ...TINY, seed: weightSeed });
+      const a = draw.infer(condition, target, { seed: sampleSeed });
+      const b = draw.generate(condition, { seed: sampleSeed });
+      const values = [
+        Array.from(a.mean.dataSync()),
+        Array.from(a.klPerStep.dataSync()),
+        Array.from(b.mean.dataSync()),
+      ];
+      tf.dispose([a.mean, a.klPerStep, b.mean]);
+      draw.dispose();
+      return values;
+    };
+    expect(run(5, 9)).toEqual(run(5, 9));
+    expect(run(5, 9)[2]).not.toEqual(run(5, 10)[2]);
+    expect(run(5, 9)[0]).not.toEqual(run(6, 9)[0]);
+    tf.dispose([condition, target]);
+  });
+});
+
+describe("Draw gradients", () => {
+  it("reach every weight, and leak no tensor over forward + backward", () => {
+    const { condition, target } = inputs();
+    const draw = new Draw({ ...TINY, tied: false, seed: 2 });
+    draw.infer(condition, target).mean.dispose(); // builds the weights (their tensors persist)
+    const lossOf = () =>
+      tf.tidy(() => {
+        const { mean, klPerStep } = draw.infer(condition, target, { seed: 4 });
+        return tf.add(tf.sum(tf.square(tf.sub(mean, target))), tf.sum(klPerStep)) as tf.Scalar;
+      });
+    lossOf().dispose(); // warm-up: kernels may cache what they need
+    const before = tf.memory().numTensors;
+    const variables = draw.trainableWeights.map((w) => w.read() as tf.Variable);
+    const { value, grads } = tf.variableGrads(lossOf, variables);
+    for (const v of variables) {
+      const g = grads[v.name];
+      // The first step's prior reads h_g = 0: its kernel (not its bias) gets no gradient, rightly.
+      if (v.name.includes("prior_0/kernel")) continue;
+      expect(g, v.name).toBeDefined();
+      const size = tf.tidy(() => tf.sum(tf.abs(g as tf.Tensor)).dataSync()[0]);
+      expect(size, v.name).toBeGreaterThan(0);
+    }
+    tf.dispose([value, ...Object.values(grads)]);
+    expect(tf.memory().numTensors).toBe(before);
+    draw.dispose();
+    tf.dispose([condition, target]);
+  });
+
+  it("agree with finite differences on a tiny config", () => {
+    const { condition, target } = inputs(3, 1);
+    const draw = new Draw({ ...TINY, steps: 2, seed: 8 });
+    draw.infer(condition, target).mean.dispose();
+    const lossOf = () =>
+      tf.tidy(() => {
+        const { mean, klPerStep } = draw.infer(condition, target, { seed: 4 });
+        return tf.add(tf.mul(0.5, tf.sum(tf.square(tf.sub(mean, target)))), tf.sum(klPerStep)) as tf.Scalar;
+      });
+    const checked = [
+      "generator/lstm/kernel",
+      "posterior/bias",
+      "canvas/kernel",
+      "observation/kernel",
+      "inference/down/kernel",
+    ];
+    for (const name of checked) {
+      const weight = draw.trainableWeights.find((w) => w.originalName.endsWith(name));
+      expect(weight, name).toBeDefined();
+      const variable = weight?.read() as tf.Variable;
+      const { grads } = tf.variableGrads(lossOf, [variable]);
+      const analytic = (grads[variable.name] as tf.Tensor).dataSync();
+      const original = variable.dataSync().slice();
+      // Finite differences in float32: a step of 1e-2 on the entries with the largest gradients.
+      const order = Array.from(analytic.keys()).sort(
+        (a, b) => Math.abs(analytic[b] as number) - Math.abs(analytic[a] as number),
+      );
+      for (const index of order.slice(0, 2)) {
+        const eps = 1e-2;
+        const at = (delta: number) => {
+          const values = original.slice();
+          values[index] = (values[index] as number) + delta;
+          variable.assign(tf.tensor(values, variable.shape));
+          const loss = lossOf();
+          const v = loss.dataSync()[0] as number;
+          loss.dispose();
+          return v;
+        };
+        const numeric = (at(eps) - at(-eps)) / (2 * eps);
+        variable.assign(tf.tensor(original, variable.shape));
+        const g = analytic[index] as number;
+        expect(Math.abs(numeric - g), `${name}[${index}]: ${numeric} vs ${g}`).toBeLessThan(
+          0.05 * Math.abs(g) + 2e-3,
+        );
+      }
+      tf.dispose(Object.values(grads));
+    }
+    draw.dispose();
+    tf.dispose([condition, target]);
+  });
+});
+
+describe("Draw serialisation", () => {
+  it("save -> tf.loadLayersModel restores the weights by name and the same outputs", async () => {
+    const input = tfl.input({ shape: [2, 2, 3] });
+    const draw = new Draw({ ...TINY, seed: 11 });
+    const output = draw.apply(input) as tfl.SymbolicTensor;
+    const model = tfl.model({ inputs: input, outputs: output });
+    expect(draw.trainableWeights.map((w) => w.originalName)).toContain("draw/generator/lstm/kernel");
+    let artifacts: tf.io.ModelArtifacts | undefined;
+    await model.save(
+      tf.io.withSaveHandler(async (a) => {
+        artifacts = a;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
+      }),
+    );
+    const loaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts as tf.io.ModelArtifacts));
+    const restored = loaded.layers.find((l) => l instanceof Draw) as Draw;
+    expect(restored.drawConfig).toEqual(draw.drawConfig);
+    const { condition, target } = inputs();
+    const a = draw.infer(condition, target, { seed: 1 });
+    const b = restored.infer(condition, target, { seed: 1 });
+    expect(Array.from(b.mean.dataSync())).toEqual(Array.from(a.mean.dataSync()));
+    expect(Array.from(b.klPerStep.dataSync())).toEqual(Array.from(a.klPerStep.dataSync()));
+    tf.dispose([a.mean, a.klPerStep, b.mean, b.klPerStep, condition, target]);
+    model.dispose();
+    loaded.dispose();
+  });
+});

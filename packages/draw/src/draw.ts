@@ -1,0 +1,399 @@
+import { GqnError } from "@gqn/core";
+import * as tf from "@tensorflow/tfjs-core";
+import * as tfl from "@tensorflow/tfjs-layers";
+import type { Kwargs } from "@tensorflow/tfjs-layers/dist/types";
+import { DEFAULT_DRAW_CONFIG, type DrawConfig, resolveDrawConfig } from "./config.js";
+import { type ConvLstmState, convLstmStep } from "./conv-lstm.js";
+import { type DiagonalGaussian, gaussianFromHead } from "./diagonal-gaussian.js";
+
+/** Construction arguments of {@link Draw}: the DRAW config plus the layer's name and seed. */
+export interface DrawArgs extends Partial<DrawConfig> {
+  /** Layer name; its weights are named `<name>/...`. Default "draw". */
+  name?: string;
+  /** Seed of the weight initialisers: the same seed gives the same weights. Default: unseeded. */
+  seed?: number;
+  /** Whether the weights train; default true. */
+  trainable?: boolean;
+}
+
+/** Options of {@link Draw.infer}. */
+export interface InferOptions {
+  /** Seeds the posterior samples (step l uses seed + l): the same seed gives the same result. */
+  seed?: number;
+  /** Also return the canvas after each step. */
+  canvases?: boolean;
+}
+
+/** What {@link Draw.infer} returns (owned by the caller). */
+export interface InferResult {
+  /** The observation head's linear output `[B, H, W, imageChannels]` (clip when showing it). */
+  mean: tf.Tensor4D;
+  /** KL(posterior || prior) per step, summed over latent positions and channels: `[B, L]`. */
+  klPerStep: tf.Tensor2D;
+  /** The canvas `[B, H, W, Cu]` after each step, when asked for. */
+  canvases?: tf.Tensor4D[];
+}
+
+/** Options of {@link Draw.generate}. */
+export interface GenerateOptions {
+  /** Steps to run; default the configured L. Another L needs tied weights. */
+  steps?: number;
+  /** Seeds the prior samples (step l uses seed + l). */
+  seed?: number;
+  /** Also return the canvas after each step. */
+  canvases?: boolean;
+}
+
+/** What {@link Draw.generate} returns (owned by the caller). */
+export interface GenerateResult {
+  /** `[B, H, W, imageChannels]`. */
+  mean: tf.Tensor4D;
+  canvases?: tf.Tensor4D[];
+}
+
+interface StepWeights {
+  generatorLstm: [tfl.LayerVariable, tfl.LayerVariable];
+  inferenceLstm: [tfl.LayerVariable, tfl.LayerVariable];
+  prior: [tfl.LayerVariable, tfl.LayerVariable];
+  posterior: [tfl.LayerVariable, tfl.LayerVariable];
+  canvas: [tfl.LayerVariable, tfl.LayerVariable];
+}
+
+function seedAt(seed: number | undefined, step: number): number | undefined {
+  return seed === undefined ? undefined : seed + step;
+}
+
+/**
+ * Conditional DRAW (Gregor et al. 2016) as used by the GQN: a generator ConvLSTM that writes to a
+ * canvas, an inference ConvLSTM that sees the target, Gaussian latents per step, and a 1x1
+ * observation head. It knows nothing of scenes: it is conditioned on any `[B, h, w, c]` tensor and
+ * produces `[B, scale*h, scale*w, imageChannels]` images.
+ *
+ * Step l (the paper's order, in training and generation alike):
+ * 1. prior p_l from the generator's h_g;
+ * 2. inference core update on concat(condition, h_g, down(concat(target, canvas)));
+ * 3. posterior q_l from the new h_e;
+ * 4. z_l ~ q_l (infer) or p_l (generate), reparameterised;
+ * 5. generator core update on concat(condition, z_l); canvas += convT_{k=s=scale}(h_g);
+ * 6. KL(q_l || p_l) added (infer).
+ * The target and canvas reach the inference core through a k = s = scale convolution without bias,
+ * concatenated to its input (the torch ports' choice; tf-gqn adds it to h_e instead).
+ *
+ * A tfjs-layers layer: usable eagerly through {@link Draw.infer} and {@link Draw.generate}, and
+ * inside a functional model through `apply([condition, target])`, which returns the generated
+ * image (prior samples), so `model.save` -> `tf.loadLayersModel` restores it.
+ */
+export class Draw extends tfl.layers.Layer {
+  static className = "GqnDraw";
+  /** The resolved configuration. */
+  readonly drawConfig: DrawConfig;
+  /** The initialiser seed, if any. */
+  readonly seed: number | undefined;
+  private applying = false;
+  private seedCounter = 0;
+  private conditionChannels = 0;
+  private steps: StepWeights[] = [];
+  private down: tfl.LayerVariable | undefined;
+  private observation: [tfl.LayerVariable, tfl.LayerVariable] | undefined;
+
+  constructor(args: DrawArgs = {}) {
+    // tfjs passes the saved layer config back (with its own keys: dtype, customObjects...): the
+    // DRAW keys go to the config, the rest to the Layer.
+    const { seed, ...rest } = args as DrawArgs & Record<string, unknown>;
+    const config: Partial<DrawConfig> = {};
+    const layerArgs: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(rest)) {
+      if (key in DEFAULT_DRAW_CONFIG) (config as Record<string, unknown>)[key] = value;
+      else if (key !== "customObjects") layerArgs[key] = value;
+    }
+    super({ ...layerArgs, name: (layerArgs.name as string | undefined) ?? "draw" });
+    this.drawConfig = resolveDrawConfig(config);
+    if (seed !== undefined && seed !== null && !Number.isInteger(seed)) {
+      throw new GqnError("INVALID_CONFIG", `Draw: seed must be an integer, but got ${JSON.stringify(seed)}.`);
+    }
+    this.seed = seed ?? undefined;
+  }
+
+  /** tfjs's `apply`, noting that tfjs opened this layer's name scope (weights are named relative to it). */
+  override apply(
+    inputs: tf.Tensor | tf.Tensor[] | tfl.SymbolicTensor | tfl.SymbolicTensor[],
+    kwargs?: Kwargs,
+  ): tf.Tensor | tf.Tensor[] | tfl.SymbolicTensor | tfl.SymbolicTensor[] {
+    this.applying = true;
+    try {
+      return super.apply(inputs, kwargs);
+    } finally {
+      this.applying = false;
+    }
+  }
+
+  private weight(name: string, shape: number[], init: "glorot" | "zeros"): tfl.LayerVariable {
+    const seed =
+      this.seed === undefined ? undefined : (this.seed * 7919 + this.seedCounter++ * 104729) % 2147483647;
+    const initializer =
+      init === "zeros"
+        ? tfl.initializers.zeros()
+        : tfl.initializers.glorotUniform(seed === undefined ? {} : { seed });
+    return this.addWeight(
+      this.applying ? name : `${this.name}/${name}`,
+      shape,
+      "float32",
+      initializer,
+      undefined,
+      true,
+    );
+  }
+
+  /**
+   * Creates the weights. `inputShape` is the condition's `[B, h, w, c]`, or `[condition, target]`
+   * shapes; only the condition's channel count matters.
+   */
+  override build(inputShape: tfl.Shape | tfl.Shape[]): void {
+    const first = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
+    const c = first[3];
+    if (first.length !== 4 || typeof c !== "number") {
+      throw new GqnError(
+        "SHAPE_MISMATCH",
+        `Draw.build: the condition must have shape [B, h, w, c] with a known c, but got [${first.map((d) => d ?? "?").join(", ")}].`,
+      );
+    }
+    this.conditionChannels = c;
+    const {
+      hiddenChannels: h,
+      canvasChannels: u,
+      latentChannels: z,
+      kernelSize: k,
+      imageChannels: x,
+      scale,
+    } = this.drawConfig;
+    const count = this.drawConfig.tied ? 1 : this.drawConfig.steps;
+    this.steps = [];
+    for (let l = 0; l < count; l++) {
+      const s = this.drawConfig.tied ? "" : `_${l}`;
+      this.steps.push({
+        generatorLstm: [
+          this.weight(`generator${s}/lstm/kernel`, [k, k, c + z + h, 4 * h], "glorot"),
+          this.weight(`generator${s}/lstm/bias`, [4 * h], "zeros"),
+        ],
+        inferenceLstm: [
+          this.weight(`inference${s}/lstm/kernel`, [k, k, c + 2 * h + h, 4 * h], "glorot"),
+          this.weight(`inference${s}/lstm/bias`, [4 * h], "zeros"),
+        ],
+        prior: [
+          this.weight(`prior${s}/kernel`, [k, k, h, 2 * z], "glorot"),
+          this.weight(`prior${s}/bias`, [2 * z], "zeros"),
+        ],
+        posterior: [
+          this.weight(`posterior${s}/kernel`, [k, k, h, 2 * z], "glorot"),
+          this.weight(`posterior${s}/bias`, [2 * z], "zeros"),
+        ],
+        canvas: [
+          // tfjs stores transposed-conv kernels [k, k, out, in].
+          this.weight(`canvas${s}/kernel`, [scale, scale, u, h], "glorot"),
+          this.weight(`canvas${s}/bias`, [u], "zeros"),
+        ],
+      });
+    }
+    this.down = this.weight("inference/down/kernel", [scale, scale, x + u, h], "glorot");
+    this.observation = [
+      this.weight("observation/kernel", [1, 1, u, x], "glorot"),
+      this.weight("observation/bias", [x], "zeros"),
+    ];
+    this.built = true;
+  }
+
+  private ensureBuilt(condition: tf.Tensor4D, where: string): void {
+    if (!this.built) this.build([...condition.shape]);
+    if (condition.shape[3] !== this.conditionChannels) {
+      throw new GqnError(
+        "SHAPE_MISMATCH",
+        `Draw.${where}: condition must have ${this.conditionChannels} channels, but got [${condition.shape.join(", ")}].`,
+      );
+    }
+  }
+
+  private stepWeights(l: number): StepWeights {
+    return this.steps[this.drawConfig.tied ? 0 : l] as StepWeights;
+  }
+
+  private head(h: tf.Tensor4D, weights: [tfl.LayerVariable, tfl.LayerVariable]): DiagonalGaussian {
+    return gaussianFromHead(
+      tf.fused.conv2d({
+        x: h,
+        filter: weights[0].read() as tf.Tensor4D,
+        strides: 1,
+        pad: "same",
+        bias: weights[1].read(),
+      }),
+    );
+  }
+
+  private writeCanvas(
+    canvas: tf.Tensor4D,
+    h: tf.Tensor4D,
+    weights: [tfl.LayerVariable, tfl.LayerVariable],
+  ): tf.Tensor4D {
+    const [b, gh, gw] = h.shape;
+    const { scale, canvasChannels } = this.drawConfig;
+    const delta = tf.conv2dTranspose(
+      h,
+      weights[0].read() as tf.Tensor4D,
+      [b, gh * scale, gw * scale, canvasChannels],
+      scale,
+      "valid",
+    );
+    return tf.add(canvas, tf.add(delta, weights[1].read())) as tf.Tensor4D;
+  }
+
+  private observe(canvas: tf.Tensor4D): tf.Tensor4D {
+    const [kernel, bias] = this.observation as [tfl.LayerVariable, tfl.LayerVariable];
+    return tf.fused.conv2d({
+      x: canvas,
+      filter: kernel.read() as tf.Tensor4D,
+      strides: 1,
+      pad: "valid",
+      bias: bias.read(),
+    });
+  }
+
+  private zeros(condition: tf.Tensor4D): { core: ConvLstmState; canvas: tf.Tensor4D } {
+    const [b, gh, gw] = condition.shape;
+    const { hiddenChannels, canvasChannels, scale } = this.drawConfig;
+    const h = tf.zeros([b, gh, gw, hiddenChannels]) as tf.Tensor4D;
+    return {
+      core: { h, c: h },
+      canvas: tf.zeros([b, gh * scale, gw * scale, canvasChannels]) as tf.Tensor4D,
+    };
+  }
+
+  /**
+   * The training pass: posterior latents from the target, the image mean and the KL per step.
+   *
+   * @param condition - `[B, h, w, c]`, borrowed.
+   * @param target - `[B, scale*h, scale*w, imageChannels]`, borrowed.
+   */
+  infer(condition: tf.Tensor4D, target: tf.Tensor4D, options: InferOptions = {}): InferResult {
+    this.ensureBuilt(condition, "infer");
+    const [b, gh, gw] = condition.shape;
+    const { scale, imageChannels, steps } = this.drawConfig;
+    const expected = [b, gh * scale, gw * scale, imageChannels];
+    if (target.shape.join() !== expected.join()) {
+      throw new GqnError(
+        "SHAPE_MISMATCH",
+        `Draw.infer: target must have shape [${expected.join(", ")}], but got [${target.shape.join(", ")}].`,
+      );
+    }
+    const canvases: tf.Tensor4D[] = [];
+    const result = tf.tidy(() => {
+      const start = this.zeros(condition);
+      let generator = start.core;
+      let inference = start.core;
+      let canvas = start.canvas;
+      const kls: tf.Tensor1D[] = [];
+      const down = this.down as tfl.LayerVariable;
+      for (let l = 0; l < steps; l++) {
+        const w = this.stepWeights(l);
+        const prior = this.head(generator.h, w.prior);
+        const seen = tf.conv2d(tf.concat([target, canvas], 3), down.read() as tf.Tensor4D, scale, "valid");
+        inference = convLstmStep(
+          tf.concat([condition, generator.h, seen], 3) as tf.Tensor4D,
+          inference,
+          w.inferenceLstm[0].read() as tf.Tensor4D,
+          w.inferenceLstm[1].read() as tf.Tensor1D,
+        );
+        const posterior = this.head(inference.h, w.posterior);
+        const z = posterior.sample(seedAt(options.seed, l)) as tf.Tensor4D;
+        generator = convLstmStep(
+          tf.concat([condition, z], 3) as tf.Tensor4D,
+          generator,
+          w.generatorLstm[0].read() as tf.Tensor4D,
+          w.generatorLstm[1].read() as tf.Tensor1D,
+        );
+        canvas = this.writeCanvas(canvas, generator.h, w.canvas);
+        if (options.canvases) canvases.push(tf.keep(canvas));
+        kls.push(tf.sum(posterior.kl(prior), [1, 2, 3]) as tf.Tensor1D);
+      }
+      return { mean: this.observe(canvas), klPerStep: tf.stack(kls, 1) as tf.Tensor2D };
+    });
+    return options.canvases ? { ...result, canvases } : result;
+  }
+
+  /**
+   * Samples from the prior: the image mean given only the condition.
+   *
+   * @param condition - `[B, h, w, c]`, borrowed.
+   */
+  generate(condition: tf.Tensor4D, options: GenerateOptions = {}): GenerateResult {
+    this.ensureBuilt(condition, "generate");
+    const steps = options.steps ?? this.drawConfig.steps;
+    if (!Number.isInteger(steps) || steps < 1) {
+      throw new GqnError(
+        "INVALID_ARGUMENT",
+        `Draw.generate: steps must be a positive integer, but got ${steps}.`,
+      );
+    }
+    if (!this.drawConfig.tied && steps !== this.drawConfig.steps) {
+      throw new GqnError(
+        "INVALID_ARGUMENT",
+        `Draw.generate: steps must be ${this.drawConfig.steps} with untied weights (one set per step), but got ${steps}; tied weights allow any L.`,
+      );
+    }
+    const canvases: tf.Tensor4D[] = [];
+    const mean = tf.tidy(() => {
+      const start = this.zeros(condition);
+      let generator = start.core;
+      let canvas = start.canvas;
+      for (let l = 0; l < steps; l++) {
+        const w = this.stepWeights(l);
+        const prior = this.head(generator.h, w.prior);
+        const z = prior.sample(seedAt(options.seed, l)) as tf.Tensor4D;
+        generator = convLstmStep(
+          tf.concat([condition, z], 3) as tf.Tensor4D,
+          generator,
+          w.generatorLstm[0].read() as tf.Tensor4D,
+          w.generatorLstm[1].read() as tf.Tensor1D,
+        );
+        canvas = this.writeCanvas(canvas, generator.h, w.canvas);
+        if (options.canvases) canvases.push(tf.keep(canvas));
+      }
+      return this.observe(canvas);
+    });
+    return options.canvases ? { mean, canvases } : { mean };
+  }
+
+  /** Inside a model: `[condition, target?]` -> the generated image (prior samples; the target is ignored). */
+  override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
+    const condition = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+    return this.generate(condition).mean;
+  }
+
+  override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape {
+    const first = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
+    const { scale, imageChannels } = this.drawConfig;
+    const h = first[1];
+    const w = first[2];
+    return [
+      first[0] ?? null,
+      typeof h === "number" ? h * scale : null,
+      typeof w === "number" ? w * scale : null,
+      imageChannels,
+    ];
+  }
+
+  /**
+   * Releases the weights. Unlike tfjs's, also works for a layer only used eagerly (never
+   * applied inside a model), which tfjs refuses to dispose.
+   */
+  override dispose(): ReturnType<tfl.layers.Layer["dispose"]> {
+    const self = this as unknown as { _refCount: number | null };
+    if (self._refCount === null) self._refCount = 1;
+    return super.dispose();
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    const config: tf.serialization.ConfigDict = { ...super.getConfig(), ...this.drawConfig };
+    if (this.seed !== undefined) config.seed = this.seed;
+    return config;
+  }
+}
+tf.serialization.registerClass(Draw);
