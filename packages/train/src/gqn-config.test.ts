@@ -56,6 +56,15 @@ describe("presets and resolveGqnConfig", () => {
       /draw.steps must be a positive integer, but got 0/,
     );
     expect(() => resolveGqnConfig("tiny", { draw: { kernelSize: 4 } })).toThrow(/kernelSize must be odd/);
+    expect(() => resolveGqnConfig("tiny", { draw: { tied: "no" as unknown as boolean } })).toThrow(
+      /resolveGqnConfig: draw: resolveDrawConfig: tied must be a boolean/,
+    );
+    expect(() => resolveGqnConfig("tiny", { draw: { imageChannels: 1 } })).toThrow(
+      "resolveGqnConfig: draw.imageChannels must be 3 (RGB frames), but got 1.",
+    );
+    expect(() => resolveGqnConfig("small", { draw: { scale: 2 } })).toThrow(
+      "resolveGqnConfig: the encoder's output grid must be 1x1 (tiled) or DRAW's core grid 16x16 (frameSize / 2), but tower gives 8x8 at 32 px.",
+    );
     const tiny = resolveGqnConfig("tiny");
     expect(() => validateGqnConfig({ ...tiny, encoder: { ...tiny.encoder, frameSize: 64 } })).toThrow(
       "resolveGqnConfig: encoder.frameSize must equal frameSize 32, but got 64.",

@@ -1,5 +1,5 @@
 import { GqnError } from "@gqn/core";
-import { DEFAULT_DRAW_CONFIG, type DrawConfig } from "@gqn/draw";
+import { DEFAULT_DRAW_CONFIG, type DrawConfig, resolveDrawConfig } from "@gqn/draw";
 import { type Aggregation, createEncoder, type EncoderConfig, resolveEncoderConfig } from "@gqn/encoders";
 import type { LinearAnneal } from "./schedules.js";
 
@@ -151,30 +151,19 @@ export function resolveGqnConfig(
     frameSize,
     encoder: { ...from.encoder, ...overrides.encoder, frameSize } as EncoderConfig,
     aggregation: overrides.aggregation ?? from.aggregation ?? "sum",
-    draw: { ...DEFAULT_DRAW_CONFIG, ...from.draw, ...overrides.draw } as DrawConfig,
+    draw: { ...DEFAULT_DRAW_CONFIG, ...from.draw, ...overrides.draw },
   };
   validateGqnConfig(merged);
   const { name: _name, ...encoder } = resolveEncoderConfig(merged.encoder);
-  return { ...merged, encoder };
+  return { ...merged, encoder, draw: resolveDrawConfig(merged.draw) };
 }
 
 /** Checks a full {@link GqnConfig}; throws INVALID_CONFIG with the house message form. */
 export function validateGqnConfig(config: GqnConfig): void {
   const where = "resolveGqnConfig";
-  const s = config.frameSize;
-  if (!Number.isInteger(s) || s < 4 || s % 4 !== 0) {
+  if (config === null || typeof config !== "object" || !config.draw || !config.encoder) {
     throw invalid(
-      `${where}: frameSize must be a positive multiple of 4 (DRAW's core grid is frameSize / 4), but got ${JSON.stringify(s)}.`,
-    );
-  }
-  if (config.encoder?.frameSize !== s) {
-    throw invalid(
-      `${where}: encoder.frameSize must equal frameSize ${s}, but got ${JSON.stringify(config.encoder?.frameSize)}.`,
-    );
-  }
-  if (config.aggregation !== "sum" && config.aggregation !== "mean") {
-    throw invalid(
-      `${where}: aggregation must be "sum" or "mean", but got ${JSON.stringify(config.aggregation)}.`,
+      `${where}: config must be an object with encoder and draw, but got ${JSON.stringify(config)}.`,
     );
   }
   for (const key of ["steps", "hiddenChannels", "canvasChannels", "latentChannels", "kernelSize"] as const) {
@@ -188,6 +177,32 @@ export function validateGqnConfig(config: GqnConfig): void {
       `${where}: draw.kernelSize must be odd (a 'same' convolution centred on each cell), but got ${config.draw.kernelSize}.`,
     );
   }
+  let draw: DrawConfig;
+  try {
+    draw = resolveDrawConfig(config.draw);
+  } catch (error) {
+    throw new GqnError("INVALID_CONFIG", `${where}: draw: ${(error as Error).message}`, { cause: error });
+  }
+  if (draw.imageChannels !== 3) {
+    throw invalid(`${where}: draw.imageChannels must be 3 (RGB frames), but got ${draw.imageChannels}.`);
+  }
+  const s = config.frameSize;
+  const scale = draw.scale;
+  if (!Number.isInteger(s) || s < scale || s % scale !== 0) {
+    throw invalid(
+      `${where}: frameSize must be a positive multiple of ${scale} (DRAW's core grid is frameSize / ${scale}), but got ${JSON.stringify(s)}.`,
+    );
+  }
+  if (config.encoder.frameSize !== s) {
+    throw invalid(
+      `${where}: encoder.frameSize must equal frameSize ${s}, but got ${JSON.stringify(config.encoder.frameSize)}.`,
+    );
+  }
+  if (config.aggregation !== "sum" && config.aggregation !== "mean") {
+    throw invalid(
+      `${where}: aggregation must be "sum" or "mean", but got ${JSON.stringify(config.aggregation)}.`,
+    );
+  }
   let grid: readonly [number, number, number];
   try {
     // A layer object without weights: no tensor is made here.
@@ -199,11 +214,11 @@ export function validateGqnConfig(config: GqnConfig): void {
       { cause: error },
     );
   }
-  const core = s / 4;
+  const core = s / scale;
   const [h, w] = grid;
   if (!((h === 1 && w === 1) || (h === core && w === core))) {
     throw invalid(
-      `${where}: the encoder's output grid must be 1x1 (tiled) or DRAW's core grid ${core}x${core} (frameSize / 4), but ${config.encoder.type} gives ${h}x${w} at ${s} px.`,
+      `${where}: the encoder's output grid must be 1x1 (tiled) or DRAW's core grid ${core}x${core} (frameSize / ${scale}), but ${config.encoder.type} gives ${h}x${w} at ${s} px.`,
     );
   }
 }

@@ -1,5 +1,6 @@
-// Platform-neutral entry: the model config and presets, the objective, schedules, grids and
-// TensorBoard event encoding (runs in a browser too).
+// Platform-neutral entry: the model, its trainer, config and presets, the objective, schedules,
+// grids and TensorBoard event encoding (runs in a browser too). Importing it registers the
+// GqnRenderer layer class, which tf.loadLayersModel needs.
 export { buildCondition } from "./condition.js";
 export {
   bitsPerDim,
@@ -10,6 +11,7 @@ export {
   nllFloor,
   psnrFromMse,
 } from "./elbo.js";
+export type { GqnBatch } from "./gqn-batch.js";
 export {
   checkFrameSize,
   GQN_PRESET_NAMES,
@@ -24,6 +26,15 @@ export {
   validateGqnConfig,
   validateTrainingConfig,
 } from "./gqn-config.js";
+export { type EvalMetrics, GqnModel, type GqnModelOptions } from "./gqn-model.js";
+export { GqnRenderer, type GqnRendererArgs, type LossOptions, type RenderOptions } from "./gqn-renderer.js";
 export { imageGrid, type RgbImage, toRgbImages } from "./image-grid.js";
 export { annealed, type LinearAnneal, PAPER_LR_SCHEDULE, PAPER_SIGMA_SCHEDULE } from "./schedules.js";
 export { encodeFileVersionEvent, encodeSummaryEvent, type SummaryValue } from "./tensorboard-event.js";
+export {
+  createTrainer,
+  type NamedTensor,
+  type StepMetrics,
+  type StepOptions,
+  type Trainer,
+} from "./trainer.js";

@@ -1,0 +1,125 @@
+import * as tf from "@tensorflow/tfjs-core";
+import * as tfl from "@tensorflow/tfjs-layers";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testBatch, tinyConfig } from "../test/model-fixtures.js";
+import { resolveGqnConfig } from "./gqn-config.js";
+import { GqnModel } from "./gqn-model.js";
+import { GqnRenderer } from "./gqn-renderer.js";
+
+describe("GqnModel", () => {
+  let model: GqnModel;
+  beforeAll(() => {
+    model = GqnModel.create(tinyConfig(), { seed: 1 });
+  });
+  afterAll(() => model.dispose());
+
+  it("validates the config before making any tensor", () => {
+    const before = tf.memory().numTensors;
+    const bad = { ...tinyConfig(), frameSize: 18 };
+    expect(() => GqnModel.create(bad)).toThrow(/frameSize must be a positive multiple of 4/);
+    const wrongEncoder = { ...tinyConfig(), encoder: { ...tinyConfig().encoder, frameSize: 32 } };
+    expect(() => GqnModel.create(wrongEncoder)).toThrow(/encoder.frameSize must equal frameSize 16/);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("renders the query views in [0, 1], the same for the same seed, without leaks", () => {
+    const batch = testBatch(2, 3, 16, 5);
+    const before = tf.memory().numTensors;
+    const a = model.render(batch.contextFrames, batch.contextPoses, batch.queryPose, { seed: 3 });
+    const b = model.render(batch.contextFrames, batch.contextPoses, batch.queryPose, { seed: 3 });
+    expect(tf.memory().numTensors).toBe(before + 2);
+    expect(a.shape).toEqual([2, 16, 16, 3]);
+    const values = a.dataSync();
+    expect(Math.min(...values)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...values)).toBeLessThanOrEqual(1);
+    expect(Array.from(b.dataSync())).toEqual(Array.from(values));
+    tf.dispose([a, b]);
+    batch.dispose();
+  });
+
+  it("gives the loss terms as scalars and checks the target's shape", () => {
+    const batch = testBatch(2, 2, 16, 6);
+    const before = tf.memory().numTensors;
+    const terms = model.lossTerms(batch, 1, { seed: 1 });
+    expect(tf.memory().numTensors).toBe(before + 3);
+    const [loss, nll, kl] = [terms.loss, terms.nll, terms.kl].map((t) => t.dataSync()[0] ?? Number.NaN);
+    expect(loss).toBeCloseTo((nll ?? 0) + (kl ?? 0), 2);
+    expect(kl).toBeGreaterThanOrEqual(0);
+    tf.dispose([terms.loss, terms.nll, terms.kl]);
+    const wrong = { ...batch, target: tf.zeros([2, 8, 8, 3]) as tf.Tensor4D };
+    expect(() => model.lossTerms(wrong, 1)).toThrow(
+      "GqnRenderer.lossTerms: target must have shape [2, 16, 16, 3], but got [2, 8, 8, 3].",
+    );
+    wrong.target.dispose();
+    batch.dispose();
+  });
+
+  it("evaluates a batch to plain numbers", async () => {
+    const batch = testBatch(2, 2, 16, 7);
+    const before = tf.memory().numTensors;
+    const m = await model.evaluate(batch, 0.7, { seed: 2 });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(m.elbo).toBeCloseTo(m.nll + m.kl, 2);
+    expect(m.bitsPerDim).toBeCloseTo(m.elbo / (16 * 16 * 3 * Math.LN2), 6);
+    expect(m.mse).toBeGreaterThan(0);
+    expect(m.psnr).toBeCloseTo(-10 * Math.log10(m.mse), 6);
+    batch.dispose();
+  });
+
+  it("reaches every weight with a gradient", () => {
+    const batch = testBatch(2, 2, 16, 8);
+    const weights = model.trainableWeights;
+    expect(weights.length).toBeGreaterThan(4);
+    expect(new Set(weights.map((w) => w.originalName)).size).toBe(weights.length);
+    const { value, grads } = tf.variableGrads(
+      () => model.lossTerms(batch, 1, { seed: 1 }).loss,
+      weights.map((w) => w.read() as tf.Variable),
+    );
+    const missing = weights.filter((w) => {
+      const g = grads[(w.read() as tf.Variable).name];
+      return !g || tf.tidy(() => tf.max(tf.abs(g)).dataSync()[0] ?? 0) === 0;
+    });
+    expect(missing.map((w) => w.originalName)).toEqual([]);
+    tf.dispose([value, ...Object.values(grads)]);
+    batch.dispose();
+  });
+
+  it("saves and loads through tf.loadLayersModel with identical weights and renders", async () => {
+    const batch = testBatch(2, 3, 16, 9);
+    let artifacts: tf.io.ModelArtifacts | undefined;
+    await model.toLayersModel().save(
+      tf.io.withSaveHandler(async (a) => {
+        artifacts = a;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
+      }),
+    );
+    const loaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts as tf.io.ModelArtifacts));
+    const copy = GqnModel.fromLayersModel(loaded, model.config);
+    expect(copy.config).toEqual(model.config);
+    expect(copy.trainableWeights.map((w) => w.originalName)).toEqual(
+      model.trainableWeights.map((w) => w.originalName),
+    );
+    const a = model.render(batch.contextFrames, batch.contextPoses, batch.queryPose, { seed: 11 });
+    const b = copy.render(batch.contextFrames, batch.contextPoses, batch.queryPose, { seed: 11 });
+    expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
+    // The functional model runs too (unseeded prior samples: only the shape is fixed).
+    const predicted = loaded.predict([batch.contextFrames, batch.contextPoses, batch.queryPose]) as tf.Tensor;
+    expect(predicted.shape).toEqual([2, 16, 16, 3]);
+    expect(() =>
+      GqnModel.fromLayersModel(loaded, resolveGqnConfig(tinyConfig(), { draw: { steps: 3 } })),
+    ).toThrow(/config must describe the saved model/);
+    tf.dispose([a, b, predicted]);
+    copy.dispose();
+    batch.dispose();
+  });
+
+  it("frees every tensor on dispose", () => {
+    const before = tf.memory().numTensors;
+    const other = GqnModel.create(tinyConfig(), { seed: 2 });
+    expect(other.renderer).toBeInstanceOf(GqnRenderer);
+    expect(other.countParams()).toBeGreaterThan(0);
+    other.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() => other.toLayersModel()).toThrow(/disposed/);
+  });
+});

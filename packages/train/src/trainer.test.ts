@@ -1,0 +1,170 @@
+import { isGqnError } from "@gqn/core";
+import * as tf from "@tensorflow/tfjs-core";
+import { afterEach, describe, expect, it } from "vitest";
+import { testBatch, tinyConfig } from "../test/model-fixtures.js";
+import { GQN_PRESETS, type TrainingConfig } from "./gqn-config.js";
+import { GqnModel } from "./gqn-model.js";
+import { annealed } from "./schedules.js";
+import { createTrainer } from "./trainer.js";
+
+// A fixed sigma (so the NLL's constant part cannot move) and a rate that learns in few steps.
+const TRAINING: TrainingConfig = {
+  ...GQN_PRESETS.tiny.training,
+  batchSize: 4,
+  contextSize: 2,
+  sigma: { start: 0.5, end: 0.5, steps: 1 },
+  learningRate: { start: 3e-3, end: 3e-3, steps: 1 },
+};
+
+const cleanup: (() => void)[] = [];
+afterEach(() => {
+  for (const f of cleanup.splice(0)) f();
+});
+
+function setup(seed = 1, training: TrainingConfig = TRAINING) {
+  const model = GqnModel.create(tinyConfig(), { seed });
+  const trainer = createTrainer(model, training);
+  cleanup.push(() => {
+    trainer.dispose();
+    model.dispose();
+  });
+  return { model, trainer };
+}
+
+function snapshot(model: GqnModel): Float32Array[] {
+  return model.trainableWeights.map((w) => w.read().dataSync() as Float32Array);
+}
+
+describe("createTrainer", () => {
+  it("lowers the negative ELBO of a fixed set of batches", async () => {
+    const { trainer } = setup(1);
+    const batches = [testBatch(4, 2, 16, 10), testBatch(4, 2, 16, 20)];
+    cleanup.push(() => {
+      for (const b of batches) b.dispose();
+    });
+    const losses: number[] = [];
+    for (let t = 0; t < 40; t++) {
+      const m = await trainer.step(batches[t % 2] as (typeof batches)[0], t, { seed: (t % 2) + 1 });
+      expect(m.step).toBe(t + 1);
+      losses.push(m.elbo);
+    }
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const first = mean(losses.slice(0, 4));
+    const last = mean(losses.slice(-4));
+    expect(last).toBeLessThan(first - 0.1 * Math.abs(first - nllFloor16(0.5)));
+    expect(losses.every(Number.isFinite)).toBe(true);
+  });
+
+  it("takes lr and sigma from the schedules at each step index", async () => {
+    const training: TrainingConfig = {
+      ...TRAINING,
+      sigma: { start: 2, end: 0.7, steps: 10 },
+      learningRate: { start: 1e-3, end: 1e-4, steps: 20 },
+    };
+    const { trainer } = setup(2, training);
+    const batch = testBatch(2, 2, 16, 30);
+    cleanup.push(() => batch.dispose());
+    const m = await trainer.step(batch, 5);
+    expect(m.sigma).toBeCloseTo(annealed(training.sigma, 5), 12);
+    expect(m.lr).toBeCloseTo(annealed(training.learningRate, 5), 12);
+    expect(m.bitsPerDim).toBeCloseTo(m.elbo / (16 * 16 * 3 * Math.LN2), 6);
+    expect((trainer.optimizer as unknown as { learningRate: number }).learningRate).toBe(m.lr);
+    expect(trainer.optimizer.iterations).toBe(1);
+  });
+
+  it("stops on a NaN before applying anything, naming the step and the term", async () => {
+    const { model, trainer } = setup(3);
+    const batch = testBatch(2, 2, 16, 40);
+    cleanup.push(() => batch.dispose());
+    await trainer.step(batch, 0);
+    const weights = snapshot(model);
+    const moments = await trainer.getOptimizerState();
+    const poisoned = { ...batch, target: tf.fill([2, 16, 16, 3], Number.NaN) as tf.Tensor4D };
+    cleanup.push(() => poisoned.target.dispose());
+    const before = tf.memory().numTensors;
+    const error = await trainer.step(poisoned, 1).catch((e: unknown) => e);
+    expect(isGqnError(error, "NON_FINITE")).toBe(true);
+    expect((error as Error).message).toMatch(
+      /^Trainer\.step: step 2: the NLL term is NaN; no update was applied/,
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    expect(snapshot(model)).toEqual(weights);
+    expect(trainer.optimizer.iterations).toBe(1);
+    const after = await trainer.getOptimizerState();
+    expect(after.map((m) => Array.from(m.tensor.dataSync()))).toEqual(
+      moments.map((m) => Array.from(m.tensor.dataSync())),
+    );
+    tf.dispose([...moments, ...after].map((m) => m.tensor));
+
+    // A zero sigma makes the NLL infinite.
+    const zero = createTrainer(model, { ...TRAINING, sigma: { start: 1e-30, end: 1e-30, steps: 1 } });
+    cleanup.push(() => zero.dispose());
+    const infinite = await zero.step(batch, 6).catch((e: unknown) => e);
+    expect((infinite as Error).message).toMatch(/step 7: the NLL term is infinite/);
+    expect(snapshot(model)).toEqual(weights);
+  });
+
+  it("restores the Adam state so the next steps are identical", async () => {
+    const batches = [testBatch(2, 2, 16, 50), testBatch(2, 2, 16, 60)];
+    cleanup.push(() => {
+      for (const b of batches) b.dispose();
+    });
+    const [b0, b1] = batches as [(typeof batches)[0], (typeof batches)[0]];
+    const a = setup(4);
+    await a.trainer.step(b0, 0);
+    await a.trainer.step(b1, 1);
+    const state = await a.trainer.getOptimizerState();
+    expect(state[0]?.name).toBe("iter");
+    expect(state.length).toBe(1 + 2 * a.model.trainableWeights.length + 2);
+    expect(state.slice(-2).map((m) => m.name)).toEqual(["adam/beta1_power", "adam/beta2_power"]);
+    const weights = snapshot(a.model);
+
+    // A second model with the same weights and the restored moments.
+    const b = setup(5);
+    b.model.trainableWeights.forEach((w, i) => {
+      w.write(tf.tensor(weights[i] as Float32Array, w.shape as number[]));
+    });
+    const before = tf.memory().numTensors;
+    await b.trainer.setOptimizerState(state);
+    await b.trainer.setOptimizerState(state);
+    expect(tf.memory().numTensors).toBe(before + 2 * b.model.trainableWeights.length);
+    tf.dispose(state.map((m) => m.tensor));
+    expect(b.trainer.optimizer.iterations).toBe(2);
+
+    const ma = await a.trainer.step(b0, 2, { seed: 9 });
+    const mb = await b.trainer.step(b0, 2, { seed: 9 });
+    expect(mb.elbo).toBe(ma.elbo);
+    const [wa, wb] = [snapshot(a.model), snapshot(b.model)];
+    expect(wb.map((w) => Array.from(w))).toEqual(wa.map((w) => Array.from(w)));
+    expect(wa.some((w, i) => w.some((x, j) => x !== weights[i]?.[j]))).toBe(true);
+
+    await expect(b.trainer.setOptimizerState([])).rejects.toThrow(/iteration count and 2 x/);
+  });
+
+  it("keeps the tensor count flat over steps", async () => {
+    const { trainer } = setup(6);
+    const batch = testBatch(2, 2, 16, 70);
+    cleanup.push(() => batch.dispose());
+    await trainer.step(batch, 0); // creates the Adam moments
+    const before = tf.memory().numTensors;
+    for (let t = 1; t < 5; t++) await trainer.step(batch, t);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("rejects an invalid training config before making any tensor", () => {
+    const model = GqnModel.create(tinyConfig(), { seed: 7 });
+    cleanup.push(() => model.dispose());
+    const before = tf.memory().numTensors;
+    expect(() =>
+      createTrainer(model, { ...TRAINING, adam: { beta1: 1, beta2: 0.999, epsilon: 1e-8 } }),
+    ).toThrow(/adam must have 0 <= beta1, beta2 < 1/);
+    expect(() =>
+      createTrainer(model, { ...TRAINING, learningRate: { start: 0, end: 1e-4, steps: 10 } }),
+    ).toThrow(/learningRate must have positive finite start, end and steps/);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+function nllFloor16(sigma: number): number {
+  return 16 * 16 * 3 * (Math.log(sigma) + 0.5 * Math.log(2 * Math.PI));
+}

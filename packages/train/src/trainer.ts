@@ -1,0 +1,272 @@
+import { GqnError } from "@gqn/core";
+import * as tf from "@tensorflow/tfjs-core";
+import { bitsPerDim } from "./elbo.js";
+import type { GqnBatch } from "./gqn-batch.js";
+import { type TrainingConfig, validateTrainingConfig } from "./gqn-config.js";
+import type { GqnModel } from "./gqn-model.js";
+import { annealed } from "./schedules.js";
+
+/** A named tensor as tfjs optimizers save them (`Optimizer.getWeights`). */
+export type NamedTensor = Awaited<ReturnType<tf.Optimizer["getWeights"]>>[number];
+
+/** What one {@link Trainer.step} reports (numbers; nats per image unless said otherwise). */
+export interface StepMetrics {
+  /** Updates applied so far, this one included (`stepIndex + 1`): the step of `log.jsonl`. */
+  step: number;
+  /** The negative ELBO (the loss: NLL + KL), before this update. */
+  elbo: number;
+  /** Gaussian NLL of the target at `sigma`, summed over pixels. */
+  nll: number;
+  /** KL summed over DRAW steps and latents. */
+  kl: number;
+  /** `elbo` in bits per pixel channel. */
+  bitsPerDim: number;
+  /** The learning rate this update used. */
+  lr: number;
+  /** The pixel sigma this step used. */
+  sigma: number;
+  /** Wall time of the step in milliseconds (forward, backward, checks and update). */
+  stepMs: number;
+}
+
+/** Per-call options of {@link Trainer.step}. */
+export interface StepOptions {
+  /** Seed of the posterior samples; default derived from the step index (reproducible). */
+  seed?: number;
+}
+
+/** Adam on a {@link GqnModel}, with the annealed learning rate and pixel sigma. */
+export interface Trainer {
+  /** The optimizer (its moments are what {@link Trainer.getOptimizerState} returns). */
+  readonly optimizer: tf.AdamOptimizer;
+  /** The training config (validated). */
+  readonly training: TrainingConfig;
+  /**
+   * One update at `stepIndex` (the number of updates applied before it): sets the learning rate
+   * and sigma from the schedules, computes the loss and its gradients, and applies them.
+   *
+   * @throws GqnError `NON_FINITE` naming the step and the term (NLL, KL, the loss, or a weight's
+   *   gradient) when a value is NaN or infinite. Nothing is applied then: the weights and the
+   *   Adam moments stay as they were.
+   */
+  step(batch: GqnBatch, stepIndex: number, options?: StepOptions): Promise<StepMetrics>;
+  /**
+   * The Adam state: `iter` (updates applied), the first and then the second moments of every
+   * weight in {@link GqnModel.trainableWeights} order (tfjs's `Optimizer.getWeights` layout),
+   * then `adam/beta1_power` and `adam/beta2_power` (the running bias-correction products).
+   * Copies, owned by the caller.
+   */
+  getOptimizerState(): Promise<NamedTensor[]>;
+  /**
+   * Restores a state from {@link Trainer.getOptimizerState} (tensors borrowed; the two power
+   * entries are optional, for states saved by `Optimizer.getWeights`): the next steps are the
+   * ones the saved trainer would have made, bit for bit when the powers are given.
+   *
+   * @throws GqnError `INVALID_ARGUMENT` when the state does not fit the model's weights.
+   */
+  setOptimizerState(state: NamedTensor[]): Promise<void>;
+  /** Frees the optimizer's tensors (not the model's). */
+  dispose(): void;
+}
+
+/**
+ * Creates the trainer of `model`: Adam(beta1, beta2, epsilon) from `training.adam`, the learning
+ * rate `annealed(training.learningRate, t)` and sigma `annealed(training.sigma, t)` at step t.
+ *
+ * @throws GqnError `INVALID_CONFIG` for an invalid training config (before any tensor is made).
+ */
+export function createTrainer(model: GqnModel, training: TrainingConfig): Trainer {
+  validateTrainingConfig(training);
+  const { beta1, beta2, epsilon } = training.adam;
+  const optimizer = tf.train.adam(annealed(training.learningRate, 0), beta1, beta2, epsilon);
+  // The rate is a protected field that applyGradients reads at each call.
+  const setLearningRate = (lr: number) => {
+    (optimizer as unknown as { learningRate: number }).learningRate = lr;
+  };
+  let disposed = false;
+  let busy = false;
+
+  const step = async (
+    batch: GqnBatch,
+    stepIndex: number,
+    options: StepOptions = {},
+  ): Promise<StepMetrics> => {
+    if (disposed) throw new GqnError("INVALID_ARGUMENT", "Trainer.step: the trainer was disposed.");
+    if (!Number.isInteger(stepIndex) || stepIndex < 0) {
+      throw new GqnError(
+        "INVALID_ARGUMENT",
+        `Trainer.step: stepIndex must be a non-negative integer, but got ${JSON.stringify(stepIndex)}.`,
+      );
+    }
+    if (busy) throw new GqnError("INVALID_ARGUMENT", "Trainer.step: a step is already running.");
+    busy = true;
+    try {
+      const started = performance.now();
+      const sigma = annealed(training.sigma, stepIndex);
+      const lr = annealed(training.learningRate, stepIndex);
+      const seed = options.seed ?? stepSeed(stepIndex);
+      const weights = model.trainableWeights;
+      const variables = weights.map((w) => w.read() as tf.Variable);
+      let nll: tf.Scalar | undefined;
+      let kl: tf.Scalar | undefined;
+      const { value, grads } = tf.variableGrads(() => {
+        const terms = model.lossTerms(batch, sigma, { seed });
+        nll = tf.keep(terms.nll);
+        kl = tf.keep(terms.kl);
+        return terms.loss;
+      }, variables);
+      const owned = [value, nll, kl, ...Object.values(grads)];
+      try {
+        // One read for every check: x * 0 is 0 for finite x and NaN for NaN or +-Infinity.
+        const packed = tf.tidy(() =>
+          tf.stack([
+            value,
+            nll as tf.Scalar,
+            kl as tf.Scalar,
+            ...variables.map((v) => {
+              const g = grads[v.name];
+              return g ? tf.sum(tf.mul(g, 0)) : tf.scalar(0);
+            }),
+          ]),
+        ); // [3 + weights]
+        const values = await packed.data();
+        packed.dispose();
+        const [loss = Number.NaN, nllValue = Number.NaN, klValue = Number.NaN] = values;
+        const bad = nonFiniteTerm(
+          values,
+          [loss, nllValue, klValue],
+          weights.map((w) => w.originalName),
+        );
+        if (bad) {
+          throw new GqnError(
+            "NON_FINITE",
+            `Trainer.step: step ${stepIndex + 1}: ${bad}; no update was applied (sigma ${sigma}, lr ${lr}).`,
+          );
+        }
+        setLearningRate(lr);
+        optimizer.applyGradients(grads as unknown as Record<string, tf.Variable>);
+        const [, h, w, c] = batch.target.shape;
+        return {
+          step: stepIndex + 1,
+          elbo: loss,
+          nll: nllValue,
+          kl: klValue,
+          bitsPerDim: bitsPerDim(loss, h * w * c),
+          lr,
+          sigma,
+          stepMs: performance.now() - started,
+        };
+      } finally {
+        tf.dispose(owned.filter((t): t is tf.Tensor => t !== undefined));
+      }
+    } finally {
+      busy = false;
+    }
+  };
+
+  const getOptimizerState = async (): Promise<NamedTensor[]> => {
+    const [iterations, ...moments] = await optimizer.getWeights();
+    const powers = adamPowers(optimizer);
+    // The moments are the optimizer's live variables: hand out copies.
+    return [
+      ...(iterations ? [iterations] : []),
+      ...moments.map(({ name, tensor }) => ({ name, tensor: tf.clone(tensor) })),
+      ...(powers
+        ? [
+            { name: BETA1_POWER, tensor: tf.clone(powers.accBeta1) },
+            { name: BETA2_POWER, tensor: tf.clone(powers.accBeta2) },
+          ]
+        : []),
+    ];
+  };
+
+  const setOptimizerState = async (state: NamedTensor[]): Promise<void> => {
+    const weights = model.trainableWeights;
+    const saved = new Map(
+      state.filter((s) => s.name === BETA1_POWER || s.name === BETA2_POWER).map((s) => [s.name, s.tensor]),
+    );
+    const slots = state.filter((s) => s.name !== BETA1_POWER && s.name !== BETA2_POWER);
+    const [iterations, ...moments] = slots;
+    if (iterations?.tensor.size !== 1 || (moments.length !== 0 && moments.length !== 2 * weights.length)) {
+      throw new GqnError(
+        "INVALID_ARGUMENT",
+        `Trainer.setOptimizerState: state must be the iteration count and 2 x ${weights.length} moments, but got ${slots.length} tensors.`,
+      );
+    }
+    moments.forEach(({ name, tensor }, i) => {
+      const weight = weights[i % weights.length];
+      if (weight && !tf.util.arraysEqual(tensor.shape, weight.shape as number[])) {
+        throw new GqnError(
+          "INVALID_ARGUMENT",
+          `Trainer.setOptimizerState: moment ${name} must have shape [${weight.shape.join(", ")}] (of ${weight.originalName}), but got [${tensor.shape.join(", ")}].`,
+        );
+      }
+    });
+    // setWeights replaces the moment variables without freeing the old ones.
+    const [oldIterations, ...oldMoments] = await optimizer.getWeights();
+    tf.dispose([oldIterations?.tensor, ...oldMoments.map((m) => m.tensor)].filter((t) => t !== undefined));
+    await optimizer.setWeights(slots);
+    // setWeights recomputes beta^t with pow(); the saved running products continue the run
+    // bit for bit (the products and pow() differ in the last float32 bits).
+    const powers = adamPowers(optimizer);
+    const beta1 = saved.get(BETA1_POWER);
+    const beta2 = saved.get(BETA2_POWER);
+    if (powers && beta1 && beta2) {
+      tf.tidy(() => {
+        powers.accBeta1.assign(tf.reshape(beta1, []));
+        powers.accBeta2.assign(tf.reshape(beta2, []));
+      });
+    }
+  };
+
+  return {
+    optimizer,
+    training,
+    step,
+    getOptimizerState,
+    setOptimizerState,
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      optimizer.dispose();
+    },
+  };
+}
+
+const BETA1_POWER = "adam/beta1_power";
+const BETA2_POWER = "adam/beta2_power";
+
+/** tfjs's AdamOptimizer keeps beta1^t and beta2^t as private running products. */
+interface AdamPowers {
+  accBeta1: tf.Variable;
+  accBeta2: tf.Variable;
+}
+
+// Reads a tfjs internal on purpose, guarded: without it a restored trainer drifts from the
+// original in the last bits.
+function adamPowers(optimizer: tf.AdamOptimizer): AdamPowers | undefined {
+  const adam = optimizer as unknown as Partial<AdamPowers>;
+  if (!(adam.accBeta1 instanceof tf.Variable) || !(adam.accBeta2 instanceof tf.Variable)) return undefined;
+  return { accBeta1: adam.accBeta1, accBeta2: adam.accBeta2 };
+}
+
+/**
+ * The default posterior seed of step t: distinct per step, the same on a resumed run, never 0
+ * (tfjs's random ops treat a seed of 0 as no seed).
+ */
+function stepSeed(stepIndex: number): number {
+  return ((stepIndex * 2654435761 + 12345) % 2147483646) + 1;
+}
+
+/** Names the first non-finite value: a loss term, or a weight's gradient. */
+function nonFiniteTerm(values: ArrayLike<number>, terms: number[], names: string[]): string | undefined {
+  const what = (x: number) => (Number.isNaN(x) ? "NaN" : "infinite");
+  const [loss = 0, nll = 0, kl = 0] = terms;
+  if (!Number.isFinite(nll)) return `the NLL term is ${what(nll)}`;
+  if (!Number.isFinite(kl)) return `the KL term is ${what(kl)}`;
+  if (!Number.isFinite(loss)) return `the loss is ${what(loss)}`;
+  for (let i = 3; i < values.length; i++) {
+    if (!Number.isFinite(values[i] ?? 0)) return `the gradient of ${names[i - 3]} is not finite`;
+  }
+  return undefined;
+}
