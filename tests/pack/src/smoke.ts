@@ -19,7 +19,19 @@ const info = await backend.initBackend({ backend: "wasm", log: () => {} });
 const perView = tf.ones([6, 2, 2, 3]);
 const scene = encoders.aggregateViews(perView, 3, "sum");
 const values = Array.from(await scene.data());
+// A forward pass through the published layers: a tower encoder and DRAW, seeded.
+const encoder = encoders.createEncoder({ type: "tower", frameSize: 32 });
+const frames = tf.fill([2, 32, 32, 3], 0.5);
+const poses = tf.zeros([2, 7]);
+const representation = encoder.encode(frames, poses);
+const drawLayer = new draw.Draw({ steps: 2, hiddenChannels: 8, canvasChannels: 8, latentChannels: 4, seed: 1 });
+const condition = tf.concat([representation, tf.zeros([2, 8, 8, 7])], 3);
+const image = drawLayer.generate(condition, { seed: 3 }).mean;
+const imageValues = Array.from(await image.data());
 const result = {
+  encoded: representation.shape,
+  image: image.shape,
+  finite: imageValues.every(Number.isFinite),
   backend: info.backend,
   shape: scene.shape,
   sum: values.reduce((a, b) => a + b, 0),
@@ -37,6 +49,9 @@ console.log(JSON.stringify(result));
 
 /** What both programs must print. */
 export const SMOKE_EXPECTED = {
+  encoded: [2, 8, 8, 256],
+  image: [2, 32, 32, 3],
+  finite: true,
   backend: "wasm",
   shape: [2, 2, 2, 3],
   sum: 72,
