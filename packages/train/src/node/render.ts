@@ -1,3 +1,5 @@
+/// <reference path="../types/gifenc.d.ts" />
+// (the reference makes the gifenc typings reach projects that typecheck this file from source)
 import { GqnError } from "@gqn/core";
 import { cameraToPose } from "@gqn/data";
 import * as tf from "@tensorflow/tfjs-core";
