@@ -1,0 +1,94 @@
+import { isGqnError } from "@gqn/core";
+import * as tf from "@tensorflow/tfjs-core";
+import * as tfl from "@tensorflow/tfjs-layers";
+import { afterEach, describe, expect, it } from "vitest";
+import { createStandInGqnModel, saveToMemory } from "../test/stand-in-model.js";
+import { GqnRenderer } from "./gqn-renderer.js";
+
+const pose = (yaw: number) => [2, 0, 0, Math.sin(yaw), Math.cos(yaw), 0, 1];
+
+function context(k: number, size: number) {
+  return {
+    frames: tf.randomUniform([k, size, size, 3], 0, 1, "float32", 5) as tf.Tensor4D,
+    poses: tf.randomUniform([k, 7], -1, 1, "float32", 6) as tf.Tensor2D,
+  };
+}
+
+describe("GqnRenderer", () => {
+  let renderer: GqnRenderer | undefined;
+  afterEach(() => {
+    renderer?.dispose();
+    renderer = undefined;
+  });
+
+  it("reads frame size and context size from the model", () => {
+    renderer = new GqnRenderer(createStandInGqnModel({ frameSize: 16, contextSize: 3 }));
+    expect(renderer.frameSize).toBe(16);
+    expect(renderer.contextSize).toBe(3);
+  });
+
+  it("renders [H, W, 3] in [0, 1] that depends on the query pose, without leaking", () => {
+    renderer = new GqnRenderer(createStandInGqnModel({ frameSize: 16 }));
+    expect(renderer.contextSize).toBeNull();
+    const { frames, poses } = context(4, 32); // 32 px frames: resized to the model's 16
+    // One warm-up render: tfjs-layers caches a few tensors on a model's first call.
+    renderer.setScene(frames, poses);
+    tf.dispose(renderer.render(pose(0)));
+    renderer.clearScene();
+    const before = tf.memory().numTensors;
+    renderer.setScene(frames, poses);
+    const a = renderer.render(pose(0));
+    const b = renderer.render(pose(1.5));
+    expect(a.shape).toEqual([16, 16, 3]);
+    const [min, max] = [tf.min(a), tf.max(a)];
+    expect(min.dataSync()[0]).toBeGreaterThanOrEqual(0);
+    expect(max.dataSync()[0]).toBeLessThanOrEqual(1);
+    const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))));
+    expect(diff.dataSync()[0]).toBeGreaterThan(1e-4);
+    tf.dispose([a, b, min, max, diff]);
+    renderer.clearScene();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([frames, poses]);
+  });
+
+  it("renders the same from a model reloaded from its saved files", async () => {
+    const model = createStandInGqnModel({ frameSize: 16 });
+    const artifacts = await saveToMemory(model);
+    renderer = new GqnRenderer(model);
+    const reloaded = new GqnRenderer(await tfl.loadLayersModel(tf.io.fromMemory(artifacts)));
+    const { frames, poses } = context(2, 16);
+    renderer.setScene(frames, poses);
+    reloaded.setScene(frames, poses);
+    const a = renderer.render(pose(0.3));
+    const b = reloaded.render(pose(0.3));
+    expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
+    tf.dispose([a, b, frames, poses]);
+    reloaded.dispose();
+  });
+
+  it("rejects a wrong model, a wrong context and a render before setScene", () => {
+    const x = tfl.input({ shape: [4] });
+    const plain = tfl.model({
+      inputs: x,
+      outputs: tfl.layers.dense({ units: 2 }).apply(x) as tfl.SymbolicTensor,
+    });
+    expect(() => new GqnRenderer(plain)).toThrow(/the model must take context frames/);
+    plain.dispose();
+    renderer = new GqnRenderer(createStandInGqnModel({ frameSize: 16, contextSize: 3 }));
+    try {
+      renderer.render(pose(0));
+      expect.unreachable();
+    } catch (error) {
+      expect(isGqnError(error, "INVALID_ARGUMENT")).toBe(true);
+    }
+    const { frames, poses } = context(2, 16);
+    expect(() => renderer?.setScene(frames, poses)).toThrow(
+      "GqnRenderer.setScene: this model takes exactly 3 context views, but got 2.",
+    );
+    const wrongPoses = tf.zeros([2, 5]) as tf.Tensor2D;
+    expect(() => renderer?.setScene(frames, wrongPoses)).toThrow(
+      /poses must have shape \[2, 7\], but got \[2, 5\]/,
+    );
+    tf.dispose([frames, poses, wrongPoses]);
+  });
+});

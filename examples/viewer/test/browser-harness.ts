@@ -1,0 +1,157 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { build, type PreviewServer, preview } from "vite";
+import { createStandInGqnModel, saveToMemory } from "./stand-in-model.js";
+
+/** The viewer package's directory. */
+export const VIEWER_ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/** The committed gqn-train checkpoint the page loads by default (relative to `public/`). */
+export const MODEL_PATH = "models/gqn-shepard-metzler/model.json";
+
+/** Where Debian puts its chromium; `CHROMIUM_PATH` overrides it. */
+export function chromiumPath(): string | undefined {
+  const candidates = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"];
+  return candidates.find((path): path is string => !!path && existsSync(path));
+}
+
+/**
+ * Flags for a headless chromium on a machine without a GPU or a network: the networking ones stop
+ * it from flooding a closed network with retries.
+ */
+export const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+/** A built viewer served on 127.0.0.1 and a headless chromium to open it. */
+export interface ViewerHarness {
+  /** The page's URL with the query that picks the model. */
+  readonly url: string;
+  /** True when the page loads the STAND-IN model (no gqn-train checkpoint is committed). */
+  readonly standIn: boolean;
+  readonly context: BrowserContext;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the page with Vite into a temporary folder, serves it with `vite preview` on a free port
+ * of 127.0.0.1, and launches Debian's chromium (headless, fresh profile) through playwright-core.
+ */
+export async function startViewer(executablePath: string): Promise<ViewerHarness> {
+  const work = mkdtempSync(join(tmpdir(), "gqn-viewer-e2e-"));
+  const outDir = join(work, "dist");
+  const cleanups: (() => Promise<void> | void)[] = [() => rmSync(work, { recursive: true, force: true })];
+  const close = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  };
+  try {
+    await build({
+      root: VIEWER_ROOT,
+      logLevel: "warn",
+      build: { outDir, emptyOutDir: true, minify: process.env.VIEWER_DEBUG ? false : undefined },
+    });
+    let query = "";
+    const standIn = !existsSync(join(VIEWER_ROOT, "public", MODEL_PATH));
+    if (standIn) {
+      await writeModelFiles(createStandInGqnModel({ frameSize: 64 }), join(outDir, "stand-in-model"));
+      query = "?model=./stand-in-model/model.json";
+    }
+    const server: PreviewServer = await preview({
+      root: VIEWER_ROOT,
+      logLevel: "warn",
+      build: { outDir },
+      preview: { host: "127.0.0.1", port: 0, strictPort: false, open: false },
+    });
+    cleanups.push(() => server.close());
+    const address = server.resolvedUrls?.local[0];
+    if (!address) throw new Error("startViewer: vite preview reported no URL");
+    const context = await chromium.launchPersistentContext(join(work, "profile"), {
+      executablePath,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: { width: 1200, height: 720 },
+    });
+    cleanups.push(() => context.close());
+    return { url: `${address}${query}`, standIn, context, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** Writes a LayersModel as `model.json` + `weights.bin`, the files `tf.loadLayersModel(url)` reads. */
+export async function writeModelFiles(
+  model: { save: unknown } & Parameters<typeof saveToMemory>[0],
+  dir: string,
+): Promise<void> {
+  const artifacts = await saveToMemory(model);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, "model.json"),
+    JSON.stringify({
+      modelTopology: artifacts.modelTopology,
+      format: artifacts.format,
+      generatedBy: artifacts.generatedBy,
+      convertedBy: artifacts.convertedBy,
+      weightsManifest: [{ paths: ["weights.bin"], weights: artifacts.weightSpecs }],
+    }),
+  );
+  writeFileSync(join(dir, "weights.bin"), new Uint8Array(artifacts.weightData as ArrayBuffer));
+}
+
+/** Opens the viewer and waits until it has loaded the model and drawn the first rendering. */
+export async function openViewer(harness: ViewerHarness, query = ""): Promise<Page> {
+  const page = await harness.context.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  page.on("console", (message) => {
+    if (message.type() === "error" || message.type() === "warning") errors.push(message.text());
+  });
+  const url = query ? `${harness.url}${harness.url.includes("?") ? "&" : "?"}${query}` : harness.url;
+  await page.goto(url);
+  const settled = await page
+    .waitForFunction(() => document.body.dataset.state !== "loading", undefined, { timeout: 60_000 })
+    .then(() => true)
+    .catch(() => false);
+  const state = await page.evaluate(() => document.body.dataset.state);
+  if (!settled || state !== "ready") {
+    const status = await page.textContent("#status");
+    throw new Error(
+      `openViewer: the page did not get ready (state ${state}): "${status}"; ${errors.join("; ")}`,
+    );
+  }
+  return page;
+}
+
+/** Waits until the page has finished every rendering it was asked for. */
+export async function waitForIdle(page: Page, rendersBefore: number): Promise<void> {
+  await page.waitForFunction(
+    (before) => Number(document.body.dataset.renders) > before && document.body.dataset.busy === "false",
+    rendersBefore,
+    { timeout: 30_000 },
+  );
+}
+
+/** The rendered canvas' RGB bytes. */
+export async function canvasPixels(page: Page): Promise<number[]> {
+  return page.evaluate(() => {
+    const canvas = document.getElementById("render") as HTMLCanvasElement;
+    const rgba = canvas.getContext("2d")?.getImageData(0, 0, canvas.width, canvas.height).data ?? [];
+    return Array.from(rgba).filter((_, i) => i % 4 !== 3);
+  });
+}
+
+/** How many renders the page has drawn so far. */
+export async function renderCount(page: Page): Promise<number> {
+  return Number(await page.evaluate(() => document.body.dataset.renders ?? "0"));
+}

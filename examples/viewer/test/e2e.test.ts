@@ -1,0 +1,106 @@
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  canvasPixels,
+  chromiumPath,
+  openViewer,
+  renderCount,
+  startViewer,
+  VIEWER_ROOT,
+  type ViewerHarness,
+  waitForIdle,
+} from "./browser-harness.js";
+
+const executablePath = chromiumPath();
+/** The line .ci/run uses to install Debian's chromium where it is missing. */
+const INSTALL_LINE = "sudo apt-get update && sudo apt-get install -y --no-install-recommends chromium";
+// Skipped only where chromium cannot be had at all: with apt present, a missing browser fails the run.
+const canInstall = existsSync("/usr/bin/apt-get");
+if (!executablePath && !canInstall) {
+  console.warn(
+    [
+      "",
+      "!!! ============================================================================== !!!",
+      "!!! SKIPPING the viewer's browser test: no chromium (/usr/bin/chromium, CHROMIUM_PATH) !!!",
+      "!!! and no apt-get to install it. Install a chromium and set CHROMIUM_PATH.            !!!",
+      "!!! ============================================================================== !!!",
+      "",
+    ].join("\n"),
+  );
+}
+
+describe.runIf(!executablePath && canInstall)("viewer in headless chromium (browser missing)", () => {
+  it("needs Debian's chromium", () => {
+    throw new Error(`No chromium at /usr/bin/chromium (or CHROMIUM_PATH); install it with: ${INSTALL_LINE}`);
+  });
+});
+
+/** Mean absolute difference of two RGB byte arrays, 0..255. */
+function meanAbsDiff(a: number[], b: number[]): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += Math.abs((a[i] as number) - (b[i] as number));
+  return sum / a.length;
+}
+
+/** Standard deviation of the bytes: 0 for a blank (one-colour) canvas. */
+function spread(pixels: number[]): number {
+  const mean = pixels.reduce((s, x) => s + x, 0) / pixels.length;
+  return Math.sqrt(pixels.reduce((s, x) => s + (x - mean) ** 2, 0) / pixels.length);
+}
+
+describe.skipIf(!executablePath)("viewer in headless chromium", () => {
+  let harness: ViewerHarness;
+  let page: Page;
+
+  beforeAll(async () => {
+    harness = await startViewer(executablePath as string);
+    if (harness.standIn)
+      console.warn("[viewer e2e] no gqn-train checkpoint committed: testing with the STAND-IN model");
+    page = await openViewer(harness);
+  }, 100_000);
+
+  afterAll(async () => {
+    await harness?.close();
+  });
+
+  it("loads the model, names its backend and renders a non-blank picture", async () => {
+    const backend = await page.evaluate(() => document.body.dataset.backend);
+    expect(["webgpu", "webgl", "wasm", "cpu"]).toContain(backend);
+    await expect(page.textContent("#model-info")).resolves.toContain(backend as string);
+    const pixels = await canvasPixels(page);
+    expect(pixels.length).toBeGreaterThan(0);
+    expect(spread(pixels)).toBeGreaterThan(2);
+    const contextViews = await page.locator("#context-views canvas").count();
+    expect(contextViews).toBeGreaterThan(0);
+  });
+
+  it("re-renders a changed, non-blank picture when the user drags the rendering", async () => {
+    const before = await canvasPixels(page);
+    const renders = await renderCount(page);
+    const box = await page.locator("#render").boundingBox();
+    if (!box) throw new Error("the render canvas has no box");
+    const [x, y] = [box.x + box.width / 2, box.y + box.height / 2];
+    await page.mouse.move(x, y);
+    await page.mouse.down();
+    await page.mouse.move(x + 90, y + 30, { steps: 6 });
+    await page.mouse.up();
+    await waitForIdle(page, renders);
+    const after = await canvasPixels(page);
+    expect(spread(after)).toBeGreaterThan(2);
+    expect(meanAbsDiff(before, after)).toBeGreaterThan(0.5);
+    // The sliders follow the drag.
+    expect(Number(await page.inputValue("#yaw"))).not.toBe(0);
+    const timing = await page.textContent("#timing");
+    expect(timing).toMatch(/\d+(\.\d+)? ms/);
+    console.info(`[viewer e2e] ${await page.evaluate(() => document.body.dataset.backend)}: ${timing}`);
+  });
+
+  it("saves a screenshot of the page for docs/viewer.md", async () => {
+    const dir = join(VIEWER_ROOT, "../../docs/images");
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, harness.standIn ? "viewer-stand-in.png" : "viewer.png");
+    await page.screenshot({ path: file, fullPage: true });
+  });
+});
