@@ -38,6 +38,10 @@ describe("presets and resolveGqnConfig", () => {
   it("resizes the encoder with the frame size and merges overrides", () => {
     const config = resolveGqnConfig("small", { frameSize: 16, draw: { steps: 2 } });
     expect(config.encoder.frameSize).toBe(16);
+    // Another encoder type does not inherit the pool's variant.
+    const tower = resolveGqnConfig("tiny", { encoder: { type: "tower", channels: 16 } });
+    expect(tower.encoder).toMatchObject({ type: "tower", channels: 16, frameSize: 32 });
+    expect(tower.encoder.variant).toBeUndefined();
     expect(config.draw.steps).toBe(2);
     expect(config.draw.hiddenChannels).toBe(64);
   });
@@ -50,7 +54,7 @@ describe("presets and resolveGqnConfig", () => {
       /frameSize must be a positive multiple of 4.*got 30/,
     );
     expect(() => resolveGqnConfig("tiny", { encoder: { type: "pyramid" }, frameSize: 20 })).toThrow(
-      /does not fit 20x20 frames/,
+      /encoder "pyramid" at 20x20 px: /,
     );
     expect(() => resolveGqnConfig("tiny", { draw: { steps: 0 } })).toThrow(
       /draw.steps must be a positive integer, but got 0/,

@@ -137,7 +137,7 @@ export function getPreset(name: string): GqnPreset {
 /**
  * The one resolver of model configs: a preset (by name or as a config) merged with overrides,
  * defaults filled in, and validated before any tensor exists. A `frameSize` override also
- * resizes the encoder.
+ * resizes the encoder; an encoder override with another `type` starts from that type's defaults.
  *
  * @throws GqnError `INVALID_CONFIG` naming the offending field.
  */
@@ -149,7 +149,14 @@ export function resolveGqnConfig(
   const frameSize = overrides.frameSize ?? from.frameSize;
   const merged: GqnConfig = {
     frameSize,
-    encoder: { ...from.encoder, ...overrides.encoder, frameSize } as EncoderConfig,
+    // A new encoder type starts from its own defaults: the old type's fields may not apply to it.
+    encoder: {
+      ...(overrides.encoder?.type === undefined || overrides.encoder.type === from.encoder.type
+        ? from.encoder
+        : {}),
+      ...overrides.encoder,
+      frameSize,
+    } as EncoderConfig,
     aggregation: overrides.aggregation ?? from.aggregation ?? "sum",
     draw: { ...DEFAULT_DRAW_CONFIG, ...from.draw, ...overrides.draw },
   };
@@ -210,7 +217,7 @@ export function validateGqnConfig(config: GqnConfig): void {
   } catch (error) {
     throw new GqnError(
       "INVALID_CONFIG",
-      `${where}: encoder ${JSON.stringify(config.encoder.type)} does not fit ${s}x${s} frames: ${(error as Error).message}`,
+      `${where}: encoder ${JSON.stringify(config.encoder.type)} at ${s}x${s} px: ${(error as Error).message}`,
       { cause: error },
     );
   }

@@ -66,22 +66,37 @@ describe("GqnModel", () => {
     batch.dispose();
   });
 
-  it("reaches every weight with a gradient", () => {
+  it.each([
+    ["the tiny preset (pool encoder, r tiled, tied steps)", {}],
+    [
+      "a tower encoder on the core grid with untied steps",
+      { encoder: { type: "tower", channels: 16 }, draw: { tied: false } },
+    ],
+  ] as const)("reaches every weight with a gradient: %s", (_, overrides) => {
+    const subject =
+      Object.keys(overrides).length === 0
+        ? model
+        : GqnModel.create(resolveGqnConfig(tinyConfig(), overrides), { seed: 4 });
     const batch = testBatch(2, 2, 16, 8);
-    const weights = model.trainableWeights;
+    const weights = subject.trainableWeights;
     expect(weights.length).toBeGreaterThan(4);
     expect(new Set(weights.map((w) => w.originalName)).size).toBe(weights.length);
     const { value, grads } = tf.variableGrads(
-      () => model.lossTerms(batch, 1, { seed: 1 }).loss,
+      () => subject.lossTerms(batch, 1, { seed: 1 }).loss,
       weights.map((w) => w.read() as tf.Variable),
     );
-    const missing = weights.filter((w) => {
-      const g = grads[(w.read() as tf.Variable).name];
-      return !g || tf.tidy(() => tf.max(tf.abs(g)).dataSync()[0] ?? 0) === 0;
-    });
+    const missing = weights.filter((w) => !grads[(w.read() as tf.Variable).name]);
     expect(missing.map((w) => w.originalName)).toEqual([]);
+    const zero = weights.filter((w) => {
+      const g = grads[(w.read() as tf.Variable).name] as tf.Tensor;
+      return tf.tidy(() => tf.max(tf.abs(g)).dataSync()[0] ?? 0) === 0;
+    });
+    // The first prior reads h_g = 0, so an untied first prior kernel gets no signal (its bias does).
+    const dead = weights.length > model.trainableWeights.length ? ["gqn/draw/prior_0/kernel"] : [];
+    expect(zero.map((w) => w.originalName)).toEqual(dead);
     tf.dispose([value, ...Object.values(grads)]);
     batch.dispose();
+    if (subject !== model) subject.dispose();
   });
 
   it("saves and loads through tf.loadLayersModel with identical weights and renders", async () => {

@@ -35,6 +35,17 @@ function snapshot(model: GqnModel): Float32Array[] {
   return model.trainableWeights.map((w) => w.read().dataSync() as Float32Array);
 }
 
+/** How many values differ between two lists of arrays (a plain loop: deep equality on ~10^5 floats is slow). */
+function differences(a: ArrayLike<number>[], b: ArrayLike<number>[]): number {
+  expect(a.map((x) => x.length)).toEqual(b.map((x) => x.length));
+  let count = 0;
+  a.forEach((x, i) => {
+    const y = b[i] as ArrayLike<number>;
+    for (let j = 0; j < x.length; j++) if (!Object.is(x[j], y[j])) count++;
+  });
+  return count;
+}
+
 describe("createTrainer", () => {
   it("lowers the negative ELBO of a fixed set of batches", async () => {
     const { trainer } = setup(1);
@@ -51,7 +62,11 @@ describe("createTrainer", () => {
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const first = mean(losses.slice(0, 4));
     const last = mean(losses.slice(-4));
-    expect(last).toBeLessThan(first - 0.1 * Math.abs(first - nllFloor16(0.5)));
+    // Seen on wasm: 503 -> 312 (steps 5-8) -> 244 nats, floor 173: wide margins both ways.
+    const floor = nllFloor16(0.5);
+    expect(last).toBeLessThan(first - 0.5 * (first - floor));
+    const early = mean(losses.slice(4, 8)); // past the first drop (the mean colour), still learning
+    expect(last).toBeLessThan(early - 0.1 * (early - floor));
     expect(losses.every(Number.isFinite)).toBe(true);
   });
 
@@ -88,12 +103,16 @@ describe("createTrainer", () => {
       /^Trainer\.step: step 2: the NLL term is NaN; no update was applied/,
     );
     expect(tf.memory().numTensors).toBe(before);
-    expect(snapshot(model)).toEqual(weights);
+    expect(differences(snapshot(model), weights)).toBe(0);
     expect(trainer.optimizer.iterations).toBe(1);
     const after = await trainer.getOptimizerState();
-    expect(after.map((m) => Array.from(m.tensor.dataSync()))).toEqual(
-      moments.map((m) => Array.from(m.tensor.dataSync())),
-    );
+    expect(after.map((m) => m.name)).toEqual(moments.map((m) => m.name));
+    expect(
+      differences(
+        after.map((m) => m.tensor.dataSync()),
+        moments.map((m) => m.tensor.dataSync()),
+      ),
+    ).toBe(0);
     tf.dispose([...moments, ...after].map((m) => m.tensor));
 
     // A zero sigma makes the NLL infinite.
@@ -101,7 +120,7 @@ describe("createTrainer", () => {
     cleanup.push(() => zero.dispose());
     const infinite = await zero.step(batch, 6).catch((e: unknown) => e);
     expect((infinite as Error).message).toMatch(/step 7: the NLL term is infinite/);
-    expect(snapshot(model)).toEqual(weights);
+    expect(differences(snapshot(model), weights)).toBe(0);
   });
 
   it("restores the Adam state so the next steps are identical", async () => {
@@ -135,8 +154,8 @@ describe("createTrainer", () => {
     const mb = await b.trainer.step(b0, 2, { seed: 9 });
     expect(mb.elbo).toBe(ma.elbo);
     const [wa, wb] = [snapshot(a.model), snapshot(b.model)];
-    expect(wb.map((w) => Array.from(w))).toEqual(wa.map((w) => Array.from(w)));
-    expect(wa.some((w, i) => w.some((x, j) => x !== weights[i]?.[j]))).toBe(true);
+    expect(differences(wb, wa)).toBe(0);
+    expect(differences(wa, weights)).toBeGreaterThan(0);
 
     await expect(b.trainer.setOptimizerState([])).rejects.toThrow(/iteration count and 2 x/);
   });
