@@ -1,0 +1,57 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { describe, expect, it } from "vitest";
+import { MeanImage, MseMeter, psnr } from "./mean-image.js";
+
+describe("MeanImage", () => {
+  it("averages every image added, across batches of different sizes", () => {
+    const mean = new MeanImage();
+    const a = tf.fill([2, 2, 2, 3], 0.25) as tf.Tensor4D;
+    const b = tf.fill([1, 2, 2, 3], 1) as tf.Tensor4D;
+    mean.add(a);
+    mean.add(b);
+    const result = mean.result();
+    expect(result.shape).toEqual([2, 2, 3]);
+    for (const value of result.dataSync()) expect(value).toBeCloseTo(0.5, 6);
+    expect(mean.images).toBe(3);
+    tf.dispose([a, b, result]);
+  });
+
+  it("rejects a batch of another size and an empty result", () => {
+    const mean = new MeanImage();
+    expect(() => mean.result()).toThrow(/no images/);
+    const a = tf.zeros([1, 2, 2, 3]) as tf.Tensor4D;
+    const b = tf.zeros([1, 4, 4, 3]) as tf.Tensor4D;
+    mean.add(a);
+    expect(() => mean.add(b)).toThrow(/\[B, 2, 2, 3\], but got \[1, 4, 4, 3\]/);
+    tf.dispose([a, b]);
+  });
+
+  it("leaks no tensors", () => {
+    const before = tf.memory().numTensors;
+    const mean = new MeanImage();
+    const a = tf.ones([3, 2, 2, 3]) as tf.Tensor4D;
+    mean.add(a);
+    a.dispose();
+    mean.result().dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe("MseMeter and psnr", () => {
+  it("weighs batches by their pixels and clips predictions to [0, 1]", () => {
+    const meter = new MseMeter();
+    const target = tf.zeros([1, 2, 2, 1]) as tf.Tensor4D;
+    const prediction = tf.fill([1, 2, 2, 1], 2) as tf.Tensor4D; // clipped to 1: error 1
+    meter.add(prediction, target);
+    const target3 = tf.zeros([3, 2, 2, 1]) as tf.Tensor4D;
+    meter.add(target3, target3); // error 0 on three times the pixels
+    expect(meter.mse).toBeCloseTo(0.25, 6);
+    expect(meter.psnr).toBeCloseTo(10 * Math.log10(4), 6);
+    tf.dispose([target, prediction, target3]);
+  });
+
+  it("gives the textbook values", () => {
+    expect(psnr(0.01)).toBeCloseTo(20, 10);
+    expect(psnr(0)).toBe(Number.POSITIVE_INFINITY);
+  });
+});
