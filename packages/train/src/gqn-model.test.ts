@@ -33,7 +33,13 @@ describe("GqnModel", () => {
     expect(Math.min(...values)).toBeGreaterThanOrEqual(0);
     expect(Math.max(...values)).toBeLessThanOrEqual(1);
     expect(Array.from(b.dataSync())).toEqual(Array.from(values));
-    tf.dispose([a, b]);
+    // Seed 0 means "no seed" to tfjs's random ops; here it is a seed like any other.
+    const [c, d] = [0, 0].map((seed) =>
+      model.render(batch.contextFrames, batch.contextPoses, batch.queryPose, { seed }),
+    );
+    expect(Array.from((d as tf.Tensor).dataSync())).toEqual(Array.from((c as tf.Tensor).dataSync()));
+    expect(Array.from((c as tf.Tensor).dataSync())).not.toEqual(Array.from(values));
+    tf.dispose([a, b, c as tf.Tensor, d as tf.Tensor]);
     batch.dispose();
   });
 
@@ -133,7 +139,14 @@ describe("GqnModel", () => {
     const other = GqnModel.create(tinyConfig(), { seed: 2 });
     expect(other.renderer).toBeInstanceOf(GqnRenderer);
     expect(other.countParams()).toBeGreaterThan(0);
-    other.dispose();
+    // The same seed gives the same weights, seed 0 included.
+    const twin = GqnModel.create(tinyConfig(), { seed: 0 });
+    const again = GqnModel.create(tinyConfig(), { seed: 0 });
+    const differ = twin.trainableWeights.filter(
+      (w, i) => !tf.util.arraysEqual(w.read().dataSync(), again.trainableWeights[i]?.read().dataSync() ?? []),
+    );
+    expect(differ.map((w) => w.originalName)).toEqual([]);
+    for (const m of [other, twin, again]) m.dispose();
     expect(tf.memory().numTensors).toBe(before);
     expect(() => other.toLayersModel()).toThrow(/disposed/);
   });

@@ -15,8 +15,8 @@ export interface GqnRendererArgs extends LayerArgs {
   /** The whole model, as {@link resolveGqnConfig} returns it. */
   gqn: GqnConfig;
   /**
-   * Seed of the weight initialisers (the encoder gets `seed`, DRAW `seed + 1`, unless their own
-   * configs carry one). Default: unseeded.
+   * Seed of the weight initialisers (the encoder gets `seed + 1`, DRAW `seed + 2`, unless the
+   * encoder config carries one). Default: unseeded.
    */
   seed?: number;
 }
@@ -72,15 +72,15 @@ export class GqnRenderer extends tfl.layers.Layer {
     this.gqnConfig = structuredClone(args.gqn);
     this.seed = args.seed ?? undefined;
     const seeded = (own: number | undefined, offset: number) =>
-      own ?? (this.seed === undefined ? undefined : this.seed + offset);
-    const encoderSeed = seeded(this.gqnConfig.encoder.seed, 0);
+      own ?? (this.seed === undefined ? undefined : awayFromZero(this.seed, offset));
+    const encoderSeed = seeded(this.gqnConfig.encoder.seed, 1);
     // Fixed child names: weight names must come out the same when tfjs rebuilds the model at load.
     this.encoder = createEncoder({
       ...this.gqnConfig.encoder,
       name: "encoder",
       ...(encoderSeed !== undefined && { seed: encoderSeed }),
     });
-    const drawSeed = seeded(undefined, 1);
+    const drawSeed = seeded(undefined, 2);
     this.draw = new Draw({
       ...this.gqnConfig.draw,
       name: "draw",
@@ -203,7 +203,7 @@ export class GqnRenderer extends tfl.layers.Layer {
     return tf.tidy(() => {
       const cond = this.condition(contextFrames, contextPoses, queryPose, false);
       const { mean } = this.draw.generate(cond, {
-        ...(options.seed !== undefined && { seed: options.seed }),
+        ...(options.seed !== undefined && { seed: sampleSeed(options.seed) }),
         ...(options.steps !== undefined && { steps: options.steps }),
       }); // [B, S, S, 3]
       return tf.clipByValue(mean, 0, 1) as tf.Tensor4D;
@@ -231,7 +231,7 @@ export class GqnRenderer extends tfl.layers.Layer {
       const { mean, klPerStep } = this.draw.infer(
         cond,
         batch.target,
-        options.seed === undefined ? {} : { seed: options.seed },
+        options.seed === undefined ? {} : { seed: sampleSeed(options.seed) },
       ); // [B, S, S, 3], [B, L]
       return { ...elboTerms(batch.target, mean, klPerStep, sigma) };
     });
@@ -265,3 +265,15 @@ export class GqnRenderer extends tfl.layers.Layer {
   }
 }
 tf.serialization.registerClass(GqnRenderer);
+
+// tfjs's random ops treat a seed of 0 as no seed at all: keep every seed we hand on away from 0.
+
+/** `seed + offset` for seed >= 0, `seed - offset` below: never 0 for offset >= 1. */
+function awayFromZero(seed: number, offset: number): number {
+  return seed >= 0 ? seed + offset : seed - offset;
+}
+
+/** DRAW seeds step l with `seed + l`: shift the user's seed so that no step gets 0. */
+function sampleSeed(seed: number): number {
+  return seed >= 0 ? seed + 1 : seed - 2 ** 20;
+}
