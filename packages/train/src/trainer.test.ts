@@ -54,7 +54,7 @@ describe("createTrainer", () => {
       for (const b of batches) b.dispose();
     });
     const losses: number[] = [];
-    for (let t = 0; t < 40; t++) {
+    for (let t = 0; t < 30; t++) {
       const m = await trainer.step(batches[t % 2] as (typeof batches)[0], t, { seed: (t % 2) + 1 });
       expect(m.step).toBe(t + 1);
       losses.push(m.elbo);
@@ -62,7 +62,7 @@ describe("createTrainer", () => {
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const first = mean(losses.slice(0, 4));
     const last = mean(losses.slice(-4));
-    // Seen on wasm: 503 -> 312 (steps 5-8) -> 244 nats, floor 173: wide margins both ways.
+    // Seen on wasm: 513 (steps 1-4) -> 316 (steps 5-8) -> 268 (steps 27-30) nats, floor 173.
     const floor = nllFloor16(0.5);
     expect(last).toBeLessThan(first - 0.5 * (first - floor));
     const early = mean(losses.slice(4, 8)); // past the first drop (the mean colour), still learning
@@ -160,13 +160,18 @@ describe("createTrainer", () => {
     await expect(b.trainer.setOptimizerState([])).rejects.toThrow(/iteration count and 2 x/);
   });
 
-  it("keeps the tensor count flat over steps", async () => {
+  it("keeps the tensor count flat over steps, with K changing from batch to batch", async () => {
     const { trainer } = setup(6);
-    const batch = testBatch(2, 2, 16, 70);
-    cleanup.push(() => batch.dispose());
-    await trainer.step(batch, 0); // creates the Adam moments
+    const batches = [testBatch(2, 2, 16, 70), testBatch(2, 3, 16, 80)];
+    cleanup.push(() => {
+      for (const b of batches) b.dispose();
+    });
+    await trainer.step(batches[0] as (typeof batches)[0], 0); // creates the Adam moments
     const before = tf.memory().numTensors;
-    for (let t = 1; t < 5; t++) await trainer.step(batch, t);
+    for (let t = 1; t < 5; t++) {
+      const m = await trainer.step(batches[t % 2] as (typeof batches)[0], t);
+      expect(Number.isFinite(m.elbo)).toBe(true);
+    }
     expect(tf.memory().numTensors).toBe(before);
   });
 
