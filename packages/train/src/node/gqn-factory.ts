@@ -2,6 +2,14 @@ import { GqnError } from "@gqn/core";
 import type { SceneBatch } from "@gqn/data/node";
 import type * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
+import {
+  createTrainer,
+  type GqnConfig,
+  GqnModel,
+  getPreset,
+  resolveGqnConfig,
+  validateTrainingConfig,
+} from "../index.js";
 import type { LinearAnneal } from "../schedules.js";
 
 /** The model's JSON config as the loop sees it (GqnConfig): stored in checkpoints as is. */
@@ -80,41 +88,27 @@ export interface ModelFactory {
   createTrainer(model: LoopModel, training: LoopTrainingConfig): LoopTrainer;
 }
 
-// The model side's exports the factory uses (see the train contract).
-interface ModelModule {
-  GqnModel?: {
-    create(config: ModelConfig, options: { seed?: number }): LoopModel;
-    fromLayersModel(model: tfl.LayersModel, config: ModelConfig): LoopModel;
-  };
-  createTrainer?: (model: never, training: LoopTrainingConfig) => LoopTrainer;
-  getPreset?: (name: string) => { training: LoopTrainingConfig };
-  resolveGqnConfig?: (preset: string, overrides: object) => ModelConfig;
-  validateTrainingConfig?: (training: LoopTrainingConfig, views?: number) => void;
-}
-
-/** The GQN of this package (GqnModel and createTrainer from the platform-neutral entry). */
+/** The GQN of this package: presets, GqnModel and createTrainer. */
 export async function gqnModelFactory(): Promise<ModelFactory> {
-  // Loaded at run time: the loop is written against the contract, not against one model's file layout.
-  const entry = (await import("../index.js")) as unknown as ModelModule;
-  const { GqnModel, createTrainer, getPreset, resolveGqnConfig, validateTrainingConfig } = entry;
-  if (!GqnModel || !createTrainer || !getPreset || !resolveGqnConfig || !validateTrainingConfig) {
-    throw new GqnError(
-      "UNSUPPORTED",
-      "train: this build of @gqn/train has no GqnModel / createTrainer / presets.",
-    );
-  }
   return {
     resolve(preset, model, training, views) {
       const resolved = {
-        model: resolveGqnConfig(preset, model ?? {}),
+        model: resolveGqnConfig(getPreset(preset).model, model ?? {}),
         training: { ...getPreset(preset).training, ...training },
       };
       validateTrainingConfig(resolved.training, views);
-      return resolved;
+      return { model: resolved.model as unknown as ModelConfig, training: resolved.training };
     },
     validateTraining: (training, views) => validateTrainingConfig(training, views),
-    create: (config, options) => GqnModel.create(config, options),
-    fromLayersModel: (model, config) => GqnModel.fromLayersModel(model, config),
-    createTrainer: (model, training) => createTrainer(model as never, training),
+    create: (config, options) => GqnModel.create(config as unknown as GqnConfig, options),
+    fromLayersModel: (model, config) => GqnModel.fromLayersModel(model, config as unknown as GqnConfig),
+    createTrainer: (model, training) => createTrainer(asGqnModel(model), training),
   };
+}
+
+function asGqnModel(model: LoopModel): GqnModel {
+  if (!(model instanceof GqnModel)) {
+    throw new GqnError("INVALID_ARGUMENT", "gqnModelFactory.createTrainer: model must be a GqnModel.");
+  }
+  return model;
 }

@@ -1,9 +1,7 @@
 import { Option } from "commander";
+import { GQN_PRESET_NAMES, type GqnPresetName } from "../index.js";
 import { BACKENDS, type CliIo, contextSize, fail, integer, parse, positive, program } from "./cli-support.js";
 import { type StopReason, train } from "./train.js";
-
-// The model side's GQN_PRESET_NAMES (checked again when the preset is resolved).
-const PRESETS = ["tf-gqn", "paper", "small", "tiny"];
 
 const SIGNAL_EXIT: Partial<Record<StopReason, number>> = { signal: 130 };
 
@@ -17,7 +15,9 @@ export async function runTrainCli(argv: readonly string[], io: CliIo = {}): Prom
     .requiredOption("--data-dir <dir>", "directory holding <dataset>/{train,test}/*.tfrecord")
     .requiredOption("--dataset <name>", "dataset name (a published one, or a directory with a dataset.json)")
     .requiredOption("--model-dir <dir>", "run directory: checkpoints, log.jsonl, TensorBoard events, images")
-    .addOption(new Option("--preset <name>", "model and training preset").choices(PRESETS).default("small"))
+    .addOption(
+      new Option("--preset <name>", "model and training preset").choices(GQN_PRESET_NAMES).default("small"),
+    )
     .option("--batch-size <n>", "scenes per batch (default: the preset's)", integer(1))
     .option("--steps <n>", "train until this many steps in total (default 2000000)", integer(0))
     .option("--max-minutes <m>", "stop cleanly (with a checkpoint) after this many minutes", positive)
@@ -47,7 +47,7 @@ export async function runTrainCli(argv: readonly string[], io: CliIo = {}): Prom
     dataDir: string;
     dataset: string;
     modelDir: string;
-    preset: string;
+    preset: GqnPresetName;
     batchSize?: number;
     steps?: number;
     maxMinutes?: number;

@@ -16,6 +16,7 @@ import {
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { imageGrid } from "../image-grid.js";
+import type { GqnConfigOverrides, GqnPresetName } from "../index.js";
 import { annealed } from "../schedules.js";
 import {
   latestCheckpoint,
@@ -50,9 +51,9 @@ export interface TrainOptions {
    * The model and training preset of a new run (`GQN_PRESET_NAMES`: `tiny`, `small`, `tf-gqn`,
    * `paper`); default `"small"`. Ignored on resume (the checkpoint's config wins).
    */
-  preset?: string;
-  /** Overrides of the preset's model config (GqnConfigOverrides; new runs only). */
-  model?: object;
+  preset?: GqnPresetName;
+  /** Overrides of the preset's model config (new runs only). */
+  model?: GqnConfigOverrides;
   /** Overrides of the preset's training config (schedules, Adam). */
   training?: Partial<TrainingConfig>;
   /** Scenes per batch; default the preset's. */
@@ -144,7 +145,7 @@ export interface TrainState {
 }
 
 const DEFAULTS = {
-  preset: "small",
+  preset: "small" as GqnPresetName,
   steps: 2_000_000,
   seed: 1,
   logEvery: 10,
