@@ -1,6 +1,10 @@
 import { assertShape, GqnError } from "@gqn/core";
+import { buildCondition, GqnRenderer as GqnRendererLayer } from "@gqn/train";
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
+
+/** Seed of the prior's latents: one fixed seed makes the picture a function of the camera alone. */
+const RENDER_SEED = 1; // DRAW seeds step l with seed + l, and tfjs reads a seed of 0 as none
 
 /** Which model input is which, found by rank so the saved input order does not matter. */
 interface InputSlots {
@@ -15,7 +19,10 @@ interface InputSlots {
  * the image `[B, H, W, 3]`.
  *
  * The renderer owns a copy of the scene's context (frames resized to the model's frame size), so
- * each {@link GqnRenderer.render} call only moves the 7 numbers of the query pose.
+ * each {@link GqnRenderer.render} call only moves the 7 numbers of the query pose. When the model
+ * is a gqn-train checkpoint (its GqnRenderer layer), the scene representation is computed once
+ * per context and each render runs DRAW's prior only, with a fixed seed; any other model with
+ * this signature is run whole.
  */
 export class GqnRenderer {
   /** Width and height of the model's frames (its input and its rendering), pixels. */
@@ -25,6 +32,10 @@ export class GqnRenderer {
   private readonly slots: InputSlots;
   private frames: tf.Tensor5D | null = null;
   private poses: tf.Tensor3D | null = null;
+  /** gqn-train's layer inside the model, when it is one. */
+  private readonly gqn: GqnRendererLayer | undefined;
+  /** The scene representation on DRAW's core grid `[1, g, g, c]`, cached per context. */
+  private representation: tf.Tensor4D | null = null;
 
   constructor(readonly model: tfl.LayersModel) {
     const shapes = model.inputs.map((input) => input.shape);
@@ -56,6 +67,12 @@ export class GqnRenderer {
     this.slots = slots;
     this.frameSize = frameSize;
     this.contextSize = framesShape[1] ?? null;
+    this.gqn = model.layers.find((layer): layer is GqnRendererLayer => layer instanceof GqnRendererLayer);
+  }
+
+  /** True when renders reuse the cached representation (a gqn-train checkpoint). */
+  get cachesRepresentation(): boolean {
+    return this.gqn !== undefined;
   }
 
   /** True once {@link GqnRenderer.setScene} has given the context. */
@@ -92,6 +109,15 @@ export class GqnRenderer {
     this.clearScene();
     this.frames = next.frames;
     this.poses = next.poses;
+    const gqn = this.gqn;
+    if (gqn) {
+      // The conditioning tensor is [r on the grid, query pose]: keep its r channels only.
+      this.representation = tf.tidy(() => {
+        const cond = gqn.condition(next.frames, next.poses, tf.zeros([1, 7]) as tf.Tensor2D);
+        const [, g, , channels] = cond.shape;
+        return tf.slice(cond, [0, 0, 0, 0], [1, g, g, channels - 7]) as tf.Tensor4D;
+      });
+    }
   }
 
   /**
@@ -110,11 +136,19 @@ export class GqnRenderer {
     }
     const frames = this.frames;
     const poses = this.poses;
+    const gqn = this.gqn;
+    const representation = this.representation;
     return tf.tidy(() => {
+      const query = tf.tensor2d(Array.from(queryPose), [1, 7]);
+      if (gqn && representation) {
+        const cond = buildCondition(representation, query, gqn.coreGrid);
+        const { mean } = gqn.draw.generate(cond, { seed: RENDER_SEED }); // [1, H, W, 3]
+        return tf.clipByValue(tf.squeeze(mean, [0]), 0, 1) as tf.Tensor3D;
+      }
       const inputs: tf.Tensor[] = [];
       inputs[this.slots.frames] = frames;
       inputs[this.slots.poses] = poses;
-      inputs[this.slots.query] = tf.tensor2d(Array.from(queryPose), [1, 7]);
+      inputs[this.slots.query] = query;
       const output = this.model.predict(inputs) as tf.Tensor4D; // [1, H, W, 3]
       return tf.clipByValue(tf.squeeze(output, [0]), 0, 1) as tf.Tensor3D;
     });
@@ -124,8 +158,10 @@ export class GqnRenderer {
   clearScene(): void {
     this.frames?.dispose();
     this.poses?.dispose();
+    this.representation?.dispose();
     this.frames = null;
     this.poses = null;
+    this.representation = null;
   }
 
   /** Frees the context copies and the model's weights. */

@@ -1,6 +1,11 @@
 // The viewer page: loads a gqn-train checkpoint and a scene bundle, then renders the scene from
 // the query camera the user moves. Everything here is DOM wiring; the logic it drives lives in
 // gqn-renderer.ts, orbit-camera.ts, scene-bundle.ts and select-backend.ts, which have tests.
+
+// @gqn/train registers its GqnRenderer layer (encoder + DRAW), which tf.loadLayersModel needs to
+// rebuild a gqn-train checkpoint. The package declares no side effects, so the class is named
+// below: an import that only ran for its side effects would be tree-shaken out of the build.
+import { GqnRenderer as GqnRendererLayer } from "@gqn/train";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { cameraToPose } from "./camera-pose.js";
@@ -10,6 +15,9 @@ import { cameraToOrbit, dragOrbit, type OrbitCamera, orbitToCamera } from "./orb
 import { RenderTimer } from "./render-timer.js";
 import { type BundleScene, pairDroppedImages, parseSceneBundle, type SceneBundle } from "./scene-bundle.js";
 import { selectBackend, type ViewerBackendRequest } from "./select-backend.js";
+
+/** The layer classes a checkpoint may name, registered by the imports above. */
+const REGISTERED_LAYERS = [GqnRendererLayer.className];
 
 const params = new URLSearchParams(location.search);
 const MODEL_URL = params.get("model") ?? "./models/gqn-shepard-metzler/model.json";
@@ -77,7 +85,17 @@ function fail(error: unknown): void {
 async function loadModel(source: string | tf.io.IOHandler, name: string): Promise<void> {
   setStatus(`Loading model ${name}…`, "loading");
   const started = performance.now();
-  const model = await tfl.loadLayersModel(source);
+  const model = await tfl.loadLayersModel(source).catch((error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    if (typeof source === "string" && /404|Failed to fetch|Not Found/i.test(message)) {
+      throw new Error(
+        `no model at ${source}. Make one with "pnpm --filter @gqn-examples/viewer copy-model <gqn-train model dir>" (docs/viewer.md), or drop a checkpoint's model.json with its weights.bin here.`,
+      );
+    }
+    throw new Error(
+      `could not load the model ${name} (layer classes known: ${REGISTERED_LAYERS.join(", ")}, stock tfjs layers): ${message}`,
+    );
+  });
   const renderer = new GqnRenderer(model);
   state.renderer?.dispose();
   state.renderer = renderer;
@@ -376,13 +394,24 @@ async function start(): Promise<void> {
   state.backend = `${info.backend} (${info.detail})`;
   document.body.dataset.backend = info.backend;
   if (info.skipped.length > 0) console.info(`[viewer] passed over: ${info.skipped.join("; ")}`);
-  const [bundle] = await Promise.all([
-    fetch(SCENES_URL).then(async (response) => {
-      if (!response.ok) throw new Error(`could not fetch the scenes ${SCENES_URL} (HTTP ${response.status})`);
-      return parseSceneBundle(await response.json());
-    }),
-    loadModel(MODEL_URL, MODEL_URL.split("/").slice(-2).join("/")),
-  ]);
+  const bundlePromise = fetch(SCENES_URL).then(async (response) => {
+    if (!response.ok) throw new Error(`could not fetch the scenes ${SCENES_URL} (HTTP ${response.status})`);
+    return parseSceneBundle(await response.json());
+  });
+  const modelError = await loadModel(MODEL_URL, MODEL_URL.split("/").slice(-2).join("/")).then(
+    () => null,
+    (error: unknown) => error,
+  );
+  const bundle = await bundlePromise;
+  if (modelError !== null) {
+    // Keep the scenes for a checkpoint the user drops on the page (loadModel shows them then).
+    state.bundle = bundle;
+    ui.scene.replaceChildren(
+      ...bundle.scenes.map((scene, i) => new Option(`${i + 1}. ${scene.id}`, String(i))),
+    );
+    fail(modelError);
+    return;
+  }
   await loadBundle(bundle);
   await waitForRenders();
   // A failed first render has already put its error on the page; "ready" would hide it.

@@ -47,7 +47,10 @@ export interface ViewerHarness {
  * Builds the page with Vite into a temporary folder, serves it with `vite preview` on a free port
  * of 127.0.0.1, and launches Debian's chromium (headless, fresh profile) through playwright-core.
  */
-export async function startViewer(executablePath: string): Promise<ViewerHarness> {
+export async function startViewer(
+  executablePath: string,
+  options: { model?: Parameters<typeof writeModelFiles>[0] } = {},
+): Promise<ViewerHarness> {
   const work = mkdtempSync(join(tmpdir(), "gqn-viewer-e2e-"));
   const outDir = join(work, "dist");
   const cleanups: (() => Promise<void> | void)[] = [() => rmSync(work, { recursive: true, force: true })];
@@ -61,8 +64,11 @@ export async function startViewer(executablePath: string): Promise<ViewerHarness
       build: { outDir, emptyOutDir: true, minify: process.env.VIEWER_DEBUG ? false : undefined },
     });
     let query = "";
-    const standIn = !existsSync(join(VIEWER_ROOT, "public", MODEL_PATH));
-    if (standIn) {
+    const standIn = !options.model && !existsSync(join(VIEWER_ROOT, "public", MODEL_PATH));
+    if (options.model) {
+      await writeModelFiles(options.model, join(outDir, "given-model"));
+      query = "?model=./given-model/model.json";
+    } else if (standIn) {
       await writeModelFiles(createStandInGqnModel({ frameSize: 64 }), join(outDir, "stand-in-model"));
       query = "?model=./stand-in-model/model.json";
     }
