@@ -18,7 +18,7 @@ export interface DrawArgs extends Partial<DrawConfig> {
 
 /** Options of {@link Draw.infer}. */
 export interface InferOptions {
-  /** Seeds the posterior samples (step l uses seed + l): the same seed gives the same result. */
+  /** Seeds the posterior samples (distinct per step; 0 and negative seeds work): the same seed gives the same result. */
   seed?: number;
   /** Also return the canvas after each step. */
   canvases?: boolean;
@@ -59,8 +59,10 @@ interface StepWeights {
   canvas: [tfl.LayerVariable, tfl.LayerVariable];
 }
 
+// tfjs reads a seed of 0 as "no seed": odd numbers keep every integer seed (0 and negatives too)
+// repeatable and distinct per step.
 function seedAt(seed: number | undefined, step: number): number | undefined {
-  return seed === undefined ? undefined : seed + step;
+  return seed === undefined ? undefined : 2 * (seed + step) + 1;
 }
 
 /**
@@ -129,7 +131,9 @@ export class Draw extends tfl.layers.Layer {
 
   private weight(name: string, shape: number[], init: "glorot" | "zeros"): tfl.LayerVariable {
     const seed =
-      this.seed === undefined ? undefined : (this.seed * 7919 + this.seedCounter++ * 104729) % 2147483647;
+      this.seed === undefined
+        ? undefined
+        : (Math.abs(this.seed * 7919 + this.seedCounter++ * 104729) % 2147483646) + 1;
     const initializer =
       init === "zeros"
         ? tfl.initializers.zeros()
