@@ -87,7 +87,11 @@ async function loadModel(source: string | tf.io.IOHandler, name: string): Promis
   const started = performance.now();
   const model = await tfl.loadLayersModel(source).catch((error: unknown) => {
     const message = error instanceof Error ? error.message : String(error);
-    if (typeof source === "string" && /404|Failed to fetch|Not Found/i.test(message)) {
+    // A static server answers 404; a dev server with an HTML fallback answers the page itself.
+    if (
+      typeof source === "string" &&
+      /404|Failed to fetch|Not Found|Failed to parse model JSON/i.test(message)
+    ) {
       throw new Error(
         `no model at ${source}. Make one with "pnpm --filter @gqn-examples/viewer copy-model <gqn-train model dir>" (docs/viewer.md), or drop a checkpoint's model.json with its weights.bin here.`,
       );

@@ -97,6 +97,20 @@ describe.skipIf(!executablePath)("viewer in headless chromium", () => {
     console.info(`[viewer e2e] ${await page.evaluate(() => document.body.dataset.backend)}: ${timing}`);
   });
 
+  it("says how to make a model when there is none at the model URL", async () => {
+    const empty = await harness.context.newPage();
+    await empty.goto(`${harness.url.split("?")[0]}?model=./no-such-model/model.json`);
+    await empty.waitForFunction(() => document.body.dataset.state === "error", undefined, {
+      timeout: 60_000,
+    });
+    const status = await empty.textContent("#status");
+    expect(status).toContain("no model at ./no-such-model/model.json");
+    expect(status).toContain("copy-model");
+    // The scenes are still listed, for a checkpoint dropped on the page.
+    expect(await empty.locator("#scene option").count()).toBeGreaterThan(0);
+    await empty.close();
+  });
+
   it("saves a screenshot of the page for docs/viewer.md", async () => {
     const dir = join(VIEWER_ROOT, "../../docs/images");
     mkdirSync(dir, { recursive: true });
