@@ -49,3 +49,10 @@ const b = loaded.predict([x, v]) as tf.Tensor;
 const diff = tf.max(tf.abs(tf.sub(a, b))).dataSync()[0];
 console.log(`saved ${artifacts?.weightSpecs?.length} weight tensors; reloaded model differs by ${diff}`);
 if (diff !== 0) process.exitCode = 1;
+
+// The same encoder inside the whole GQN (encoder + sum + DRAW), trained a few steps by @gqn/train.
+const { trainPatchGqn } = await import("./train-in-gqn.js");
+const losses = await trainPatchGqn(20);
+console.log(
+  `GQN with the patch encoder: negative ELBO ${losses[0]?.toFixed(1)} -> ${losses[losses.length - 1]?.toFixed(1)} nats over ${losses.length} steps`,
+);
