@@ -25,11 +25,15 @@ const CASES = [
   },
 ];
 
-function time(fn, reps) {
+// Prints each figure as it is taken: the 64 px fwd+bwd can exhaust the wasm heap (an abort that
+// ends the process), and the figures before it are still worth having.
+function time(label, fn, reps) {
   fn(); // warm-up: builds weights, compiles kernels
   const started = performance.now();
   for (let i = 0; i < reps; i++) fn();
-  return (performance.now() - started) / reps;
+  const ms = (performance.now() - started) / reps;
+  console.log(`  ${label}: ${ms.toFixed(0)} ms`);
+  return ms;
 }
 
 const backend = await initBackend({ backend: process.env.GQN_BENCH_BACKEND ?? "wasm", log: () => {} });
@@ -70,12 +74,11 @@ for (const c of CASES) {
   rows.push({
     config: c.name,
     batch: c.batch,
-    "infer fwd ms": time(fwdInfer, c.reps).toFixed(0),
-    "infer fwd+bwd ms": time(bwdInfer, c.reps).toFixed(0),
-    "generate fwd ms": time(fwdGen, c.reps).toFixed(0),
-    "generate fwd+bwd ms": time(bwdGen, c.reps).toFixed(0),
+    "infer fwd ms": time(`${c.name} infer fwd`, fwdInfer, c.reps).toFixed(0),
+    "infer fwd+bwd ms": time(`${c.name} infer fwd+bwd`, bwdInfer, c.reps).toFixed(0),
+    "generate fwd ms": time(`${c.name} generate fwd`, fwdGen, c.reps).toFixed(0),
+    "generate fwd+bwd ms": time(`${c.name} generate fwd+bwd`, bwdGen, c.reps).toFixed(0),
   });
-  console.log(JSON.stringify(rows.at(-1)));
   tf.dispose([condition, target]);
   draw.dispose();
 }
