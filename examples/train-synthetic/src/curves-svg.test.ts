@@ -39,7 +39,7 @@ describe("curvesSvg", () => {
   });
 
   it("escapes text and labels the axes", () => {
-    expect(svg).toContain("test PSNR &lt;dB&gt;");
+    expect(svg).toContain("<title>test PSNR &lt;dB&gt;</title>"); // alternative text
     expect(svg).toMatch(/>step</);
     expect(svg.startsWith("<svg")).toBe(true);
   });
