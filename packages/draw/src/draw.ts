@@ -249,6 +249,26 @@ export class Draw extends tfl.layers.Layer {
     return tf.add(canvas, tf.add(delta, weights[1].read())) as tf.Tensor4D;
   }
 
+  private lstm(
+    input: tf.Tensor4D,
+    state: ConvLstmState,
+    weights: [tfl.LayerVariable, tfl.LayerVariable],
+  ): ConvLstmState {
+    return convLstmStep(input, state, weights[0].read() as tf.Tensor4D, weights[1].read() as tf.Tensor1D);
+  }
+
+  /** Steps 5 of both passes: the generator core reads (condition, z), then writes to the canvas. */
+  private generatorStep(
+    condition: tf.Tensor4D,
+    z: tf.Tensor4D,
+    generator: ConvLstmState,
+    canvas: tf.Tensor4D,
+    w: StepWeights,
+  ): { generator: ConvLstmState; canvas: tf.Tensor4D } {
+    const next = this.lstm(tf.concat([condition, z], 3) as tf.Tensor4D, generator, w.generatorLstm);
+    return { generator: next, canvas: this.writeCanvas(canvas, next.h, w.canvas) };
+  }
+
   private observe(canvas: tf.Tensor4D): tf.Tensor4D {
     const [kernel, bias] = this.observation as [tfl.LayerVariable, tfl.LayerVariable];
     return tf.fused.conv2d({
@@ -299,21 +319,14 @@ export class Draw extends tfl.layers.Layer {
         const w = this.stepWeights(l);
         const prior = this.head(generator.h, w.prior);
         const seen = tf.conv2d(tf.concat([target, canvas], 3), down.read() as tf.Tensor4D, scale, "valid");
-        inference = convLstmStep(
+        inference = this.lstm(
           tf.concat([condition, generator.h, seen], 3) as tf.Tensor4D,
           inference,
-          w.inferenceLstm[0].read() as tf.Tensor4D,
-          w.inferenceLstm[1].read() as tf.Tensor1D,
+          w.inferenceLstm,
         );
         const posterior = this.head(inference.h, w.posterior);
         const z = posterior.sample(seedAt(options.seed, l)) as tf.Tensor4D;
-        generator = convLstmStep(
-          tf.concat([condition, z], 3) as tf.Tensor4D,
-          generator,
-          w.generatorLstm[0].read() as tf.Tensor4D,
-          w.generatorLstm[1].read() as tf.Tensor1D,
-        );
-        canvas = this.writeCanvas(canvas, generator.h, w.canvas);
+        ({ generator, canvas } = this.generatorStep(condition, z, generator, canvas, w));
         if (options.canvases) canvases.push(tf.keep(canvas));
         kls.push(tf.sum(posterior.kl(prior), [1, 2, 3]) as tf.Tensor1D);
       }
@@ -351,13 +364,7 @@ export class Draw extends tfl.layers.Layer {
         const w = this.stepWeights(l);
         const prior = this.head(generator.h, w.prior);
         const z = prior.sample(seedAt(options.seed, l)) as tf.Tensor4D;
-        generator = convLstmStep(
-          tf.concat([condition, z], 3) as tf.Tensor4D,
-          generator,
-          w.generatorLstm[0].read() as tf.Tensor4D,
-          w.generatorLstm[1].read() as tf.Tensor1D,
-        );
-        canvas = this.writeCanvas(canvas, generator.h, w.canvas);
+        ({ generator, canvas } = this.generatorStep(condition, z, generator, canvas, w));
         if (options.canvases) canvases.push(tf.keep(canvas));
       }
       return this.observe(canvas);
