@@ -19,3 +19,20 @@ export function libraryConfig(entry: Record<string, string>, overrides: Partial<
     ...overrides,
   };
 }
+
+/**
+ * The recipe of a runnable example: one ESM file, dist/main.js. The @gqn packages stay external
+ * and load from their built dist (the root `pnpm start` builds them first): their worker threads
+ * and native codecs are files beside each package's entry, which bundling them would lose.
+ */
+export function exampleConfig(entry = "src/main.ts"): Options {
+  return {
+    entry: { main: entry },
+    format: ["esm"],
+    platform: "node",
+    target: "node20",
+    clean: true,
+    silent: true,
+    external: [/^@gqn\//, /^@tensorflow\//],
+  };
+}
