@@ -98,6 +98,10 @@ export async function compareWithMeanImage(
       }
       batch.dispose();
     }
+  } catch (error) {
+    // A failed pass returns nothing, so the tensors kept for the picture would leak.
+    if (firstBatch !== undefined) tf.dispose(Object.values(firstBatch));
+    throw error;
   } finally {
     await batches.close();
   }
