@@ -7,7 +7,7 @@ export {
   type DataParallelOptions,
   shardSizes,
 } from "./data-parallel/create-data-parallel.js";
-export type { BuildReplica, Replica, ReplicaStepContext } from "./data-parallel/replica.js";
+export type { BuildReplica, Replica, ReplicaLoss, ReplicaStepContext } from "./data-parallel/replica.js";
 export {
   enableOnnxConvAccelerator,
   type OnnxConvAccelerator,

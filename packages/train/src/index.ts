@@ -33,8 +33,10 @@ export { annealed, type LinearAnneal, PAPER_LR_SCHEDULE, PAPER_SIGMA_SCHEDULE } 
 export { encodeFileVersionEvent, encodeSummaryEvent, type SummaryValue } from "./tensorboard-event.js";
 export {
   createTrainer,
+  type GradientSource,
   type NamedTensor,
   type StepMetrics,
   type StepOptions,
   type Trainer,
+  type TrainerOptions,
 } from "./trainer.js";

@@ -5,7 +5,7 @@ import { testBatch, tinyConfig } from "../test/model-fixtures.js";
 import { GQN_PRESETS, type TrainingConfig } from "./gqn-config.js";
 import { GqnModel } from "./gqn-model.js";
 import { annealed } from "./schedules.js";
-import { createTrainer } from "./trainer.js";
+import { createTrainer, type GradientSource } from "./trainer.js";
 
 // A fixed sigma (so the NLL's constant part cannot move) and a rate that learns in few steps.
 const TRAINING: TrainingConfig = {
@@ -121,6 +121,52 @@ describe("createTrainer", () => {
     const infinite = await zero.step(batch, 6).catch((e: unknown) => e);
     expect((infinite as Error).message).toMatch(/step 7: the NLL term is infinite/);
     expect(differences(snapshot(model), weights)).toBe(0);
+  });
+
+  it("takes gradients and terms from a gradient source (data-parallel), checks them, and applies them", async () => {
+    const model = GqnModel.create(tinyConfig(), { seed: 4 });
+    const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const calls: { names: string[]; context: { sigma: number; seed: number } }[] = [];
+    let poison = false;
+    const source: GradientSource = {
+      async computeGradients(inputs, context) {
+        calls.push({ names: Object.keys(inputs).sort(), context });
+        const grads: tf.NamedTensorMap = {};
+        variables.forEach((v, i) => {
+          grads[v.name] = i === 2 && poison ? tf.fill(v.shape, Number.NaN) : tf.onesLike(v);
+        });
+        return { loss: 30, metrics: { nll: 20, kl: 10 }, grads };
+      },
+    };
+    const trainer = createTrainer(model, TRAINING, { gradients: source });
+    cleanup.push(() => {
+      trainer.dispose();
+      model.dispose();
+    });
+    const batch = testBatch(2, 2, 16, 41);
+    cleanup.push(() => batch.dispose());
+    const before = snapshot(model);
+    const metrics = await trainer.step(batch, 0, { seed: 9 });
+    expect(calls[0]).toEqual({
+      names: ["contextFrames", "contextPoses", "queryPose", "target"],
+      context: { sigma: 0.5, seed: 9 },
+    });
+    expect([metrics.elbo, metrics.nll, metrics.kl]).toEqual([30, 20, 10]);
+    // Adam's first step moves every weight by -lr * sign(gradient): all ones here.
+    const after = snapshot(model);
+    after.forEach((values, i) => {
+      const first = before[i] as Float32Array;
+      expect((first[0] as number) - (values[0] as number)).toBeCloseTo(3e-3, 6);
+    });
+    poison = true;
+    const tensors = tf.memory().numTensors;
+    const error = await trainer.step(batch, 1).catch((e: unknown) => e);
+    expect(isGqnError(error, "NON_FINITE")).toBe(true);
+    expect((error as Error).message).toMatch(
+      new RegExp(`step 2: the gradient of ${model.trainableWeights[2]?.originalName} is not finite`),
+    );
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(differences(snapshot(model), after)).toBe(0);
   });
 
   it("restores the Adam state so the next steps are identical", async () => {

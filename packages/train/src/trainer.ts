@@ -35,6 +35,26 @@ export interface StepOptions {
   seed?: number;
 }
 
+/**
+ * Where a trainer's gradients come from when they are not computed on this thread: e.g.
+ * `createDataParallel` of `@gqn/backend/node` with {@link gqnReplica} replicas of the model.
+ * Called with the batch's `contextFrames`, `contextPoses`, `queryPose` and `target` and a context
+ * of `{ sigma, seed }`; returns the batch-mean loss, the `nll` and `kl` metrics and the gradients
+ * by variable name (owned by the trainer once returned).
+ */
+export interface GradientSource {
+  computeGradients(
+    inputs: Readonly<Record<string, tf.Tensor>>,
+    context: { sigma: number; seed: number },
+  ): Promise<{ loss: number; metrics: Readonly<Record<string, number>>; grads: tf.NamedTensorMap }>;
+}
+
+/** Options of {@link createTrainer}. */
+export interface TrainerOptions {
+  /** Compute the gradients there (data-parallel workers) instead of on this thread. */
+  gradients?: GradientSource;
+}
+
 /** Adam on a {@link GqnModel}, with the annealed learning rate and pixel sigma. */
 export interface Trainer {
   /** The optimizer (its moments are what {@link Trainer.getOptimizerState} returns). */
@@ -75,7 +95,11 @@ export interface Trainer {
  *
  * @throws GqnError `INVALID_CONFIG` for an invalid training config (before any tensor is made).
  */
-export function createTrainer(model: GqnModel, training: TrainingConfig): Trainer {
+export function createTrainer(
+  model: GqnModel,
+  training: TrainingConfig,
+  trainerOptions: TrainerOptions = {},
+): Trainer {
   validateTrainingConfig(training);
   const { beta1, beta2, epsilon } = training.adam;
   const optimizer = tf.train.adam(annealed(training.learningRate, 0), beta1, beta2, epsilon);
@@ -107,35 +131,15 @@ export function createTrainer(model: GqnModel, training: TrainingConfig): Traine
       const seed = options.seed ?? stepSeed(stepIndex);
       const weights = model.trainableWeights;
       const variables = weights.map((w) => w.read() as tf.Variable);
-      let nll: tf.Scalar | undefined;
-      let kl: tf.Scalar | undefined;
-      const { value, grads } = tf.variableGrads(() => {
-        const terms = model.lossTerms(batch, sigma, { seed });
-        nll = tf.keep(terms.nll);
-        kl = tf.keep(terms.kl);
-        return terms.loss;
-      }, variables);
-      const owned = [value, nll, kl, ...Object.values(grads)];
+      const { loss, nllValue, klValue, grads, gradChecks } = await (trainerOptions.gradients
+        ? remoteGradients(trainerOptions.gradients, batch, sigma, seed)
+        : localGradients(model, batch, sigma, seed, variables));
       try {
-        // One read for every check: x * 0 is 0 for finite x and NaN for NaN or +-Infinity.
-        const packed = tf.tidy(() =>
-          tf.stack([
-            value,
-            nll as tf.Scalar,
-            kl as tf.Scalar,
-            ...variables.map((v) => {
-              const g = grads[v.name];
-              return g ? tf.sum(tf.mul(g, 0)) : tf.scalar(0);
-            }),
-          ]),
-        ); // [3 + weights]
-        const values = await packed.data();
-        packed.dispose();
-        const [loss = Number.NaN, nllValue = Number.NaN, klValue = Number.NaN] = values;
         const bad = nonFiniteTerm(
-          values,
+          gradChecks,
           [loss, nllValue, klValue],
           weights.map((w) => w.originalName),
+          variables.map((v) => v.name),
         );
         if (bad) {
           throw new GqnError(
@@ -157,7 +161,7 @@ export function createTrainer(model: GqnModel, training: TrainingConfig): Traine
           stepMs: performance.now() - started,
         };
       } finally {
-        tf.dispose(owned.filter((t): t is tf.Tensor => t !== undefined));
+        tf.dispose(Object.values(grads));
       }
     } finally {
       busy = false;
@@ -258,15 +262,111 @@ function stepSeed(stepIndex: number): number {
   return ((stepIndex * 2654435761 + 12345) % 2147483646) + 1;
 }
 
+/** A step's loss terms and gradients, with one finiteness probe per gradient (by variable name). */
+interface StepGradients {
+  loss: number;
+  nllValue: number;
+  klValue: number;
+  grads: tf.NamedTensorMap;
+  /** `sum(g * 0)` of each gradient: 0 when every value is finite, NaN otherwise. */
+  gradChecks: ReadonlyMap<string, number>;
+}
+
+async function localGradients(
+  model: GqnModel,
+  batch: GqnBatch,
+  sigma: number,
+  seed: number,
+  variables: tf.Variable[],
+): Promise<StepGradients> {
+  let nll: tf.Scalar | undefined;
+  let kl: tf.Scalar | undefined;
+  const { value, grads } = tf.variableGrads(() => {
+    const terms = model.lossTerms(batch, sigma, { seed });
+    nll = tf.keep(terms.nll);
+    kl = tf.keep(terms.kl);
+    return terms.loss;
+  }, variables);
+  try {
+    const values = await packChecks([value, nll as tf.Scalar, kl as tf.Scalar], variables, grads);
+    const [loss = Number.NaN, nllValue = Number.NaN, klValue = Number.NaN] = values;
+    return { loss, nllValue, klValue, grads, gradChecks: checksByName(values.subarray(3), variables) };
+  } catch (error) {
+    tf.dispose(Object.values(grads));
+    throw error;
+  } finally {
+    tf.dispose([value, nll, kl].filter((t): t is tf.Scalar => t !== undefined));
+  }
+}
+
+async function remoteGradients(
+  source: GradientSource,
+  batch: GqnBatch,
+  sigma: number,
+  seed: number,
+): Promise<StepGradients> {
+  const { contextFrames, contextPoses, queryPose, target } = batch;
+  const { loss, metrics, grads } = await source.computeGradients(
+    { contextFrames, contextPoses, queryPose, target },
+    { sigma, seed },
+  );
+  try {
+    const names = Object.keys(grads);
+    const checks = tf.tidy(() => tf.stack(names.map((name) => tf.sum(tf.mul(grads[name] as tf.Tensor, 0)))));
+    const values = await checks.data();
+    checks.dispose();
+    return {
+      loss,
+      nllValue: metrics.nll ?? Number.NaN,
+      klValue: metrics.kl ?? Number.NaN,
+      grads,
+      gradChecks: new Map(names.map((name, i) => [name, values[i] as number])),
+    };
+  } catch (error) {
+    tf.dispose(Object.values(grads));
+    throw error;
+  }
+}
+
+/** One read for every check: x * 0 is 0 for finite x and NaN for NaN or +-Infinity. */
+async function packChecks(
+  scalars: tf.Scalar[],
+  variables: tf.Variable[],
+  grads: tf.NamedTensorMap,
+): Promise<Float32Array> {
+  const packed = tf.tidy(() =>
+    tf.stack([
+      ...scalars,
+      ...variables.map((v) => {
+        const g = grads[v.name];
+        return g ? tf.sum(tf.mul(g, 0)) : tf.scalar(0);
+      }),
+    ]),
+  );
+  const values = (await packed.data()) as Float32Array;
+  packed.dispose();
+  return values;
+}
+
+function checksByName(values: Float32Array, variables: tf.Variable[]): Map<string, number> {
+  return new Map(variables.map((v, i) => [v.name, values[i] as number]));
+}
+
 /** Names the first non-finite value: a loss term, or a weight's gradient. */
-function nonFiniteTerm(values: ArrayLike<number>, terms: number[], names: string[]): string | undefined {
+function nonFiniteTerm(
+  gradChecks: ReadonlyMap<string, number>,
+  terms: number[],
+  weightNames: string[],
+  variableNames: string[],
+): string | undefined {
   const what = (x: number) => (Number.isNaN(x) ? "NaN" : "infinite");
   const [loss = 0, nll = 0, kl = 0] = terms;
   if (!Number.isFinite(nll)) return `the NLL term is ${what(nll)}`;
   if (!Number.isFinite(kl)) return `the KL term is ${what(kl)}`;
   if (!Number.isFinite(loss)) return `the loss is ${what(loss)}`;
-  for (let i = 3; i < values.length; i++) {
-    if (!Number.isFinite(values[i] ?? 0)) return `the gradient of ${names[i - 3]} is not finite`;
+  for (let i = 0; i < variableNames.length; i++) {
+    const check = gradChecks.get(variableNames[i] as string) ?? 0;
+    if (!Number.isFinite(check)) return `the gradient of ${weightNames[i]} is not finite`;
   }
   return undefined;
 }

@@ -147,6 +147,31 @@ describe("createDataParallel", () => {
     }
   }, 30_000);
 
+  it("averages the replica's metrics over shards and micro-batches like the loss", async () => {
+    const withMetrics = { ...options, replicaConfig: { ...options.replicaConfig, metrics: true } };
+    const reference = await createDataParallel({ ...withMetrics, workers: 1 });
+    const split = await createDataParallel({ ...withMetrics, workers: 2, workerUrl, microBatchSize: 2 });
+    try {
+      const inputs = batch(7, 900);
+      const whole = await reference.computeGradients(inputs);
+      const parts = await split.computeGradients(inputs);
+      tf.dispose([...Object.values(whole.grads), ...Object.values(parts.grads)]);
+      expect(Object.keys(whole.metrics).sort()).toEqual(["absolute", "squared"]);
+      expect(whole.metrics.squared).toBeCloseTo(whole.loss, 5);
+      expect(parts.metrics.squared).toBeCloseTo(whole.metrics.squared as number, 4);
+      expect(parts.metrics.absolute).toBeCloseTo(whole.metrics.absolute as number, 4);
+      expect(whole.metrics.absolute).not.toBeCloseTo(whole.loss, 2);
+      // A replica that returns a bare scalar reports no metrics.
+      const plain = await single.computeGradients(inputs);
+      tf.dispose(Object.values(plain.grads));
+      expect(plain.metrics).toEqual({});
+      tf.dispose(Object.values(inputs));
+    } finally {
+      await reference.dispose();
+      await split.dispose();
+    }
+  }, 30_000);
+
   it("runs a batch smaller than the group on fewer shards, and leaks no tensors", async () => {
     const inputs = batch(1, 300);
     const before = tf.memory().numTensors;

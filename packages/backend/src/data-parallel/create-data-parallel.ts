@@ -6,8 +6,14 @@ import { GqnError } from "@gqn/core";
 import * as tf from "@tensorflow/tfjs-core";
 import type { BackendRequest } from "../backend-selection.js";
 import type { FromWorker, ReplicaWorkerData, ToWorker, WireTensor } from "./protocol.js";
-import type { Replica } from "./replica.js";
-import { loadReplica, shardGradients, type VariableSlot, variableLayout } from "./replica-runtime.js";
+import type { Replica, ReplicaLoss } from "./replica.js";
+import {
+  loadReplica,
+  type ShardResult,
+  shardGradients,
+  type VariableSlot,
+  variableLayout,
+} from "./replica-runtime.js";
 
 /** Options of {@link createDataParallel}. */
 export interface DataParallelOptions {
@@ -52,6 +58,8 @@ export interface DataParallelOptions {
 export interface DataParallelGradients {
   /** The batch-mean loss (shard losses weighted by shard size). */
   readonly loss: number;
+  /** The replica's metrics (see {@link ReplicaLoss}), averaged over the shards like the loss; `{}` when it returns none. */
+  readonly metrics: Readonly<Record<string, number>>;
   /** Gradients of the batch-mean loss, by variable name (what `optimizer.applyGradients` takes); owned by the caller. */
   readonly grads: tf.NamedTensorMap;
 }
@@ -85,7 +93,7 @@ export interface DataParallel {
 
 interface WorkerHandle {
   readonly worker: Worker;
-  readonly pending: Map<number, { resolve: (loss: number) => void; reject: (error: Error) => void }>;
+  readonly pending: Map<number, { resolve: (result: ShardResult) => void; reject: (error: Error) => void }>;
 }
 
 /**
@@ -148,7 +156,11 @@ export async function createDataParallel(options: DataParallelOptions): Promise<
         ...(options.onnxThreads !== undefined ? { onnxThreads: options.onnxThreads } : {}),
         ...(microBatchSize !== undefined ? { microBatchSize } : {}),
       };
-      const worker = new Worker(workerScript(options.workerUrl), { workerData: data });
+      // Node flags as process.execArgv holds them now (Node's default is a copy taken at startup).
+      const worker = new Worker(workerScript(options.workerUrl), {
+        workerData: data,
+        execArgv: process.execArgv,
+      });
       const handle: WorkerHandle = { worker, pending: new Map() };
       let ready = false;
       worker.on("message", (message: FromWorker) => {
@@ -168,7 +180,7 @@ export async function createDataParallel(options: DataParallelOptions): Promise<
             resolveReady(handle);
           }
         } else if (message.type === "done") {
-          handle.pending.get(message.id)?.resolve(message.loss);
+          handle.pending.get(message.id)?.resolve({ loss: message.loss, metrics: message.metrics });
           handle.pending.delete(message.id);
         } else {
           const error = new GqnError(
@@ -260,7 +272,7 @@ export async function createDataParallel(options: DataParallelOptions): Promise<
     });
     if (sizes.length === 1) {
       const out = new Float32Array(total);
-      const loss = shardGradients(
+      const { loss, metrics } = shardGradients(
         replica,
         inputs as Record<string, tf.Tensor>,
         shardContext(0),
@@ -268,7 +280,7 @@ export async function createDataParallel(options: DataParallelOptions): Promise<
         out,
         microBatchSize,
       );
-      return { loss, grads: toGradTensors(replica, layout, out) };
+      return { loss, metrics, grads: toGradTensors(replica, layout, out) };
     }
 
     // Weights out, then the workers' shards; the main thread computes shard 0 meanwhile.
@@ -294,7 +306,7 @@ export async function createDataParallel(options: DataParallelOptions): Promise<
           data: part.buffer as ArrayBuffer,
         };
       });
-      return new Promise<number>((resolveLoss, reject) => {
+      return new Promise<ShardResult>((resolveLoss, reject) => {
         handle.pending.set(id, { resolve: resolveLoss, reject });
         handle.worker.postMessage(
           { type: "step", id, inputs: wire, context: shardContext(k) } satisfies ToWorker,
@@ -302,7 +314,7 @@ export async function createDataParallel(options: DataParallelOptions): Promise<
         );
       });
     });
-    let mainLoss: number;
+    let mainResult: ShardResult;
     const mainInputs = tf.tidy(() =>
       Object.fromEntries(
         names.map((name) => {
@@ -312,7 +324,7 @@ export async function createDataParallel(options: DataParallelOptions): Promise<
       ),
     );
     try {
-      mainLoss = shardGradients(
+      mainResult = shardGradients(
         replica,
         mainInputs,
         shardContext(0),
@@ -327,7 +339,7 @@ export async function createDataParallel(options: DataParallelOptions): Promise<
     } finally {
       tf.dispose(Object.values(mainInputs));
     }
-    const losses = [mainLoss, ...(await Promise.all(replies))];
+    const results = [mainResult, ...(await Promise.all(replies))];
 
     // Size-weighted average, in shard order (deterministic for a given worker count).
     const averaged = new Float32Array(total);
@@ -336,8 +348,15 @@ export async function createDataParallel(options: DataParallelOptions): Promise<
       const slot = slots[k] as Float32Array;
       for (let p = 0; p < total; p++) averaged[p] = (averaged[p] as number) + weight * (slot[p] as number);
     });
-    const loss = losses.reduce((sum, l, k) => sum + (l * (sizes[k] as number)) / batch, 0);
-    return { loss, grads: toGradTensors(replica, layout, averaged) };
+    let loss = 0;
+    const metrics: Record<string, number> = {};
+    results.forEach((result, k) => {
+      const weight = (sizes[k] as number) / batch;
+      loss += weight * result.loss;
+      for (const [name, value] of Object.entries(result.metrics))
+        metrics[name] = (metrics[name] ?? 0) + weight * value;
+    });
+    return { loss, metrics, grads: toGradTensors(replica, layout, averaged) };
   };
 
   return {

@@ -35,5 +35,10 @@ export type ToWorker =
 
 export type FromWorker =
   | { readonly type: "ready"; readonly shapes: number[][]; readonly dtypes: string[] }
-  | { readonly type: "done"; readonly id: number; readonly loss: number }
+  | {
+      readonly type: "done";
+      readonly id: number;
+      readonly loss: number;
+      readonly metrics: Record<string, number>;
+    }
   | { readonly type: "error"; readonly id?: number; readonly message: string };

@@ -2,7 +2,13 @@
 // in one flat float32 buffer, and compute a shard's gradients into such a buffer.
 import { GqnError } from "@gqn/core";
 import * as tf from "@tensorflow/tfjs-core";
-import type { BuildReplica, Replica, ReplicaStepContext } from "./replica.js";
+import type { BuildReplica, Replica, ReplicaLoss, ReplicaStepContext } from "./replica.js";
+
+/** A shard's loss and metrics (numbers, means over its examples). */
+export interface ShardResult {
+  loss: number;
+  metrics: Record<string, number>;
+}
 
 /** Where each variable sits in the flat buffers. */
 export interface VariableSlot {
@@ -53,7 +59,7 @@ export function variableLayout(variables: readonly tf.Variable[]): VariableSlot[
 
 /**
  * The gradient of the replica's loss on `inputs`, written into `out` (laid out by `layout`;
- * zeros for variables the loss does not use). Returns the loss. With `microBatchSize`, inputs
+ * zeros for variables the loss does not use). Returns the loss and metrics. With `microBatchSize`, inputs
  * with more examples are run in chunks of at most that many and the chunk gradients averaged,
  * weighted by chunk size (the loss is a mean over examples, so that is the whole gradient).
  */
@@ -64,14 +70,14 @@ export function shardGradients(
   layout: readonly VariableSlot[],
   out: Float32Array,
   microBatchSize?: number,
-): number {
+): ShardResult {
   const names = Object.keys(inputs);
   const examples = (inputs[names[0] as string] as tf.Tensor).shape[0] ?? 0;
   if (!microBatchSize || examples <= microBatchSize) {
     return chunkGradients(replica, inputs, context, layout, (offset, values) => out.set(values, offset));
   }
   out.fill(0);
-  let loss = 0;
+  const total: ShardResult = { loss: 0, metrics: {} };
   const base = (context as { offset?: number }).offset ?? 0;
   for (let start = 0; start < examples; start += microBatchSize) {
     const size = Math.min(microBatchSize, examples - start);
@@ -80,7 +86,7 @@ export function shardGradients(
       Object.fromEntries(names.map((name) => [name, tf.slice(inputs[name] as tf.Tensor, start, size)])),
     );
     try {
-      const chunkLoss = chunkGradients(
+      const chunkResult = chunkGradients(
         replica,
         chunk,
         { ...context, offset: base + start },
@@ -90,12 +96,15 @@ export function shardGradients(
             out[offset + i] = (out[offset + i] as number) + weight * (values[i] as number);
         },
       );
-      loss += weight * chunkLoss;
+      total.loss += weight * chunkResult.loss;
+      for (const [name, value] of Object.entries(chunkResult.metrics)) {
+        total.metrics[name] = (total.metrics[name] ?? 0) + weight * value;
+      }
     } finally {
       tf.dispose(Object.values(chunk));
     }
   }
-  return loss;
+  return total;
 }
 
 /** One forward + backward pass; hands each variable's gradient (or zeros) to `write`. */
@@ -105,20 +114,27 @@ function chunkGradients(
   context: object,
   layout: readonly VariableSlot[],
   write: (offset: number, values: Float32Array) => void,
-): number {
+): ShardResult {
   const variables = replica.variables as tf.Variable[];
-  const { value, grads } = tf.variableGrads(
-    () => replica.loss(inputs, context as ReplicaStepContext),
-    variables,
-  );
+  let metricTensors: Record<string, tf.Scalar> = {};
+  const { value, grads } = tf.variableGrads(() => {
+    const result = replica.loss(inputs, context as ReplicaStepContext);
+    if (result instanceof tf.Tensor) return result;
+    const { loss, metrics = {} } = result as ReplicaLoss;
+    metricTensors = Object.fromEntries(Object.entries(metrics).map(([name, t]) => [name, tf.keep(t)]));
+    return loss;
+  }, variables);
   try {
     variables.forEach((v, i) => {
       const { offset, size } = layout[i] as VariableSlot;
       const grad = grads[v.name];
       write(offset, grad ? (grad.dataSync() as Float32Array) : new Float32Array(size));
     });
-    return value.dataSync()[0] as number;
+    const metrics = Object.fromEntries(
+      Object.entries(metricTensors).map(([name, t]) => [name, t.dataSync()[0] as number]),
+    );
+    return { loss: value.dataSync()[0] as number, metrics };
   } finally {
-    tf.dispose([value, ...Object.values(grads)]);
+    tf.dispose([value, ...Object.values(grads), ...Object.values(metricTensors)]);
   }
 }

@@ -38,9 +38,9 @@ async function start(): Promise<void> {
           tf.tidy(() => v.assign(tf.tensor(weights.slice(offset, offset + size), v.shape, "float32")));
         });
         const inputs = Object.fromEntries(message.inputs.map((t) => [t.name, toTensor(t)]));
-        const loss = shardGradients(replica, inputs, message.context, layout, grads, data.microBatchSize);
+        const result = shardGradients(replica, inputs, message.context, layout, grads, data.microBatchSize);
         tf.dispose(Object.values(inputs));
-        send({ type: "done", id: message.id, loss });
+        send({ type: "done", id: message.id, loss: result.loss, metrics: result.metrics });
       } catch (error) {
         send({ type: "error", id: message.id, message: describe(error) });
       }

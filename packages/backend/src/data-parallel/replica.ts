@@ -14,6 +14,12 @@ export interface ReplicaStepContext {
   readonly [key: string]: unknown;
 }
 
+/** A replica's loss with named metrics (scalars, means over the shard's examples). */
+export interface ReplicaLoss {
+  readonly loss: tf.Scalar;
+  readonly metrics?: Readonly<Record<string, tf.Scalar>>;
+}
+
 /**
  * One copy of a model, as data-parallel training drives it. Every replica built from the same
  * config must list the same variables (shapes, order); values need not match at build time:
@@ -25,9 +31,11 @@ export interface Replica {
   /**
    * The loss on a shard of the batch, as a scalar: the MEAN over the shard's examples (shards
    * of different sizes are weighted by size, so the average of the shard gradients is the
-   * whole batch's gradient). Called inside `tf.variableGrads`; inputs are borrowed.
+   * whole batch's gradient). Called inside `tf.variableGrads`; inputs are borrowed. It may also
+   * return named scalar metrics (e.g. the terms of the loss, each a mean over the shard's
+   * examples): they are averaged over the shards like the loss.
    */
-  loss(inputs: Readonly<Record<string, tf.Tensor>>, context: ReplicaStepContext): tf.Scalar;
+  loss(inputs: Readonly<Record<string, tf.Tensor>>, context: ReplicaStepContext): tf.Scalar | ReplicaLoss;
   /** Frees what the replica holds (called when the data-parallel group is disposed). */
   dispose?(): void;
 }

@@ -96,7 +96,7 @@ describe("gqn-train flags", () => {
     expect(unknown.stderr.trim().split("\n")).toHaveLength(1);
   });
 
-  it("trains, then resumes, with --workers accepted as reserved", async () => {
+  it("trains, then resumes; a model without replicas refuses --workers in one line", async () => {
     const modelDir = join(root, "run");
     const args = [
       "--data-dir",
@@ -120,8 +120,11 @@ describe("gqn-train flags", () => {
       "--eval-every",
       "0",
     ];
-    const first = await trainCli([...args, ...common, "--steps", "2", "--workers", "2"]);
-    expect(first.stderr).toMatch(/workers=2: data-parallel training is not wired/);
+    // (The real GQN trains data-parallel: gqn-end-to-end.test.ts.)
+    const refused = await trainCli([...args, ...common, "--steps", "2", "--workers", "2"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/gqn-train: .*cannot train data-parallel/);
+    const first = await trainCli([...args, ...common, "--steps", "2", "--workers", "1"]);
     // --accelerator auto on wasm: onnxruntime-node when installed, else a line saying XNNPACK.
     expect(first.stderr).toMatch(/\[gqn\] convolutions: (onnxruntime-node|XNNPACK)/);
     expect(first.code).toBe(0);

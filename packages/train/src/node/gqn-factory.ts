@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import type { Replica } from "@gqn/backend/node";
 import { GqnError } from "@gqn/core";
 import type { SceneBatch } from "@gqn/data/node";
 import type * as tf from "@tensorflow/tfjs-core";
@@ -8,9 +10,11 @@ import {
   GqnModel,
   getPreset,
   resolveGqnConfig,
+  type TrainerOptions,
   validateTrainingConfig,
 } from "../index.js";
 import type { LinearAnneal } from "../schedules.js";
+import { type GqnReplicaConfig, gqnReplica } from "./gqn-replica.js";
 
 /** The model's JSON config as the loop sees it (GqnConfig): stored in checkpoints as is. */
 export type ModelConfig = { frameSize: number } & Record<string, unknown>;
@@ -85,7 +89,16 @@ export interface ModelFactory {
   validateTraining(training: LoopTrainingConfig, datasetViews: number): void;
   create(config: ModelConfig, options: { seed?: number }): LoopModel;
   fromLayersModel(model: tfl.LayersModel, config: ModelConfig): LoopModel;
-  createTrainer(model: LoopModel, training: LoopTrainingConfig): LoopTrainer;
+  createTrainer(model: LoopModel, training: LoopTrainingConfig, options?: TrainerOptions): LoopTrainer;
+  /**
+   * The model as a data-parallel replica, with the module and JSON config worker threads rebuild
+   * it from; absent when the model cannot train data-parallel.
+   */
+  replica?(
+    model: LoopModel,
+    config: ModelConfig,
+    seed: number,
+  ): { replica: Replica; module: URL; config: unknown };
 }
 
 /** The GQN of this package: presets, GqnModel and createTrainer. */
@@ -102,7 +115,12 @@ export async function gqnModelFactory(): Promise<ModelFactory> {
     validateTraining: (training, views) => validateTrainingConfig(training, views),
     create: (config, options) => GqnModel.create(config as unknown as GqnConfig, options),
     fromLayersModel: (model, config) => GqnModel.fromLayersModel(model, config as unknown as GqnConfig),
-    createTrainer: (model, training) => createTrainer(asGqnModel(model), training),
+    createTrainer: (model, training, options) => createTrainer(asGqnModel(model), training, options),
+    replica: (model, config, seed) => ({
+      replica: gqnReplica(asGqnModel(model)),
+      module: replicaModuleUrl(),
+      config: { gqn: config as unknown as GqnConfig, seed } satisfies GqnReplicaConfig,
+    }),
   };
 }
 
@@ -111,4 +129,23 @@ function asGqnModel(model: LoopModel): GqnModel {
     throw new GqnError("INVALID_ARGUMENT", "gqnModelFactory.createTrainer: model must be a GqnModel.");
   }
   return model;
+}
+
+/**
+ * The module data-parallel workers import: dist/gqn-replica.js beside this bundle, or the
+ * package's dist/ when this module runs from src/ (the package's own tests).
+ */
+function replicaModuleUrl(): URL {
+  const candidates = [
+    new URL("./gqn-replica.js", import.meta.url),
+    new URL("../../dist/gqn-replica.js", import.meta.url),
+  ];
+  const found = candidates.find((url) => existsSync(url));
+  if (!found) {
+    throw new GqnError(
+      "BACKEND_UNAVAILABLE",
+      `gqnModelFactory: data-parallel workers need ${candidates[0]?.href}, but it is missing; build @gqn/train (pnpm build).`,
+    );
+  }
+  return found;
 }

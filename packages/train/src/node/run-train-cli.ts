@@ -37,7 +37,16 @@ export async function runTrainCli(argv: readonly string[], io: CliIo = {}): Prom
     .option("--keep-checkpoints <n>", "checkpoints kept", integer(1))
     .option("--log-every <n>", "log a training record every N steps", integer(1))
     .option("--data-workers <n>", "JPEG decoding threads (0: on the main thread)", integer(0))
-    .option("--workers <n>", "data-parallel replicas (reserved: not used yet)", integer(1))
+    .option(
+      "--workers <n>",
+      "data-parallel replicas on worker threads (default 1; see docs/performance.md)",
+      integer(1),
+    )
+    .option(
+      "--micro-batch <n>",
+      "most scenes per forward + backward pass (bounds memory; default: the batch)",
+      integer(1),
+    )
     .option("--no-progress", "no progress bar")
     .option("--no-tensorboard", "no TensorBoard event files")
     .option("--debug", "log every step; print stacks on errors");
@@ -64,6 +73,7 @@ export async function runTrainCli(argv: readonly string[], io: CliIo = {}): Prom
     logEvery?: number;
     dataWorkers?: number;
     workers?: number;
+    microBatch?: number;
     progress: boolean;
     tensorboard: boolean;
     debug?: boolean;
@@ -91,6 +101,7 @@ export async function runTrainCli(argv: readonly string[], io: CliIo = {}): Prom
       logEvery: o.logEvery,
       dataWorkers: o.dataWorkers,
       workers: o.workers,
+      microBatchSize: o.microBatch,
       progress: o.progress && stderr.isTTY === true,
       tensorboard: o.tensorboard,
       debug: o.debug,

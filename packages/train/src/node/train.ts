@@ -1,7 +1,12 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type BackendRequest, initBackend } from "@gqn/backend";
-import { type OnnxConvAccelerator, tryEnableOnnxConvAccelerator } from "@gqn/backend/node";
+import {
+  createDataParallel,
+  type DataParallel,
+  type OnnxConvAccelerator,
+  tryEnableOnnxConvAccelerator,
+} from "@gqn/backend/node";
 import { GqnError, isGqnError, Random } from "@gqn/core";
 import {
   type ContextSize,
@@ -18,6 +23,7 @@ import type * as tfl from "@tensorflow/tfjs-layers";
 import { imageGrid } from "../image-grid.js";
 import type { GqnConfigOverrides, GqnPresetName } from "../index.js";
 import { annealed } from "../schedules.js";
+import type { GradientSource } from "../trainer.js";
 import {
   latestCheckpoint,
   loadCheckpoint,
@@ -94,10 +100,19 @@ export interface TrainOptions {
   /** JPEG decoding threads of the data loader (0: decode on the main thread); default @gqn/data's. */
   dataWorkers?: number;
   /**
-   * Data-parallel training replicas. Reserved: accepted and validated, but the loop trains on
-   * one replica until @gqn/backend's data-parallel runner is wired in (a warning says so).
+   * Data-parallel replicas, this thread's included (`workers - 1` worker threads, each with its
+   * own tfjs engine and, with the accelerator, one onnxruntime thread): each computes the
+   * gradient of its share of the batch and one Adam step is taken here. Default 1: on the
+   * 2-core development machine two workers were not reliably faster (docs/performance.md);
+   * measure with `pnpm bench:train` first.
    */
   workers?: number;
+  /**
+   * Most scenes one forward + backward pass holds; larger batches (or worker shares) run in
+   * chunks whose gradients are averaged. Bounds memory, e.g. for `tf-gqn` on wasm, whose 4 GB
+   * heap one batch of 36 overflows. Default: no limit.
+   */
+  microBatchSize?: number;
   /** Show the progress bar; default when stderr is a terminal. */
   progress?: boolean;
   /** Write TensorBoard event files; default true. */
@@ -179,20 +194,43 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   await requireDirectory(o.dataDir, "train: dataDir");
   const info = await readDatasetInfo(o.dataDir, o.dataset);
   if (options.backend) await initBackend({ backend: options.backend, log: say });
-  if (o.workers !== undefined && o.workers > 1) {
-    say(
-      `[gqn] workers=${o.workers}: data-parallel training is not wired into the loop yet; training on one replica.`,
-    );
-  }
 
   const factory = await gqnModelFactory();
   await mkdir(o.modelDir, { recursive: true });
   await removeStaleCheckpointFiles(o.modelDir);
-  const setup = await openRun(factory, o, info, say);
+  const workers = o.workers ?? 1;
+  const wantAccelerator = (o.accelerator ?? "none") !== "none" && tf.getBackend() === "wasm";
   let accelerator: OnnxConvAccelerator | undefined;
-  if ((o.accelerator ?? "none") !== "none" && tf.getBackend() === "wasm") {
-    accelerator = tryEnableOnnxConvAccelerator({ log: say });
-  }
+  let parallel: DataParallel | undefined;
+  const setup = await openRun(factory, o, info, say, async (model, gqnConfig) => {
+    // One onnxruntime thread per replica when the replicas fill the cores.
+    if (wantAccelerator)
+      accelerator = tryEnableOnnxConvAccelerator({ log: say, ...(workers > 1 && { threads: 1 }) });
+    if (workers === 1 && o.microBatchSize === undefined) return undefined;
+    if (!factory.replica) {
+      throw new GqnError(
+        "INVALID_ARGUMENT",
+        "train: this model cannot train data-parallel (workers, microBatchSize).",
+      );
+    }
+    const replica = factory.replica(model, gqnConfig, o.seed);
+    parallel = await createDataParallel({
+      workers,
+      replicaModule: replica.module,
+      replicaConfig: replica.config,
+      replica: replica.replica,
+      ...(accelerator && { onnxThreads: 1 }),
+      ...(o.microBatchSize !== undefined && { microBatchSize: o.microBatchSize }),
+    });
+    say(
+      `[gqn] data-parallel: ${workers} replica${workers > 1 ? "s" : ""}${o.microBatchSize !== undefined ? `, micro-batches of at most ${o.microBatchSize}` : ""}.`,
+    );
+    return parallel;
+  }).catch(async (error: unknown) => {
+    await parallel?.dispose();
+    accelerator?.disable();
+    throw error;
+  });
   const { model, layersModel, trainer, gqnConfig, trainingConfig } = setup;
   let step = setup.step;
   const rng = setup.rng;
@@ -224,6 +262,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     await batches?.close();
     await runLog?.close();
     trainer.dispose();
+    await parallel?.dispose();
     model.dispose();
     accelerator?.disable();
     throw error;
@@ -397,6 +436,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     await logFile.close();
     await board?.close().catch(() => {});
     trainer.dispose();
+    await parallel?.dispose();
     model.dispose();
     accelerator?.disable();
   }
@@ -442,6 +482,7 @@ async function openRun(
   o: ResolvedOptions,
   info: DatasetInfo,
   say: (line: string) => void,
+  gradientsFor: (model: LoopModel, gqnConfig: GqnConfig) => Promise<GradientSource | undefined>,
 ): Promise<RunSetup> {
   const existing = await latestCheckpoint(o.modelDir);
   if (existing && !o.resume) {
@@ -464,7 +505,8 @@ async function openRun(
       info.views,
     );
     const model = factory.create(gqnConfig, { seed: o.seed });
-    const trainer = factory.createTrainer(model, trainingConfig);
+    const gradients = await gradientsFor(model, gqnConfig);
+    const trainer = factory.createTrainer(model, trainingConfig, gradients && { gradients });
     if (gqnConfig.frameSize !== info.frameSize) {
       say(`[gqn] resizing ${info.frameSize} px frames to the model's ${gqnConfig.frameSize} px.`);
     }
@@ -487,7 +529,8 @@ async function openRun(
   const trainingConfig: TrainingConfig = { ...state.trainingConfig, ...overrides };
   factory.validateTraining(trainingConfig, info.views);
   const model = factory.fromLayersModel(loaded.model, gqnConfig);
-  const trainer = factory.createTrainer(model, trainingConfig);
+  const gradients = await gradientsFor(model, gqnConfig);
+  const trainer = factory.createTrainer(model, trainingConfig, gradients && { gradients });
   if (loaded.optimizerWeights)
     await restoreOptimizer(trainer.optimizer, loaded.optimizerWeights, loaded.adamPowers);
   // The data order carries on only when the batches are shaped as before.
@@ -678,11 +721,14 @@ function validateOptions(o: ResolvedOptions): void {
       `train: maxMinutes must be a positive number, but got ${JSON.stringify(o.maxMinutes)}.`,
     );
   }
-  if (o.workers !== undefined && (!Number.isInteger(o.workers) || o.workers < 1)) {
-    throw new GqnError(
-      "INVALID_ARGUMENT",
-      `train: workers must be a positive integer, but got ${JSON.stringify(o.workers)}.`,
-    );
+  for (const key of ["workers", "microBatchSize"] as const) {
+    const value = o[key];
+    if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
+      throw new GqnError(
+        "INVALID_ARGUMENT",
+        `train: ${key} must be a positive integer, but got ${JSON.stringify(value)}.`,
+      );
+    }
   }
 }
 

@@ -1,0 +1,65 @@
+// A GqnModel as a data-parallel replica (@gqn/backend's createDataParallel): its trainable
+// variables and the ELBO of a shard at the step's sigma, with the NLL and KL as metrics.
+import type { Replica, ReplicaStepContext } from "@gqn/backend/node";
+import { GqnError } from "@gqn/core";
+import type * as tf from "@tensorflow/tfjs-core";
+import type { GqnConfig } from "../gqn-config.js";
+import { GqnModel } from "../gqn-model.js";
+
+/** The JSON config of {@link buildReplica}: what every worker rebuilds its replica from. */
+export interface GqnReplicaConfig {
+  gqn: GqnConfig;
+  /** Initialiser seed; irrelevant to training (the main replica's weights are copied in), kept for determinism. */
+  seed?: number;
+}
+
+/**
+ * The replica of `model` (borrowed: disposing the replica does not dispose it). Its loss reads
+ * `sigma` and `seed` from the step context; shards past the first draw their posterior noise
+ * from a seed mixed with their offset, so no two shards share noise.
+ */
+export function gqnReplica(model: GqnModel, options: { ownsModel?: boolean } = {}): Replica {
+  return {
+    variables: model.trainableWeights.map((w) => w.read() as tf.Variable),
+    loss(inputs, context: ReplicaStepContext) {
+      const { sigma, seed } = context as ReplicaStepContext & { sigma?: number; seed?: number };
+      if (typeof sigma !== "number" || !(sigma > 0)) {
+        throw new GqnError(
+          "INVALID_ARGUMENT",
+          `gqnReplica: the step context must carry sigma > 0, but got ${JSON.stringify(sigma)}.`,
+        );
+      }
+      const batch = {
+        contextFrames: inputs.contextFrames as tf.Tensor5D,
+        contextPoses: inputs.contextPoses as tf.Tensor3D,
+        queryPose: inputs.queryPose as tf.Tensor2D,
+        target: inputs.target as tf.Tensor4D,
+      };
+      for (const [name, tensor] of Object.entries(batch)) {
+        if (!tensor)
+          throw new GqnError("INVALID_ARGUMENT", `gqnReplica: the step inputs must include ${name}.`);
+      }
+      const shardSeed = seed === undefined ? undefined : mixSeed(seed, context.offset);
+      const terms = model.lossTerms(batch, sigma, shardSeed === undefined ? {} : { seed: shardSeed });
+      return { loss: terms.loss, metrics: { nll: terms.nll, kl: terms.kl } };
+    },
+    dispose() {
+      if (options.ownsModel) model.dispose();
+    },
+  };
+}
+
+/** The replica module's entry: a fresh GqnModel from the config (each worker calls it once). */
+export function buildReplica(config: GqnReplicaConfig): Replica {
+  if (!config || typeof config !== "object" || !config.gqn) {
+    throw new GqnError("INVALID_ARGUMENT", "buildReplica: config must be { gqn: GqnConfig }.");
+  }
+  const model = GqnModel.create(config.gqn, config.seed === undefined ? {} : { seed: config.seed });
+  return gqnReplica(model, { ownsModel: true });
+}
+
+/** The shard's noise seed: the step's for the first shard, a distinct non-zero one for the others. */
+function mixSeed(seed: number, offset: number): number {
+  if (offset === 0) return seed;
+  return ((seed + offset * 2654435761) % 2147483646) + 1;
+}
