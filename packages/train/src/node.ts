@@ -18,6 +18,7 @@ export {
 } from "./node/checkpoint.js";
 export type { CliIo } from "./node/cli-support.js";
 export type { LoopEvalMetrics, LoopModel, LoopStepMetrics, LoopTrainer } from "./node/gqn-factory.js";
+export { buildReplica, type GqnReplicaConfig, gqnReplica, gqnReplicaModule } from "./node/gqn-replica.js";
 export { layersModelFiles, WEIGHTS_FILE } from "./node/layers-model-files.js";
 export {
   encodeGif,

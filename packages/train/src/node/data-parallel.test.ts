@@ -12,7 +12,7 @@ import { syntheticDataset } from "../../test/synthetic-data.js";
 import { getPreset } from "../gqn-config.js";
 import { GqnModel } from "../gqn-model.js";
 import { loadCheckpoint } from "./checkpoint.js";
-import { gqnModelFactory } from "./gqn-factory.js";
+import { type GqnReplicaConfig, gqnReplica, gqnReplicaModule } from "./gqn-replica.js";
 import type { LogRecord } from "./run-log.js";
 import { train } from "./train.js";
 
@@ -53,19 +53,14 @@ describe("data-parallel GQN", () => {
   it("2 worker replicas give the gradients of one thread running the same shards", async () => {
     const config = getPreset("tiny").model;
     const model = GqnModel.create(config, { seed: 5 });
-    const factory = await gqnModelFactory();
-    const spec = (factory.replica as NonNullable<typeof factory.replica>)(model, config as never, 5);
+    const replica = gqnReplica(model);
     // One thread, micro-batches of 2 = the shards (offsets 0 and 2) the 2 replicas get.
-    const alone = await createDataParallel({
-      replicaModule: spec.module,
-      replica: spec.replica,
-      microBatchSize: 2,
-    });
+    const alone = await createDataParallel({ replicaModule: gqnReplicaModule(), replica, microBatchSize: 2 });
     const pair = await createDataParallel({
       workers: 2,
-      replicaModule: spec.module,
-      replicaConfig: spec.config,
-      replica: spec.replica,
+      replicaModule: gqnReplicaModule(),
+      replicaConfig: { gqn: config, seed: 5 } satisfies GqnReplicaConfig,
+      replica,
     });
     const batch = await firstBatch(4);
     try {

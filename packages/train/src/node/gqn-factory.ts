@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import type { Replica } from "@gqn/backend/node";
 import { GqnError } from "@gqn/core";
 import type { SceneBatch } from "@gqn/data/node";
@@ -14,7 +13,7 @@ import {
   validateTrainingConfig,
 } from "../index.js";
 import type { LinearAnneal } from "../schedules.js";
-import { type GqnReplicaConfig, gqnReplica } from "./gqn-replica.js";
+import { type GqnReplicaConfig, gqnReplica, gqnReplicaModule } from "./gqn-replica.js";
 
 /** The model's JSON config as the loop sees it (GqnConfig): stored in checkpoints as is. */
 export type ModelConfig = { frameSize: number } & Record<string, unknown>;
@@ -118,7 +117,7 @@ export async function gqnModelFactory(): Promise<ModelFactory> {
     createTrainer: (model, training, options) => createTrainer(asGqnModel(model), training, options),
     replica: (model, config, seed) => ({
       replica: gqnReplica(asGqnModel(model)),
-      module: replicaModuleUrl(),
+      module: gqnReplicaModule(),
       config: { gqn: config as unknown as GqnConfig, seed } satisfies GqnReplicaConfig,
     }),
   };
@@ -129,23 +128,4 @@ function asGqnModel(model: LoopModel): GqnModel {
     throw new GqnError("INVALID_ARGUMENT", "gqnModelFactory.createTrainer: model must be a GqnModel.");
   }
   return model;
-}
-
-/**
- * The module data-parallel workers import: dist/gqn-replica.js beside this bundle, or the
- * package's dist/ when this module runs from src/ (the package's own tests).
- */
-function replicaModuleUrl(): URL {
-  const candidates = [
-    new URL("./gqn-replica.js", import.meta.url),
-    new URL("../../dist/gqn-replica.js", import.meta.url),
-  ];
-  const found = candidates.find((url) => existsSync(url));
-  if (!found) {
-    throw new GqnError(
-      "BACKEND_UNAVAILABLE",
-      `gqnModelFactory: data-parallel workers need ${candidates[0]?.href}, but it is missing; build @gqn/train (pnpm build).`,
-    );
-  }
-  return found;
 }

@@ -1,0 +1,167 @@
+// Milliseconds per training step (forward, backward, Adam) of @gqn/train's GQN, per preset and
+// engine, with the effective GFLOP/s. Run with `pnpm bench:train` (builds first).
+//
+// FLOPs are counted from the step itself: one profiled step (tf.profile) lists every kernel with
+// its input and output shapes, and each convolution (forward, input gradient, filter gradient)
+// and matmul is counted as 2 x multiply-adds. The rest (LSTM gates, concat, sums) is not counted.
+//
+// Environment:
+//   GQN_BENCH_PRESETS  comma list of tiny, small, tf-gqn, paper (default tiny,small,tf-gqn)
+//   GQN_BENCH_BATCH    scenes per step (default: 36 for tf-gqn and paper, else 8)
+//   GQN_BENCH_STEPS    timed steps after one warm-up step (default 2; the best is kept)
+//   GQN_BENCH_ENGINES  comma list of cpu, wasm, wasm+onnx, tensorflow, "wasm x2", "wasm+onnx x2"
+//                      (any xN) (default: wasm, wasm+onnx, wasm+onnx x2 and tensorflow; the cpu
+//                      backend needs minutes per tiny step)
+//   GQN_BENCH_MICRO    micro-batch size for tf-gqn and paper on wasm (default 6: their batch of
+//                      36 overflows the 4 GB wasm heap in one pass)
+import { cpus, loadavg } from "node:os";
+import { initBackend } from "@gqn/backend";
+import { createDataParallel, tryEnableOnnxConvAccelerator } from "@gqn/backend/node";
+import * as tf from "@tensorflow/tfjs-core";
+import { createTrainer, GQN_PRESETS, GqnModel } from "../dist/index.js";
+import { gqnReplica, gqnReplicaModule } from "../dist/node.js";
+
+const list = (name, fallback) =>
+  (process.env[name] ?? fallback)
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+const PRESETS = list("GQN_BENCH_PRESETS", "tiny,small,tf-gqn");
+const STEPS = Number(process.env.GQN_BENCH_STEPS ?? 2);
+const ENGINES = list("GQN_BENCH_ENGINES", "wasm,wasm+onnx,wasm+onnx x2,tensorflow");
+const MICRO = Number(process.env.GQN_BENCH_MICRO ?? 6);
+const big = (preset) => preset === "tf-gqn" || preset === "paper";
+const batchOf = (preset) => Number(process.env.GQN_BENCH_BATCH ?? (big(preset) ? 36 : 8));
+
+function parseEngine(engine) {
+  const match = /^(cpu|wasm|tensorflow)(\+onnx)?(?: x(\d+))?$/.exec(engine);
+  if (!match) throw new Error(`unknown engine "${engine}"`);
+  return { backend: match[1], onnx: Boolean(match[2]), workers: Number(match[3] ?? 1) };
+}
+
+/** A random batch shaped like the preset's (the numbers do not change the work). */
+function makeBatch(preset, batch, seed) {
+  const { frameSize } = GQN_PRESETS[preset].model;
+  const k = GQN_PRESETS[preset].training.contextSize;
+  return {
+    contextFrames: tf.randomUniform([batch, k, frameSize, frameSize, 3], 0, 1, "float32", seed),
+    contextPoses: tf.randomNormal([batch, k, 7], 0, 1, "float32", seed + 1),
+    queryPose: tf.randomNormal([batch, 7], 0, 1, "float32", seed + 2),
+    target: tf.randomUniform([batch, frameSize, frameSize, 3], 0, 1, "float32", seed + 3),
+  };
+}
+
+const CONVS = new Set(["Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter", "FusedConv2D"]);
+/** 2 x multiply-adds of the convolutions and matmuls of one profiled kernel list. */
+function countFlops(kernels) {
+  let flops = 0;
+  for (const k of kernels) {
+    if (CONVS.has(k.name)) {
+      // Every conv kernel does (output positions) x (filter taps x in channels) x (out channels)
+      // multiply-adds; which tensor holds which depends on the kernel.
+      const [a, b] = k.inputShapes;
+      const out = k.outputShapes[0];
+      let x;
+      let dy;
+      let filter;
+      if (k.name === "Conv2DBackpropFilter") [x, dy] = [a, b];
+      else if (k.name === "Conv2DBackpropInput") [dy, filter, x] = [a, b, out];
+      else [x, filter, dy] = [a, b, out];
+      const positions = dy[0] * dy[1] * dy[2];
+      const taps = filter ? filter[0] * filter[1] : (x[1] * x[2]) / (dy[1] * dy[2]); // k*k, or k^2 for stride = k
+      const kk = k.name === "Conv2DBackpropFilter" ? out[0] * out[1] : taps;
+      flops += 2 * positions * dy[3] * kk * x[3];
+    } else if (k.name === "BatchMatMul" || k.name === "_FusedMatMul") {
+      const [a, b] = k.inputShapes;
+      const m = a[a.length - 2];
+      const kdim = a[a.length - 1];
+      const n = k.outputShapes[0][k.outputShapes[0].length - 1];
+      const batches = k.outputShapes[0].slice(0, -2).reduce((p, q) => p * q, 1);
+      flops += 2 * batches * m * kdim * n;
+      void b;
+    }
+  }
+  return flops;
+}
+
+async function measure(preset, engine, flopCache) {
+  const { backend, onnx, workers } = parseEngine(engine);
+  try {
+    await initBackend({ backend, log: () => {} });
+  } catch (error) {
+    return { skipped: `not available (${String(error.message).split(";")[0]})` };
+  }
+  const accelerator = onnx ? tryEnableOnnxConvAccelerator({ threads: workers > 1 ? 1 : 0 }) : undefined;
+  if (onnx && !accelerator) return { skipped: "onnxruntime-node not installed" };
+  const batchSize = batchOf(preset);
+  const micro = big(preset) && backend === "wasm" && MICRO < batchSize ? MICRO : undefined;
+  const config = GQN_PRESETS[preset];
+  const model = GqnModel.create(config.model, { seed: 1 });
+  let group;
+  if (workers > 1 || micro !== undefined) {
+    group = await createDataParallel({
+      workers,
+      replicaModule: gqnReplicaModule(),
+      replicaConfig: { gqn: config.model, seed: 1 },
+      replica: gqnReplica(model),
+      backend,
+      ...(onnx ? { onnxThreads: 1 } : {}),
+      ...(micro !== undefined ? { microBatchSize: micro } : {}),
+    });
+  }
+  const trainer = createTrainer(model, { ...config.training, batchSize }, group ? { gradients: group } : {});
+  const times = [];
+  try {
+    for (let step = 0; step <= STEPS; step++) {
+      const batch = makeBatch(preset, batchSize, 1 + step);
+      if (step === 0 && !flopCache.has(preset) && !group) {
+        // The warm-up step, profiled: its kernels' shapes give the FLOPs.
+        const profile = await tf.profile(() => trainer.step(batch, step));
+        flopCache.set(preset, countFlops(profile.kernels));
+      } else {
+        const start = performance.now();
+        const cpuStart = process.cpuUsage();
+        await trainer.step(batch, step);
+        const used = process.cpuUsage(cpuStart);
+        if (step > 0 || STEPS === 0)
+          times.push({ ms: performance.now() - start, cpuMs: (used.user + used.system) / 1000 });
+      }
+      tf.dispose(Object.values(batch));
+    }
+  } finally {
+    trainer.dispose();
+    await group?.dispose();
+    model.dispose();
+    accelerator?.disable();
+  }
+  const best = times.reduce((a, b) => (b.ms < a.ms ? b : a));
+  return { ...best, batchSize, micro, loadAverage: loadavg()[0] };
+}
+
+console.log(
+  `@gqn/train GQN training step (Adam), best of ${STEPS} after a warm-up; ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), Node ${process.versions.node}`,
+);
+console.log(
+  "\n| preset | batch | engine | ms / step | effective GFLOP/s | GFLOP/s per thread | vs wasm | CPU ms / step | load average |\n|---|---|---|---|---|---|---|---|---|",
+);
+const flopCache = new Map();
+for (const preset of PRESETS) {
+  let wasmMs;
+  for (const engine of ENGINES) {
+    const result = await measure(preset, engine, flopCache);
+    if (result.skipped) {
+      console.log(`| ${preset} | ${batchOf(preset)} | ${engine} | ${result.skipped} | | | | | |`);
+      continue;
+    }
+    if (engine === "wasm") wasmMs = result.ms;
+    const flops = flopCache.get(preset);
+    const gflops = flops ? flops / result.ms / 1e6 : Number.NaN;
+    const threads = parseEngine(engine).workers;
+    console.log(
+      `| ${preset} | ${result.batchSize}${result.micro ? ` (chunks of ${result.micro})` : ""} | ${engine} | ${result.ms.toFixed(0)} | ${gflops.toFixed(1)} | ${(gflops / threads).toFixed(1)} | ${wasmMs ? `${(wasmMs / result.ms).toFixed(2)}x` : ""} | ${result.cpuMs.toFixed(0)} | ${result.loadAverage.toFixed(1)} |`,
+    );
+  }
+}
+console.log(
+  `\nFLOPs per step (convolutions and matmuls of the profiled step, forward + gradients): ${[...flopCache].map(([p, f]) => `${p} ${(f / 1e9).toFixed(1)} G`).join(", ")}.`,
+);
