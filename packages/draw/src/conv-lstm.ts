@@ -27,7 +27,16 @@ export function convLstmStep(
     strides: 1,
     pad: "same",
     bias,
-  });
+  }) as tf.Tensor4D;
+  return convLstmUpdate(gates, state);
+}
+
+/**
+ * The gate update of {@link convLstmStep} from precomputed pre-activations `gates`
+ * (`[B, h, w, 4 * hidden]`, bias included; gate order i, j, f, o), e.g. a step whose input conv
+ * is split into a part that stays constant over steps (computed once) and a part that changes.
+ */
+export function convLstmUpdate(gates: tf.Tensor4D, state: ConvLstmState): ConvLstmState {
   const [i, j, f, o] = tf.split(gates, 4, 3) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
   const c = tf.add(
     tf.mul(tf.sigmoid(tf.add(f, 1)), state.c),

@@ -2,6 +2,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { describe, expect, it } from "vitest";
 import { resolveDrawConfig } from "./config.js";
+import { convLstmStep } from "./conv-lstm.js";
+import { gaussianFromHead } from "./diagonal-gaussian.js";
 import { Draw, type DrawArgs } from "./draw.js";
 
 // Condition [B, 2, 2, 3] -> images [B, 8, 8, 3].
@@ -189,5 +191,60 @@ describe("Draw serialisation", () => {
     tf.dispose([a.mean, a.klPerStep, b.mean, b.klPerStep, condition, target]);
     model.dispose();
     loaded.dispose();
+  });
+});
+
+describe("Draw against the unsplit ConvLSTM", () => {
+  it("generate equals the paper's loop written with convLstmStep over concat(condition, z, h)", () => {
+    const draw = new Draw({ ...TINY, seed: 3 });
+    const { condition, target } = inputs(7);
+    tf.dispose(draw.infer(condition, target, { seed: 1 }).mean); // builds the weights
+    // Random biases too (they start at zero), so every term of the gates is exercised.
+    draw.setWeights(draw.getWeights().map((w, i) => tf.randomNormal(w.shape, 0, 0.3, "float32", 100 + i)));
+    const weight = (name: string) => {
+      const found = draw.trainableWeights.find((w) => w.originalName.endsWith(`/${name}`));
+      if (!found) throw new Error(`no weight ${name}`);
+      return found.read();
+    };
+    const seed = 5;
+    const reference = tf.tidy(() => {
+      const [b, g] = condition.shape;
+      let state = { h: tf.zeros([b, g, g, 4]) as tf.Tensor4D, c: tf.zeros([b, g, g, 4]) as tf.Tensor4D };
+      let canvas = tf.zeros([b, 4 * g, 4 * g, 4]) as tf.Tensor4D;
+      for (let l = 0; l < (TINY.steps as number); l++) {
+        const prior = gaussianFromHead(
+          tf.add(
+            tf.conv2d(state.h, weight("prior/kernel") as tf.Tensor4D, 1, "same"),
+            weight("prior/bias"),
+          ) as tf.Tensor4D,
+        );
+        const z = prior.sample(2 * (seed + l) + 1) as tf.Tensor4D;
+        state = convLstmStep(
+          tf.concat([condition, z], 3) as tf.Tensor4D,
+          state,
+          weight("generator/lstm/kernel") as tf.Tensor4D,
+          weight("generator/lstm/bias") as tf.Tensor1D,
+        );
+        const delta = tf.conv2dTranspose(
+          state.h,
+          weight("canvas/kernel") as tf.Tensor4D,
+          [b, 4 * g, 4 * g, 4],
+          4,
+          "valid",
+        );
+        canvas = tf.add(canvas, tf.add(delta, weight("canvas/bias"))) as tf.Tensor4D;
+      }
+      return tf.add(
+        tf.conv2d(canvas, weight("observation/kernel") as tf.Tensor4D, 1, "valid"),
+        weight("observation/bias"),
+      );
+    });
+    const { mean } = draw.generate(condition, { seed });
+    const difference = tf.tidy(() => tf.max(tf.abs(tf.sub(mean, reference))).dataSync()[0] as number);
+    const spread = tf.tidy(() => tf.max(tf.abs(reference)).dataSync()[0] as number);
+    expect(spread).toBeGreaterThan(0.1);
+    expect(difference).toBeLessThan(1e-4 * spread);
+    tf.dispose([mean, reference, condition, target]);
+    draw.dispose();
   });
 });
