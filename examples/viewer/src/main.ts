@@ -21,7 +21,7 @@ const REGISTERED_LAYERS = [GqnRendererLayer.className];
 
 const params = new URLSearchParams(location.search);
 const MODEL_URL = params.get("model") ?? "./models/gqn-shepard-metzler/model.json";
-const SCENES_URL = params.get("scenes") ?? "./scenes/shepard_metzler_5_parts-test.json";
+const SCENES_URL = params.get("scenes") ?? "./scenes/shepard_metzler_7_parts-test.json";
 const BACKEND = (params.get("backend") ?? "auto") as ViewerBackendRequest;
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;

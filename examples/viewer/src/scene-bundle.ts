@@ -15,7 +15,7 @@ export interface BundleScene {
 
 /**
  * A small set of scenes for the viewer: context views and cameras exported from a dataset's test
- * split by `scripts/export-scenes.ts` (committed at `public/scenes/`).
+ * split by `scripts/export-scenes.mjs` (committed at `public/scenes/`).
  */
 export interface SceneBundle {
   readonly format: typeof SCENE_BUNDLE_FORMAT;
