@@ -89,7 +89,7 @@ async function measure(preset, engine, flopCache) {
   try {
     await initBackend({ backend, log: () => {} });
   } catch (error) {
-    return { skipped: `not available (${String(error.message).split(";")[0]})` };
+    return { skipped: `not available (${String(error.message).split("\n")[0]})` };
   }
   const accelerator = onnx ? tryEnableOnnxConvAccelerator({ threads: workers > 1 ? 1 : 0 }) : undefined;
   if (onnx && !accelerator) return { skipped: "onnxruntime-node not installed" };
@@ -114,8 +114,9 @@ async function measure(preset, engine, flopCache) {
   try {
     for (let step = 0; step <= STEPS; step++) {
       const batch = makeBatch(preset, batchSize, 1 + step);
-      if (step === 0 && !flopCache.has(preset) && !group) {
-        // The warm-up step, profiled: its kernels' shapes give the FLOPs.
+      if (step === 0 && !flopCache.has(preset) && workers === 1) {
+        // The warm-up step, profiled on this thread (micro-batches included): its kernels' shapes
+        // give the FLOPs.
         const profile = await tf.profile(() => trainer.step(batch, step));
         flopCache.set(preset, countFlops(profile.kernels));
       } else {
