@@ -116,8 +116,14 @@ async function measure(preset, engine, flopCache) {
       const batch = makeBatch(preset, batchSize, 1 + step);
       if (step === 0 && !flopCache.has(preset) && workers === 1) {
         // The warm-up step, profiled on this thread (micro-batches included): its kernels' shapes
-        // give the FLOPs.
+        // give the FLOPs. With GQN_BENCH_STEPS=0 it is also the step timed (profiling adds little
+        // to steps of seconds).
+        const start = performance.now();
+        const cpuStart = process.cpuUsage();
         const profile = await tf.profile(() => trainer.step(batch, step));
+        const used = process.cpuUsage(cpuStart);
+        if (STEPS === 0)
+          times.push({ ms: performance.now() - start, cpuMs: (used.user + used.system) / 1000 });
         flopCache.set(preset, countFlops(profile.kernels));
       } else {
         const start = performance.now();
