@@ -1,9 +1,10 @@
 // Milliseconds per training step (forward, backward, Adam) of @gqn/train's GQN, per preset and
 // engine, with the effective GFLOP/s. Run with `pnpm bench:train` (builds first).
 //
-// FLOPs are counted from the step itself: one profiled step (tf.profile) lists every kernel with
-// its input and output shapes, and each convolution (forward, input gradient, filter gradient)
-// and matmul is counted as 2 x multiply-adds. The rest (LSTM gates, concat, sums) is not counted.
+// FLOPs are counted from the step itself: one step at batch 1 on plain wasm, under tf.profile,
+// lists every kernel with its input and output shapes; each convolution (forward, input
+// gradient, filter gradient) and matmul is counted as 2 x multiply-adds, times the batch. The
+// rest (LSTM gates, concat, sums) is not counted.
 //
 // Environment:
 //   GQN_BENCH_PRESETS  comma list of tiny, small, tf-gqn, paper (default tiny,small,tf-gqn)
@@ -84,7 +85,27 @@ function countFlops(kernels) {
   return flops;
 }
 
-async function measure(preset, engine, flopCache) {
+/**
+ * FLOPs of one training step of `preset` per scene: one step at batch 1 on plain wasm (no
+ * accelerator, no workers) under tf.profile; a step's FLOPs grow linearly with the batch.
+ */
+async function flopsPerScene(preset) {
+  await initBackend({ backend: "wasm", log: () => {} });
+  const config = GQN_PRESETS[preset];
+  const model = GqnModel.create(config.model, { seed: 1 });
+  const trainer = createTrainer(model, { ...config.training, batchSize: 1 });
+  const batch = makeBatch(preset, 1, 1);
+  try {
+    const profile = await tf.profile(() => trainer.step(batch, 0));
+    return countFlops(profile.kernels);
+  } finally {
+    tf.dispose(Object.values(batch));
+    trainer.dispose();
+    model.dispose();
+  }
+}
+
+async function measure(preset, engine) {
   const { backend, onnx, workers } = parseEngine(engine);
   try {
     await initBackend({ backend, log: () => {} });
@@ -114,25 +135,13 @@ async function measure(preset, engine, flopCache) {
   try {
     for (let step = 0; step <= STEPS; step++) {
       const batch = makeBatch(preset, batchSize, 1 + step);
-      if (step === 0 && !flopCache.has(preset) && workers === 1) {
-        // The warm-up step, profiled on this thread (micro-batches included): its kernels' shapes
-        // give the FLOPs. With GQN_BENCH_STEPS=0 it is also the step timed (profiling adds little
-        // to steps of seconds).
-        const start = performance.now();
-        const cpuStart = process.cpuUsage();
-        const profile = await tf.profile(() => trainer.step(batch, step));
-        const used = process.cpuUsage(cpuStart);
-        if (STEPS === 0)
-          times.push({ ms: performance.now() - start, cpuMs: (used.user + used.system) / 1000 });
-        flopCache.set(preset, countFlops(profile.kernels));
-      } else {
-        const start = performance.now();
-        const cpuStart = process.cpuUsage();
-        await trainer.step(batch, step);
-        const used = process.cpuUsage(cpuStart);
-        if (step > 0 || STEPS === 0)
-          times.push({ ms: performance.now() - start, cpuMs: (used.user + used.system) / 1000 });
-      }
+      const start = performance.now();
+      const cpuStart = process.cpuUsage();
+      await trainer.step(batch, step);
+      const used = process.cpuUsage(cpuStart);
+      // Step 0 warms up (sessions, operators); with GQN_BENCH_STEPS=0 it is all there is.
+      if (step > 0 || STEPS === 0)
+        times.push({ ms: performance.now() - start, cpuMs: (used.user + used.system) / 1000 });
       tf.dispose(Object.values(batch));
     }
   } finally {
@@ -153,9 +162,10 @@ console.log(
 );
 const flopCache = new Map();
 for (const preset of PRESETS) {
+  flopCache.set(preset, (await flopsPerScene(preset)) * batchOf(preset));
   let wasmMs;
   for (const engine of ENGINES) {
-    const result = await measure(preset, engine, flopCache);
+    const result = await measure(preset, engine);
     if (result.skipped) {
       console.log(`| ${preset} | ${batchOf(preset)} | ${engine} | ${result.skipped} | | | | | |`);
       continue;
