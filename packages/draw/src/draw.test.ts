@@ -247,4 +247,41 @@ describe("Draw against the unsplit ConvLSTM", () => {
     tf.dispose([mean, reference, condition, target]);
     draw.dispose();
   });
+
+  it("infer gives the same means, KLs and gradients with the core split as with whole kernels", () => {
+    const draw = new Draw({ ...TINY, seed: 4 });
+    const { condition, target } = inputs(9);
+    const run = () =>
+      tf.tidy(() => {
+        const loss = () => {
+          const { mean, klPerStep } = draw.infer(condition, target, { seed: 3 });
+          return tf.add(tf.sum(tf.square(tf.sub(mean, target))), tf.sum(klPerStep)) as tf.Scalar;
+        };
+        tf.dispose(loss()); // builds the weights
+        const variables = draw.trainableWeights.map((w) => w.read() as tf.Variable);
+        const { value, grads } = tf.variableGrads(loss, variables);
+        return [value, ...variables.map((v) => grads[v.name] as tf.Tensor)].map((t) => t.dataSync());
+      });
+    const split = run();
+    const saved = Draw.maxSplitTrainingKernel;
+    Draw.maxSplitTrainingKernel = 0;
+    try {
+      const whole = run();
+      expect(whole).toHaveLength(split.length);
+      whole.forEach((values, i) => {
+        const other = split[i] as ArrayLike<number>;
+        let worst = 0;
+        let scale = 1e-6;
+        for (let j = 0; j < values.length; j++) {
+          scale = Math.max(scale, Math.abs(values[j] as number));
+          worst = Math.max(worst, Math.abs((values[j] as number) - (other[j] as number)));
+        }
+        expect(worst / scale).toBeLessThan(1e-4);
+      });
+    } finally {
+      Draw.maxSplitTrainingKernel = saved;
+      tf.dispose([condition, target]);
+      draw.dispose();
+    }
+  });
 });

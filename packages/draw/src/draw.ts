@@ -3,7 +3,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import type { Kwargs } from "@tensorflow/tfjs-layers/dist/types";
 import { DEFAULT_DRAW_CONFIG, type DrawConfig, resolveDrawConfig } from "./config.js";
-import { type ConvLstmState, convLstmUpdate } from "./conv-lstm.js";
+import { type ConvLstmState, convLstmStep, convLstmUpdate } from "./conv-lstm.js";
 import { type DiagonalGaussian, gaussianFromHead } from "./diagonal-gaussian.js";
 
 /** Construction arguments of {@link Draw}: the DRAW config plus the layer's name and seed. */
@@ -65,10 +65,19 @@ interface SplitCore {
   restKernel: tf.Tensor4D;
 }
 
-/** The split cores of one weight set in one pass (the inference core only in `infer`). */
+/** A core left whole: one convolution of `concat(condition, rest, h)` per step. */
+interface WholeCore {
+  condition: tf.Tensor4D;
+  kernel: tf.Tensor4D;
+  bias: tf.Tensor1D;
+}
+
+type PassCore = SplitCore | WholeCore;
+
+/** The cores of one weight set in one pass (the inference core only in `infer`). */
 interface PassCores {
-  generator: SplitCore;
-  inference?: SplitCore;
+  generator: PassCore;
+  inference?: PassCore;
 }
 
 // tfjs reads a seed of 0 as "no seed": odd numbers keep every integer seed (0 and negatives too)
@@ -99,6 +108,12 @@ function seedAt(seed: number | undefined, step: number): number | undefined {
  */
 export class Draw extends tfl.layers.Layer {
   static className = "GqnDraw";
+  /**
+   * Training passes (`infer`) split a core's condition from its kernel only up to this many
+   * kernel floats (8 M: 32 MB); larger cores run one convolution per step, as the paper writes
+   * it. Renders (`generate`) always split. Tests lower it to compare both paths.
+   */
+  static maxSplitTrainingKernel = 8 * 2 ** 20;
   /** The resolved configuration. */
   readonly drawConfig: DrawConfig;
   /** The initialiser seed, if any. */
@@ -267,17 +282,37 @@ export class Draw extends tfl.layers.Layer {
    * step, so its convolution runs once per pass and weight set (~40-50% of a core's FLOPs in the
    * GQN presets, and as much of the gradient's), not once per step.
    */
-  private lstm(rest: tf.Tensor4D, state: ConvLstmState, core: SplitCore): ConvLstmState {
+  private lstm(rest: tf.Tensor4D[], state: ConvLstmState, core: PassCore): ConvLstmState {
+    if (!("conditionGates" in core)) {
+      return convLstmStep(
+        tf.concat([core.condition, ...rest], 3) as tf.Tensor4D,
+        state,
+        core.kernel,
+        core.bias,
+      );
+    }
     const gates = tf.add(
       core.conditionGates,
-      tf.conv2d(tf.concat([rest, state.h], 3) as tf.Tensor4D, core.restKernel, 1, "same"),
+      tf.conv2d(tf.concat([...rest, state.h], 3) as tf.Tensor4D, core.restKernel, 1, "same"),
     ) as tf.Tensor4D;
     return convLstmUpdate(gates, state);
   }
 
-  /** The condition's gates (bias included) and the rest of a core's kernel. */
-  private splitCore(condition: tf.Tensor4D, weights: [tfl.LayerVariable, tfl.LayerVariable]): SplitCore {
+  /**
+   * The condition's gates (bias included) and the rest of a core's kernel; or, in a training pass
+   * with a kernel over {@link Draw.maxSplitTrainingKernel} floats, the whole kernel: the split
+   * keeps sliced copies of the kernel and of its gradient alive for the pass, which a tf-gqn-sized
+   * core (60-105 MB kernels) cannot afford in wasm's 4 GB heap (its batch-1 step no longer fit).
+   */
+  private splitCore(
+    condition: tf.Tensor4D,
+    weights: [tfl.LayerVariable, tfl.LayerVariable],
+    training: boolean,
+  ): PassCore {
     const kernel = weights[0].read() as tf.Tensor4D;
+    if (training && kernel.size > Draw.maxSplitTrainingKernel) {
+      return { condition, kernel, bias: weights[1].read() as tf.Tensor1D };
+    }
     const [k, , inputs, outputs] = kernel.shape;
     const channels = condition.shape[3];
     return {
@@ -300,8 +335,8 @@ export class Draw extends tfl.layers.Layer {
       let cores = made.get(w);
       if (!cores) {
         cores = {
-          generator: this.splitCore(condition, w.generatorLstm),
-          ...(inference && { inference: this.splitCore(condition, w.inferenceLstm) }),
+          generator: this.splitCore(condition, w.generatorLstm, inference),
+          ...(inference && { inference: this.splitCore(condition, w.inferenceLstm, true) }),
         };
         made.set(w, cores);
       }
@@ -311,13 +346,13 @@ export class Draw extends tfl.layers.Layer {
 
   /** Steps 5 of both passes: the generator core reads (condition, z), then writes to the canvas. */
   private generatorStep(
-    core: SplitCore,
+    core: PassCore,
     z: tf.Tensor4D,
     generator: ConvLstmState,
     canvas: tf.Tensor4D,
     w: StepWeights,
   ): { generator: ConvLstmState; canvas: tf.Tensor4D } {
-    const next = this.lstm(z, generator, core);
+    const next = this.lstm([z], generator, core);
     return { generator: next, canvas: this.writeCanvas(canvas, next.h, w.canvas) };
   }
 
@@ -373,11 +408,7 @@ export class Draw extends tfl.layers.Layer {
         const cores = coresAt(l);
         const prior = this.head(generator.h, w.prior);
         const seen = tf.conv2d(tf.concat([target, canvas], 3), down.read() as tf.Tensor4D, scale, "valid");
-        inference = this.lstm(
-          tf.concat([generator.h, seen], 3) as tf.Tensor4D,
-          inference,
-          cores.inference as SplitCore,
-        );
+        inference = this.lstm([generator.h, seen], inference, cores.inference as PassCore);
         const posterior = this.head(inference.h, w.posterior);
         const z = posterior.sample(seedAt(options.seed, l)) as tf.Tensor4D;
         ({ generator, canvas } = this.generatorStep(cores.generator, z, generator, canvas, w));

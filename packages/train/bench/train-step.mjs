@@ -13,8 +13,8 @@
 //   GQN_BENCH_ENGINES  comma list of cpu, wasm, wasm+onnx, tensorflow, "wasm x2", "wasm+onnx x2"
 //                      (any xN) (default: wasm, wasm+onnx, wasm+onnx x2 and tensorflow; the cpu
 //                      backend needs minutes per tiny step)
-//   GQN_BENCH_MICRO    micro-batch size for tf-gqn and paper on wasm (default 6: their batch of
-//                      36 overflows the 4 GB wasm heap in one pass)
+//   GQN_BENCH_MICRO    micro-batch size for tf-gqn and paper on wasm (default 1: one tf-gqn scene's
+//                      step takes most of the 4 GB wasm heap)
 import { cpus, loadavg } from "node:os";
 import { initBackend } from "@gqn/backend";
 import { createDataParallel, tryEnableOnnxConvAccelerator } from "@gqn/backend/node";
@@ -30,7 +30,7 @@ const list = (name, fallback) =>
 const PRESETS = list("GQN_BENCH_PRESETS", "tiny,small,tf-gqn");
 const STEPS = Number(process.env.GQN_BENCH_STEPS ?? 2);
 const ENGINES = list("GQN_BENCH_ENGINES", "wasm,wasm+onnx,wasm+onnx x2,tensorflow");
-const MICRO = Number(process.env.GQN_BENCH_MICRO ?? 6);
+const MICRO = Number(process.env.GQN_BENCH_MICRO ?? 1);
 const big = (preset) => preset === "tf-gqn" || preset === "paper";
 const batchOf = (preset) => Number(process.env.GQN_BENCH_BATCH ?? (big(preset) ? 36 : 8));
 

@@ -109,8 +109,8 @@ export interface TrainOptions {
   workers?: number;
   /**
    * Most scenes one forward + backward pass holds; larger batches (or worker shares) run in
-   * chunks whose gradients are averaged. Bounds memory, e.g. for `tf-gqn` on wasm, whose 4 GB
-   * heap one batch of 36 overflows. Default: no limit.
+   * chunks whose gradients are averaged. Bounds the memory that grows with the batch: on wasm
+   * (4 GB heap) `tf-gqn` needs 1. Default: no limit.
    */
   microBatchSize?: number;
   /** Show the progress bar; default when stderr is a terminal. */
