@@ -167,6 +167,24 @@ describe("createTrainer", () => {
     );
     expect(tf.memory().numTensors).toBe(tensors);
     expect(differences(snapshot(model), after)).toBe(0);
+
+    // A source without the ELBO's terms is refused, naming what it reported.
+    const silent = createTrainer(model, TRAINING, {
+      gradients: {
+        async computeGradients() {
+          const grads: tf.NamedTensorMap = {};
+          for (const v of variables) grads[v.name] = tf.onesLike(v);
+          return { loss: 1, metrics: { loss: 1 }, grads };
+        },
+      },
+    });
+    cleanup.push(() => silent.dispose());
+    const beforeRefusal = tf.memory().numTensors; // the new trainer's Adam holds 2 of its own
+    const refused = await silent.step(batch, 0).catch((e: unknown) => e);
+    expect(isGqnError(refused, "INVALID_ARGUMENT")).toBe(true);
+    expect((refused as Error).message).toMatch(/must report the nll and kl metrics, but reported \[loss\]/);
+    expect(tf.memory().numTensors).toBe(beforeRefusal);
+    expect(differences(snapshot(model), after)).toBe(0);
   });
 
   it("restores the Adam state so the next steps are identical", async () => {

@@ -132,7 +132,7 @@ export function createTrainer(
       const weights = model.trainableWeights;
       const variables = weights.map((w) => w.read() as tf.Variable);
       const { loss, nllValue, klValue, grads, gradChecks } = await (trainerOptions.gradients
-        ? remoteGradients(trainerOptions.gradients, batch, sigma, seed)
+        ? remoteGradients(trainerOptions.gradients, batch, sigma, seed, variables)
         : localGradients(model, batch, sigma, seed, variables));
       try {
         const bad = nonFiniteTerm(
@@ -288,9 +288,13 @@ async function localGradients(
     return terms.loss;
   }, variables);
   try {
-    const values = await packChecks([value, nll as tf.Scalar, kl as tf.Scalar], variables, grads);
-    const [loss = Number.NaN, nllValue = Number.NaN, klValue = Number.NaN] = values;
-    return { loss, nllValue, klValue, grads, gradChecks: checksByName(values.subarray(3), variables) };
+    const { scalars, gradChecks } = await readChecks(
+      [value, nll as tf.Scalar, kl as tf.Scalar],
+      variables,
+      grads,
+    );
+    const [loss = Number.NaN, nllValue = Number.NaN, klValue = Number.NaN] = scalars;
+    return { loss, nllValue, klValue, grads, gradChecks };
   } catch (error) {
     tf.dispose(Object.values(grads));
     throw error;
@@ -304,6 +308,7 @@ async function remoteGradients(
   batch: GqnBatch,
   sigma: number,
   seed: number,
+  variables: tf.Variable[],
 ): Promise<StepGradients> {
   const { contextFrames, contextPoses, queryPose, target } = batch;
   const { loss, metrics, grads } = await source.computeGradients(
@@ -311,29 +316,30 @@ async function remoteGradients(
     { sigma, seed },
   );
   try {
-    const names = Object.keys(grads);
-    const checks = tf.tidy(() => tf.stack(names.map((name) => tf.sum(tf.mul(grads[name] as tf.Tensor, 0)))));
-    const values = await checks.data();
-    checks.dispose();
-    return {
-      loss,
-      nllValue: metrics.nll ?? Number.NaN,
-      klValue: metrics.kl ?? Number.NaN,
-      grads,
-      gradChecks: new Map(names.map((name, i) => [name, values[i] as number])),
-    };
+    const { nll, kl } = metrics;
+    if (nll === undefined || kl === undefined) {
+      throw new GqnError(
+        "INVALID_ARGUMENT",
+        `Trainer.step: the gradient source must report the nll and kl metrics, but reported [${Object.keys(metrics).join(", ")}].`,
+      );
+    }
+    const { gradChecks } = await readChecks([], variables, grads);
+    return { loss, nllValue: nll, klValue: kl, grads, gradChecks };
   } catch (error) {
     tf.dispose(Object.values(grads));
     throw error;
   }
 }
 
-/** One read for every check: x * 0 is 0 for finite x and NaN for NaN or +-Infinity. */
-async function packChecks(
+/**
+ * Reads `scalars` and one finiteness probe per variable's gradient in a single download:
+ * x * 0 is 0 for finite x and NaN for NaN or +-Infinity.
+ */
+async function readChecks(
   scalars: tf.Scalar[],
   variables: tf.Variable[],
   grads: tf.NamedTensorMap,
-): Promise<Float32Array> {
+): Promise<{ scalars: number[]; gradChecks: Map<string, number> }> {
   const packed = tf.tidy(() =>
     tf.stack([
       ...scalars,
@@ -343,13 +349,12 @@ async function packChecks(
       }),
     ]),
   );
-  const values = (await packed.data()) as Float32Array;
+  const values = await packed.data();
   packed.dispose();
-  return values;
-}
-
-function checksByName(values: Float32Array, variables: tf.Variable[]): Map<string, number> {
-  return new Map(variables.map((v, i) => [v.name, values[i] as number]));
+  return {
+    scalars: Array.from(values.subarray(0, scalars.length)),
+    gradChecks: new Map(variables.map((v, i) => [v.name, values[scalars.length + i] as number])),
+  };
 }
 
 /** Names the first non-finite value: a loss term, or a weight's gradient. */

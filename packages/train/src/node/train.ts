@@ -199,13 +199,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   await mkdir(o.modelDir, { recursive: true });
   await removeStaleCheckpointFiles(o.modelDir);
   const workers = o.workers ?? 1;
-  const wantAccelerator = (o.accelerator ?? "none") !== "none" && tf.getBackend() === "wasm";
   let accelerator: OnnxConvAccelerator | undefined;
+  if ((o.accelerator ?? "none") !== "none" && tf.getBackend() === "wasm") {
+    // One onnxruntime thread per replica when the replicas fill the cores.
+    accelerator = tryEnableOnnxConvAccelerator({ log: say, ...(workers > 1 && { threads: 1 }) });
+  }
   let parallel: DataParallel | undefined;
   const setup = await openRun(factory, o, info, say, async (model, gqnConfig) => {
-    // One onnxruntime thread per replica when the replicas fill the cores.
-    if (wantAccelerator)
-      accelerator = tryEnableOnnxConvAccelerator({ log: say, ...(workers > 1 && { threads: 1 }) });
     if (workers === 1 && o.microBatchSize === undefined) return undefined;
     if (!factory.replica) {
       throw new GqnError(
