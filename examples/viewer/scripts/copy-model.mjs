@@ -25,7 +25,10 @@ const DEFAULT_OUT = fileURLToPath(new URL("../public/models/gqn-shepard-metzler"
 // Committed models stay small; a larger one is served from the page but kept out of git.
 const COMMIT_LIMIT_BYTES = 3 * 2 ** 20;
 
-/** IEEE half floats (round to nearest even; overflow to infinity, tiny values to subnormals or 0). */
+/**
+ * IEEE half floats (round to nearest even; overflow to infinity, tiny values to subnormals or 0).
+ * Written here because Node 20 has no Float16Array and tfjs only decodes float16, never encodes it.
+ */
 function toFloat16(values) {
   const out = new Uint16Array(values.length);
   const f32 = new Float32Array(1);

@@ -68,18 +68,16 @@ function countFlops(kernels) {
       if (k.name === "Conv2DBackpropFilter") [x, dy] = [a, b];
       else if (k.name === "Conv2DBackpropInput") [dy, filter, x] = [a, b, out];
       else [x, filter, dy] = [a, b, out];
-      const positions = dy[0] * dy[1] * dy[2];
-      const taps = filter ? filter[0] * filter[1] : (x[1] * x[2]) / (dy[1] * dy[2]); // k*k, or k^2 for stride = k
-      const kk = k.name === "Conv2DBackpropFilter" ? out[0] * out[1] : taps;
-      flops += 2 * positions * dy[3] * kk * x[3];
+      // The filter gradient's output is the filter.
+      const taps = filter ? filter[0] * filter[1] : out[0] * out[1];
+      flops += 2 * dy[0] * dy[1] * dy[2] * dy[3] * taps * x[3];
     } else if (k.name === "BatchMatMul" || k.name === "_FusedMatMul") {
-      const [a, b] = k.inputShapes;
+      const [a] = k.inputShapes;
       const m = a[a.length - 2];
       const kdim = a[a.length - 1];
       const n = k.outputShapes[0][k.outputShapes[0].length - 1];
       const batches = k.outputShapes[0].slice(0, -2).reduce((p, q) => p * q, 1);
       flops += 2 * batches * m * kdim * n;
-      void b;
     }
   }
   return flops;
