@@ -43,6 +43,32 @@ describe("GqnModel", () => {
     batch.dispose();
   });
 
+  it("averages prior draws with samples: N, each draw seeded as a one-sample render would be", () => {
+    const batch = testBatch(2, 3, 16, 7);
+    const before = tf.memory().numTensors;
+    const render = (options: { seed: number; samples?: number }) =>
+      model.render(batch.contextFrames, batch.contextPoses, batch.queryPose, options);
+    const one = render({ seed: 4, samples: 1 });
+    const plain = render({ seed: 4 });
+    expect(Array.from(one.dataSync())).toEqual(Array.from(plain.dataSync()));
+    // Draw i uses the seeds of a plain render with seed + i * 1,000,003 (the renderer's stride).
+    const draws = [0, 1, 2].map((i) => render({ seed: 4 + i * 1_000_003 }));
+    const averaged = render({ seed: 4, samples: 3 });
+    const expected = tf.tidy(() => tf.div(tf.addN(draws), 3));
+    const got = averaged.dataSync();
+    const want = expected.dataSync();
+    for (let i = 0; i < want.length; i++) expect(got[i]).toBeCloseTo(want[i] as number, 5);
+    expect(Array.from(got)).not.toEqual(Array.from(one.dataSync()));
+    for (const bad of [0, 1.5]) {
+      expect(() => render({ seed: 4, samples: bad })).toThrow(
+        `GqnRenderer.render: samples must be a positive integer, but got ${bad}.`,
+      );
+    }
+    tf.dispose([one, plain, ...draws, averaged, expected]);
+    expect(tf.memory().numTensors).toBe(before);
+    batch.dispose();
+  });
+
   it("gives the loss terms as scalars and checks the target's shape", () => {
     const batch = testBatch(2, 2, 16, 6);
     const before = tf.memory().numTensors;

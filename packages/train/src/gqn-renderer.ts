@@ -27,6 +27,12 @@ export interface RenderOptions {
   seed?: number;
   /** DRAW steps to run; default the trained L. */
   steps?: number;
+  /**
+   * Prior draws to average; default 1 (one sample). Averaging N draws estimates the model's
+   * predictive mean, the image with the least expected squared error under the model: use it to
+   * score renders by MSE/PSNR, where one sample pays for the spread of the latents twice.
+   */
+  samples?: number;
 }
 
 /** Per-call options of {@link GqnRenderer.lossTerms}. */
@@ -200,13 +206,29 @@ export class GqnRenderer extends tfl.layers.Layer {
     queryPose: tf.Tensor2D,
     options: RenderOptions = {},
   ): tf.Tensor4D {
+    const samples = options.samples ?? 1;
+    if (!Number.isInteger(samples) || samples < 1) {
+      throw new GqnError(
+        "INVALID_ARGUMENT",
+        `GqnRenderer.render: samples must be a positive integer, but got ${samples}.`,
+      );
+    }
     return tf.tidy(() => {
       const cond = this.condition(contextFrames, contextPoses, queryPose, false);
-      const { mean } = this.draw.generate(cond, {
-        ...(options.seed !== undefined && { seed: sampleSeed(options.seed) }),
-        ...(options.steps !== undefined && { steps: options.steps }),
-      }); // [B, S, S, 3]
-      return tf.clipByValue(mean, 0, 1) as tf.Tensor4D;
+      let sum: tf.Tensor4D | undefined;
+      for (let i = 0; i < samples; i++) {
+        // Draw i is seeded as a one-sample render with seed + i * stride would be: far from draw
+        // i - 1's step seeds (generate uses seed + step), and never tfjs' "unseeded" 0.
+        const seed =
+          options.seed === undefined ? undefined : sampleSeed(options.seed + i * SAMPLE_SEED_STRIDE);
+        const { mean } = this.draw.generate(cond, {
+          ...(seed !== undefined && { seed }),
+          ...(options.steps !== undefined && { steps: options.steps }),
+        }); // [B, S, S, 3]
+        const image = tf.clipByValue(mean, 0, 1) as tf.Tensor4D;
+        sum = sum === undefined ? image : (tf.add(sum, image) as tf.Tensor4D);
+      }
+      return (samples === 1 ? sum : tf.div(sum as tf.Tensor4D, samples)) as tf.Tensor4D;
     });
   }
 
@@ -274,6 +296,8 @@ function awayFromZero(seed: number, offset: number): number {
 }
 
 /** DRAW seeds step l with `seed + l`: shift the user's seed so that no step gets 0. */
+const SAMPLE_SEED_STRIDE = 1_000_003;
+
 function sampleSeed(seed: number): number {
   return seed >= 0 ? seed + 1 : seed - 2 ** 20;
 }
