@@ -3,7 +3,8 @@
 // Prints, per backend, the page's own figure (model work + read-back, as the page shows it) and
 // vitest's table (the same render driven from Node, with the round trip to the page on top).
 // VIEWER_BENCH_BACKENDS=wasm,webgl,cpu picks backends (default wasm: without a GPU, chromium's
-// WebGL is SwiftShader, about 9 s per render here).
+// WebGL is SwiftShader, about 9 s per render here). VIEWER_BENCH_QUERY adds to each page's query,
+// e.g. `threads=1` for the single-threaded wasm build (the default is one thread per core).
 import { GqnModel, resolveGqnConfig } from "@gqn/train";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, bench, describe } from "vitest";
@@ -18,6 +19,7 @@ import {
 
 const FRAME_SIZE = 64;
 const BACKENDS = (process.env.VIEWER_BENCH_BACKENDS ?? "wasm").split(",");
+const QUERY = process.env.VIEWER_BENCH_QUERY ? `&${process.env.VIEWER_BENCH_QUERY}` : "";
 const executablePath = chromiumPath();
 if (!executablePath) throw new Error("bench: no chromium (install it: sudo apt-get install -y chromium)");
 
@@ -44,7 +46,7 @@ beforeAll(async () => {
   harness = await startViewer(executablePath, { model: model.toLayersModel() });
   model.dispose();
   for (const backend of BACKENDS) {
-    const page = await openViewer(harness, `backend=${backend}`);
+    const page = await openViewer(harness, `backend=${backend}${QUERY}`);
     pages.set(backend, page);
     const ms: number[] = [];
     for (let i = 0; i < 3; i++) await renderOnce(page); // warm-up: shader compiles, wasm tiers

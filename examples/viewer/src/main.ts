@@ -23,6 +23,8 @@ const params = new URLSearchParams(location.search);
 const MODEL_URL = params.get("model") ?? "./models/gqn-shepard-metzler/model.json";
 const SCENES_URL = params.get("scenes") ?? "./scenes/shepard_metzler_7_parts-test.json";
 const BACKEND = (params.get("backend") ?? "auto") as ViewerBackendRequest;
+/** `?threads=N`: wasm threads (1: the single-threaded build); default one per core. */
+const WASM_THREADS = Number(params.get("threads")) || undefined;
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const ui = {
@@ -394,7 +396,7 @@ async function start(): Promise<void> {
   wireControls();
   syncSliders();
   setStatus("Starting TensorFlow.js…");
-  const info = await selectBackend(BACKEND);
+  const info = await selectBackend(BACKEND, { wasmThreads: WASM_THREADS });
   state.backend = `${info.backend} (${info.detail})`;
   document.body.dataset.backend = info.backend;
   if (info.skipped.length > 0) console.info(`[viewer] passed over: ${info.skipped.join("; ")}`);

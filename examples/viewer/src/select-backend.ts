@@ -23,7 +23,16 @@ export interface ViewerBackendInfo {
 // A software GL (SwiftShader, llvmpipe) runs tfjs' shaders slower than wasm runs its kernels.
 const SOFTWARE_GL = /swiftshader|llvmpipe|softpipe|software/i;
 
-type Attempt = (forced: boolean) => Promise<string | { skip: string }>;
+/** Per-call choices of {@link selectBackend}. */
+export interface SelectBackendOptions {
+  /**
+   * wasm threads: 1 runs the single-threaded SIMD build (no workers); more needs a
+   * cross-origin-isolated page. Default: one per logical core where the page is isolated.
+   */
+  readonly wasmThreads?: number;
+}
+
+type Attempt = (forced: boolean, options: SelectBackendOptions) => Promise<string | { skip: string }>;
 
 const attempts: Record<(typeof VIEWER_BACKENDS)[number], Attempt> = {
   async webgpu() {
@@ -48,11 +57,17 @@ const attempts: Record<(typeof VIEWER_BACKENDS)[number], Attempt> = {
     if (!(await setBackend("webgl"))) return { skip: "webgl: the backend did not start" };
     return renderer;
   },
-  async wasm() {
+  async wasm(_forced, options) {
     const wasm = await import("@tensorflow/tfjs-backend-wasm");
-    // The threaded build's worker refers to its module by a name that bundlers minify away
-    // ("e is not defined" in every worker); one SIMD thread is what a bundled page can rely on.
-    tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
+    // Threads need SharedArrayBuffer, which only a cross-origin-isolated page has (the COOP and
+    // COEP headers in vite.config.ts); elsewhere tfjs' own check fails too, and checking here lets
+    // the page say why. The bundled threaded build starts thanks to vite-plugin-tfjs-wasm-threads.ts.
+    const isolated = globalThis.crossOriginIsolated === true;
+    // One thread per logical core by default: tfjs would take half (one on a 2-core machine), and
+    // renders are compute-bound. The plugin lifts tfjs' cap of half the cores, which this cannot pass.
+    const threads = Math.max(1, Math.floor(options.wasmThreads ?? (navigator.hardwareConcurrency || 1)));
+    if (!isolated || threads === 1) tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
+    else wasm.setThreadsCount(threads);
     wasm.setWasmPaths({
       "tfjs-backend-wasm.wasm": wasmPlainUrl,
       "tfjs-backend-wasm-simd.wasm": wasmSimdUrl,
@@ -62,8 +77,9 @@ const attempts: Record<(typeof VIEWER_BACKENDS)[number], Attempt> = {
     // The @gqn wasm kernels: explicit SAME padding for strided convolutions, among others.
     registerWasmTrainingKernels();
     const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
-    const threads = wasm.getThreadsCount();
-    return `${simd ? "SIMD" : "no SIMD"}, ${threads} thread${threads === 1 ? "" : "s"}`;
+    const used = wasm.getThreadsCount();
+    const note = !isolated && threads > 1 ? "; page not cross-origin isolated" : "";
+    return `${simd ? "SIMD" : "no SIMD"}, ${used} thread${used === 1 ? "" : "s"}${note}`;
   },
   async cpu() {
     await import("@tensorflow/tfjs-backend-cpu");
@@ -93,14 +109,18 @@ export function webglRenderer(): string | undefined {
 
 /**
  * Starts the requested tfjs backend, or with `auto` the first that runs well here: WebGPU, then
- * WebGL on a hardware GPU, then wasm (threaded when the page is cross-origin isolated), then cpu.
+ * WebGL on a hardware GPU, then wasm (SIMD, one thread per core when the page is cross-origin
+ * isolated, else one), then cpu.
  * A requested backend that fails falls through to the next ones too, so the page always renders.
  */
-export async function selectBackend(request: ViewerBackendRequest = "auto"): Promise<ViewerBackendInfo> {
+export async function selectBackend(
+  request: ViewerBackendRequest = "auto",
+  options: SelectBackendOptions = {},
+): Promise<ViewerBackendInfo> {
   const start = request === "auto" ? 0 : VIEWER_BACKENDS.indexOf(request);
   const skipped: string[] = [];
   for (const backend of VIEWER_BACKENDS.slice(Math.max(0, start))) {
-    const result = await attempts[backend](backend === request).catch((error: unknown) => ({
+    const result = await attempts[backend](backend === request, options).catch((error: unknown) => ({
       skip: `${backend}: ${error instanceof Error ? error.message : String(error)}`,
     }));
     if (typeof result === "string") return { backend, detail: result, skipped };

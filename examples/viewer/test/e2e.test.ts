@@ -53,12 +53,15 @@ function spread(pixels: number[]): number {
 describe.skipIf(!executablePath)("viewer in headless chromium", () => {
   let harness: ViewerHarness;
   let page: Page;
+  /** The first rendering, before any test moves the camera. */
+  let firstPixels: number[];
 
   beforeAll(async () => {
     harness = await startViewer(executablePath as string);
     if (harness.standIn)
       console.warn("[viewer e2e] no gqn-train checkpoint committed: testing with the STAND-IN model");
     page = await openViewer(harness);
+    firstPixels = await canvasPixels(page);
   }, 100_000);
 
   afterAll(async () => {
@@ -74,6 +77,31 @@ describe.skipIf(!executablePath)("viewer in headless chromium", () => {
     expect(spread(pixels)).toBeGreaterThan(2);
     const contextViews = await page.locator("#context-views canvas").count();
     expect(contextViews).toBeGreaterThan(0);
+  });
+
+  it("runs wasm on every core of the cross-origin-isolated page, rendering what one thread renders", async (ctx) => {
+    const shown = await page.evaluate(() => ({
+      isolated: globalThis.crossOriginIsolated,
+      cores: navigator.hardwareConcurrency,
+      backend: document.body.dataset.backend,
+      status: document.getElementById("status")?.textContent ?? "",
+    }));
+    // vite preview sends the COOP/COEP headers of vite.config.ts.
+    expect(shown.isolated).toBe(true);
+    if (shown.backend !== "wasm") ctx.skip();
+    const threads = Number(/(\d+) threads?\b/.exec(shown.status)?.[1]);
+    expect(threads).toBe(Math.min(shown.cores, 8)); // backend.cc caps the pool at 8
+    if (shown.cores >= 2) expect(threads).toBeGreaterThan(1);
+    // The same model, scene, camera and latent seed on the single-threaded SIMD build.
+    const single = await openViewer(harness, "threads=1");
+    try {
+      await expect(single.textContent("#status")).resolves.toContain("SIMD, 1 thread)");
+      const pixels = await canvasPixels(single);
+      console.info(`[viewer e2e] ${threads} threads vs 1: mean |diff| ${meanAbsDiff(pixels, firstPixels)}`);
+      expect(meanAbsDiff(pixels, firstPixels)).toBeLessThan(0.5);
+    } finally {
+      await single.close();
+    }
   });
 
   it("re-renders a changed, non-blank picture when the user drags the rendering", async () => {
