@@ -1,5 +1,7 @@
 // Node-only entry (@gqn/backend/node): the onnxruntime-node convolution accelerator and
 // data-parallel training on worker threads.
+
+export { builtModule } from "./data-parallel/built-module.js";
 export {
   createDataParallel,
   type DataParallel,

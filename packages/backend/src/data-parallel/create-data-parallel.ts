@@ -1,10 +1,10 @@
-import { existsSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { GqnError } from "@gqn/core";
 import * as tf from "@tensorflow/tfjs-core";
 import type { BackendRequest } from "../backend-selection.js";
+import { builtModule } from "./built-module.js";
 import type { FromWorker, ReplicaWorkerData, ToWorker, WireTensor } from "./protocol.js";
 import type { Replica, ReplicaLoss } from "./replica.js";
 import {
@@ -443,22 +443,13 @@ function defaultBackend(): Exclude<BackendRequest, "auto"> {
   return current === "cpu" || current === "tensorflow" ? current : "wasm";
 }
 
-/**
- * The built worker script: beside this module in `dist/`, or, when this module runs from
- * `src/` (tests of packages that read sources), the package's `dist/`.
- */
+/** The worker script: `workerUrl`, else the built one (see {@link builtModule}). */
 function workerScript(explicit: string | URL | undefined): URL {
   if (explicit) return explicit instanceof URL ? explicit : pathToFileURL(resolve(explicit));
-  const candidates = [
-    new URL("./replica-worker.js", import.meta.url),
-    new URL("../../dist/replica-worker.js", import.meta.url),
-  ];
-  const found = candidates.find((url) => existsSync(url));
-  if (!found) {
-    throw new GqnError(
-      "BACKEND_UNAVAILABLE",
-      `createDataParallel: the worker script must exist at ${candidates[0]?.href}, but it is missing; build @gqn/backend (pnpm build) or pass workerUrl.`,
-    );
-  }
-  return found;
+  return builtModule(
+    "replica-worker.js",
+    import.meta.url,
+    "createDataParallel",
+    "build @gqn/backend (pnpm build) or pass workerUrl",
+  );
 }

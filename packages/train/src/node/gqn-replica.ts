@@ -1,7 +1,6 @@
 // A GqnModel as a data-parallel replica (@gqn/backend's createDataParallel): its trainable
 // variables and the ELBO of a shard at the step's sigma, with the NLL and KL as metrics.
-import { existsSync } from "node:fs";
-import type { Replica, ReplicaStepContext } from "@gqn/backend/node";
+import { builtModule, type Replica, type ReplicaStepContext } from "@gqn/backend/node";
 import { GqnError } from "@gqn/core";
 import type * as tf from "@tensorflow/tfjs-core";
 import type { GqnConfig } from "../gqn-config.js";
@@ -71,16 +70,5 @@ function mixSeed(seed: number, offset: number): number {
  * package's dist/ when this module runs from src/ (the package's own tests).
  */
 export function gqnReplicaModule(): URL {
-  const candidates = [
-    new URL("./gqn-replica.js", import.meta.url),
-    new URL("../../dist/gqn-replica.js", import.meta.url),
-  ];
-  const found = candidates.find((url) => existsSync(url));
-  if (!found) {
-    throw new GqnError(
-      "BACKEND_UNAVAILABLE",
-      `gqnReplicaModule: data-parallel workers need ${candidates[0]?.href}, but it is missing; build @gqn/train (pnpm build).`,
-    );
-  }
-  return found;
+  return builtModule("gqn-replica.js", import.meta.url, "gqnReplicaModule", "build @gqn/train (pnpm build)");
 }
