@@ -9,7 +9,7 @@ import { GqnModel, resolveGqnConfig } from "@gqn/train";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, bench, describe } from "vitest";
 import {
-  chromiumPath,
+  findBrowser,
   openViewer,
   renderCount,
   startViewer,
@@ -20,8 +20,7 @@ import {
 const FRAME_SIZE = 64;
 const BACKENDS = (process.env.VIEWER_BENCH_BACKENDS ?? "wasm").split(",");
 const QUERY = process.env.VIEWER_BENCH_QUERY ? `&${process.env.VIEWER_BENCH_QUERY}` : "";
-const executablePath = chromiumPath();
-if (!executablePath) throw new Error("bench: no chromium (install it: sudo apt-get install -y chromium)");
+const browser = await findBrowser();
 
 let harness: ViewerHarness;
 const pages = new Map<string, Page>();
@@ -43,7 +42,7 @@ async function renderOnce(page: Page): Promise<number> {
 
 beforeAll(async () => {
   const model = GqnModel.create(resolveGqnConfig("small", { frameSize: FRAME_SIZE }), { seed: 1 });
-  harness = await startViewer(executablePath, { model: model.toLayersModel() });
+  harness = await startViewer(browser, { model: model.toLayersModel() });
   model.dispose();
   for (const backend of BACKENDS) {
     const page = await openViewer(harness, `backend=${backend}${QUERY}`);

@@ -12,10 +12,12 @@ export const VIEWER_ROOT = fileURLToPath(new URL("..", import.meta.url));
 /** The committed gqn-train checkpoint the page loads by default (relative to `public/`). */
 export const MODEL_PATH = "models/gqn-shepard-metzler/model.json";
 
-/** Where Debian puts its chromium; `CHROMIUM_PATH` overrides it. */
-export function chromiumPath(): string | undefined {
-  const candidates = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"];
-  return candidates.find((path): path is string => !!path && existsSync(path));
+/** A headless Chromium to drive: where it is, the flags it needs, and where it came from. */
+export interface Browser {
+  readonly executablePath: string;
+  readonly args: readonly string[];
+  /** "system" (CHROMIUM_PATH or the distribution's chromium) or "@sparticuz/chromium". */
+  readonly source: string;
 }
 
 /**
@@ -33,6 +35,41 @@ export const CHROMIUM_ARGS = [
   "--disable-sync",
 ];
 
+const WEB_SECURITY_OFF = new Set(["--disable-web-security", "--allow-running-insecure-content"]);
+
+/**
+ * The browser for the e2e test and the bench. A system chromium comes first (`CHROMIUM_PATH`, then
+ * Debian's); otherwise the headless Chromium that `@sparticuz/chromium` ships inside its npm
+ * package (a dev dependency, so the lockfile brings it: no download from outside the registry).
+ *
+ * @throws Error naming each place tried and why the packaged browser could not be unpacked.
+ */
+export async function findBrowser(): Promise<Browser> {
+  const system = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"].find(
+    (path): path is string => !!path && existsSync(path),
+  );
+  if (system) return { executablePath: system, args: CHROMIUM_ARGS, source: "system" };
+  try {
+    const packaged = (await import("@sparticuz/chromium")).default;
+    const executablePath = await packaged.executablePath();
+    // Its own flags (SwiftShader WebGL, no sandbox, headless shell) plus the quiet-network ones,
+    // less the two that switch off web security: with them the page is never cross-origin
+    // isolated, and the viewer's threaded wasm (SharedArrayBuffer) is what the test checks.
+    const args = [
+      ...new Set([
+        ...packaged.args.filter((a) => !WEB_SECURITY_OFF.has(a)),
+        ...CHROMIUM_ARGS.filter((a) => a !== "--headless"),
+      ]),
+    ];
+    return { executablePath, args, source: "@sparticuz/chromium" };
+  } catch (error) {
+    throw new Error(
+      `findBrowser: no system chromium (CHROMIUM_PATH, /usr/bin/chromium) and @sparticuz/chromium could not unpack its browser: ${(error as Error).message}. Run \`pnpm install\` (it is a dev dependency of @gqn-examples/viewer), or set CHROMIUM_PATH to a chromium.`,
+      { cause: error },
+    );
+  }
+}
+
 /** A built viewer served on 127.0.0.1 and a headless chromium to open it. */
 export interface ViewerHarness {
   /** The page's URL with the query that picks the model. */
@@ -45,10 +82,10 @@ export interface ViewerHarness {
 
 /**
  * Builds the page with Vite into a temporary folder, serves it with `vite preview` on a free port
- * of 127.0.0.1, and launches Debian's chromium (headless, fresh profile) through playwright-core.
+ * of 127.0.0.1, and launches `browser` (headless, fresh profile) through playwright-core.
  */
 export async function startViewer(
-  executablePath: string,
+  browser: Browser,
   options: { model?: Parameters<typeof writeModelFiles>[0] } = {},
 ): Promise<ViewerHarness> {
   const work = mkdtempSync(join(tmpdir(), "gqn-viewer-e2e-"));
@@ -82,9 +119,9 @@ export async function startViewer(
     const address = server.resolvedUrls?.local[0];
     if (!address) throw new Error("startViewer: vite preview reported no URL");
     const context = await chromium.launchPersistentContext(join(work, "profile"), {
-      executablePath,
+      executablePath: browser.executablePath,
       headless: true,
-      args: CHROMIUM_ARGS,
+      args: [...browser.args],
       viewport: { width: 1200, height: 720 },
     });
     cleanups.push(() => context.close());
