@@ -6,17 +6,23 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { initBackend } from "@gqn/backend";
+import type { SceneBatch } from "@gqn/data/node";
 import { encodePng } from "@gqn/data/node";
+import { SCENE_KINDS, type SceneKind } from "@gqn/scenes";
 import {
+  countOrRange,
+  disposeFirstBatch,
+  GQN_PRESET_NAMES,
   type GqnConfig,
   GqnModel,
   type GqnPresetName,
   imageGrid,
   loadCheckpoint,
+  meanTrainingImage,
+  type Score,
+  scoreQueries,
   train,
 } from "@gqn/train/node";
-import * as tf from "@tensorflow/tfjs-core";
-import { compareWithMeanImage, meanTrainingImage } from "./compare-with-mean.js";
 import { curvesSvg } from "./curves-svg.js";
 import { ensureDataset } from "./ensure-dataset.js";
 
@@ -28,17 +34,39 @@ compares its test renders with the mean training image.
   --minutes M        training time budget (default 10)
   --preset NAME      tiny | small | tf-gqn | paper (default: tiny, or tf-gqn on a GPU)
   --backend B        auto | tensorflow | wasm | cpu (default auto: the fastest installed)
+  --scene NAME       rooms_ring_camera | shepard_metzler_5_parts | shepard_metzler_7_parts
+                     (default rooms_ring_camera, the seed's dataset)
   --data-dir D       where the dataset is rendered (default ./data)
-  --model-dir M      where checkpoints, logs and renders go (default ./runs/shepard-metzler)
+  --model-dir M      where checkpoints, logs and renders go (default ./runs/<scene>)
   --frame-size PX    frame size of the rendered scenes (default 32; 64 with a GPU)
   --train-scenes N   training scenes to render (default 2000)
   --test-scenes N    test scenes to render (default 200)
   --batch-size B     scenes per training batch (default 8; 36 on a GPU)
   --context-size K   context views per scene (default 5)
+  --draw-steps L     DRAW steps: L, or MIN-MAX drawn per batch (the model gets L = MAX and
+                     renders with any L up to it); default the preset's
   --seed S           seeds the data, the model and the prior (default 1)
   --resume           continue the run in --model-dir instead of starting over
   --help             this text
 `;
+
+/** Steps a minute per preset at 32 px, batch 8, on a quiet 2-core machine (docs/performance.md). */
+const CPU_STEPS_PER_MINUTE: Record<GqnPresetName, number> = { tiny: 300, small: 75, "tf-gqn": 1, paper: 1 };
+
+function sceneKind(name: string): SceneKind {
+  if (!(name in SCENE_KINDS)) {
+    throw new Error(`--scene must be one of ${Object.keys(SCENE_KINDS).join(", ")}, but got "${name}".`);
+  }
+  return name as SceneKind;
+}
+
+function drawStepsFlag(text: string): number | { min: number; max: number } {
+  try {
+    return countOrRange(text);
+  } catch (error) {
+    throw new Error(`--draw-steps ${(error as Error).message.replace(/^expected/, "must be")}`);
+  }
+}
 
 /** Prior samples averaged for the predictive-mean score. */
 const PREDICTIVE_SAMPLES = 16;
@@ -59,6 +87,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       minutes: { type: "string" },
       preset: { type: "string" },
+      scene: { type: "string" },
       backend: { type: "string" },
       "data-dir": { type: "string" },
       "model-dir": { type: "string" },
@@ -67,6 +96,7 @@ async function main(argv: string[]): Promise<number> {
       "test-scenes": { type: "string" },
       "batch-size": { type: "string" },
       "context-size": { type: "string" },
+      "draw-steps": { type: "string" },
       seed: { type: "string" },
       resume: { type: "boolean" },
       help: { type: "boolean" },
@@ -87,17 +117,21 @@ async function main(argv: string[]): Promise<number> {
   // takes ~5x more steps than small, and steps are what a short run lacks (docs/performance.md).
   const native = backend.backend === "tensorflow";
   const preset = (values.preset ?? (native ? "tf-gqn" : "tiny")) as GqnPresetName;
+  if (!GQN_PRESET_NAMES.includes(preset)) {
+    throw new Error(`--preset must be one of ${GQN_PRESET_NAMES.join(", ")}, but got "${preset}".`);
+  }
   const frameSize = positive("frame-size", values["frame-size"], native ? 64 : 32);
   const minutes = positive("minutes", values.minutes, 10, false);
   const seed = positive("seed", values.seed, 1);
   const contextSize = positive("context-size", values["context-size"], 5);
   const batchSize = positive("batch-size", values["batch-size"], native ? 36 : 8);
-  // The schedules span the budget: ~300 tiny steps a minute on a quiet 2-core machine (wasm +
-  // onnxruntime); a slower machine stops before their end.
-  const annealSteps = native ? 200_000 : Math.max(100, Math.round(minutes * 300));
+  const drawSteps = values["draw-steps"] === undefined ? undefined : drawStepsFlag(values["draw-steps"]);
+  // The schedules span the budget, at the steps a minute each preset takes on a quiet 2-core
+  // machine (wasm + onnxruntime); a slower machine stops before their end.
+  const annealSteps = native ? 200_000 : Math.max(100, Math.round(minutes * CPU_STEPS_PER_MINUTE[preset]));
+  const dataset = sceneKind(values.scene ?? "rooms_ring_camera");
   const dataDir = resolve(values["data-dir"] ?? "data");
-  const modelDir = resolve(values["model-dir"] ?? "runs/shepard-metzler");
-  const dataset = "shepard_metzler_7_parts";
+  const modelDir = resolve(values["model-dir"] ?? `runs/${dataset.replaceAll("_", "-")}`);
 
   say(`backend: ${backend.backend}; preset: ${preset} at ${frameSize} px; budget: ${minutes} min`);
   await ensureDataset({
@@ -120,6 +154,9 @@ async function main(argv: string[]): Promise<number> {
     maxMinutes: minutes,
     seed,
     resume: values.resume ?? false,
+    ...(drawSteps !== undefined && {
+      model: { draw: { steps: typeof drawSteps === "number" ? drawSteps : drawSteps.max } },
+    }),
     // onnxruntime-node convolutions on wasm where it is installed (~3.5x faster tiny steps).
     accelerator: "auto",
     // A 10-minute CPU run is ~3,000 tiny steps, not the paper's 2e5. At the paper's sigmas (2.0
@@ -129,12 +166,13 @@ async function main(argv: string[]): Promise<number> {
     // they beat the mean image by as much as the best of the other schedules tried (README).
     // Adam takes a larger step (1e-3; the tiny model is stable there) that decays to 1e-4 by the
     // end, so the final weights are not noisy.
-    training: native
-      ? {}
-      : {
-          sigma: { start: 0.4, end: 0.3, steps: annealSteps },
-          learningRate: { start: 1e-3, end: 1e-4, steps: annealSteps },
-        },
+    training: {
+      ...(!native && {
+        sigma: { start: 0.4, end: 0.3, steps: annealSteps },
+        learningRate: { start: 1e-3, end: 1e-4, steps: annealSteps },
+      }),
+      ...(typeof drawSteps === "object" && { drawSteps }),
+    },
     evalEvery: 200,
     renderEvery: 200,
     checkpointEvery: 500,
@@ -145,72 +183,93 @@ async function main(argv: string[]): Promise<number> {
   );
   if (result.checkpoint === undefined) throw new Error(`training wrote no checkpoint in ${modelDir}.`);
 
-  // The comparison: the final checkpoint's prior renders against the mean training image, on the
-  // same test queries.
+  // The comparison: the final checkpoint's prior renders against three baselines, on the same
+  // test queries.
   const loaded = await loadCheckpoint(result.checkpoint);
   for (const w of loaded.optimizerWeights ?? []) w.tensor.dispose();
   const gqnConfig = (loaded.state as unknown as { gqnConfig: GqnConfig }).gqnConfig;
   const model = GqnModel.fromLayersModel(loaded.model, gqnConfig);
   const data = { dataDir, dataset };
   const mean = await meanTrainingImage(data, { images: 2000, seed });
-  // Two scores on the same queries: one prior sample (what a viewer shows), and the predictive
-  // mean of PREDICTIVE_SAMPLES samples, the model's least-squares guess. A sample pays for the
-  // latents' spread in squared error, the mean image does not, so the mean is the fair comparison.
-  const compare = (samples: number) =>
-    compareWithMeanImage(data, {
-      mean,
-      contextSize,
-      batchSize: 8,
-      seed: seed + 1,
-      render: (batch) =>
-        model.render(batch.contextFrames, batch.contextPoses, batch.queryPose, { seed, samples }),
-    });
-  const comparison = await compare(1);
-  const predictive = await compare(PREDICTIVE_SAMPLES);
+  // Two scores: one prior sample (what a viewer shows), and the predictive mean of
+  // PREDICTIVE_SAMPLES samples, the model's least-squares guess. A sample pays for the latents'
+  // spread in squared error, the baselines do not, so the mean is the fair comparison.
+  const render = (samples: number) => (batch: SceneBatch) =>
+    model.render(batch.contextFrames, batch.contextPoses, batch.queryPose, { seed, samples });
+  const scoring = performance.now();
+  const scores = await scoreQueries(data, {
+    mean,
+    contextSize,
+    batchSize: 8,
+    seed: seed + 1,
+    renderers: { model: render(1), predictiveMean: render(PREDICTIVE_SAMPLES) },
+  });
   mean.dispose();
-
-  if (comparison.firstBatch && predictive.firstBatch) {
-    const { contextFrames, target, prediction, mean: meanBatch } = comparison.firstBatch;
-    const grid = imageGrid(contextFrames, [target, prediction, predictive.firstBatch.prediction, meanBatch]);
+  const first = scores.firstBatch;
+  if (first) {
+    const { renders, baselines } = first;
+    const grid = imageGrid(first.contextFrames, [
+      first.target,
+      renders.model,
+      renders.predictiveMean,
+      baselines.contextAverage,
+      baselines.nearestView,
+      baselines.meanImage,
+    ]);
     await writeFile(join(modelDir, "test-predictions.png"), encodePng(grid.rgb, grid.width, grid.height));
-  }
-  for (const result of [comparison, predictive]) {
-    if (result.firstBatch) tf.dispose(Object.values(result.firstBatch));
+    disposeFirstBatch(first);
   }
   model.dispose();
-  await writeCurves(modelDir, comparison.meanImage.psnr);
+  const { meanImage, contextAverage } = scores.baselines;
+  await writeCurves(modelDir, meanImage.psnr, contextAverage.psnr);
 
   const summary = {
     backend: backend.backend,
     preset,
+    scene: dataset,
     frameSize,
+    drawSteps: drawSteps ?? gqnConfig.draw.steps,
     steps: result.step,
     minutes: result.elapsedMs / 60000,
-    testScenes: comparison.scenes,
-    model: comparison.model,
-    predictiveMean: { samples: PREDICTIVE_SAMPLES, ...predictive.model },
-    meanTrainingImage: comparison.meanImage,
-    gainDb: comparison.model.psnr - comparison.meanImage.psnr,
-    predictiveMeanGainDb: predictive.model.psnr - comparison.meanImage.psnr,
+    scoringMinutes: (performance.now() - scoring) / 60000,
+    testScenes: scores.scenes,
+    model: scores.renders.model,
+    predictiveMean: { samples: PREDICTIVE_SAMPLES, ...scores.renders.predictiveMean },
+    baselines: scores.baselines,
+    gainDb: {
+      model: scores.renders.model.psnr - meanImage.psnr,
+      predictiveMean: scores.renders.predictiveMean.psnr - meanImage.psnr,
+      predictiveMeanOverContextAverage: scores.renders.predictiveMean.psnr - contextAverage.psnr,
+    },
     checkpoint: result.checkpoint,
   };
   writeFileSync(join(modelDir, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
   say("");
-  say(`test PSNR over ${comparison.scenes} scenes (prior renders, no target seen):`);
-  const line = (label: string, score: { psnr: number; mse: number }) =>
-    say(`  ${label.padEnd(38)} ${score.psnr.toFixed(2)} dB (MSE ${score.mse.toFixed(5)})${gain(score.psnr)}`);
-  const gain = (psnr: number) => {
-    const db = psnr - comparison.meanImage.psnr;
-    return `, ${db >= 0 ? "+" : ""}${db.toFixed(2)} dB vs the mean image`;
+  say(`test PSNR over ${scores.scenes} ${dataset} scenes (prior renders, no target seen):`);
+  const gain = (score: Score, name: string, base: Score) => {
+    const db = score.psnr - base.psnr;
+    return `${db >= 0 ? "+" : ""}${db.toFixed(2)} dB vs ${name}`;
   };
+  const line = (label: string, score: Score, gains: string[]) =>
+    say(
+      `  ${label.padEnd(42)} ${score.psnr.toFixed(2)} dB (MSE ${score.mse.toFixed(5)})${gains.map((g) => `; ${g}`).join("")}`,
+    );
+  const gqnLine = (label: string, score: Score) =>
+    line(label, score, [
+      gain(score, "the mean image", meanImage),
+      gain(score, "the context average", contextAverage),
+    ]);
   say(`  (GQN: ${preset}, ${result.step} steps)`);
-  line("GQN, one prior sample:", comparison.model);
-  line(`GQN, mean of ${PREDICTIVE_SAMPLES} prior samples:`, predictive.model);
+  gqnLine("GQN, one prior sample:", scores.renders.model);
+  gqnLine(`GQN, mean of ${PREDICTIVE_SAMPLES} prior samples:`, scores.renders.predictiveMean);
+  line("baseline: average of the context views:", contextAverage, [
+    gain(contextAverage, "the mean image", meanImage),
+  ]);
+  const nearest = scores.baselines.nearestView;
+  line("baseline: context view nearest the query:", nearest, [gain(nearest, "the mean image", meanImage)]);
+  line("baseline: mean training image:", meanImage, []);
   say(
-    `  ${"mean training image:".padEnd(38)} ${comparison.meanImage.psnr.toFixed(2)} dB (MSE ${comparison.meanImage.mse.toFixed(5)})`,
-  );
-  say(
-    `renders: ${join(modelDir, "test-predictions.png")} (context views | target | one sample | mean of ${PREDICTIVE_SAMPLES} | mean image)`,
+    `renders: ${join(modelDir, "test-predictions.png")} (context views | target | one sample | mean of ${PREDICTIVE_SAMPLES} | context average | nearest view | mean image)`,
   );
   say(
     `curves: ${join(modelDir, "curves-elbo.svg")}, ${join(modelDir, "curves-psnr.svg")}; summary: ${join(modelDir, "summary.json")}`,
@@ -219,7 +278,11 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** Training curves from log.jsonl, as SVG charts beside it. */
-async function writeCurves(modelDir: string, baselinePsnr: number): Promise<void> {
+async function writeCurves(
+  modelDir: string,
+  meanImagePsnr: number,
+  contextAveragePsnr: number,
+): Promise<void> {
   const lines = (await readFile(join(modelDir, "log.jsonl"), "utf8"))
     .split("\n")
     .filter((l) => l.trim() !== "");
@@ -255,15 +318,20 @@ async function writeCurves(modelDir: string, baselinePsnr: number): Promise<void
       yLabel: "PSNR (dB)",
       series: [
         { name: "GQN", color: "#1f77b4", points: psnrPoints },
-        {
-          name: "mean training image",
-          color: "#d62728",
+        ...(
+          [
+            ["mean training image", "#d62728", meanImagePsnr],
+            ["average of the context views", "#2ca02c", contextAveragePsnr],
+          ] as const
+        ).map(([name, color, y]) => ({
+          name,
+          color,
           dashed: true,
           points: [
-            { x: first, y: baselinePsnr },
-            { x: last, y: baselinePsnr },
+            { x: first, y },
+            { x: last, y },
           ],
-        },
+        })),
       ],
     });
     await writeFile(join(modelDir, "curves-psnr.svg"), svg);

@@ -9,6 +9,13 @@ import { Draw, type DrawArgs } from "./draw.js";
 // Condition [B, 2, 2, 3] -> images [B, 8, 8, 3].
 const TINY: DrawArgs = { steps: 3, hiddenChannels: 4, canvasChannels: 4, latentChannels: 2, kernelSize: 3 };
 
+/** Largest absolute difference of two same-shaped tensors must be below `tolerance`. */
+function expectClose(a: tf.Tensor, b: tf.Tensor, tolerance: number): void {
+  expect(a.shape).toEqual(b.shape);
+  const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] as number);
+  expect(diff).toBeLessThan(tolerance);
+}
+
 function inputs(seed = 1, batch = 2): { condition: tf.Tensor4D; target: tf.Tensor4D } {
   return {
     condition: tf.randomNormal([batch, 2, 2, 3], 0, 1, "float32", seed) as tf.Tensor4D,
@@ -50,6 +57,28 @@ describe("Draw shapes", () => {
       /target must have shape \[2, 8, 8, 3\], but got \[2, 4, 4, 3\]/,
     );
     tf.dispose([condition, target, long.mean]);
+    tied.dispose();
+    untied.dispose();
+  });
+
+  it("infers with any L when tied: the first l steps of a longer pass are the same computation", () => {
+    const { condition, target } = inputs();
+    const tied = new Draw({ ...TINY, seed: 2 });
+    const short = tied.infer(condition, target, { steps: 2, seed: 5, canvases: true });
+    const long = tied.infer(condition, target, { steps: 6, seed: 5, canvases: true });
+    expect(short.klPerStep.shape).toEqual([2, 2]);
+    expect(long.klPerStep.shape).toEqual([2, 6]);
+    // Step l draws the same noise whatever L is, so a 2-step pass is the start of a 6-step one.
+    const firstTwo = tf.slice(long.klPerStep, [0, 0], [2, 2]);
+    expectClose(short.klPerStep, firstTwo, 1e-5);
+    expectClose(short.canvases?.[1] as tf.Tensor, long.canvases?.[1] as tf.Tensor, 1e-5);
+    const untied = new Draw({ ...TINY, tied: false, seed: 2 });
+    expect(() => untied.infer(condition, target, { steps: 2 })).toThrow(
+      /steps must be 3 with untied weights/,
+    );
+    expect(() => tied.infer(condition, target, { steps: 0 })).toThrow(/steps must be a positive integer/);
+    tf.dispose([condition, target, short.mean, short.klPerStep, long.mean, long.klPerStep, firstTwo]);
+    tf.dispose([...(short.canvases ?? []), ...(long.canvases ?? [])]);
     tied.dispose();
     untied.dispose();
   });

@@ -20,6 +20,11 @@ export interface DrawArgs extends Partial<DrawConfig> {
 export interface InferOptions {
   /** Seeds the posterior samples (distinct per step; 0 and negative seeds work): the same seed gives the same result. */
   seed?: number;
+  /**
+   * Steps to run; default the configured L. Another L needs tied weights: training with L drawn
+   * per batch (as tf-gqn's snapshots were) teaches one core to draw in any number of steps.
+   */
+  steps?: number;
   /** Also return the canvas after each step. */
   canvases?: boolean;
 }
@@ -386,7 +391,8 @@ export class Draw extends tfl.layers.Layer {
   infer(condition: tf.Tensor4D, target: tf.Tensor4D, options: InferOptions = {}): InferResult {
     this.ensureBuilt(condition, "infer");
     const [b, gh, gw] = condition.shape;
-    const { scale, imageChannels, steps } = this.drawConfig;
+    const { scale, imageChannels } = this.drawConfig;
+    const steps = this.checkSteps(options.steps, "infer");
     const expected = [b, gh * scale, gw * scale, imageChannels];
     if (target.shape.join() !== expected.join()) {
       throw new GqnError(
@@ -427,19 +433,7 @@ export class Draw extends tfl.layers.Layer {
    */
   generate(condition: tf.Tensor4D, options: GenerateOptions = {}): GenerateResult {
     this.ensureBuilt(condition, "generate");
-    const steps = options.steps ?? this.drawConfig.steps;
-    if (!Number.isInteger(steps) || steps < 1) {
-      throw new GqnError(
-        "INVALID_ARGUMENT",
-        `Draw.generate: steps must be a positive integer, but got ${steps}.`,
-      );
-    }
-    if (!this.drawConfig.tied && steps !== this.drawConfig.steps) {
-      throw new GqnError(
-        "INVALID_ARGUMENT",
-        `Draw.generate: steps must be ${this.drawConfig.steps} with untied weights (one set per step), but got ${steps}; tied weights allow any L.`,
-      );
-    }
+    const steps = this.checkSteps(options.steps, "generate");
     const canvases: tf.Tensor4D[] = [];
     const mean = tf.tidy(() => {
       const start = this.zeros(condition);
@@ -456,6 +450,24 @@ export class Draw extends tfl.layers.Layer {
       return this.observe(canvas);
     });
     return options.canvases ? { mean, canvases } : { mean };
+  }
+
+  /** The steps a pass runs: the configured L unless asked otherwise (any L with tied weights). */
+  private checkSteps(steps: number | undefined, where: string): number {
+    if (steps === undefined) return this.drawConfig.steps;
+    if (!Number.isInteger(steps) || steps < 1) {
+      throw new GqnError(
+        "INVALID_ARGUMENT",
+        `Draw.${where}: steps must be a positive integer, but got ${steps}.`,
+      );
+    }
+    if (!this.drawConfig.tied && steps !== this.drawConfig.steps) {
+      throw new GqnError(
+        "INVALID_ARGUMENT",
+        `Draw.${where}: steps must be ${this.drawConfig.steps} with untied weights (one set per step), but got ${steps}; tied weights allow any L.`,
+      );
+    }
+    return steps;
   }
 
   /** Inside a model: `[condition, target?]` -> the generated image (prior samples; the target is ignored). */

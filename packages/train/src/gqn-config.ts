@@ -30,6 +30,12 @@ export interface TrainingConfig {
   learningRate: LinearAnneal;
   /** Adam's beta1, beta2 and epsilon. */
   adam: { beta1: number; beta2: number; epsilon: number };
+  /**
+   * DRAW steps of each training pass: the model's L when absent, a fixed number, or L drawn per
+   * batch from `min..max` (tf-gqn's snapshots were trained with 2..12). Anything but the model's L
+   * needs tied DRAW weights; the trained model then renders with any L.
+   */
+  drawSteps?: number | { min: number; max: number };
 }
 
 /** A named preset: a model and the training settings it was described with. */
@@ -262,12 +268,61 @@ export function validateTrainingConfig(training: TrainingConfig, datasetViews?: 
       );
     }
   }
+  const l = training.drawSteps;
+  if (l !== undefined) {
+    const [lMin, lMax] = typeof l === "number" ? [l, l] : [l?.min, l?.max];
+    if (
+      !Number.isInteger(lMin) ||
+      !Number.isInteger(lMax) ||
+      (lMin as number) < 1 ||
+      (lMax as number) < (lMin as number)
+    ) {
+      throw invalid(
+        `${where}: drawSteps must be a positive integer or { min, max } with 1 <= min <= max, but got ${JSON.stringify(l)}.`,
+      );
+    }
+  }
   const { beta1, beta2, epsilon } = training.adam;
   if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1 && epsilon > 0)) {
     throw invalid(
       `${where}: adam must have 0 <= beta1, beta2 < 1 and epsilon > 0, but got ${JSON.stringify(training.adam)}.`,
     );
   }
+}
+
+/**
+ * Checks that the model can train with the config's DRAW steps: another L than the model's, or a
+ * drawn one, needs tied DRAW weights (one core for every step).
+ */
+export function checkDrawSteps(config: GqnConfig, training: TrainingConfig): void {
+  const l = training.drawSteps;
+  if (l === undefined || config.draw.tied) return;
+  if (
+    typeof l === "number"
+      ? l !== config.draw.steps
+      : l.min !== config.draw.steps || l.max !== config.draw.steps
+  ) {
+    throw invalid(
+      `checkDrawSteps: drawSteps ${JSON.stringify(l)} needs tied DRAW weights, but the model has one weight set per step (draw.tied false, L ${config.draw.steps}); set draw.tied, or drop drawSteps.`,
+    );
+  }
+}
+
+/** The DRAW steps of training step `stepIndex`: fixed, or drawn reproducibly (the same on resume). */
+export function drawStepsAt(training: TrainingConfig, defaultSteps: number, stepIndex: number): number {
+  const l = training.drawSteps;
+  if (l === undefined) return defaultSteps;
+  if (typeof l === "number") return l;
+  const span = l.max - l.min + 1;
+  return l.min + (mix32(stepIndex + 0x9e3779b9) % span);
+}
+
+/** A 32-bit integer hash (murmur3's finaliser): neighbouring steps get unrelated values. */
+function mix32(x: number): number {
+  let h = x >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }
 
 /** Checks the model's frame size against the dataset's (frames are resized only on request). */

@@ -39,6 +39,8 @@ export interface RenderOptions {
 export interface LossOptions {
   /** Seed of the posterior samples. */
   seed?: number;
+  /** DRAW steps of this pass; default the model's L (another L needs tied DRAW weights). */
+  steps?: number;
   /** Passed to the encoder; default true (this is the training path). */
   training?: boolean;
 }
@@ -250,11 +252,10 @@ export class GqnRenderer extends tfl.layers.Layer {
         batch.queryPose,
         options.training ?? true,
       ); // [B, S/4, S/4, c + 7]
-      const { mean, klPerStep } = this.draw.infer(
-        cond,
-        batch.target,
-        options.seed === undefined ? {} : { seed: sampleSeed(options.seed) },
-      ); // [B, S, S, 3], [B, L]
+      const { mean, klPerStep } = this.draw.infer(cond, batch.target, {
+        ...(options.seed !== undefined && { seed: sampleSeed(options.seed) }),
+        ...(options.steps !== undefined && { steps: options.steps }),
+      }); // [B, S, S, 3], [B, L]
       return { ...elboTerms(batch.target, mean, klPerStep, sigma) };
     });
   }

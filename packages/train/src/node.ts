@@ -16,7 +16,7 @@ export {
   type SaveCheckpointOptions,
   saveCheckpoint,
 } from "./node/checkpoint.js";
-export type { CliIo } from "./node/cli-support.js";
+export { type CliIo, countOrRange } from "./node/cli-support.js";
 export type { LoopEvalMetrics, LoopModel, LoopStepMetrics, LoopTrainer } from "./node/gqn-factory.js";
 export { buildReplica, type GqnReplicaConfig, gqnReplica, gqnReplicaModule } from "./node/gqn-replica.js";
 export { layersModelFiles, WEIGHTS_FILE } from "./node/layers-model-files.js";
@@ -36,6 +36,17 @@ export {
 export { type LogRecord, RunLog } from "./node/run-log.js";
 export { runRenderCli } from "./node/run-render-cli.js";
 export { runTrainCli } from "./node/run-train-cli.js";
+export {
+  type BaselineName,
+  type DatasetRef,
+  disposeFirstBatch,
+  meanTrainingImage,
+  type QueryScores,
+  type RenderQueries,
+  type Score,
+  type ScoreQueriesOptions,
+  scoreQueries,
+} from "./node/score-queries.js";
 export { TensorBoardWriter } from "./node/tensorboard-writer.js";
 export {
   type StopReason,

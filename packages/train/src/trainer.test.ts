@@ -126,7 +126,7 @@ describe("createTrainer", () => {
   it("takes gradients and terms from a gradient source (data-parallel), checks them, and applies them", async () => {
     const model = GqnModel.create(tinyConfig(), { seed: 4 });
     const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-    const calls: { names: string[]; context: { sigma: number; seed: number } }[] = [];
+    const calls: { names: string[]; context: { sigma: number; seed: number; steps: number } }[] = [];
     let poison = false;
     const source: GradientSource = {
       async computeGradients(inputs, context) {
@@ -149,7 +149,7 @@ describe("createTrainer", () => {
     const metrics = await trainer.step(batch, 0, { seed: 9 });
     expect(calls[0]).toEqual({
       names: ["contextFrames", "contextPoses", "queryPose", "target"],
-      context: { sigma: 0.5, seed: 9 },
+      context: { sigma: 0.5, seed: 9, steps: tinyConfig().draw.steps },
     });
     expect([metrics.elbo, metrics.nll, metrics.kl]).toEqual([30, 20, 10]);
     // Adam's first step moves every weight by -lr * sign(gradient): all ones here.
@@ -237,6 +237,41 @@ describe("createTrainer", () => {
       expect(Number.isFinite(m.elbo)).toBe(true);
     }
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("trains with DRAW's L drawn per step from drawSteps, the same L for the same step index", async () => {
+    const config = tinyConfig();
+    const training: TrainingConfig = { ...TRAINING, drawSteps: { min: 1, max: 3 } };
+    const { trainer } = setup(3, training);
+    const batch = testBatch(2, 2, 16, 50);
+    cleanup.push(() => batch.dispose());
+    const seen: number[] = [];
+    for (let t = 0; t < 12; t++) {
+      const m = await trainer.step(batch, t);
+      expect(Number.isFinite(m.elbo)).toBe(true);
+      seen.push(m.drawSteps);
+    }
+    expect(new Set(seen)).toEqual(new Set([1, 2, 3]));
+    // A resumed run draws the same L at the same step.
+    const again = setup(3, training).trainer;
+    expect((await again.step(batch, 7)).drawSteps).toBe(seen[7]);
+    // Without drawSteps every pass runs the model's L.
+    const fixed = setup(3).trainer;
+    expect((await fixed.step(batch, 0)).drawSteps).toBe(config.draw.steps);
+  });
+
+  it("refuses drawSteps other than L for untied DRAW weights, and a bad range", () => {
+    const untied = GqnModel.create(
+      { ...tinyConfig(), draw: { ...tinyConfig().draw, tied: false } },
+      { seed: 1 },
+    );
+    cleanup.push(() => untied.dispose());
+    expect(() => createTrainer(untied, { ...TRAINING, drawSteps: { min: 2, max: 4 } })).toThrow(
+      /drawSteps \{"min":2,"max":4\} needs tied DRAW weights/,
+    );
+    expect(() => createTrainer(untied, { ...TRAINING, drawSteps: { min: 3, max: 2 } })).toThrow(
+      /drawSteps must be a positive integer or \{ min, max \} with 1 <= min <= max/,
+    );
   });
 
   it("rejects an invalid training config before making any tensor", () => {

@@ -2,7 +2,7 @@ import { GqnError } from "@gqn/core";
 import * as tf from "@tensorflow/tfjs-core";
 import { bitsPerDim } from "./elbo.js";
 import type { GqnBatch } from "./gqn-batch.js";
-import { type TrainingConfig, validateTrainingConfig } from "./gqn-config.js";
+import { checkDrawSteps, drawStepsAt, type TrainingConfig, validateTrainingConfig } from "./gqn-config.js";
 import type { GqnModel } from "./gqn-model.js";
 import { annealed } from "./schedules.js";
 
@@ -25,6 +25,8 @@ export interface StepMetrics {
   lr: number;
   /** The pixel sigma this step used. */
   sigma: number;
+  /** The DRAW steps L of this step's pass (drawn per step when `drawSteps` is a range). */
+  drawSteps: number;
   /** Wall time of the step in milliseconds (forward, backward, checks and update). */
   stepMs: number;
 }
@@ -39,13 +41,13 @@ export interface StepOptions {
  * Where a trainer's gradients come from when they are not computed on this thread: e.g.
  * `createDataParallel` of `@gqn/backend/node` with {@link gqnReplica} replicas of the model.
  * Called with the batch's `contextFrames`, `contextPoses`, `queryPose` and `target` and a context
- * of `{ sigma, seed }`; returns the batch-mean loss, the `nll` and `kl` metrics and the gradients
+ * of `{ sigma, seed, steps }` (steps: the pass's DRAW steps); returns the batch-mean loss, the `nll` and `kl` metrics and the gradients
  * by variable name (owned by the trainer once returned).
  */
 export interface GradientSource {
   computeGradients(
     inputs: Readonly<Record<string, tf.Tensor>>,
-    context: { sigma: number; seed: number },
+    context: { sigma: number; seed: number; steps: number },
   ): Promise<{ loss: number; metrics: Readonly<Record<string, number>>; grads: tf.NamedTensorMap }>;
 }
 
@@ -101,6 +103,7 @@ export function createTrainer(
   trainerOptions: TrainerOptions = {},
 ): Trainer {
   validateTrainingConfig(training);
+  checkDrawSteps(model.config, training);
   const { beta1, beta2, epsilon } = training.adam;
   const optimizer = tf.train.adam(annealed(training.learningRate, 0), beta1, beta2, epsilon);
   // The rate is a protected field that applyGradients reads at each call.
@@ -129,11 +132,13 @@ export function createTrainer(
       const sigma = annealed(training.sigma, stepIndex);
       const lr = annealed(training.learningRate, stepIndex);
       const seed = options.seed ?? stepSeed(stepIndex);
+      const steps = drawStepsAt(training, model.config.draw.steps, stepIndex);
+      const pass = { sigma, seed, steps };
       const weights = model.trainableWeights;
       const variables = weights.map((w) => w.read() as tf.Variable);
       const { loss, nllValue, klValue, grads, gradChecks } = await (trainerOptions.gradients
-        ? remoteGradients(trainerOptions.gradients, batch, sigma, seed, variables)
-        : localGradients(model, batch, sigma, seed, variables));
+        ? remoteGradients(trainerOptions.gradients, batch, pass, variables)
+        : localGradients(model, batch, pass, variables));
       try {
         const bad = nonFiniteTerm(
           gradChecks,
@@ -158,6 +163,7 @@ export function createTrainer(
           bitsPerDim: bitsPerDim(loss, h * w * c),
           lr,
           sigma,
+          drawSteps: steps,
           stepMs: performance.now() - started,
         };
       } finally {
@@ -272,17 +278,23 @@ interface StepGradients {
   gradChecks: ReadonlyMap<string, number>;
 }
 
+/** What one step's pass uses: the pixel sigma, the posterior seed and the DRAW steps. */
+interface PassSettings {
+  sigma: number;
+  seed: number;
+  steps: number;
+}
+
 async function localGradients(
   model: GqnModel,
   batch: GqnBatch,
-  sigma: number,
-  seed: number,
+  { sigma, seed, steps }: PassSettings,
   variables: tf.Variable[],
 ): Promise<StepGradients> {
   let nll: tf.Scalar | undefined;
   let kl: tf.Scalar | undefined;
   const { value, grads } = tf.variableGrads(() => {
-    const terms = model.lossTerms(batch, sigma, { seed });
+    const terms = model.lossTerms(batch, sigma, { seed, steps });
     nll = tf.keep(terms.nll);
     kl = tf.keep(terms.kl);
     return terms.loss;
@@ -306,14 +318,13 @@ async function localGradients(
 async function remoteGradients(
   source: GradientSource,
   batch: GqnBatch,
-  sigma: number,
-  seed: number,
+  pass: PassSettings,
   variables: tf.Variable[],
 ): Promise<StepGradients> {
   const { contextFrames, contextPoses, queryPose, target } = batch;
   const { loss, metrics, grads } = await source.computeGradients(
     { contextFrames, contextPoses, queryPose, target },
-    { sigma, seed },
+    { ...pass },
   );
   try {
     const { nll, kl } = metrics;

@@ -27,7 +27,8 @@ export function positive(value: string): number {
 }
 
 /** `5`, or `2-5` / `2:5` for K drawn per batch from 2..5. */
-export function contextSize(value: string): number | { min: number; max: number } {
+/** A count N >= 1, or `MIN-MAX` drawn per batch (`--context-size`, `--draw-steps`). */
+export function countOrRange(value: string): number | { min: number; max: number } {
   const range = /^(\d+)\s*[-:]\s*(\d+)$/.exec(value.trim());
   if (range) {
     const min = Number(range[1]);
@@ -36,7 +37,7 @@ export function contextSize(value: string): number | { min: number; max: number 
   } else if (/^\d+$/.test(value.trim()) && Number(value) >= 1) {
     return Number(value);
   }
-  throw new InvalidArgumentError("expected K >= 1, or MIN-MAX with 1 <= MIN <= MAX.");
+  throw new InvalidArgumentError("expected N >= 1, or MIN-MAX with 1 <= MIN <= MAX.");
 }
 
 export function program(name: string, description: string, io: CliIo): Command {

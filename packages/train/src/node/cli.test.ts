@@ -56,7 +56,8 @@ describe("gqn-train flags", () => {
     [["--batch-size", "0"], /--batch-size <n>' argument '0' is invalid/],
     [["--preset", "huge"], /argument 'huge' is invalid\. Allowed choices are tf-gqn, paper, small, tiny\./],
     [["--backend", "gpu"], /Allowed choices are auto, tensorflow, wasm, cpu/],
-    [["--context-size", "5-2"], /expected K >= 1, or MIN-MAX/],
+    [["--context-size", "5-2"], /expected N >= 1, or MIN-MAX/],
+    [["--draw-steps", "0"], /expected N >= 1, or MIN-MAX/],
     [["--max-minutes", "-1"], /expected a positive number/],
     [["--frobnicate"], /unknown option '--frobnicate'/],
   ])("%j: exit 2 with one clear line", async (args, message) => {

@@ -25,6 +25,7 @@ export interface LoopTrainingConfig {
   sigma: LinearAnneal;
   learningRate: LinearAnneal;
   adam: { beta1: number; beta2: number; epsilon: number };
+  drawSteps?: number | { min: number; max: number };
 }
 
 /** Test-split metrics of one batch (numbers): nats per image, bits per dimension, and the prior's MSE/PSNR. */
@@ -45,6 +46,8 @@ export interface LoopStepMetrics {
   bitsPerDim: number;
   lr: number;
   sigma: number;
+  /** DRAW steps of the pass, for models that draw. */
+  drawSteps?: number;
   stepMs: number;
 }
 

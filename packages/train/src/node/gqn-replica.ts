@@ -15,14 +15,18 @@ export interface GqnReplicaConfig {
 
 /**
  * The replica of `model` (borrowed: disposing the replica does not dispose it). Its loss reads
- * `sigma` and `seed` from the step context; shards past the first draw their posterior noise
+ * `sigma`, `seed` and the DRAW `steps` from the step context; shards past the first draw their posterior noise
  * from a seed mixed with their offset, so no two shards share noise.
  */
 export function gqnReplica(model: GqnModel, options: { ownsModel?: boolean } = {}): Replica {
   return {
     variables: model.trainableWeights.map((w) => w.read() as tf.Variable),
     loss(inputs, context: ReplicaStepContext) {
-      const { sigma, seed } = context as ReplicaStepContext & { sigma?: number; seed?: number };
+      const { sigma, seed, steps } = context as ReplicaStepContext & {
+        sigma?: number;
+        seed?: number;
+        steps?: number;
+      };
       if (typeof sigma !== "number" || !(sigma > 0)) {
         throw new GqnError(
           "INVALID_ARGUMENT",
@@ -40,7 +44,10 @@ export function gqnReplica(model: GqnModel, options: { ownsModel?: boolean } = {
           throw new GqnError("INVALID_ARGUMENT", `gqnReplica: the step inputs must include ${name}.`);
       }
       const shardSeed = seed === undefined ? undefined : mixSeed(seed, context.offset);
-      const terms = model.lossTerms(batch, sigma, shardSeed === undefined ? {} : { seed: shardSeed });
+      const terms = model.lossTerms(batch, sigma, {
+        ...(shardSeed !== undefined && { seed: shardSeed }),
+        ...(steps !== undefined && { steps }),
+      });
       return { loss: terms.loss, metrics: { nll: terms.nll, kl: terms.kl } };
     },
     dispose() {

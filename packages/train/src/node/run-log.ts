@@ -19,6 +19,8 @@ export interface LogRecord {
   /** The learning rate and pixel sigma of the schedules at this step. */
   lr: number;
   sigma: number;
+  /** DRAW steps of the training step's pass (train). */
+  drawSteps?: number;
   /** Milliseconds of the training step (train) or of the whole evaluation (test). */
   stepMs: number;
   /** Training steps per second over the last logging interval (train). */

@@ -1,7 +1,26 @@
 import { Option } from "commander";
 import { GQN_PRESET_NAMES, type GqnPresetName } from "../index.js";
-import { BACKENDS, type CliIo, contextSize, fail, integer, parse, positive, program } from "./cli-support.js";
+import {
+  BACKENDS,
+  type CliIo,
+  countOrRange,
+  fail,
+  integer,
+  parse,
+  positive,
+  program,
+} from "./cli-support.js";
 import { type StopReason, train } from "./train.js";
+
+/**
+ * `--draw-steps L` builds a model of L steps; `MIN-MAX` one of MAX steps trained with L drawn per
+ * batch (tf-gqn's 2-12), which then renders with any L up to MAX.
+ */
+function drawStepsOptions(l: number | { min: number; max: number } | undefined) {
+  if (l === undefined) return {};
+  if (typeof l === "number") return { model: { draw: { steps: l } } };
+  return { model: { draw: { steps: l.max } }, training: { drawSteps: l } };
+}
 
 const SIGNAL_EXIT: Partial<Record<StopReason, number>> = { signal: 130 };
 
@@ -21,7 +40,12 @@ export async function runTrainCli(argv: readonly string[], io: CliIo = {}): Prom
     .option("--batch-size <n>", "scenes per batch (default: the preset's)", integer(1))
     .option("--steps <n>", "train until this many steps in total (default 2000000)", integer(0))
     .option("--max-minutes <m>", "stop cleanly (with a checkpoint) after this many minutes", positive)
-    .option("--context-size <k>", "context views per scene: K, or MIN-MAX drawn per batch", contextSize)
+    .option("--context-size <k>", "context views per scene: K, or MIN-MAX drawn per batch", countOrRange)
+    .option(
+      "--draw-steps <l>",
+      "DRAW steps: L, or MIN-MAX drawn per batch (the model gets L = MAX and renders with any L up to it; new runs)",
+      countOrRange,
+    )
     .addOption(new Option("--backend <name>", "tfjs backend").choices(BACKENDS).default("auto"))
     .addOption(
       new Option("--accelerator <name>", "onnxruntime-node convolutions on the wasm backend when installed")
@@ -61,6 +85,7 @@ export async function runTrainCli(argv: readonly string[], io: CliIo = {}): Prom
     steps?: number;
     maxMinutes?: number;
     contextSize?: number | { min: number; max: number };
+    drawSteps?: number | { min: number; max: number };
     backend: (typeof BACKENDS)[number];
     accelerator: "auto" | "onnx" | "none";
     seed: number;
@@ -89,6 +114,7 @@ export async function runTrainCli(argv: readonly string[], io: CliIo = {}): Prom
       steps: o.steps,
       maxMinutes: o.maxMinutes,
       contextSize: o.contextSize,
+      ...drawStepsOptions(o.drawSteps),
       backend: o.backend,
       accelerator: o.accelerator,
       seed: o.seed,

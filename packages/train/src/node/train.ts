@@ -402,6 +402,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           bitsPerDim: metrics.bitsPerDim,
           lr: metrics.lr,
           sigma: metrics.sigma,
+          ...(metrics.drawSteps !== undefined && { drawSteps: metrics.drawSteps }),
           stepMs: metrics.stepMs,
           stepsPerSecond,
           time: new Date(now).toISOString(),

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
-import { MeanImage, MseMeter, psnr } from "./mean-image.js";
+import { contextAverage, MeanImage, MseMeter, nearestContextView, psnr } from "./baselines.js";
 
 describe("MeanImage", () => {
   it("averages every image added, across batches of different sizes", () => {
@@ -53,5 +53,52 @@ describe("MseMeter and psnr", () => {
   it("gives the textbook values", () => {
     expect(psnr(0.01)).toBeCloseTo(20, 10);
     expect(psnr(0)).toBe(Number.POSITIVE_INFINITY);
+  });
+});
+
+describe("the context baselines", () => {
+  it("picks the context view whose pose is nearest the query's", () => {
+    // Two scenes of three 2x2 context views, each view filled with one value: 0, 1, 2 and 10, 11, 12.
+    const contextFrames = tf.tidy(
+      () =>
+        tf.tile(
+          tf.reshape(tf.tensor1d([0, 1, 2, 10, 11, 12]), [2, 3, 1, 1, 1]),
+          [1, 1, 2, 2, 3],
+        ) as tf.Tensor5D,
+    );
+    const poses = tf.tensor3d([
+      [
+        [0, 0, 0, 0, 1, 0, 1],
+        [1, 0, 0, 0, 1, 0, 1],
+        [2, 0, 0, 0, 1, 0, 1],
+      ],
+      [
+        [0, 0, 0, 0, 1, 0, 1],
+        [0, 0, 0, 1, 0, 0, 1],
+        [0, 0, 0, 0, -1, 0, 1],
+      ],
+    ]);
+    // Scene 0: nearest by position (view 2); scene 1: same position, nearest by yaw (view 1).
+    const query = tf.tensor2d([
+      [1.8, 0, 0, 0, 1, 0, 1],
+      [0, 0, 0, 0.9, 0.1, 0, 1],
+    ]);
+    const nearest = nearestContextView(contextFrames, poses, query);
+    expect(nearest.shape).toEqual([2, 2, 2, 3]);
+    const values = nearest.dataSync();
+    expect(values[0]).toBe(2);
+    expect(values[12]).toBe(11);
+    const average = contextAverage(contextFrames);
+    expect(average.dataSync()[0]).toBeCloseTo(1, 6);
+    expect(average.dataSync()[12]).toBeCloseTo(11, 6);
+    tf.dispose([contextFrames, poses, query, nearest, average]);
+  });
+
+  it("names a pose of the wrong shape", () => {
+    const contextFrames = tf.zeros([2, 3, 2, 2, 3]) as tf.Tensor5D;
+    const poses = tf.zeros([2, 3, 5]) as tf.Tensor3D;
+    const query = tf.zeros([2, 7]) as tf.Tensor2D;
+    expect(() => nearestContextView(contextFrames, poses, query)).toThrow(/contextPoses/);
+    tf.dispose([contextFrames, poses, query]);
   });
 });

@@ -1,3 +1,6 @@
+// What a GQN's renders are scored against: the mean training image, the context view nearest the
+// query, the average of the context views; and the meters that score them.
+import { assertShape } from "@gqn/core";
 import * as tf from "@tensorflow/tfjs-core";
 
 /**
@@ -80,4 +83,41 @@ export class MseMeter {
   get psnr(): number {
     return psnr(this.mse);
   }
+}
+
+/**
+ * For each scene, the context view whose camera is nearest the query camera: the smallest
+ * Euclidean distance between 7-d poses (position, and the sine and cosine of yaw and pitch), so
+ * position and viewing direction both count.
+ *
+ * @param contextFrames - `[B, K, H, W, C]`, borrowed.
+ * @param contextPoses - `[B, K, 7]`, borrowed.
+ * @param queryPose - `[B, 7]`, borrowed.
+ * @returns `[B, H, W, C]`, owned by the caller.
+ */
+export function nearestContextView(
+  contextFrames: tf.Tensor5D,
+  contextPoses: tf.Tensor3D,
+  queryPose: tf.Tensor2D,
+): tf.Tensor4D {
+  const [b, k] = contextFrames.shape;
+  assertShape(contextPoses.shape, [b, k, 7], "nearestContextView", "contextPoses");
+  assertShape(queryPose.shape, [b, 7], "nearestContextView", "queryPose");
+  return tf.tidy(() => {
+    const distance = tf.sum(tf.squaredDifference(contextPoses, tf.expandDims(queryPose, 1)), 2); // [B, K]
+    const pick = tf.oneHot(tf.argMin(distance, 1), k) as tf.Tensor2D; // [B, K]
+    const weights = tf.reshape(pick, [b, k, 1, 1, 1]);
+    return tf.sum(tf.mul(contextFrames, weights), 1) as tf.Tensor4D; // [B, H, W, C]
+  });
+}
+
+/**
+ * The per-pixel average of each scene's context views: a blur of the room's colours from where
+ * the cameras stood, the baseline a GQN must beat to show it used the query pose.
+ *
+ * @param contextFrames - `[B, K, H, W, C]`, borrowed.
+ * @returns `[B, H, W, C]`, owned by the caller.
+ */
+export function contextAverage(contextFrames: tf.Tensor5D): tf.Tensor4D {
+  return tf.tidy(() => tf.mean(contextFrames, 1) as tf.Tensor4D);
 }

@@ -1,0 +1,102 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { writeSyntheticDataset } from "@gqn/scenes/node";
+import * as tf from "@tensorflow/tfjs-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { contextAverage, nearestContextView } from "../baselines.js";
+import { disposeFirstBatch, meanTrainingImage, scoreQueries } from "./score-queries.js";
+
+const dataDir = mkdtempSync(join(tmpdir(), "gqn-score-"));
+const data = { dataDir, dataset: "rooms_ring_camera", workers: 0 };
+
+beforeAll(async () => {
+  await writeSyntheticDataset({
+    out: dataDir,
+    scene: "rooms_ring_camera",
+    trainScenes: 12,
+    testScenes: 5,
+    frameSize: 16,
+    scenesPerFile: 6,
+    workers: 0,
+  });
+}, 60_000);
+
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+describe("scoreQueries", () => {
+  it("scores each renderer and the three baselines on the same queries", async () => {
+    const before = tf.memory().numTensors;
+    const mean = await meanTrainingImage(data, { images: 24, seed: 1 });
+    expect(mean.shape).toEqual([16, 16, 3]);
+    const scores = await scoreQueries(data, {
+      mean,
+      contextSize: 3,
+      batchSize: 2,
+      seed: 3,
+      renderers: {
+        asMean: (batch) =>
+          tf.tidy(() => tf.broadcastTo(tf.expandDims(mean, 0), batch.target.shape) as tf.Tensor4D),
+        asContextAverage: (batch) => contextAverage(batch.contextFrames),
+        asNearest: (batch) => nearestContextView(batch.contextFrames, batch.contextPoses, batch.queryPose),
+        // Noise on the target beats every baseline.
+        nearPerfect: (batch) =>
+          tf.tidy(
+            () =>
+              tf.add(
+                batch.target,
+                tf.randomUniform(batch.target.shape, -0.01, 0.01, "float32", 5),
+              ) as tf.Tensor4D,
+          ),
+      },
+    });
+    expect(scores.scenes).toBe(5);
+    expect(scores.renders.asMean.mse).toBeCloseTo(scores.baselines.meanImage.mse, 10);
+    expect(scores.renders.asContextAverage.mse).toBeCloseTo(scores.baselines.contextAverage.mse, 10);
+    expect(scores.renders.asNearest.mse).toBeCloseTo(scores.baselines.nearestView.mse, 10);
+    for (const baseline of Object.values(scores.baselines)) {
+      expect(scores.renders.nearPerfect.psnr).toBeGreaterThan(baseline.psnr + 10);
+    }
+    const first = scores.firstBatch;
+    expect(first?.contextFrames.shape).toEqual([2, 3, 16, 16, 3]);
+    expect(first?.renders.nearPerfect.shape).toEqual([2, 16, 16, 3]);
+    expect(first?.baselines.nearestView.shape).toEqual([2, 16, 16, 3]);
+    disposeFirstBatch(first);
+
+    // The first N scenes only, cutting a batch.
+    const three = await scoreQueries(data, {
+      mean,
+      contextSize: 3,
+      batchSize: 2,
+      seed: 3,
+      scenes: 3,
+      renderers: { asMean: (batch) => tf.zerosLike(batch.target) },
+    });
+    expect(three.scenes).toBe(3);
+    disposeFirstBatch(three.firstBatch);
+    mean.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  }, 60_000);
+
+  it("releases everything when a renderer fails", async () => {
+    const mean = tf.zeros([16, 16, 3]) as tf.Tensor3D;
+    const before = tf.memory().numTensors;
+    let calls = 0;
+    await expect(
+      scoreQueries(data, {
+        mean,
+        contextSize: 3,
+        batchSize: 2,
+        seed: 3,
+        renderers: {
+          flaky: (batch) => {
+            if (++calls === 2) throw new Error("render failed");
+            return tf.zerosLike(batch.target);
+          },
+        },
+      }),
+    ).rejects.toThrow(/render failed/);
+    expect(tf.memory().numTensors).toBe(before);
+    mean.dispose();
+  }, 60_000);
+});

@@ -1,0 +1,205 @@
+// Scores renders of a split's query views against the targets, beside three baselines on the very
+// same queries: the mean training image, the nearest context view and the average of the context
+// views. The main job and checkpoint evaluations share it, so their figures compare.
+import { createSceneBatches, type SceneBatch } from "@gqn/data/node";
+import * as tf from "@tensorflow/tfjs-core";
+import { contextAverage, MeanImage, MseMeter, nearestContextView } from "../baselines.js";
+
+/** Where the scenes come from. */
+export interface DatasetRef {
+  dataDir: string;
+  dataset: string;
+  /** Decoding worker threads (0: on this thread); default @gqn/data's. */
+  workers?: number;
+}
+
+/** Mean squared error and PSNR (dB) over a whole split, of images in [0, 1]. */
+export interface Score {
+  mse: number;
+  psnr: number;
+}
+
+/** The baselines every renderer is scored beside. */
+export type BaselineName = "meanImage" | "nearestView" | "contextAverage";
+
+/** Renders the query view of each scene of a batch, `[B, H, W, 3]`, owned by the caller. */
+export type RenderQueries = (batch: SceneBatch) => tf.Tensor4D | Promise<tf.Tensor4D>;
+
+/** Options of {@link scoreQueries}. */
+export interface ScoreQueriesOptions<R extends string> {
+  /** The renderers to score, by name (e.g. one prior sample, and the mean of 16). */
+  renderers: Readonly<Record<R, RenderQueries>>;
+  /** The mean training image `[H, W, 3]` (borrowed): {@link meanTrainingImage}. */
+  mean: tf.Tensor3D;
+  /** Context views per scene; the query is the next view. */
+  contextSize: number;
+  batchSize: number;
+  /** Seeds which views are context and query: the same seed gives the same queries. */
+  seed: number;
+  /** The split scored; default "test". */
+  split?: "train" | "test";
+  /** Score only the first N scenes; default all. */
+  scenes?: number;
+  /** Called after each batch with the scenes scored so far. */
+  onProgress?: (scenes: number) => void;
+}
+
+/** What {@link scoreQueries} returns. */
+export interface QueryScores<R extends string> {
+  /** Scenes scored (one query view each). */
+  scenes: number;
+  renders: Record<R, Score>;
+  baselines: Record<BaselineName, Score>;
+  /** The first batch, for a picture (owned by the caller: {@link disposeFirstBatch}). */
+  firstBatch?: {
+    contextFrames: tf.Tensor5D;
+    target: tf.Tensor4D;
+    renders: Record<R, tf.Tensor4D>;
+    baselines: Record<BaselineName, tf.Tensor4D>;
+  };
+}
+
+const BASELINES: Readonly<Record<BaselineName, (batch: SceneBatch, mean: tf.Tensor3D) => tf.Tensor4D>> = {
+  meanImage: (batch, mean) =>
+    tf.tidy(() => tf.broadcastTo(tf.expandDims(mean, 0), batch.target.shape) as tf.Tensor4D),
+  nearestView: (batch) => nearestContextView(batch.contextFrames, batch.contextPoses, batch.queryPose),
+  contextAverage: (batch) => contextAverage(batch.contextFrames),
+};
+
+/**
+ * The per-pixel mean of `images` training frames (queries of shuffled training scenes, which are
+ * uniformly drawn views). Owned by the caller.
+ */
+export async function meanTrainingImage(
+  data: DatasetRef,
+  options: { images: number; seed: number },
+): Promise<tf.Tensor3D> {
+  const mean = new MeanImage();
+  const batches = createSceneBatches({
+    ...data,
+    split: "train",
+    batchSize: 32,
+    contextSize: 1,
+    seed: options.seed,
+    repeat: false,
+  });
+  try {
+    for await (const batch of batches) {
+      mean.add(batch.target);
+      batch.dispose();
+      if (mean.images >= options.images) break;
+    }
+  } finally {
+    await batches.close();
+  }
+  return mean.result();
+}
+
+/**
+ * MSE and PSNR over a split of every renderer and every baseline, on the very same queries: one
+ * pass, fixed seed, no repeat. Predictions are clipped to [0, 1], as they are when shown.
+ */
+export async function scoreQueries<R extends string>(
+  data: DatasetRef,
+  options: ScoreQueriesOptions<R>,
+): Promise<QueryScores<R>> {
+  const names = Object.keys(options.renderers) as R[];
+  const renderMeters = Object.fromEntries(names.map((n) => [n, new MseMeter()])) as Record<R, MseMeter>;
+  const baselineNames = Object.keys(BASELINES) as BaselineName[];
+  const baselineMeters = Object.fromEntries(baselineNames.map((n) => [n, new MseMeter()])) as Record<
+    BaselineName,
+    MseMeter
+  >;
+  let scenes = 0;
+  let firstBatch: QueryScores<R>["firstBatch"];
+  const limit = options.scenes ?? Number.POSITIVE_INFINITY;
+  const batches = createSceneBatches({
+    ...data,
+    split: options.split ?? "test",
+    batchSize: options.batchSize,
+    contextSize: options.contextSize,
+    seed: options.seed,
+    repeat: false,
+  });
+  const kept: tf.Tensor[] = [];
+  try {
+    for await (const whole of batches) {
+      const take = Math.min(whole.target.shape[0], limit - scenes);
+      const batch = take < whole.target.shape[0] ? sliceBatch(whole, take) : whole;
+      const renders = {} as Record<R, tf.Tensor4D>;
+      const baselines = {} as Record<BaselineName, tf.Tensor4D>;
+      const made = () => [...Object.values<tf.Tensor>(renders), ...Object.values<tf.Tensor>(baselines)];
+      try {
+        for (const name of names) renders[name] = await options.renderers[name](batch);
+        for (const name of baselineNames) baselines[name] = BASELINES[name](batch, options.mean);
+        for (const name of names) renderMeters[name].add(renders[name], batch.target);
+        for (const name of baselineNames) baselineMeters[name].add(baselines[name], batch.target);
+        scenes += batch.target.shape[0];
+        if (firstBatch === undefined) {
+          firstBatch = {
+            contextFrames: tf.clone(batch.contextFrames),
+            target: tf.clone(batch.target),
+            renders,
+            baselines,
+          };
+          kept.push(firstBatch.contextFrames, firstBatch.target, ...made());
+        } else {
+          tf.dispose(made());
+        }
+      } catch (error) {
+        if (firstBatch?.renders !== renders) tf.dispose(made());
+        throw error;
+      } finally {
+        if (batch !== whole) batch.dispose();
+        whole.dispose();
+      }
+      options.onProgress?.(scenes);
+      if (scenes >= limit) break;
+    }
+  } catch (error) {
+    // A failed pass returns nothing, so the tensors kept for the picture would leak.
+    tf.dispose(kept);
+    throw error;
+  } finally {
+    await batches.close();
+  }
+  if (scenes === 0) {
+    throw new Error(
+      `scoreQueries: the ${options.split ?? "test"} split of ${data.dataset} in ${data.dataDir} has no scenes.`,
+    );
+  }
+  const score = (meter: MseMeter): Score => ({ mse: meter.mse, psnr: meter.psnr });
+  const result: QueryScores<R> = {
+    scenes,
+    renders: Object.fromEntries(names.map((n) => [n, score(renderMeters[n])])) as Record<R, Score>,
+    baselines: Object.fromEntries(baselineNames.map((n) => [n, score(baselineMeters[n])])) as Record<
+      BaselineName,
+      Score
+    >,
+  };
+  if (firstBatch !== undefined) result.firstBatch = firstBatch;
+  return result;
+}
+
+/** Releases the tensors of a {@link QueryScores.firstBatch}. */
+export function disposeFirstBatch(first: QueryScores<string>["firstBatch"]): void {
+  if (first === undefined) return;
+  tf.dispose([
+    first.contextFrames,
+    first.target,
+    ...Object.values(first.renders),
+    ...Object.values(first.baselines),
+  ]);
+}
+
+/** The first `n` scenes of a batch (a new batch that owns its tensors). */
+function sliceBatch(batch: SceneBatch, n: number): SceneBatch {
+  const head = <T extends tf.Tensor>(t: T): T => tf.slice(t, 0, n) as T;
+  const sliced = {
+    contextFrames: head(batch.contextFrames),
+    contextPoses: head(batch.contextPoses),
+    queryPose: head(batch.queryPose),
+    target: head(batch.target),
+  };
+  return { ...sliced, scenes: batch.scenes.slice(0, n), dispose: () => tf.dispose(Object.values(sliced)) };
+}
