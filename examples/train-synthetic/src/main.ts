@@ -16,6 +16,7 @@ import {
   type GqnConfig,
   GqnModel,
   type GqnPresetName,
+  getPreset,
   imageGrid,
   loadCheckpoint,
   meanTrainingImage,
@@ -32,6 +33,7 @@ Renders a synthetic Shepard-Metzler dataset (once), trains a GQN on it for a tim
 compares its test renders with the mean training image.
 
   --minutes M        training time budget (default 10)
+  --steps N          stop after N steps if that comes before the budget
   --preset NAME      tiny | small | tf-gqn | paper (default: tiny, or tf-gqn on a GPU)
   --backend B        auto | tensorflow | wasm | cpu (default auto: the fastest installed)
   --scene NAME       rooms_ring_camera | shepard_metzler_5_parts | shepard_metzler_7_parts
@@ -43,6 +45,7 @@ compares its test renders with the mean training image.
   --test-scenes N    test scenes to render (default 200)
   --batch-size B     scenes per training batch (default 8; 36 on a GPU)
   --context-size K   context views per scene (default 5)
+  --encoder TYPE     pool | tower | pyramid (default: the preset's)
   --draw-steps L     DRAW steps: L, or MIN-MAX drawn per batch (the model gets L = MAX and
                      renders with any L up to it); default the preset's
   --seed S           seeds the data, the model and the prior (default 1)
@@ -58,6 +61,13 @@ function sceneKind(name: string): SceneKind {
     throw new Error(`--scene must be one of ${Object.keys(SCENE_KINDS).join(", ")}, but got "${name}".`);
   }
   return name as SceneKind;
+}
+
+function encoderType(name: string): "pool" | "tower" | "pyramid" {
+  if (name !== "pool" && name !== "tower" && name !== "pyramid") {
+    throw new Error(`--encoder must be pool, tower or pyramid, but got "${name}".`);
+  }
+  return name;
 }
 
 function drawStepsFlag(text: string): number | { min: number; max: number } {
@@ -86,6 +96,8 @@ async function main(argv: string[]): Promise<number> {
     strict: true,
     options: {
       minutes: { type: "string" },
+      steps: { type: "string" },
+      encoder: { type: "string" },
       preset: { type: "string" },
       scene: { type: "string" },
       backend: { type: "string" },
@@ -126,9 +138,11 @@ async function main(argv: string[]): Promise<number> {
   const contextSize = positive("context-size", values["context-size"], 5);
   const batchSize = positive("batch-size", values["batch-size"], native ? 36 : 8);
   const drawSteps = values["draw-steps"] === undefined ? undefined : drawStepsFlag(values["draw-steps"]);
-  // The schedules span the budget, at the steps a minute each preset takes on a quiet 2-core
-  // machine (wasm + onnxruntime); a slower machine stops before their end.
-  const annealSteps = native ? 200_000 : Math.max(100, Math.round(minutes * CPU_STEPS_PER_MINUTE[preset]));
+  const stepLimit = values.steps === undefined ? undefined : positive("steps", values.steps, 1);
+  // The schedules span the budget (or --steps), at the steps a minute each preset takes on a
+  // quiet 2-core machine (wasm + onnxruntime); a slower machine stops before their end.
+  const budgetSteps = Math.round(minutes * CPU_STEPS_PER_MINUTE[preset]);
+  const annealSteps = native ? 200_000 : Math.max(100, Math.min(stepLimit ?? budgetSteps, budgetSteps));
   const dataset = sceneKind(values.scene ?? "rooms_ring_camera");
   const dataDir = resolve(values["data-dir"] ?? "data");
   const modelDir = resolve(values["model-dir"] ?? `runs/${dataset.replaceAll("_", "-")}`);
@@ -154,9 +168,19 @@ async function main(argv: string[]): Promise<number> {
     maxMinutes: minutes,
     seed,
     resume: values.resume ?? false,
-    ...(drawSteps !== undefined && {
-      model: { draw: { steps: typeof drawSteps === "number" ? drawSteps : drawSteps.max } },
-    }),
+    ...(stepLimit !== undefined && { steps: stepLimit }),
+    model: {
+      // Another encoder type keeps the preset's width (its own default is the paper's 256).
+      ...(values.encoder !== undefined && {
+        encoder: {
+          type: encoderType(values.encoder),
+          channels: getPreset(preset).model.encoder.channels ?? 256,
+        },
+      }),
+      ...(drawSteps !== undefined && {
+        draw: { steps: typeof drawSteps === "number" ? drawSteps : drawSteps.max },
+      }),
+    },
     // onnxruntime-node convolutions on wasm where it is installed (~3.5x faster tiny steps).
     accelerator: "auto",
     // A 10-minute CPU run is ~3,000 tiny steps, not the paper's 2e5. At the paper's sigmas (2.0
