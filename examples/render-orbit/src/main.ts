@@ -1,24 +1,29 @@
 // View interpolation: a camera orbits a test scene and the GQN renders each frame from the same K
-// context views, with the prior (no target seen). By default it renders the checkpoint that the
-// main job (examples/train-synthetic) wrote; without one it trains a tiny model for a minute first,
-// so the command always runs (its pictures then show what an untrained GQN draws: blobs).
-import { existsSync } from "node:fs";
-import { resolve } from "node:path";
+// context views, with the prior (no target seen). By default it renders the pretrained rooms model
+// that the repository ships (examples/viewer/public/models/gqn-rooms) on rooms test scenes that
+// @gqn/scenes renders here on first use, so the command runs on a fresh clone.
+import { readFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { initBackend } from "@gqn/backend";
 import { writeSyntheticDataset } from "@gqn/scenes/node";
-import { latestCheckpoint, renderCheckpoint, train } from "@gqn/train/node";
+import { renderCheckpoint, resolveCheckpoint } from "@gqn/train/node";
+
+const SHIPPED_MODEL = "../viewer/public/models/gqn-rooms";
+const SHIPPED_DATASET = "rooms_ring_camera";
 
 const HELP = `Usage: pnpm start [-- options]
 
-  --model-dir M   run directory or checkpoint (default ../train-synthetic/runs/shepard-metzler)
-  --data-dir D    dataset root (default ../train-synthetic/data)
-  --dataset NAME  default shepard_metzler_7_parts
+  --model-dir M   run directory or checkpoint (default: the shipped rooms model, ${SHIPPED_MODEL})
+  --data-dir D    dataset root (default ./data, where rooms test scenes are rendered on first use)
+  --dataset NAME  default ${SHIPPED_DATASET}
   --out DIR       where the PNGs and orbit.gif go (default ./out)
   --frames N      orbit frames (default 36)
   --scenes N      test scenes rendered beside their targets (default 4)
   --backend B     auto | tensorflow | wasm | cpu (default auto)
   --seed S        scene choice and latents (default 0)
+  --zoom Z        enlarge the PNGs and the GIF Z times (default 4: 32 px frames become 128 px)
+  --samples N     prior samples averaged per frame (default 1: one consistent sample)
 `;
 
 async function main(): Promise<number> {
@@ -34,6 +39,8 @@ async function main(): Promise<number> {
       scenes: { type: "string" },
       backend: { type: "string" },
       seed: { type: "string" },
+      zoom: { type: "string" },
+      samples: { type: "string" },
       help: { type: "boolean" },
     },
   });
@@ -49,46 +56,41 @@ async function main(): Promise<number> {
     return n;
   };
   const backend = await initBackend({ backend: (values.backend ?? "auto") as "auto", log: say });
-  let modelDir = resolve(values["model-dir"] ?? "../train-synthetic/runs/shepard-metzler");
-  let dataDir = resolve(values["data-dir"] ?? "../train-synthetic/data");
-  const dataset = values.dataset ?? "shepard_metzler_7_parts";
+  const modelDir = resolve(values["model-dir"] ?? SHIPPED_MODEL);
+  const dataset = values.dataset ?? SHIPPED_DATASET;
+  const checkpoint = await resolveCheckpoint(modelDir);
+  if (checkpoint === undefined) throw new Error(`no checkpoint in ${modelDir}.`);
 
-  const hasCheckpoint =
-    existsSync(resolve(modelDir, "model.json")) || (await latestCheckpoint(modelDir)) !== undefined;
-  if (!hasCheckpoint) {
-    if (values["model-dir"] !== undefined) throw new Error(`no checkpoint in ${modelDir}.`);
-    say(
-      `No checkpoint in ${modelDir}: run the main job first (pnpm start at the repository root) for a trained model.`,
-    );
-    say("Meanwhile: a tiny model trained for one minute on 200 synthetic scenes, to show the pipeline.");
-    dataDir = resolve("data");
-    modelDir = resolve("runs/tiny");
+  let dataDir = resolve(values["data-dir"] ?? "data");
+  if (values["data-dir"] === undefined && dataset === SHIPPED_DATASET) {
+    // Test scenes of the shipped model's kind, at its frame size (seconds; kept for next time).
+    const { gqnConfig } = JSON.parse(
+      await readFile(join(checkpoint, "state.json"), "utf8").catch(() => "{}"),
+    ) as {
+      gqnConfig?: { frameSize: number };
+    };
+    const frameSize = gqnConfig?.frameSize ?? 32;
+    dataDir = resolve("data", `${frameSize}px`);
     await writeSyntheticDataset({
       out: dataDir,
-      scene: "shepard_metzler_7_parts",
-      trainScenes: 200,
+      scene: SHIPPED_DATASET,
+      trainScenes: 1,
       testScenes: 20,
-      frameSize: 32,
-    });
-    await train({
-      dataDir,
-      dataset: "shepard_metzler_7_parts",
-      modelDir,
-      preset: "tiny",
-      maxMinutes: 1,
-      resume: existsSync(modelDir),
-      log: say,
+      frameSize,
+      seed: 7,
     });
   }
   const out = resolve(values.out ?? "out");
   const result = await renderCheckpoint({
     modelDir,
     dataDir,
-    dataset: hasCheckpoint ? dataset : "shepard_metzler_7_parts",
+    dataset,
     out,
     scenes: count("scenes", values.scenes, 4),
     orbit: count("frames", values.frames, 36),
     seed: count("seed", values.seed, 0),
+    zoom: Math.max(1, count("zoom", values.zoom, 4)),
+    samples: Math.max(1, count("samples", values.samples, 1)),
   });
   say(`${backend.backend}: rendered ${result.checkpoint} (step ${result.step})`);
   say(`  ${result.scenes.length} test scenes (context views | target | prediction): ${out}/scene-*.png`);

@@ -21,6 +21,7 @@ import {
   loadCheckpoint,
   meanTrainingImage,
   type Score,
+  scaleImage,
   scoreQueries,
   train,
 } from "@gqn/train/node";
@@ -240,7 +241,12 @@ async function main(argv: string[]): Promise<number> {
       baselines.nearestView,
       baselines.meanImage,
     ]);
-    await writeFile(join(modelDir, "test-predictions.png"), encodePng(grid.rgb, grid.width, grid.height));
+    // Twice the size: 32 px cells are too small to read.
+    const picture = scaleImage(grid, 2);
+    await writeFile(
+      join(modelDir, "test-predictions.png"),
+      encodePng(picture.rgb, picture.width, picture.height),
+    );
     disposeFirstBatch(first);
   }
   model.dispose();

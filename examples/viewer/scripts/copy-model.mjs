@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Copies a gqn-train checkpoint into the page's public/ folder, where the viewer loads it by
 // default: model.json, the weight files its manifest names, and info.json (step and GqnConfig
-// from the checkpoint's state.json). Plain Node, no build: the checkpoint layout is
+// from the checkpoint's state.json), and a state.json of the same facts, so the copy is itself a
+// checkpoint directory that gqn-render and render-orbit load. Plain Node, no build: the checkpoint layout is
 // <model-dir>/checkpoints/ckpt-<step>/ with a `latest` file naming the newest complete one.
 //
 //   node scripts/copy-model.mjs [--float16] <gqn-train model dir | checkpoint dir> [out dir]
@@ -21,9 +22,10 @@ import {
 import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const DEFAULT_OUT = fileURLToPath(new URL("../public/models/gqn-shepard-metzler", import.meta.url));
-// Committed models stay small; a larger one is served from the page but kept out of git.
-const COMMIT_LIMIT_BYTES = 3 * 2 ** 20;
+const DEFAULT_OUT = fileURLToPath(new URL("../public/models/gqn-rooms", import.meta.url));
+// Committed models stay small (the shipped small-preset rooms model is ~6 MiB in float16); a
+// larger one is served from the page but kept out of git.
+const COMMIT_LIMIT_BYTES = 8 * 2 ** 20;
 
 /**
  * IEEE half floats (round to nearest even; overflow to infinity, tiny values to subnormals or 0).
@@ -148,16 +150,19 @@ if (float16) {
 }
 const statePath = join(checkpoint, "state.json");
 const state = existsSync(statePath) ? JSON.parse(readFileSync(statePath, "utf8")) : {};
+const facts = { step: state.step, gqnConfig: state.gqnConfig, trainingConfig: state.trainingConfig };
 writeFileSync(
   join(out, "info.json"),
-  `${JSON.stringify({ checkpoint: basename(checkpoint), step: state.step, weights: float16 ? "float16" : "float32", gqnConfig: state.gqnConfig, trainingConfig: state.trainingConfig }, null, 2)}\n`,
+  `${JSON.stringify({ checkpoint: basename(checkpoint), weights: float16 ? "float16" : "float32", ...facts }, null, 2)}\n`,
 );
+// loadCheckpoint's state.json: the step and configs, without the data position and run details.
+writeFileSync(join(out, "state.json"), `${JSON.stringify(facts, null, 2)}\n`);
 const mib = (bytes / 2 ** 20).toFixed(2);
 console.log(
   `copy-model: ${checkpoint} (step ${state.step ?? "?"}) -> ${out}: ${weightFiles.length + 1} files, ${mib} MiB`,
 );
 if (bytes > COMMIT_LIMIT_BYTES) {
   console.warn(
-    `copy-model: ${mib} MiB is more than the 3 MiB a committed model may take: serve it, do not commit it.`,
+    `copy-model: ${mib} MiB is more than the 8 MiB a committed model may take: serve it, do not commit it.`,
   );
 }

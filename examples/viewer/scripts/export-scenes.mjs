@@ -4,8 +4,8 @@
 // cameras. Plain Node, reading the TFRecords with @gqn/data.
 //
 //   node scripts/export-scenes.mjs <data dir> <dataset> [--scenes N] [--out FILE]
-import { writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { decodeSceneRecord, listDatasetFiles, readDatasetInfo, readTFRecords } from "@gqn/data/node";
 
@@ -56,5 +56,6 @@ const bundle = {
   source: `export-scenes.mjs ${dataset} --scenes ${count} (${info.synthetic ? "synthetic, @gqn/scenes" : "gqn-datasets"})`,
   scenes,
 };
+mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, `${JSON.stringify(bundle)}\n`);
 console.log(`export-scenes: ${scenes.length} test scenes of ${dataset} (${info.frameSize} px) -> ${out}`);

@@ -20,8 +20,8 @@ import { selectBackend, type ViewerBackendRequest } from "./select-backend.js";
 const REGISTERED_LAYERS = [GqnRendererLayer.className];
 
 const params = new URLSearchParams(location.search);
-const MODEL_URL = params.get("model") ?? "./models/gqn-shepard-metzler/model.json";
-const SCENES_URL = params.get("scenes") ?? "./scenes/shepard_metzler_7_parts-test.json";
+const MODEL_URL = params.get("model") ?? "./models/gqn-rooms/model.json";
+const SCENES_URL = params.get("scenes") ?? "./scenes/rooms_ring_camera-test.json";
 const BACKEND = (params.get("backend") ?? "auto") as ViewerBackendRequest;
 /** `?threads=N`: wasm threads (1: the single-threaded build); default one per core. */
 const WASM_THREADS = Number(params.get("threads")) || undefined;
@@ -63,7 +63,8 @@ const state = {
   modelName: "",
   bundle: null as SceneBundle | null,
   scene: null as LoadedScene | null,
-  contextSize: 3,
+  // The K the main job and the shipped rooms model train with.
+  contextSize: 5,
   orbit: { yaw: 0, pitch: -0.5, distance: 2 } as OrbitCamera,
   heldOut: -1,
   dirty: false,

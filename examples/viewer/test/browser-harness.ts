@@ -10,7 +10,7 @@ import { createStandInGqnModel, saveToMemory } from "./stand-in-model.js";
 export const VIEWER_ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 /** The committed gqn-train checkpoint the page loads by default (relative to `public/`). */
-export const MODEL_PATH = "models/gqn-shepard-metzler/model.json";
+export const MODEL_PATH = "models/gqn-rooms/model.json";
 
 /** A headless Chromium to drive: where it is, the flags it needs, and where it came from. */
 export interface Browser {

@@ -124,6 +124,11 @@ describe("viewer in headless chromium", () => {
     const dir = join(VIEWER_ROOT, "../../docs/images");
     mkdirSync(dir, { recursive: true });
     const file = join(dir, harness.standIn ? "viewer-stand-in.png" : "viewer.png");
+    // The camera of the first held-out view, so the picture shows the rendering beside the truth.
+    const renders = await renderCount(page);
+    await page.locator("#held-out-views canvas").first().click();
+    await waitForIdle(page, renders);
+    expect(await page.locator("#truth-figure").isVisible()).toBe(true);
     await page.screenshot({ path: file, fullPage: true });
   });
 });

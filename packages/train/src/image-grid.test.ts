@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
-import { imageGrid, toRgbImages } from "./image-grid.js";
+import { imageGrid, scaleImage, toRgbImages } from "./image-grid.js";
 
 describe("imageGrid", () => {
   it("lays out context | target | prediction per scene, framed, clipped, without leaks", () => {
@@ -28,5 +28,18 @@ describe("imageGrid", () => {
       [0, 255, 64],
     ]);
     images.dispose();
+  });
+});
+
+describe("scaleImage", () => {
+  it("repeats each pixel factor x factor times", () => {
+    const image = { width: 2, height: 1, rgb: Uint8Array.from([1, 2, 3, 4, 5, 6]) };
+    const big = scaleImage(image, 2);
+    expect([big.width, big.height]).toEqual([4, 2]);
+    expect(Array.from(big.rgb)).toEqual([
+      1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6, 1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6,
+    ]);
+    expect(scaleImage(image, 1)).toBe(image);
+    expect(() => scaleImage(image, 0)).toThrow(/factor must be a positive integer, but got 0/);
   });
 });

@@ -29,7 +29,7 @@ export {
 } from "./gqn-config.js";
 export { type EvalMetrics, GqnModel, type GqnModelOptions } from "./gqn-model.js";
 export { GqnRenderer, type GqnRendererArgs, type LossOptions, type RenderOptions } from "./gqn-renderer.js";
-export { imageGrid, type RgbImage, toRgbImages } from "./image-grid.js";
+export { imageGrid, type RgbImage, scaleImage, toRgbImages } from "./image-grid.js";
 export { annealed, type LinearAnneal, PAPER_LR_SCHEDULE, PAPER_SIGMA_SCHEDULE } from "./schedules.js";
 export { encodeFileVersionEvent, encodeSummaryEvent, type SummaryValue } from "./tensorboard-event.js";
 export {

@@ -160,6 +160,10 @@ describe("gqn-render", () => {
         "3",
         "--orbit",
         "5",
+        "--zoom",
+        "3",
+        "--samples",
+        "2",
       ],
       io,
     );
@@ -176,6 +180,10 @@ describe("gqn-render", () => {
     expect(await readdir(join(out, "orbit"))).toHaveLength(5);
     const gif = await readFile(join(out, "orbit.gif"));
     expect(gif.subarray(0, 6).toString("latin1")).toBe("GIF89a");
+    // --zoom 3: the 32 px frames are 96 px wide (the GIF's logical screen, the PNGs' IHDR).
+    expect(gif.readUInt16LE(6)).toBe(96);
+    const frame = await readFile(join(out, "orbit", "frame-000.png"));
+    expect(frame.readUInt32BE(16)).toBe(96);
   });
 
   it("an unreadable checkpoint or bad flags: one line and a non-zero exit", async () => {

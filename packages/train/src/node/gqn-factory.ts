@@ -60,7 +60,7 @@ export interface LoopModel {
     contextFrames: tf.Tensor5D,
     contextPoses: tf.Tensor3D,
     queryPose: tf.Tensor2D,
-    options?: { seed?: number },
+    options?: { seed?: number; samples?: number },
   ): tf.Tensor4D;
   evaluate(batch: SceneBatch, sigma: number, options?: { seed?: number }): Promise<LoopEvalMetrics>;
   dispose(): void;

@@ -4,7 +4,7 @@ import { type BackendRequest, initBackend } from "@gqn/backend";
 import { GqnError } from "@gqn/core";
 import { createSceneBatches, encodePng, readDatasetInfo } from "@gqn/data/node";
 import * as tf from "@tensorflow/tfjs-core";
-import { imageGrid } from "../image-grid.js";
+import { imageGrid, scaleImage } from "../image-grid.js";
 import { loadCheckpoint } from "./checkpoint.js";
 import { gqnModelFactory, type LoopTrainingConfig, type ModelConfig } from "./gqn-factory.js";
 import { encodeGif, renderOrbit, type UpAxis } from "./render.js";
@@ -26,6 +26,10 @@ export interface RenderCheckpointOptions {
   contextSize?: number;
   /** Seeds the scene choice and the prior's latents; default 0. */
   seed?: number;
+  /** Prior samples averaged per rendering (the predictive mean); default 1 (one sample). */
+  samples?: number;
+  /** Enlarge the PNGs and the GIF this many times (nearest neighbour); default 1. */
+  zoom?: number;
   /** The vertical axis for the orbit; default "y" (@gqn/scenes' convention). */
   up?: UpAxis;
   /** Pick and initialise a tfjs backend first; default: leave the current one. */
@@ -55,6 +59,19 @@ export async function renderCheckpoint(options: RenderCheckpointOptions): Promis
   const scenes = options.scenes ?? 4;
   const orbit = options.orbit ?? 0;
   const seed = options.seed ?? 0;
+  const samples = options.samples ?? 1;
+  const zoom = options.zoom ?? 1;
+  for (const [name, value] of [
+    ["samples", samples],
+    ["zoom", zoom],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 1) {
+      throw new GqnError(
+        "INVALID_ARGUMENT",
+        `renderCheckpoint: ${name} must be a positive integer, but got ${value}.`,
+      );
+    }
+  }
   if (!Number.isInteger(scenes) || scenes < 0) {
     throw new GqnError(
       "INVALID_ARGUMENT",
@@ -104,11 +121,13 @@ export async function renderCheckpoint(options: RenderCheckpointOptions): Promis
           const frames = tf.slice(batch.contextFrames, [0, 0, 0, 0, 0], [1, -1, -1, -1, -1]) as tf.Tensor5D;
           const poses = tf.slice(batch.contextPoses, [0, 0, 0], [1, -1, -1]) as tf.Tensor3D;
           try {
-            const images = await renderOrbit(model, frames, poses, {
+            const rendered = await renderOrbit(model, frames, poses, {
               frames: orbit,
               seed,
+              samples,
               ...(options.up && { up: options.up }),
             });
+            const images = rendered.map((image) => scaleImage(image, zoom));
             const dir = join(options.out, "orbit");
             await mkdir(dir, { recursive: true });
             for (const [i, image] of images.entries()) {
@@ -124,7 +143,10 @@ export async function renderCheckpoint(options: RenderCheckpointOptions): Promis
         }
         const n = Math.min(batch.target.shape[0], scenes - done);
         if (n > 0) {
-          const prediction = model.render(batch.contextFrames, batch.contextPoses, batch.queryPose, { seed });
+          const prediction = model.render(batch.contextFrames, batch.contextPoses, batch.queryPose, {
+            seed,
+            samples,
+          });
           try {
             for (let i = 0; i < n; i++) {
               const grid = tf.tidy(() => {
@@ -132,7 +154,7 @@ export async function renderCheckpoint(options: RenderCheckpointOptions): Promis
                 return [one(batch.contextFrames), one(batch.target), one(prediction)] as const;
               });
               try {
-                const image = imageGrid(grid[0], [grid[1], grid[2]]);
+                const image = scaleImage(imageGrid(grid[0], [grid[1], grid[2]]), zoom);
                 const path = join(options.out, `scene-${String(done + i).padStart(3, "0")}.png`);
                 await writeFile(path, encodePng(image.rgb, image.width, image.height));
                 result.scenes.push(path);

@@ -20,7 +20,7 @@ export interface PriorRenderer {
     contextFrames: tf.Tensor5D,
     contextPoses: tf.Tensor3D,
     queryPose: tf.Tensor2D,
-    options?: { seed?: number },
+    options?: { seed?: number; samples?: number },
   ): tf.Tensor4D;
 }
 
@@ -38,6 +38,8 @@ export interface OrbitOptions {
   up?: UpAxis;
   /** Seed of the prior's latents; the same for every frame, so the scene does not flicker. Default 0. */
   seed?: number;
+  /** Prior samples averaged per frame (the predictive mean); default 1. */
+  samples?: number;
   /** Frames rendered per batch; default 8. */
   chunk?: number;
 }
@@ -125,7 +127,7 @@ export async function renderOrbit(
         const frames = tf.tile(contextFrames, [n, 1, 1, 1, 1]) as tf.Tensor5D;
         const poses = tf.tile(contextPoses, [n, 1, 1]) as tf.Tensor3D;
         const query = tf.slice(queries, [start, 0], [n, 7]) as tf.Tensor2D;
-        return model.render(frames, poses, query, { seed: options.seed ?? 0 });
+        return model.render(frames, poses, query, { seed: options.seed ?? 0, samples: options.samples ?? 1 });
       });
       images.push(...toRgbImages(rendered));
       rendered.dispose();

@@ -17,6 +17,8 @@ export async function runRenderCli(argv: readonly string[], io: CliIo = {}): Pro
     .option("--scenes <n>", "test scenes to render beside their targets", integer(0), 4)
     .option("--orbit <frames>", "frames of a camera orbit around the first scene (PNGs + GIF)", integer(1))
     .option("--context-size <k>", "context views per scene (default: as trained)", integer(1))
+    .option("--samples <n>", "prior samples averaged per rendering (the predictive mean)", integer(1), 1)
+    .option("--zoom <n>", "enlarge the PNGs and the GIF N times (nearest neighbour)", integer(1), 1)
     .addOption(
       new Option("--up <axis>", "vertical axis of the dataset's cameras").choices(["y", "z"]).default("y"),
     )
@@ -33,6 +35,8 @@ export async function runRenderCli(argv: readonly string[], io: CliIo = {}): Pro
     scenes: number;
     orbit?: number;
     contextSize?: number;
+    samples: number;
+    zoom: number;
     up: "y" | "z";
     backend: (typeof BACKENDS)[number];
     seed: number;
@@ -47,6 +51,8 @@ export async function runRenderCli(argv: readonly string[], io: CliIo = {}): Pro
       scenes: o.scenes,
       orbit: o.orbit ?? 0,
       ...(o.contextSize !== undefined && { contextSize: o.contextSize }),
+      samples: o.samples,
+      zoom: o.zoom,
       up: o.up,
       backend: o.backend,
       seed: o.seed,
