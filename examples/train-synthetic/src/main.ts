@@ -1,28 +1,24 @@
 // The main job: render synthetic Shepard-Metzler scenes if none are there, train the GQN preset
 // that fits this machine on the fastest backend, then compare its test renders with always
 // predicting the mean training image. `pnpm start -- --help` lists the flags.
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { initBackend } from "@gqn/backend";
-import type { SceneBatch } from "@gqn/data/node";
 import { encodePng } from "@gqn/data/node";
 import { SCENE_KINDS, type SceneKind } from "@gqn/scenes";
 import {
   countOrRange,
   disposeFirstBatch,
+  evaluateCheckpoint,
+  formatReport,
   GQN_PRESET_NAMES,
   type GqnConfig,
-  GqnModel,
   type GqnPresetName,
   getPreset,
   imageGrid,
-  loadCheckpoint,
-  meanTrainingImage,
-  type Score,
   scaleImage,
-  scoreQueries,
   train,
 } from "@gqn/train/node";
 import { curvesSvg } from "./curves-svg.js";
@@ -209,28 +205,21 @@ async function main(argv: string[]): Promise<number> {
   if (result.checkpoint === undefined) throw new Error(`training wrote no checkpoint in ${modelDir}.`);
 
   // The comparison: the final checkpoint's prior renders against three baselines, on the same
-  // test queries.
-  const loaded = await loadCheckpoint(result.checkpoint);
-  for (const w of loaded.optimizerWeights ?? []) w.tensor.dispose();
-  const gqnConfig = (loaded.state as unknown as { gqnConfig: GqnConfig }).gqnConfig;
-  const model = GqnModel.fromLayersModel(loaded.model, gqnConfig);
-  const data = { dataDir, dataset };
-  const mean = await meanTrainingImage(data, { images: 2000, seed });
-  // Two scores: one prior sample (what a viewer shows), and the predictive mean of
-  // PREDICTIVE_SAMPLES samples, the model's least-squares guess. A sample pays for the latents'
-  // spread in squared error, the baselines do not, so the mean is the fair comparison.
-  const render = (samples: number) => (batch: SceneBatch) =>
-    model.render(batch.contextFrames, batch.contextPoses, batch.queryPose, { seed, samples });
+  // test queries, with the code gqn-eval runs. Two scores: one prior sample (what a viewer
+  // shows), and the predictive mean of PREDICTIVE_SAMPLES samples, the model's least-squares
+  // guess. A sample pays for the latents' spread in squared error, the baselines do not, so the
+  // mean is the fair comparison.
   const scoring = performance.now();
-  const scores = await scoreQueries(data, {
-    mean,
+  const report = await evaluateCheckpoint({
+    modelDir: result.checkpoint,
+    dataDir,
+    dataset,
+    samples: PREDICTIVE_SAMPLES,
     contextSize,
-    batchSize: 8,
-    seed: seed + 1,
-    renderers: { model: render(1), predictiveMean: render(PREDICTIVE_SAMPLES) },
+    seed,
+    keepFirstBatch: true,
   });
-  mean.dispose();
-  const first = scores.firstBatch;
+  const first = report.firstBatch;
   if (first) {
     const { renders, baselines } = first;
     const grid = imageGrid(first.contextFrames, [
@@ -249,55 +238,31 @@ async function main(argv: string[]): Promise<number> {
     );
     disposeFirstBatch(first);
   }
-  model.dispose();
-  const { meanImage, contextAverage } = scores.baselines;
+  const { meanImage, contextAverage } = report.baselines;
   await writeCurves(modelDir, meanImage.psnr, contextAverage.psnr);
 
+  const { firstBatch: _pictures, ...scores } = report;
   const summary = {
     backend: backend.backend,
     preset,
     scene: dataset,
     frameSize,
-    drawSteps: drawSteps ?? gqnConfig.draw.steps,
+    drawSteps: drawSteps ?? trainedDrawSteps(scores.checkpoint),
     steps: result.step,
     minutes: result.elapsedMs / 60000,
     scoringMinutes: (performance.now() - scoring) / 60000,
     testScenes: scores.scenes,
-    model: scores.renders.model,
-    predictiveMean: { samples: PREDICTIVE_SAMPLES, ...scores.renders.predictiveMean },
-    baselines: scores.baselines,
+    ...scores,
     gainDb: {
-      model: scores.renders.model.psnr - meanImage.psnr,
-      predictiveMean: scores.renders.predictiveMean.psnr - meanImage.psnr,
-      predictiveMeanOverContextAverage: scores.renders.predictiveMean.psnr - contextAverage.psnr,
+      model: scores.model.psnr - meanImage.psnr,
+      predictiveMean: scores.predictiveMean.psnr - meanImage.psnr,
+      predictiveMeanOverContextAverage: scores.predictiveMean.psnr - contextAverage.psnr,
     },
-    checkpoint: result.checkpoint,
   };
   writeFileSync(join(modelDir, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
   say("");
-  say(`test PSNR over ${scores.scenes} ${dataset} scenes (prior renders, no target seen):`);
-  const gain = (score: Score, name: string, base: Score) => {
-    const db = score.psnr - base.psnr;
-    return `${db >= 0 ? "+" : ""}${db.toFixed(2)} dB vs ${name}`;
-  };
-  const line = (label: string, score: Score, gains: string[]) =>
-    say(
-      `  ${label.padEnd(42)} ${score.psnr.toFixed(2)} dB (MSE ${score.mse.toFixed(5)})${gains.map((g) => `; ${g}`).join("")}`,
-    );
-  const gqnLine = (label: string, score: Score) =>
-    line(label, score, [
-      gain(score, "the mean image", meanImage),
-      gain(score, "the context average", contextAverage),
-    ]);
-  say(`  (GQN: ${preset}, ${result.step} steps)`);
-  gqnLine("GQN, one prior sample:", scores.renders.model);
-  gqnLine(`GQN, mean of ${PREDICTIVE_SAMPLES} prior samples:`, scores.renders.predictiveMean);
-  line("baseline: average of the context views:", contextAverage, [
-    gain(contextAverage, "the mean image", meanImage),
-  ]);
-  const nearest = scores.baselines.nearestView;
-  line("baseline: context view nearest the query:", nearest, [gain(nearest, "the mean image", meanImage)]);
-  line("baseline: mean training image:", meanImage, []);
+  say(`test scores of the GQN (${preset}, ${result.step} steps):`);
+  process.stderr.write(formatReport(report));
   say(
     `renders: ${join(modelDir, "test-predictions.png")} (context views | target | one sample | mean of ${PREDICTIVE_SAMPLES} | context average | nearest view | mean image)`,
   );
@@ -305,6 +270,12 @@ async function main(argv: string[]): Promise<number> {
     `curves: ${join(modelDir, "curves-elbo.svg")}, ${join(modelDir, "curves-psnr.svg")}; summary: ${join(modelDir, "summary.json")}`,
   );
   return 0;
+}
+
+/** The DRAW steps L of a checkpoint's model. */
+function trainedDrawSteps(checkpoint: string): number {
+  const state = JSON.parse(readFileSync(join(checkpoint, "state.json"), "utf8")) as { gqnConfig: GqnConfig };
+  return state.gqnConfig.draw.steps;
 }
 
 /** Training curves from log.jsonl, as SVG charts beside it. */

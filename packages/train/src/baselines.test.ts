@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
-import { contextAverage, MeanImage, MseMeter, nearestContextView, psnr } from "./baselines.js";
+import { contextAverage, MeanImage, nearestContextView, ScoreMeter, ssim } from "./baselines.js";
 
 describe("MeanImage", () => {
   it("averages every image added, across batches of different sizes", () => {
@@ -37,9 +37,9 @@ describe("MeanImage", () => {
   });
 });
 
-describe("MseMeter and psnr", () => {
+describe("ScoreMeter", () => {
   it("weighs batches by their pixels and clips predictions to [0, 1]", () => {
-    const meter = new MseMeter();
+    const meter = new ScoreMeter();
     const target = tf.zeros([1, 2, 2, 1]) as tf.Tensor4D;
     const prediction = tf.fill([1, 2, 2, 1], 2) as tf.Tensor4D; // clipped to 1: error 1
     meter.add(prediction, target);
@@ -47,12 +47,44 @@ describe("MseMeter and psnr", () => {
     meter.add(target3, target3); // error 0 on three times the pixels
     expect(meter.mse).toBeCloseTo(0.25, 6);
     expect(meter.psnr).toBeCloseTo(10 * Math.log10(4), 6);
+    expect(meter.ssim).toBeNaN(); // 2 px frames: smaller than SSIM's window
     tf.dispose([target, prediction, target3]);
   });
 
-  it("gives the textbook values", () => {
-    expect(psnr(0.01)).toBeCloseTo(20, 10);
-    expect(psnr(0)).toBe(Number.POSITIVE_INFINITY);
+  it("averages SSIM over images", () => {
+    const meter = new ScoreMeter();
+    const a = tf.randomUniform([2, 16, 16, 3], 0, 1, "float32", 1) as tf.Tensor4D;
+    meter.add(a, a);
+    expect(meter.ssim).toBeCloseTo(1, 5);
+    a.dispose();
+  });
+});
+
+describe("ssim", () => {
+  it("is 1 for equal images, the luminance term for two flat ones, and lower for noise", () => {
+    const before = tf.memory().numTensors;
+    const x = tf.randomUniform([2, 12, 12, 3], 0, 1, "float32", 2) as tf.Tensor4D;
+    const same = ssim(x, x);
+    expect(same.shape).toEqual([2]);
+    for (const v of same.dataSync()) expect(v).toBeCloseTo(1, 5);
+    // Flat 0.5 against flat 0.25: no variance, so only (2 mu_x mu_y + C1) / (mu_x^2 + mu_y^2 + C1).
+    const flatA = tf.fill([1, 11, 11, 1], 0.5) as tf.Tensor4D;
+    const flatB = tf.fill([1, 11, 11, 1], 0.25) as tf.Tensor4D;
+    const c1 = 0.01 ** 2;
+    const flat = ssim(flatA, flatB);
+    // float32 leaves ~1e-7 of variance where there is none: 4 digits.
+    expect(flat.dataSync()[0]).toBeCloseTo((2 * 0.125 + c1) / (0.25 + 0.0625 + c1), 4);
+    const noisy = tf.tidy(() => tf.add(x, tf.randomNormal(x.shape, 0, 0.2, "float32", 3)) as tf.Tensor4D);
+    const lower = ssim(noisy, x);
+    for (const v of lower.dataSync()) expect(v).toBeLessThan(0.9);
+    tf.dispose([x, same, flatA, flatB, flat, noisy, lower]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("names frames smaller than its window", () => {
+    const small = tf.zeros([1, 8, 8, 3]) as tf.Tensor4D;
+    expect(() => ssim(small, small)).toThrow(/at least 11x11/);
+    small.dispose();
   });
 });
 

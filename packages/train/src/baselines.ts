@@ -1,7 +1,8 @@
 // What a GQN's renders are scored against: the mean training image, the context view nearest the
 // query, the average of the context views; and the meters that score them.
-import { assertShape } from "@gqn/core";
+import { assertShape, GqnError } from "@gqn/core";
 import * as tf from "@tensorflow/tfjs-core";
+import { psnrFromMse } from "./elbo.js";
 
 /**
  * The baseline every renderer must beat: the per-pixel mean of the training images, predicted for
@@ -47,41 +48,108 @@ export class MeanImage {
   }
 }
 
-/** Peak signal-to-noise ratio, in dB, of images in [0, 1] with mean squared error `mse`. */
-export function psnr(mse: number): number {
-  return mse > 0 ? 10 * Math.log10(1 / mse) : Number.POSITIVE_INFINITY;
+/**
+ * SSIM (Wang et al. 2004) of each image pair, the mean over colour channels and positions of the
+ * 11x11 Gaussian-window (sigma 1.5) statistics, valid positions only, as `tf.image.ssim` computes
+ * it for images in [0, 1] (C1 = 0.01^2, C2 = 0.03^2). Predictions are clipped to [0, 1] first.
+ *
+ * @param predictions - `[B, H, W, C]` with H, W >= 11, borrowed.
+ * @param targets - the same shape, borrowed.
+ * @returns `[B]`, owned by the caller.
+ */
+export function ssim(predictions: tf.Tensor4D, targets: tf.Tensor4D): tf.Tensor1D {
+  assertShape(predictions.shape, [...targets.shape], "ssim", "predictions");
+  const [b, h, w, c] = targets.shape;
+  if (h < SSIM_WINDOW || w < SSIM_WINDOW) {
+    throw new GqnError(
+      "SHAPE_MISMATCH",
+      `ssim: images must be at least ${SSIM_WINDOW}x${SSIM_WINDOW} (the Gaussian window), but got ${h}x${w}.`,
+    );
+  }
+  return tf.tidy(() => {
+    const window = gaussianWindow();
+    // Channels into the batch, so one single-channel convolution filters them all.
+    const planes = (x: tf.Tensor4D) =>
+      tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [b * c, h, w, 1]) as tf.Tensor4D;
+    const filter = (x: tf.Tensor4D) => tf.conv2d(x, window, 1, "valid");
+    const x = planes(tf.clipByValue(predictions, 0, 1) as tf.Tensor4D);
+    const y = planes(targets);
+    const muX = filter(x);
+    const muY = filter(y);
+    const varX = tf.sub(filter(tf.mul(x, x)), tf.mul(muX, muX));
+    const varY = tf.sub(filter(tf.mul(y, y)), tf.mul(muY, muY));
+    const cov = tf.sub(filter(tf.mul(x, y)), tf.mul(muX, muY));
+    const luminance = tf.div(
+      tf.add(tf.mul(2, tf.mul(muX, muY)), SSIM_C1),
+      tf.add(tf.add(tf.mul(muX, muX), tf.mul(muY, muY)), SSIM_C1),
+    );
+    const structure = tf.div(tf.add(tf.mul(2, cov), SSIM_C2), tf.add(tf.add(varX, varY), SSIM_C2));
+    const map = tf.mul(luminance, structure); // [B*C, H-10, W-10, 1]
+    return tf.mean(tf.reshape(map, [b, -1]), 1) as tf.Tensor1D;
+  });
+}
+
+const SSIM_WINDOW = 11;
+const SSIM_C1 = 0.01 ** 2;
+const SSIM_C2 = 0.03 ** 2;
+
+/** The normalised 11x11 Gaussian window (sigma 1.5) as a conv2d filter `[11, 11, 1, 1]`. */
+function gaussianWindow(): tf.Tensor4D {
+  const half = (SSIM_WINDOW - 1) / 2;
+  const g = Array.from({ length: SSIM_WINDOW }, (_, i) => Math.exp(-((i - half) ** 2) / (2 * 1.5 ** 2)));
+  const total = g.reduce((a, v) => a + v, 0);
+  const values = g.flatMap((gy) => g.map((gx) => (gy * gx) / total ** 2));
+  return tf.tensor4d(values, [SSIM_WINDOW, SSIM_WINDOW, 1, 1]);
 }
 
 /**
- * Mean squared error accumulated over a whole split: the sum of squared pixel errors and the pixel
- * count, so batches of different sizes weigh by their pixels.
+ * MSE, PSNR and (for frames of 11 px and more) SSIM accumulated over a whole split: squared
+ * errors summed over pixels, so batches of different sizes weigh by their pixels; SSIM averaged
+ * over images.
  */
-export class MseMeter {
+export class ScoreMeter {
   private squaredError = 0;
   private pixels = 0;
+  private ssimSum = 0;
+  private images = 0;
 
   /** Adds predictions against targets, both `[B, H, W, C]` in [0, 1] (borrowed). Predictions are clipped to [0, 1] first, as they are when shown. */
   add(predictions: tf.Tensor4D, targets: tf.Tensor4D): void {
     if (predictions.shape.join() !== targets.shape.join()) {
       throw new Error(
-        `MseMeter.add: predictions [${predictions.shape.join(", ")}] and targets [${targets.shape.join(", ")}] must have the same shape.`,
+        `ScoreMeter.add: predictions [${predictions.shape.join(", ")}] and targets [${targets.shape.join(", ")}] must have the same shape.`,
       );
     }
-    const total = tf.tidy(() => tf.sum(tf.squaredDifference(tf.clipByValue(predictions, 0, 1), targets)));
-    this.squaredError += total.dataSync()[0] as number;
-    total.dispose();
+    const [, h, w] = targets.shape;
+    const withSsim = h >= SSIM_WINDOW && w >= SSIM_WINDOW;
+    const sums = tf.tidy(() => {
+      const error = tf.sum(tf.squaredDifference(tf.clipByValue(predictions, 0, 1), targets));
+      return tf.stack([error, withSsim ? tf.sum(ssim(predictions, targets)) : tf.scalar(0)]);
+    });
+    const [error = Number.NaN, ssimTotal = Number.NaN] = sums.dataSync();
+    sums.dispose();
+    this.squaredError += error;
     this.pixels += targets.size;
+    if (withSsim) {
+      this.ssimSum += ssimTotal;
+      this.images += targets.shape[0];
+    }
   }
 
   /** Mean squared error over everything added. */
   get mse(): number {
-    if (this.pixels === 0) throw new Error("MseMeter.mse: nothing was added.");
+    if (this.pixels === 0) throw new Error("ScoreMeter.mse: nothing was added.");
     return this.squaredError / this.pixels;
   }
 
-  /** PSNR of {@link MseMeter.mse}, in dB. */
+  /** PSNR of {@link ScoreMeter.mse}, in dB. */
   get psnr(): number {
-    return psnr(this.mse);
+    return psnrFromMse(this.mse);
+  }
+
+  /** Mean SSIM over the images added; NaN when the frames were smaller than its 11 px window. */
+  get ssim(): number {
+    return this.images === 0 ? Number.NaN : this.ssimSum / this.images;
   }
 }
 

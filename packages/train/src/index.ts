@@ -1,7 +1,7 @@
 // Platform-neutral entry: the model, its trainer, config and presets, the objective, schedules,
 // grids and TensorBoard event encoding (runs in a browser too). Importing it registers the
 // GqnRenderer layer class, which tf.loadLayersModel needs.
-export { contextAverage, MeanImage, MseMeter, nearestContextView, psnr } from "./baselines.js";
+export { contextAverage, MeanImage, nearestContextView, ScoreMeter, ssim } from "./baselines.js";
 export { buildCondition } from "./condition.js";
 export {
   bitsPerDim,

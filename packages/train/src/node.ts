@@ -17,6 +17,11 @@ export {
   saveCheckpoint,
 } from "./node/checkpoint.js";
 export { type CliIo, countOrRange } from "./node/cli-support.js";
+export {
+  type EvaluateCheckpointOptions,
+  type EvaluationReport,
+  evaluateCheckpoint,
+} from "./node/evaluate-checkpoint.js";
 export type { LoopEvalMetrics, LoopModel, LoopStepMetrics, LoopTrainer } from "./node/gqn-factory.js";
 export { buildReplica, type GqnReplicaConfig, gqnReplica, gqnReplicaModule } from "./node/gqn-replica.js";
 export { layersModelFiles, WEIGHTS_FILE } from "./node/layers-model-files.js";
@@ -33,6 +38,7 @@ export {
   type RenderResult,
   renderCheckpoint,
 } from "./node/render-checkpoint.js";
+export { formatReport, runEvalCli } from "./node/run-eval-cli.js";
 export { type LogRecord, RunLog } from "./node/run-log.js";
 export { runRenderCli } from "./node/run-render-cli.js";
 export { runTrainCli } from "./node/run-train-cli.js";

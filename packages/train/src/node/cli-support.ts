@@ -1,4 +1,4 @@
-// What gqn-train and gqn-render share: output streams, number parsers, one-line errors.
+// What the gqn-* CLIs share: output streams, number parsers, one-line errors.
 import { isGqnError } from "@gqn/core";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 
@@ -26,8 +26,7 @@ export function positive(value: string): number {
   return n;
 }
 
-/** `5`, or `2-5` / `2:5` for K drawn per batch from 2..5. */
-/** A count N >= 1, or `MIN-MAX` drawn per batch (`--context-size`, `--draw-steps`). */
+/** A count N >= 1, or `MIN-MAX` / `MIN:MAX` drawn per batch (`--context-size`, `--draw-steps`). */
 export function countOrRange(value: string): number | { min: number; max: number } {
   const range = /^(\d+)\s*[-:]\s*(\d+)$/.exec(value.trim());
   if (range) {

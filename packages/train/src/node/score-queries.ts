@@ -3,7 +3,7 @@
 // views. The main job and checkpoint evaluations share it, so their figures compare.
 import { createSceneBatches, type SceneBatch } from "@gqn/data/node";
 import * as tf from "@tensorflow/tfjs-core";
-import { contextAverage, MeanImage, MseMeter, nearestContextView } from "../baselines.js";
+import { contextAverage, MeanImage, nearestContextView, ScoreMeter } from "../baselines.js";
 
 /** Where the scenes come from. */
 export interface DatasetRef {
@@ -11,12 +11,16 @@ export interface DatasetRef {
   dataset: string;
   /** Decoding worker threads (0: on this thread); default @gqn/data's. */
   workers?: number;
+  /** Frames resized to this size (a model's); default the dataset's. */
+  frameSize?: number;
 }
 
-/** Mean squared error and PSNR (dB) over a whole split, of images in [0, 1]. */
+/** Mean squared error, PSNR (dB) and mean SSIM over a whole split, of images in [0, 1]. */
 export interface Score {
   mse: number;
   psnr: number;
+  /** NaN for frames smaller than SSIM's 11 px window. */
+  ssim: number;
 }
 
 /** The baselines every renderer is scored beside. */
@@ -40,6 +44,8 @@ export interface ScoreQueriesOptions<R extends string> {
   split?: "train" | "test";
   /** Score only the first N scenes; default all. */
   scenes?: number;
+  /** Called with each batch scored (borrowed), e.g. to measure the ELBO on the same scenes. */
+  onBatch?: (batch: SceneBatch) => void | Promise<void>;
   /** Called after each batch with the scenes scored so far. */
   onProgress?: (scenes: number) => void;
 }
@@ -104,11 +110,11 @@ export async function scoreQueries<R extends string>(
   options: ScoreQueriesOptions<R>,
 ): Promise<QueryScores<R>> {
   const names = Object.keys(options.renderers) as R[];
-  const renderMeters = Object.fromEntries(names.map((n) => [n, new MseMeter()])) as Record<R, MseMeter>;
+  const renderMeters = Object.fromEntries(names.map((n) => [n, new ScoreMeter()])) as Record<R, ScoreMeter>;
   const baselineNames = Object.keys(BASELINES) as BaselineName[];
-  const baselineMeters = Object.fromEntries(baselineNames.map((n) => [n, new MseMeter()])) as Record<
+  const baselineMeters = Object.fromEntries(baselineNames.map((n) => [n, new ScoreMeter()])) as Record<
     BaselineName,
-    MseMeter
+    ScoreMeter
   >;
   let scenes = 0;
   let firstBatch: QueryScores<R>["firstBatch"];
@@ -134,6 +140,7 @@ export async function scoreQueries<R extends string>(
         for (const name of baselineNames) baselines[name] = BASELINES[name](batch, options.mean);
         for (const name of names) renderMeters[name].add(renders[name], batch.target);
         for (const name of baselineNames) baselineMeters[name].add(baselines[name], batch.target);
+        await options.onBatch?.(batch);
         scenes += batch.target.shape[0];
         if (firstBatch === undefined) {
           firstBatch = {
@@ -168,7 +175,7 @@ export async function scoreQueries<R extends string>(
       `scoreQueries: the ${options.split ?? "test"} split of ${data.dataset} in ${data.dataDir} has no scenes.`,
     );
   }
-  const score = (meter: MseMeter): Score => ({ mse: meter.mse, psnr: meter.psnr });
+  const score = (meter: ScoreMeter): Score => ({ mse: meter.mse, psnr: meter.psnr, ssim: meter.ssim });
   const result: QueryScores<R> = {
     scenes,
     renders: Object.fromEntries(names.map((n) => [n, score(renderMeters[n])])) as Record<R, Score>,

@@ -1,0 +1,167 @@
+// A checkpoint scored on a dataset split: its ELBO, and PSNR/SSIM of one prior sample and of the
+// mean of N samples beside the three baselines, on the same queries. gqn-eval prints it; the main
+// job calls it on its final checkpoint, so the two report the same figures.
+import { type BackendRequest, initBackend } from "@gqn/backend";
+import { GqnError } from "@gqn/core";
+import { readDatasetInfo, type SceneBatch } from "@gqn/data/node";
+import * as tf from "@tensorflow/tfjs-core";
+import { bitsPerDim } from "../elbo.js";
+import type { GqnConfig, TrainingConfig } from "../gqn-config.js";
+import { GqnModel } from "../gqn-model.js";
+import { annealed } from "../schedules.js";
+import { loadCheckpoint } from "./checkpoint.js";
+import {
+  type BaselineName,
+  disposeFirstBatch,
+  meanTrainingImage,
+  type QueryScores,
+  type Score,
+  scoreQueries,
+} from "./score-queries.js";
+
+/** Options of {@link evaluateCheckpoint}. */
+export interface EvaluateCheckpointOptions {
+  /** A run directory (its newest checkpoint) or a checkpoint directory. */
+  modelDir: string;
+  dataDir: string;
+  dataset: string;
+  /** The split scored; default "test". */
+  split?: "train" | "test";
+  /** Score only the first N scenes; default all of the split. */
+  scenes?: number;
+  /** Prior samples averaged for the predictive mean; default 16. */
+  samples?: number;
+  /** Context views per scene; default the largest K the model trained with (at most views - 1). */
+  contextSize?: number;
+  /** Scenes per batch; default 8. */
+  batchSize?: number;
+  /** Seeds the queries and the latents; default 1. */
+  seed?: number;
+  /** Pixel sigma of the ELBO; default the checkpoint's annealed sigma at its step. */
+  sigma?: number;
+  /** Training frames averaged into the mean-image baseline; default 2,000. */
+  meanImages?: number;
+  /** Pick and initialise a tfjs backend first; default: leave the current one. */
+  backend?: BackendRequest;
+  /** JPEG decoding threads of the data loader; default @gqn/data's. */
+  dataWorkers?: number;
+  /** Keep the first batch's tensors for a picture (the caller disposes them). */
+  keepFirstBatch?: boolean;
+  /** Called after each batch with the scenes scored so far. */
+  onProgress?: (scenes: number) => void;
+}
+
+/** What {@link evaluateCheckpoint} measured. */
+export interface EvaluationReport {
+  checkpoint: string;
+  step: number;
+  dataset: string;
+  split: "train" | "test";
+  /** Scenes scored, one query view each. */
+  scenes: number;
+  contextSize: number;
+  /** The negative ELBO of the query views (posterior pass), averaged over scenes, at `sigma`. */
+  elbo: { nats: number; bitsPerDim: number; sigma: number };
+  /** One prior sample per query. */
+  model: Score;
+  /** The mean of `samples` prior samples per query: the model's least-squares guess. */
+  predictiveMean: Score & { samples: number };
+  baselines: Record<BaselineName, Score>;
+  firstBatch?: QueryScores<"model" | "predictiveMean">["firstBatch"];
+}
+
+/**
+ * Loads a checkpoint and scores it on a split: ELBO, and PSNR and SSIM of one sample and of the
+ * predictive mean beside the mean image, nearest context view and context average baselines.
+ *
+ * @throws GqnError `CHECKPOINT_ERROR` for a checkpoint without its config, `INVALID_ARGUMENT` for
+ *   bad counts.
+ */
+export async function evaluateCheckpoint(options: EvaluateCheckpointOptions): Promise<EvaluationReport> {
+  const samples = options.samples ?? 16;
+  const batchSize = options.batchSize ?? 8;
+  for (const [name, value] of [
+    ["samples", samples],
+    ["batchSize", batchSize],
+    ["scenes", options.scenes ?? 1],
+    ["contextSize", options.contextSize ?? 1],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 1) {
+      throw new GqnError(
+        "INVALID_ARGUMENT",
+        `evaluateCheckpoint: ${name} must be a positive integer, but got ${value}.`,
+      );
+    }
+  }
+  if (options.backend) await initBackend({ backend: options.backend, log: () => {} });
+  const split = options.split ?? "test";
+  const seed = options.seed ?? 1;
+  const info = await readDatasetInfo(options.dataDir, options.dataset);
+  const loaded = await loadCheckpoint(options.modelDir);
+  for (const w of loaded.optimizerWeights ?? []) w.tensor.dispose();
+  const state = loaded.state as { gqnConfig?: GqnConfig; trainingConfig?: TrainingConfig };
+  if (!state.gqnConfig) {
+    loaded.model.dispose();
+    throw new GqnError("CHECKPOINT_ERROR", `evaluateCheckpoint: ${loaded.path}/state.json has no gqnConfig.`);
+  }
+  const model = GqnModel.fromLayersModel(loaded.model, state.gqnConfig);
+  try {
+    const trainedK = state.trainingConfig?.contextSize ?? 5;
+    const contextSize =
+      options.contextSize ?? Math.min(typeof trainedK === "number" ? trainedK : trainedK.max, info.views - 1);
+    const sigma =
+      options.sigma ?? (state.trainingConfig ? annealed(state.trainingConfig.sigma, loaded.step) : 0.7);
+    const data = {
+      dataDir: options.dataDir,
+      dataset: options.dataset,
+      frameSize: state.gqnConfig.frameSize,
+      ...(options.dataWorkers !== undefined && { workers: options.dataWorkers }),
+    };
+    const mean = await meanTrainingImage(data, { images: options.meanImages ?? 2000, seed });
+    const render = (n: number) => (batch: SceneBatch) =>
+      model.render(batch.contextFrames, batch.contextPoses, batch.queryPose, { seed, samples: n });
+    let elboSum = 0;
+    let scores: QueryScores<"model" | "predictiveMean">;
+    try {
+      scores = await scoreQueries(data, {
+        mean,
+        contextSize,
+        batchSize,
+        seed: seed + 1,
+        split,
+        ...(options.scenes !== undefined && { scenes: options.scenes }),
+        renderers: { model: render(1), predictiveMean: render(samples) },
+        onBatch: async (batch) => {
+          const loss = tf.tidy(() => model.lossTerms(batch, sigma, { seed, training: false }).loss);
+          elboSum += ((await loss.data())[0] as number) * batch.target.shape[0];
+          loss.dispose();
+        },
+        ...(options.onProgress && { onProgress: options.onProgress }),
+      });
+    } finally {
+      mean.dispose();
+    }
+    const size = state.gqnConfig.frameSize;
+    const nats = elboSum / scores.scenes;
+    const report: EvaluationReport = {
+      checkpoint: loaded.path,
+      step: loaded.step,
+      dataset: options.dataset,
+      split,
+      scenes: scores.scenes,
+      contextSize,
+      elbo: { nats, bitsPerDim: bitsPerDim(nats, size * size * 3), sigma },
+      model: scores.renders.model,
+      predictiveMean: { samples, ...scores.renders.predictiveMean },
+      baselines: scores.baselines,
+    };
+    if (options.keepFirstBatch) {
+      if (scores.firstBatch) report.firstBatch = scores.firstBatch;
+    } else {
+      disposeFirstBatch(scores.firstBatch);
+    }
+    return report;
+  } finally {
+    model.dispose();
+  }
+}
