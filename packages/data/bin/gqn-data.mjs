@@ -1,5 +1,10 @@
 #!/usr/bin/env node
 // gqn-data: inspect, export and verify GQN TFRecord datasets; `gqn-data synth` renders one (see README.md).
-import { runDataCli } from "../dist/node.js";
+// In a clone the CLI runs from the package's build: say so instead of a module-resolution stack.
+const cli = await import("../dist/node.js").catch((error) => {
+  if (error?.code !== "ERR_MODULE_NOT_FOUND" || !String(error.message).includes("dist/node.js")) throw error;
+  console.error("gqn-data: @gqn/data is not built (no dist/). Run `pnpm build` at the repository root.");
+  process.exit(1);
+});
 
-process.exitCode = await runDataCli(process.argv.slice(2));
+process.exitCode = await cli.runDataCli(process.argv.slice(2));

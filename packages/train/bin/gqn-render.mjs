@@ -1,5 +1,10 @@
 #!/usr/bin/env node
 // gqn-render: render test scenes and camera orbits with a trained GQN (see README.md).
-import { runRenderCli } from "../dist/node.js";
+// In a clone the CLI runs from the package's build: say so instead of a module-resolution stack.
+const cli = await import("../dist/node.js").catch((error) => {
+  if (error?.code !== "ERR_MODULE_NOT_FOUND" || !String(error.message).includes("dist/node.js")) throw error;
+  console.error("gqn-render: @gqn/train is not built (no dist/). Run `pnpm build` at the repository root.");
+  process.exit(1);
+});
 
-process.exitCode = await runRenderCli(process.argv.slice(2));
+process.exitCode = await cli.runRenderCli(process.argv.slice(2));

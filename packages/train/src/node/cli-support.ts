@@ -39,6 +39,29 @@ export function countOrRange(value: string): number | { min: number; max: number
   throw new InvalidArgumentError("expected N >= 1, or MIN-MAX with 1 <= MIN <= MAX.");
 }
 
+/**
+ * A linear schedule `START:END:STEPS` (e.g. `5e-4:5e-5:1.6e6`), or one number for a constant
+ * (`--lr`, `--sigma`).
+ */
+export function schedule(value: string): { start: number; end: number; steps: number } {
+  const parts = value.split(":").map((part) => (part.trim() === "" ? Number.NaN : Number(part)));
+  const [start, end, steps] = parts.length === 1 ? [parts[0], parts[0], 1] : parts;
+  const valid = [start, end, steps].every((n) => n !== undefined && Number.isFinite(n) && n > 0);
+  if (!valid || (parts.length !== 1 && parts.length !== 3)) {
+    throw new InvalidArgumentError(
+      "expected START:END:STEPS (positive numbers, e.g. 5e-4:5e-5:1.6e6), or one number.",
+    );
+  }
+  return { start: start as number, end: end as number, steps: steps as number };
+}
+
+/** A number in [0, 1) (`--adam-beta1`, `--adam-beta2`). */
+export function unitInterval(value: string): number {
+  const n = value.trim() === "" ? Number.NaN : Number(value);
+  if (!(n >= 0 && n < 1)) throw new InvalidArgumentError("expected a number in [0, 1).");
+  return n;
+}
+
 export function program(name: string, description: string, io: CliIo): Command {
   const stdout = io.stdout ?? process.stdout;
   const stderr = io.stderr ?? process.stderr;

@@ -58,6 +58,11 @@ describe("gqn-train flags", () => {
     [["--backend", "gpu"], /Allowed choices are auto, tensorflow, wasm, cpu/],
     [["--context-size", "5-2"], /expected N >= 1, or MIN-MAX/],
     [["--draw-steps", "0"], /expected N >= 1, or MIN-MAX/],
+    [["--lr", "1e-3:1e-4"], /expected START:END:STEPS/],
+    [["--sigma", "0"], /expected START:END:STEPS/],
+    [["--adam-beta1", "1"], /expected a number in \[0, 1\)/],
+    [["--encoder", "resnet"], /Allowed choices are pool, tower, pyramid/],
+    [["--frame-size", "2"], /expected an integer >= 4/],
     [["--max-minutes", "-1"], /expected a positive number/],
     [["--frobnicate"], /unknown option '--frobnicate'/],
   ])("%j: exit 2 with one clear line", async (args, message) => {

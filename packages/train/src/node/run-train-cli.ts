@@ -1,5 +1,13 @@
+import { readFile } from "node:fs/promises";
+import { GqnError } from "@gqn/core";
 import { Option } from "commander";
-import { GQN_PRESET_NAMES, type GqnPresetName } from "../index.js";
+import {
+  GQN_PRESET_NAMES,
+  type GqnConfigOverrides,
+  type GqnPresetName,
+  getPreset,
+  type TrainingConfig,
+} from "../gqn-config.js";
 import {
   BACKENDS,
   type CliIo,
@@ -9,17 +17,87 @@ import {
   parse,
   positive,
   program,
+  schedule,
+  unitInterval,
 } from "./cli-support.js";
 import { type StopReason, train } from "./train.js";
 
+type Range = { min: number; max: number };
+type Anneal = { start: number; end: number; steps: number };
+
+/** The flags that override the model and training configs (new runs; training ones on resume too). */
+interface ConfigFlags {
+  config?: string;
+  preset: GqnPresetName;
+  frameSize?: number;
+  encoder?: "pool" | "tower" | "pyramid";
+  drawSteps?: number | Range;
+  lr?: Anneal;
+  sigma?: Anneal;
+  adamBeta1?: number;
+  adamBeta2?: number;
+  adamEpsilon?: number;
+}
+
 /**
+ * The `model` and `training` overrides of train(): a `--config` file's, then the flags on top.
  * `--draw-steps L` builds a model of L steps; `MIN-MAX` one of MAX steps trained with L drawn per
- * batch (tf-gqn's 2-12), which then renders with any L up to MAX.
+ * batch (tf-gqn's 2-12), which then renders with any L up to MAX. `--encoder` keeps the preset's
+ * width; the Adam flags start from the preset's Adam.
  */
-function drawStepsOptions(l: number | { min: number; max: number } | undefined) {
-  if (l === undefined) return {};
-  if (typeof l === "number") return { model: { draw: { steps: l } } };
-  return { model: { draw: { steps: l.max } }, training: { drawSteps: l } };
+export async function configOverrides(
+  o: ConfigFlags,
+): Promise<{ model: GqnConfigOverrides; training: Partial<TrainingConfig> }> {
+  const file = o.config === undefined ? {} : await readConfigFile(o.config);
+  const model: GqnConfigOverrides = { ...file.model };
+  const training: Partial<TrainingConfig> = { ...file.training };
+  const preset = getPreset(o.preset);
+  if (o.frameSize !== undefined) model.frameSize = o.frameSize;
+  if (o.encoder !== undefined) {
+    model.encoder = {
+      ...model.encoder,
+      type: o.encoder,
+      channels: model.encoder?.channels ?? preset.model.encoder.channels,
+    };
+  }
+  if (o.drawSteps !== undefined) {
+    const l = o.drawSteps;
+    model.draw = { ...model.draw, steps: typeof l === "number" ? l : l.max };
+    if (typeof l === "object") training.drawSteps = l;
+  }
+  if (o.lr !== undefined) training.learningRate = o.lr;
+  if (o.sigma !== undefined) training.sigma = o.sigma;
+  if (o.adamBeta1 !== undefined || o.adamBeta2 !== undefined || o.adamEpsilon !== undefined) {
+    const adam = { ...preset.training.adam, ...training.adam };
+    training.adam = {
+      beta1: o.adamBeta1 ?? adam.beta1,
+      beta2: o.adamBeta2 ?? adam.beta2,
+      epsilon: o.adamEpsilon ?? adam.epsilon,
+    };
+  }
+  return { model, training };
+}
+
+/** A `--config` file: `{ "model": GqnConfig overrides, "training": TrainingConfig overrides }`. */
+async function readConfigFile(
+  path: string,
+): Promise<{ model?: GqnConfigOverrides; training?: Partial<TrainingConfig> }> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(path, "utf8"));
+  } catch (error) {
+    throw new GqnError("INVALID_CONFIG", `--config ${path}: ${(error as Error).message}.`, { cause: error });
+  }
+  const keys =
+    parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? Object.keys(parsed) : undefined;
+  const unknown = keys?.filter((key) => key !== "model" && key !== "training");
+  if (keys === undefined || (unknown && unknown.length > 0)) {
+    throw new GqnError(
+      "INVALID_CONFIG",
+      `--config ${path}: expected an object with "model" and/or "training", but got ${keys === undefined ? JSON.stringify(parsed) : `the keys ${unknown?.join(", ")}`}.`,
+    );
+  }
+  return parsed as { model?: GqnConfigOverrides; training?: Partial<TrainingConfig> };
 }
 
 const SIGNAL_EXIT: Partial<Record<StopReason, number>> = { signal: 130 };
@@ -41,6 +119,24 @@ export async function runTrainCli(argv: readonly string[], io: CliIo = {}): Prom
     .option("--steps <n>", "train until this many steps in total (default 2000000)", integer(0))
     .option("--max-minutes <m>", "stop cleanly (with a checkpoint) after this many minutes", positive)
     .option("--context-size <k>", "context views per scene: K, or MIN-MAX drawn per batch", countOrRange)
+    .option("--config <file>", 'JSON overrides { "model": GqnConfig, "training": TrainingConfig }; flags win')
+    .option("--frame-size <px>", "frame size of the model (frames are resized; new runs)", integer(4))
+    .addOption(
+      new Option("--encoder <type>", "representation network, at the preset's width (new runs)").choices([
+        "pool",
+        "tower",
+        "pyramid",
+      ]),
+    )
+    .option(
+      "--lr <schedule>",
+      "Adam learning rate START:END:STEPS, or one number (tf-gqn: --adam_lr_*)",
+      schedule,
+    )
+    .option("--sigma <schedule>", "pixel sigma START:END:STEPS, or one number", schedule)
+    .option("--adam-beta1 <b>", "Adam beta1 (default: the preset's, 0.9)", unitInterval)
+    .option("--adam-beta2 <b>", "Adam beta2 (default: the preset's, 0.999)", unitInterval)
+    .option("--adam-epsilon <e>", "Adam epsilon (default: the preset's, 1e-8)", positive)
     .option(
       "--draw-steps <l>",
       "DRAW steps: L, or MIN-MAX drawn per batch (the model gets L = MAX and renders with any L up to it; new runs)",
@@ -76,35 +172,36 @@ export async function runTrainCli(argv: readonly string[], io: CliIo = {}): Prom
     .option("--debug", "log every step; print stacks on errors");
   const usage = parse(command, argv);
   if (usage !== undefined) return usage;
-  const o = command.opts<{
-    dataDir: string;
-    dataset: string;
-    modelDir: string;
-    preset: GqnPresetName;
-    batchSize?: number;
-    steps?: number;
-    maxMinutes?: number;
-    contextSize?: number | { min: number; max: number };
-    drawSteps?: number | { min: number; max: number };
-    backend: (typeof BACKENDS)[number];
-    accelerator: "auto" | "onnx" | "none";
-    seed: number;
-    resume?: boolean;
-    evalEvery?: number;
-    evalBatches?: number;
-    renderEvery?: number;
-    checkpointEvery?: number;
-    keepCheckpoints?: number;
-    logEvery?: number;
-    dataWorkers?: number;
-    workers?: number;
-    microBatch?: number;
-    progress: boolean;
-    tensorboard: boolean;
-    debug?: boolean;
-  }>();
+  const o = command.opts<
+    ConfigFlags & {
+      dataDir: string;
+      dataset: string;
+      modelDir: string;
+      batchSize?: number;
+      steps?: number;
+      maxMinutes?: number;
+      contextSize?: number | Range;
+      backend: (typeof BACKENDS)[number];
+      accelerator: "auto" | "onnx" | "none";
+      seed: number;
+      resume?: boolean;
+      evalEvery?: number;
+      evalBatches?: number;
+      renderEvery?: number;
+      checkpointEvery?: number;
+      keepCheckpoints?: number;
+      logEvery?: number;
+      dataWorkers?: number;
+      workers?: number;
+      microBatch?: number;
+      progress: boolean;
+      tensorboard: boolean;
+      debug?: boolean;
+    }
+  >();
   const stderr = io.stderr ?? process.stderr;
   try {
+    const overrides = await configOverrides(o);
     const result = await train({
       dataDir: o.dataDir,
       dataset: o.dataset,
@@ -114,7 +211,8 @@ export async function runTrainCli(argv: readonly string[], io: CliIo = {}): Prom
       steps: o.steps,
       maxMinutes: o.maxMinutes,
       contextSize: o.contextSize,
-      ...drawStepsOptions(o.drawSteps),
+      ...(Object.keys(overrides.model).length > 0 && { model: overrides.model }),
+      ...(Object.keys(overrides.training).length > 0 && { training: overrides.training }),
       backend: o.backend,
       accelerator: o.accelerator,
       seed: o.seed,

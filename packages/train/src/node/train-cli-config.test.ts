@@ -1,0 +1,68 @@
+// gqn-train's config flags: what each one overrides, a --config file underneath them, and the
+// errors for a bad file.
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { configOverrides } from "./run-train-cli.js";
+
+let root: string;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), "gqn-config-"));
+});
+afterAll(async () => rm(root, { recursive: true, force: true }));
+
+describe("gqn-train config flags", () => {
+  it("map the seed's knobs onto the model and training configs", async () => {
+    const { model, training } = await configOverrides({
+      preset: "tiny",
+      frameSize: 64,
+      encoder: "tower",
+      drawSteps: { min: 2, max: 12 },
+      lr: { start: 5e-5, end: 5e-6, steps: 1.6e6 },
+      sigma: { start: 2, end: 0.7, steps: 2e5 },
+      adamBeta1: 0.8,
+    });
+    expect(model).toEqual({
+      frameSize: 64,
+      encoder: { type: "tower", channels: 32 }, // tiny's width, not the tower's default 256
+      draw: { steps: 12 },
+    });
+    expect(training).toEqual({
+      drawSteps: { min: 2, max: 12 },
+      learningRate: { start: 5e-5, end: 5e-6, steps: 1.6e6 },
+      sigma: { start: 2, end: 0.7, steps: 2e5 },
+      adam: { beta1: 0.8, beta2: 0.999, epsilon: 1e-8 },
+    });
+    // A fixed L is the model's L; nothing is drawn.
+    const fixed = await configOverrides({ preset: "tiny", drawSteps: 6 });
+    expect(fixed).toEqual({ model: { draw: { steps: 6 } }, training: {} });
+  });
+
+  it("take a --config file underneath the flags", async () => {
+    const file = join(root, "config.json");
+    await writeFile(
+      file,
+      JSON.stringify({
+        model: { draw: { hiddenChannels: 48, steps: 5 } },
+        training: { learningRate: { start: 1e-3, end: 1e-4, steps: 100 }, batchSize: 4 },
+      }),
+    );
+    const { model, training } = await configOverrides({ preset: "small", config: file, drawSteps: 3 });
+    expect(model).toEqual({ draw: { hiddenChannels: 48, steps: 3 } });
+    expect(training).toEqual({ learningRate: { start: 1e-3, end: 1e-4, steps: 100 }, batchSize: 4 });
+  });
+
+  it("name a config file that is not JSON, or has other keys", async () => {
+    const broken = join(root, "broken.json");
+    await writeFile(broken, "{ model: ");
+    await expect(configOverrides({ preset: "tiny", config: broken })).rejects.toThrow(
+      /--config .*broken\.json: /,
+    );
+    const other = join(root, "other.json");
+    await writeFile(other, JSON.stringify({ model: {}, optimizer: {} }));
+    await expect(configOverrides({ preset: "tiny", config: other })).rejects.toThrow(
+      /expected an object with "model" and\/or "training", but got the keys optimizer/,
+    );
+  });
+});
