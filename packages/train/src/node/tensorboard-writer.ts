@@ -11,7 +11,7 @@ import {
 } from "../tensorboard-event.js";
 
 /**
- * Writes a TensorBoard event file (`events.out.tfevents.<secs>.<host>`): TFRecord-framed `Event`
+ * Writes a TensorBoard event file (`events.out.tfevents.<secs>.<host>.<pid>`): TFRecord-framed `Event`
  * protos, through @gqn/data's TFRecord writer. `tensorboard --logdir <dir>` shows the scalars
  * and images. Writes are queued in order; {@link TensorBoardWriter.close} flushes them.
  */
@@ -26,9 +26,10 @@ export class TensorBoardWriter {
   ) {}
 
   /**
-   * Creates `dir` if needed and a new event file in it, starting with the file-version event.
-   * With `step` (a resumed run's), a session START at `step + 1` makes TensorBoard drop what
-   * older files hold past `step`.
+   * Creates `dir` if needed and a new event file in it: the file-version event, then a session
+   * START at `step + 1` (`step`: a resumed run's, default 0). TensorBoard's loader ignores the
+   * first START of a run and, at any later one, drops what older files hold from that step on,
+   * so every file carries one: a resumed run's then always takes effect.
    */
   static async open(dir: string, options: { step?: number } = {}): Promise<TensorBoardWriter> {
     const now = Date.now() / 1000;
@@ -36,7 +37,7 @@ export class TensorBoardWriter {
     const writer = await TFRecordWriter.open(path);
     const tb = new TensorBoardWriter(path, writer);
     tb.enqueue(encodeFileVersionEvent(now));
-    if (options.step) tb.enqueue(encodeSessionStartEvent(now, options.step + 1));
+    tb.enqueue(encodeSessionStartEvent(now, (options.step ?? 0) + 1));
     return tb;
   }
 
@@ -51,10 +52,11 @@ export class TensorBoardWriter {
 
   /** Queues an RGB image (encoded as PNG) under `tag` at `step`. */
   image(step: number, tag: string, image: RgbImage): void {
+    // encodePng writes RGBA (opaque): declare colorspace 4 so the summary says what the PNG holds.
     const png = encodePng(image.rgb, image.width, image.height);
     this.enqueue(
       encodeSummaryEvent(Date.now() / 1000, step, [
-        { tag, image: { png, width: image.width, height: image.height } },
+        { tag, image: { png, width: image.width, height: image.height, channels: 4 } },
       ]),
     );
   }
