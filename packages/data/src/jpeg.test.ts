@@ -40,3 +40,44 @@ describe("JPEG and PNG codecs", () => {
     expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
   });
 });
+
+describe("without the native encoder", () => {
+  it("the built @gqn/data/node still reads and decodes; encoding names what is missing", async () => {
+    const { spawnSync } = await import("node:child_process");
+    const { mkdtempSync, rmSync, writeFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const dir = mkdtempSync(join(tmpdir(), "gqn-no-napi-"));
+    try {
+      const jpeg = join(dir, "frame.jpg");
+      writeFileSync(jpeg, encodeJpeg(gradient(8, 8), 8, 8));
+      // A preload that makes @napi-rs/image unresolvable, as on a platform without its binary.
+      const block = join(dir, "block.cjs");
+      writeFileSync(
+        block,
+        `const Module = require("node:module");
+const resolve = Module._resolveFilename;
+Module._resolveFilename = function (request, ...rest) {
+  if (request === "@napi-rs/image") throw new Error("no prebuilt binary for this platform");
+  return resolve.call(this, request, ...rest);
+};`,
+      );
+      const script = `
+const data = await import(${JSON.stringify(new URL("../dist/node.js", import.meta.url).href)});
+const fs = await import("node:fs");
+const image = data.decodeJpeg(new Uint8Array(fs.readFileSync(${JSON.stringify(jpeg)})));
+console.log("decoded", image.width, image.height);
+try { data.encodePng(new Uint8Array(12), 2, 2); } catch (error) { console.log(error.code, error.message); }`;
+      const run = spawnSync(process.execPath, ["--require", block, "--input-type=module", "-e", script], {
+        encoding: "utf8",
+      });
+      expect(run.stderr).toBe("");
+      expect(run.stdout).toMatch(/^decoded 8 8\n/);
+      expect(run.stdout).toMatch(
+        /UNSUPPORTED encodePng: encoding needs the native @napi-rs\/image binary .*no prebuilt binary/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

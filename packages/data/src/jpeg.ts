@@ -1,5 +1,6 @@
+import { createRequire } from "node:module";
 import { GqnError } from "@gqn/core";
-import { Transformer } from "@napi-rs/image";
+import type { Transformer as NapiTransformer } from "@napi-rs/image";
 import { decodeJpegRgba } from "./libjpeg.js";
 
 // JPEG codec choice, measured on this 2-core machine (64x64 / 128x128 frames, one core, decodes per second;
@@ -15,6 +16,26 @@ import { decodeJpegRgba } from "./libjpeg.js";
 // the Python GQN ports trained on bit for bit; the Rust decoder differs by 1-3 levels on ~5% of pixels.
 // Encoding uses @napi-rs/image (mozjpeg-compatible encoder, prebuilt, synchronous): ~3k encodes/s at 64 px
 // against ~10/s for jpeg-js; no wasm libjpeg encoder on npm is synchronous. PNG also uses @napi-rs/image.
+
+// Loaded on first encode, not at import: @napi-rs/image is a native addon with prebuilt binaries
+// for the common platforms only, and reading or decoding records must work everywhere.
+let transformer: typeof NapiTransformer | undefined;
+
+function encoder(where: string): typeof NapiTransformer {
+  if (transformer === undefined) {
+    try {
+      transformer = (createRequire(import.meta.url)("@napi-rs/image") as typeof import("@napi-rs/image"))
+        .Transformer;
+    } catch (error) {
+      throw new GqnError(
+        "UNSUPPORTED",
+        `${where}: encoding needs the native @napi-rs/image binary for ${process.platform}-${process.arch}, which could not be loaded (${(error as Error).message.split("\n")[0]}). Reading and decoding records does not need it; install @napi-rs/image for this platform to encode.`,
+        { cause: error },
+      );
+    }
+  }
+  return transformer;
+}
 
 /** A decoded image: `width * height * 3` RGB bytes, row-major. */
 export interface RgbImage {
@@ -78,11 +99,11 @@ export function encodeJpeg(rgb: Uint8Array, width: number, height: number, quali
     );
   }
   const rgba = toRgba(rgb, width, height, "encodeJpeg");
-  return new Uint8Array(Transformer.fromRgbaPixels(rgba, width, height).jpegSync(quality));
+  return new Uint8Array(encoder("encodeJpeg").fromRgbaPixels(rgba, width, height).jpegSync(quality));
 }
 
 /** Encodes RGB bytes (`width * height * 3`, row-major) as a PNG. */
 export function encodePng(rgb: Uint8Array, width: number, height: number): Uint8Array {
   const rgba = toRgba(rgb, width, height, "encodePng");
-  return new Uint8Array(Transformer.fromRgbaPixels(rgba, width, height).pngSync());
+  return new Uint8Array(encoder("encodePng").fromRgbaPixels(rgba, width, height).pngSync());
 }
