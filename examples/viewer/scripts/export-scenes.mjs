@@ -25,7 +25,7 @@ if (!Number.isInteger(count) || count < 1) {
   process.exit(1);
 }
 const info = await readDatasetInfo(resolve(dataDir), dataset);
-const files = await listDatasetFiles(resolve(dataDir), info, "test", { allowPartial: true });
+const files = await listDatasetFiles(resolve(dataDir), info, "test");
 if (files.length === 0) {
   console.error(`export-scenes: ${dataset} in ${dataDir} has no test split.`);
   process.exit(1);

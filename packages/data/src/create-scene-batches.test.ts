@@ -202,17 +202,14 @@ describe("createSceneBatches", () => {
     for (let i = 0; i < want.length; i++) expect(resized?.frames[i]).toBeCloseTo(want[i] as number, 5);
   });
 
-  it("reports missing files, and reads a partial download with a warning", async () => {
+  it("reads a partial download with a note, and refuses it with requireAllShards", async () => {
     rmSync(join(root, "tiny", "train", "2-of-3.tfrecord"), { force: true });
     try {
-      const it = createSceneBatches(base);
-      await expect(it.next()).rejects.toThrow(/dataset "tiny" \(train\) expects 3 files .* but found 2/);
+      const it = createSceneBatches({ ...base, requireAllShards: true });
+      await expect(it.next()).rejects.toThrow(/dataset "tiny" \(train\) has 3 shards .* but 2 are in/);
       const warnings: string[] = [];
-      const batches = await take(
-        { ...base, allowPartial: true, warn: (m) => warnings.push(m), repeat: false },
-        10,
-      );
-      expect(warnings.join("\n")).toMatch(/reading the 2 present/);
+      const batches = await take({ ...base, warn: (m) => warnings.push(m), repeat: false }, 10);
+      expect(warnings.join("\n")).toMatch(/using 2 of 3 train shards of "tiny"/);
       expect(batches.reduce((n, b) => n + b.scenes.length, 0)).toBe(5);
     } finally {
       await writeTestDataset({

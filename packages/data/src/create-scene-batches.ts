@@ -62,8 +62,11 @@ export interface SceneBatchOptions {
   onCorrupt?: OnCorrupt;
   /** Called for every record skipped in skip mode; default a `warn` line each. */
   onSkip?: (skipped: SkippedRecord) => void;
-  /** Read whatever subset of the split's files is present, with a warning. Default false (missing files throw). */
-  allowPartial?: boolean;
+  /**
+   * Refuse a partial download (every published shard must be present). Default false: the shards
+   * present are read, with a note saying how many.
+   */
+  requireAllShards?: boolean;
   /** Where warnings go; default `console.warn`. */
   warn?: (message: string) => void;
   /** Resume the data order of an earlier iterator (its `getState()`): the next batch is the one it would have made. */
@@ -300,7 +303,7 @@ class SceneBatches implements SceneBatchIterator {
     this.kMin = kMin;
     this.kMax = kMax;
     const files = await listDatasetFiles(options.dataDir, info, this.split, {
-      allowPartial: options.allowPartial ?? false,
+      requireAllShards: options.requireAllShards ?? false,
       warn: this.warn,
     });
     this.source = new SceneSource(

@@ -52,22 +52,25 @@ describe("readDatasetInfo and listDatasetFiles", () => {
     await expect(readDatasetInfo(root, "bad")).rejects.toThrow(/views as a positive integer, but got 0/);
   });
 
-  it("says which dataset, how many files expected and found; allowPartial reads the rest with a warning", async () => {
-    const err = await listDatasetFiles(root, info, "train").catch((e) => e);
-    expect(err.code).toBe("MISSING_FILES");
-    expect(err.message).toMatch(/dataset "tiny" \(train\) expects 3 files .* but found 2 in/);
-    const warnings: string[] = [];
-    const files = await listDatasetFiles(root, info, "train", {
-      allowPartial: true,
-      warn: (m) => warnings.push(m),
-    });
+  it("reads a partial download with a note; requireAllShards refuses it; misnamed files are named", async () => {
+    writeFileSync(join(root, "tiny", "train", "2-of-3.tfrecord.bak.tfrecord"), "");
+    const notes: string[] = [];
+    const files = await listDatasetFiles(root, info, "train", { warn: (m) => notes.push(m) });
     expect(files).toEqual([
       join(root, "tiny/train/1-of-3.tfrecord"),
       join(root, "tiny/train/3-of-3.tfrecord"),
     ]);
-    expect(warnings[0]).toMatch(/reading the 2 present/);
-    await expect(listDatasetFiles(root, info, "test", { allowPartial: true })).rejects.toThrow(
-      /expects 1 files .* but found 0/,
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatch(
+      /^using 2 of 3 train shards of "tiny" in .* \(a partial download\); 1 file\(s\) there are not named as its shards: 2-of-3\.tfrecord\.bak\.tfrecord\.$/,
     );
+    const strict = await listDatasetFiles(root, info, "train", { requireAllShards: true }).catch((e) => e);
+    expect(strict.code).toBe("MISSING_FILES");
+    expect(strict.message).toMatch(
+      /dataset "tiny" \(train\) has 3 shards named like 1-of-3\.tfrecord, but 2 are in .*Download the rest/,
+    );
+    // None present is an error either way.
+    await expect(listDatasetFiles(root, info, "test")).rejects.toThrow(/has 1 shards .* but 0 are in/);
+    rmSync(join(root, "tiny", "train", "2-of-3.tfrecord.bak.tfrecord"));
   });
 });

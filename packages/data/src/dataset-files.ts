@@ -1,5 +1,5 @@
 import { readdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { GqnError } from "@gqn/core";
 import { DATASETS, type DatasetInfo, datasetFileNames, type Split } from "./datasets.js";
 
@@ -65,16 +65,20 @@ export async function readDatasetInfo(dataDir: string, dataset: string): Promise
 
 /** Options of {@link listDatasetFiles}. */
 export interface ListDatasetFilesOptions {
-  /** Read whatever subset of the files is present (partial downloads are the norm), with a warning. Default false. */
-  allowPartial?: boolean;
-  /** Where the partial-download warning goes; default `console.warn`. */
+  /**
+   * Refuse a partial download: every published shard of the split must be present. Default false:
+   * the shards present are read (nobody downloads all 1.45 TB), with a note saying how many.
+   */
+  requireAllShards?: boolean;
+  /** Where the partial-download note goes; default `console.warn`. */
   warn?: (message: string) => void;
 }
 
 /**
- * The paths of a split's files, in shard order. Missing files are a MISSING_FILES error saying which dataset,
- * how many files were expected and how many found; with `allowPartial` the present ones are returned with a
- * warning (none present is still an error).
+ * The paths of a split's shards that are present, in shard order. A partial download is read with a
+ * note (`using 4 of 900 train shards ...`); none present, or a partial one with `requireAllShards`,
+ * is a MISSING_FILES error saying which dataset, how many shards were expected and found, and
+ * which files in the directory are not named as its shards.
  */
 export async function listDatasetFiles(
   dataDir: string,
@@ -85,21 +89,30 @@ export async function listDatasetFiles(
   const where = "listDatasetFiles";
   const dir = join(dataDir, info.name, split);
   const expected = datasetFileNames(info, split).map((rel) => join(dataDir, rel));
-  let present: Set<string>;
+  let names: string[];
   try {
-    present = new Set((await readdir(dir)).map((name) => join(dir, name)));
+    names = await readdir(dir);
   } catch {
-    present = new Set();
+    names = [];
   }
+  const present = new Set(names.map((name) => join(dir, name)));
   const found = expected.filter((path) => present.has(path));
   if (found.length === expected.length && expected.length > 0) return found;
-  const what = `dataset "${info.name}" (${split}) expects ${expected.length} files named like ${expected[0] ?? "(none)"}, but found ${found.length} in ${dir}`;
-  if (!options.allowPartial || found.length === 0) {
+  const shardNames = new Set(expected.map((path) => basename(path)));
+  const misnamed = names.filter((name) => /\.tfrecord(\.gz|\.zz)?$/.test(name) && !shardNames.has(name));
+  const what = `dataset "${info.name}" (${split}) has ${expected.length} shards named like ${basename(expected[0] ?? "(none)")}, but ${found.length} are in ${dir}`;
+  const misnamedText =
+    misnamed.length > 0
+      ? `; ${misnamed.length} file(s) there are not named as its shards: ${misnamed.slice(0, 5).join(", ")}${misnamed.length > 5 ? ", ..." : ""}`
+      : "";
+  if (found.length === 0 || options.requireAllShards) {
     throw new GqnError(
       "MISSING_FILES",
-      `${where}: ${what}.${found.length > 0 ? " Download the rest, or pass allowPartial to read the files present." : ""}`,
+      `${where}: ${what}${misnamedText}.${found.length > 0 ? " Download the rest, or read the shards present without requireAllShards (--require-all-shards)." : ""}`,
     );
   }
-  (options.warn ?? console.warn)(`${where}: ${what}; reading the ${found.length} present (allowPartial).`);
+  (options.warn ?? console.warn)(
+    `using ${found.length} of ${expected.length} ${split} shards of "${info.name}" in ${dir} (a partial download)${misnamedText}.`,
+  );
   return found;
 }

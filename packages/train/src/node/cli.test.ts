@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -100,6 +100,35 @@ describe("gqn-train flags", () => {
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/^gqn-train: .*unknown dataset "no_such_set".*\n$/);
     expect(unknown.stderr.trim().split("\n")).toHaveLength(1);
+  });
+
+  it("trains on a partial download with a note; --require-all-shards refuses it in one line", async () => {
+    const partial = join(root, "partial");
+    await cp(data.dataDir, partial, { recursive: true });
+    const trainDir = join(partial, data.dataset, "train");
+    const shards = (await readdir(trainDir)).filter((name) => name.endsWith(".tfrecord")).sort();
+    await rm(join(trainDir, shards[shards.length - 1] as string));
+    const args = ["--data-dir", partial, "--dataset", data.dataset, "--preset", "tiny", "--batch-size", "2"];
+    const common = ["--backend", "wasm", "--data-workers", "0", "--eval-every", "0", "--steps", "1"];
+    const used = await trainCli([...args, ...common, "--model-dir", join(root, "partial-run")]);
+    expect(used.code).toBe(0);
+    expect(used.stderr).toMatch(
+      new RegExp(
+        `using ${shards.length - 1} of ${shards.length} train shards of "${data.dataset}" .*\\(a partial download\\)`,
+      ),
+    );
+    const strict = await trainCli([
+      ...args,
+      ...common,
+      "--model-dir",
+      join(root, "strict-run"),
+      "--require-all-shards",
+    ]);
+    expect(strict.code).toBe(1);
+    // The run's log lines come first; the failure is one line.
+    const failure = strict.stderr.split("\n").filter((line) => line.startsWith("gqn-train:"));
+    expect(failure).toHaveLength(1);
+    expect(failure[0]).toMatch(/has \d+ shards named like .*, but \d+ are in .*Download the rest/);
   });
 
   it("trains, then resumes; a model without replicas refuses --workers in one line", async () => {

@@ -158,6 +158,10 @@ export async function runTrainCli(argv: readonly string[], io: CliIo = {}): Prom
     .option("--log-every <n>", "log a training record every N steps", integer(1))
     .option("--data-workers <n>", "JPEG decoding threads (0: on the main thread)", integer(0))
     .option(
+      "--require-all-shards",
+      "refuse a partial download (default: use the shards present, with a note)",
+    )
+    .option(
       "--workers <n>",
       "data-parallel replicas on worker threads (default 1; see docs/performance.md)",
       integer(1),
@@ -192,6 +196,7 @@ export async function runTrainCli(argv: readonly string[], io: CliIo = {}): Prom
       keepCheckpoints?: number;
       logEvery?: number;
       dataWorkers?: number;
+      requireAllShards?: boolean;
       workers?: number;
       microBatch?: number;
       progress: boolean;
@@ -224,6 +229,7 @@ export async function runTrainCli(argv: readonly string[], io: CliIo = {}): Prom
       keepCheckpoints: o.keepCheckpoints,
       logEvery: o.logEvery,
       dataWorkers: o.dataWorkers,
+      requireAllShards: o.requireAllShards,
       workers: o.workers,
       microBatchSize: o.microBatch,
       progress: o.progress && stderr.isTTY === true,

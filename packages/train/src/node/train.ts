@@ -100,6 +100,11 @@ export interface TrainOptions {
   /** JPEG decoding threads of the data loader (0: decode on the main thread); default @gqn/data's. */
   dataWorkers?: number;
   /**
+   * Refuse a partial download: every published shard must be present. Default false: the shards
+   * present are used, with a line saying how many.
+   */
+  requireAllShards?: boolean;
+  /**
    * Data-parallel replicas, this thread's included (`workers - 1` worker threads, each with its
    * own tfjs engine and, with the accelerator, one onnxruntime thread): each computes the
    * gradient of its share of the batch and one Adam step is taken here. Default 1: on the
@@ -252,6 +257,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       seed: o.seed,
       ...(setup.dataState && { state: setup.dataState }),
       ...(o.dataWorkers !== undefined && { workers: o.dataWorkers }),
+      ...(o.requireAllShards && { requireAllShards: true }),
       warn: say,
     });
     // A resumed run drops the records a crash left beyond its checkpoint, so steps never repeat.
@@ -636,6 +642,7 @@ function testBatches(
     repeat: true,
     shuffleBuffer: 1,
     ...(o.dataWorkers !== undefined && { workers: o.dataWorkers }),
+    ...(o.requireAllShards && { requireAllShards: true }),
     warn: say,
   });
 }
