@@ -13,6 +13,7 @@ export { fastCrc32c } from "./fast-crc32c.js";
 export * from "./index.js";
 export { decodeJpeg, encodeJpeg, encodePng, type RgbImage } from "./jpeg.js";
 export {
+  compressionOfName,
   indexTFRecords,
   type ReadTFRecordAtOptions,
   type ReadTFRecordsOptions,

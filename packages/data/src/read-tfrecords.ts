@@ -13,12 +13,12 @@ import {
   TFRecordParser,
 } from "./tfrecord-parser.js";
 
-/** Compression of a TFRecord file (TFRecordOptions); "auto" sniffs the first bytes. */
+/** Compression of a TFRecord file (TFRecordOptions); "auto" follows the file name ({@link compressionOfName}). */
 export type TFRecordCompression = "none" | "gzip" | "zlib" | "auto";
 
 /** Options of {@link readTFRecords}. */
 export interface ReadTFRecordsOptions extends Omit<TFRecordParseOptions, "file"> {
-  /** Default "auto": GZIP or ZLIB when the file starts like one and not like a TFRecord header. */
+  /** Default "auto": from the file name, `.gz` GZIP, `.zz`/`.zlib` ZLIB, else none. */
   compression?: TFRecordCompression;
   /** Bytes read at a time; default 1 MiB. Memory stays at about this plus the largest record. */
   chunkBytes?: number;
@@ -34,24 +34,15 @@ export interface TFRecordStream extends AsyncIterable<Uint8Array> {
   readonly count: number;
 }
 
-async function sniffCompression(path: string): Promise<Exclude<TFRecordCompression, "auto">> {
-  const handle = await open(path, "r");
-  try {
-    const head = new Uint8Array(TFRECORD_HEADER_BYTES);
-    const { bytesRead } = await handle.read(head, 0, head.length, 0);
-    if (bytesRead === TFRECORD_HEADER_BYTES) {
-      const view = new DataView(head.buffer);
-      // A valid TFRecord header wins: an uncompressed file may by chance start with gzip's magic bytes.
-      if (maskedCrc32c(head, 0, 8) === view.getUint32(8, true)) return "none";
-    }
-    if (bytesRead >= 2 && head[0] === 0x1f && head[1] === 0x8b) return "gzip";
-    // zlib: CMF 0x78 and (CMF*256 + FLG) % 31 == 0.
-    if (bytesRead >= 2 && head[0] === 0x78 && ((head[0] << 8) | (head[1] as number)) % 31 === 0)
-      return "zlib";
-    return "none";
-  } finally {
-    await handle.close();
-  }
+/**
+ * The compression a file's name declares: `.gz` GZIP, `.zz` or `.zlib` ZLIB, anything else none.
+ * Never guessed from content: a plain shard whose first bytes were damaged into a gzip magic would
+ * otherwise be decompressed whole and lose every intact record.
+ */
+export function compressionOfName(path: string): Exclude<TFRecordCompression, "auto"> {
+  if (/\.gz$/i.test(path)) return "gzip";
+  if (/\.(zz|zlib)$/i.test(path)) return "zlib";
+  return "none";
 }
 
 function ioError(where: string, path: string, error: unknown): GqnError {
@@ -78,12 +69,8 @@ export async function* readTFRecordEntries(
 ): AsyncGenerator<ParsedRecord> {
   const where = "readTFRecords";
   const chunkBytes = options.chunkBytes ?? 1 << 20;
-  let compression = options.compression ?? "auto";
-  try {
-    if (compression === "auto") compression = await sniffCompression(path);
-  } catch (error) {
-    throw ioError(where, path, error);
-  }
+  const requested = options.compression ?? "auto";
+  const compression = requested === "auto" ? compressionOfName(path) : requested;
   const parser = new TFRecordParser({ crc32c: fastCrc32c, ...options, file: path });
   const file = createReadStream(path, { highWaterMark: chunkBytes, signal: options.signal });
   const stream =

@@ -33,9 +33,9 @@ describe("TFRecordWriter", () => {
     expect(view.getUint32(14, true)).toBe(maskCrc(crc32c(Uint8Array.of(0x61, 0x62))));
   });
 
-  it("round-trips through readTFRecords, plain and GZIP (auto-detected), and indexes for random access", async () => {
+  it("round-trips through readTFRecords, plain and GZIP (by its .gz name), and indexes for random access", async () => {
     for (const gzip of [false, true]) {
-      const path = join(root, `rt-${gzip}.tfrecord`);
+      const path = join(root, `rt-${gzip}.tfrecord${gzip ? ".gz" : ""}`);
       const w = await TFRecordWriter.open(path, { gzip });
       for (const r of records) await w.write(r);
       await w.close();
@@ -48,11 +48,23 @@ describe("TFRecordWriter", () => {
     expect(await readTFRecordAt(index, 1)).toEqual(records[1]);
   });
 
-  it("reads a file gzipped by another tool", async () => {
+  it("reads a file gzipped by another tool, and never guesses compression from content", async () => {
     const plain = join(root, "rt-false.tfrecord");
     const gz = join(root, "other.tfrecord.gz");
     writeFileSync(gz, gzipSync(readFileSync(plain)));
     expect(await readAll(gz)).toEqual(records);
+    // Named as plain, explicitly GZIP: read as asked.
+    const renamed = join(root, "gzipped-but-plain-name.tfrecord");
+    writeFileSync(renamed, gzipSync(readFileSync(plain)));
+    expect(await readAll(renamed, { compression: "gzip" })).toEqual(records);
+    // A plain shard whose first two bytes became gzip's magic: a CRC error at record 0, offset 0,
+    // not a decompression of the whole file.
+    const damaged = join(root, "damaged.tfrecord");
+    const bytes = readFileSync(plain);
+    bytes[0] = 0x1f;
+    bytes[1] = 0x8b;
+    writeFileSync(damaged, bytes);
+    await expect(readAll(damaged)).rejects.toThrow(/damaged\.tfrecord.*record 0.*offset 0/);
   });
 
   it("atomic mode writes a temporary file, renames on close and removes it on abort", async () => {
