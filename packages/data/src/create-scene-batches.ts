@@ -318,6 +318,11 @@ class SceneBatches implements SceneBatchIterator {
         repeat: options.repeat ?? this.split === "train",
         onCorrupt: this.onCorrupt,
         onSkip: (skipped) => this.reportSkip(skipped),
+        ...(files.length === (this.split === "train" ? info.trainFiles : info.testFiles) &&
+          typeof info[`${this.split}Scenes`] === "number" && {
+            declaredRecords: info[`${this.split}Scenes`] as number,
+          }),
+        warn: this.warn,
       },
       options.state,
     );

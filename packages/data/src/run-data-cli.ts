@@ -1,16 +1,18 @@
 import { mkdir, readdir, stat, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { GqnError, isGqnError } from "@gqn/core";
 import { SingleBar } from "cli-progress";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { readDatasetInfo } from "./dataset-files.js";
+import type { DatasetInfo } from "./datasets.js";
 import { CorruptRecordError } from "./errors.js";
 import { decodeJpeg, encodePng } from "./jpeg.js";
 import { readJpegInfo } from "./jpeg-info.js";
 import { camerasToPoses } from "./pose.js";
 import { readTFRecordEntries } from "./read-tfrecords.js";
-import { decodeSceneRecord } from "./scene-record.js";
+import { decodeSceneRecord, type SceneRecord } from "./scene-record.js";
 import type { SkippedRecord } from "./tfrecord-parser.js";
 
 /** A writable text stream (process.stdout, or a test's collector). */
@@ -196,34 +198,67 @@ async function exportRecord(file: string, record: number, outDir: string, out: C
   );
 }
 
+/** What `verify` checks beyond the CRCs. */
+interface VerifyOptions {
+  quiet?: boolean;
+  /** Decode every frame of every record, and check cameras, view counts and frame sizes. */
+  decode?: boolean;
+}
+
 async function verify(
   paths: string[],
-  quiet: boolean | undefined,
+  options: VerifyOptions,
   out: CliStream,
   err: CliStream,
 ): Promise<number> {
   const sizes = await Promise.all(paths.map(async (p) => (await stat(p)).size));
   const total = sizes.reduce((a, b) => a + b, 0);
-  const bar = progress(err, quiet, total, "verify");
+  const bar = progress(err, options.quiet, total, "verify");
   let done = 0;
   let records = 0;
   let corrupt = 0;
+  const problems: string[] = [];
   const lines: string[] = [];
+  // With a bar on screen, lines wait for its end (they would tear it).
+  const report = (line: string) => (bar ? lines.push(line) : err.write(line));
+  const perSplit = new Map<string, { info: DatasetInfo; split: string; records: number }>();
   try {
     for (const [i, file] of paths.entries()) {
       const size = sizes[i] as number;
+      const info = await datasetOf(file);
       const onSkip = (s: SkippedRecord) => {
         corrupt++;
-        // With a bar on screen, lines wait for its end (they would tear it).
-        if (bar) lines.push(skipLine(s));
-        else err.write(skipLine(s));
+        report(skipLine(s));
       };
+      let inFile = 0;
       for await (const entry of readTFRecordEntries(file, { onCorrupt: "skip", onSkip })) {
         records++;
+        inFile++;
+        if (options.decode) {
+          const reason = sceneProblem(entry.data, info);
+          if (reason !== undefined) {
+            corrupt++;
+            const error = new CorruptRecordError("verify", reason, {
+              file,
+              record: entry.record,
+              offset: entry.offset,
+            });
+            report(`corrupt: ${error.message}\n`);
+          }
+        }
         if (bar && (records & 63) === 0) {
           const at = Math.min(size, entry.offset + entry.data.length + 16);
           bar.update(Math.round((done + at) / 1e6), { records, corrupt });
         }
+      }
+      if (inFile === 0 && corrupt === 0) problems.push(`empty: ${file} holds no record`);
+      else if (inFile === 0) problems.push(`empty: ${file} holds no intact record`);
+      if (info) {
+        const split = basename(dirname(file));
+        const key = `${info.name}/${split}`;
+        const tally = perSplit.get(key) ?? { info, split, records: 0 };
+        tally.records += inFile;
+        perSplit.set(key, tally);
       }
       done += size;
       bar?.update(Math.round(done / 1e6), { records, corrupt });
@@ -232,10 +267,56 @@ async function verify(
     bar?.stop();
   }
   for (const line of lines) err.write(line);
+  // dataset.json of a synthetic set declares its scene counts: a shard cut at a record boundary
+  // has valid CRCs throughout, and only the count shows it.
+  for (const { info, split, records: found } of perSplit.values()) {
+    const declared = (info as DatasetInfo & Record<string, unknown>)[`${split}Scenes`];
+    if (typeof declared === "number" && declared !== found) {
+      problems.push(
+        `count: ${info.name} (${split}) declares ${declared} records in dataset.json, but the files read hold ${found}`,
+      );
+    }
+  }
+  for (const line of problems) err.write(`${line}\n`);
+  const ok = corrupt === 0 && problems.length === 0;
   out.write(
-    `${corrupt === 0 ? "ok" : "CORRUPT"}: ${paths.length} files, ${records} records intact, ${corrupt} corrupt, ${(total / 1e6).toFixed(1)} MB\n`,
+    `${ok ? "ok" : "CORRUPT"}: ${paths.length} files, ${records} records intact, ${corrupt} corrupt${options.decode ? " (every frame decoded)" : ""}, ${problems.length} other problems, ${(total / 1e6).toFixed(1)} MB\n`,
   );
-  return corrupt === 0 ? 0 : 1;
+  return ok ? 0 : 1;
+}
+
+/** The dataset a shard belongs to (`<dataDir>/<dataset>/<split>/<file>`), when its facts can be read. */
+async function datasetOf(file: string): Promise<DatasetInfo | undefined> {
+  const datasetDir = dirname(dirname(file));
+  try {
+    return await readDatasetInfo(dirname(datasetDir), basename(datasetDir));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why a record is not a valid scene of `info` (views, finite cameras, decodable frames of its size). */
+function sceneProblem(bytes: Uint8Array, info: DatasetInfo | undefined): string | undefined {
+  let scene: SceneRecord;
+  try {
+    scene = decodeSceneRecord(bytes, info ? { views: info.views } : {});
+  } catch (error) {
+    return error instanceof CorruptRecordError ? error.reason : (error as Error).message;
+  }
+  let size = info?.frameSize;
+  for (const [view, frame] of scene.frames.entries()) {
+    let image: { width: number; height: number };
+    try {
+      image = decodeJpeg(frame);
+    } catch (error) {
+      return `view ${view}: frame is not a decodable JPEG (${(error as Error).message})`;
+    }
+    size ??= image.width;
+    if (image.width !== size || image.height !== size) {
+      return `view ${view}: frame is ${image.width}x${image.height}, but the dataset's frames are ${size}x${size}`;
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -285,11 +366,14 @@ export async function runDataCli(argv: readonly string[], io: DataCliIo = {}): P
     });
   program
     .command("verify")
-    .description("checks both CRCs of every record, with a progress bar")
+    .description(
+      "checks both CRCs of every record, empty shards and dataset.json's record counts, with a progress bar",
+    )
     .argument("<path>", "a .tfrecord file, or a directory searched for them")
+    .option("--decode", "also decode every frame, and check views, cameras (finite) and frame sizes")
     .option("--quiet", "no progress bar")
-    .action(async (path: string, o: { quiet?: boolean }) => {
-      result = await verify(await tfrecordFiles(path), o.quiet, stdout, stderr);
+    .action(async (path: string, o: VerifyOptions) => {
+      result = await verify(await tfrecordFiles(path), o, stdout, stderr);
     });
   program
     .command("synth")

@@ -31,7 +31,8 @@ export function encodeSceneRecord(scene: SceneRecord): Uint8Array {
 
 /**
  * Parses a GQN scene record. Throws a {@link CorruptRecordError} when `frames` or `cameras` is missing or of
- * the wrong kind, when cameras are not 5 per frame, or when `options.views` is given and differs. Frames are
+ * the wrong kind, when cameras are not 5 per frame or not finite (a NaN camera would otherwise surface
+ * steps later as a NaN loss naming no record), or when `options.views` is given and differs. Frames are
  * views into `bytes` (no copy).
  */
 export function decodeSceneRecord(bytes: Uint8Array, options: DecodeSceneRecordOptions = {}): SceneRecord {
@@ -56,5 +57,15 @@ export function decodeSceneRecord(bytes: Uint8Array, options: DecodeSceneRecordO
       `expected ${frames.value.length * 5} camera values (5 per frame, ${frames.value.length} frames), but got ${cameras.value.length}`,
     );
   }
+  const bad = cameras.value.findIndex((x) => !Number.isFinite(x));
+  if (bad >= 0) {
+    const view = Math.floor(bad / 5);
+    throw new CorruptRecordError(
+      where,
+      `the camera of view ${view} holds a non-finite value (${cameras.value[bad]} as ${CAMERA_FIELDS[bad % 5]})`,
+    );
+  }
   return { frames: frames.value, cameras: cameras.value };
 }
+
+const CAMERA_FIELDS = ["x", "y", "z", "yaw", "pitch"] as const;

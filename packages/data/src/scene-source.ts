@@ -51,6 +51,13 @@ export interface SceneSourceOptions {
   repeat: boolean;
   onCorrupt: OnCorrupt;
   onSkip: (skipped: SkippedRecord) => void;
+  /**
+   * The records the split holds by its `dataset.json`, when every shard is present: a full pass
+   * that meets another number says so through `warn` (a shard cut exactly at a record boundary
+   * has valid CRCs throughout; only the count shows it).
+   */
+  declaredRecords?: number;
+  warn?: (message: string) => void;
 }
 
 const WHERE = "createSceneBatches";
@@ -77,6 +84,9 @@ export class SceneSource {
   private done = false;
   /** Intact scenes seen in the current epoch (an epoch with none would repeat forever). */
   private epochScenes = 0;
+  /** Records met in the current epoch, intact or corrupt, for the count check. */
+  private epochRecords = 0;
+  private countChecked = false;
   /** Whether the current epoch was read from its start (not resumed midway). */
   private fullPass = true;
   private readonly relFiles: string[];
@@ -172,9 +182,22 @@ export class SceneSource {
     return new Random((this.options.seed + Math.imul(epoch + 1, 0x9e3779b9)) >>> 0).permutation(n);
   }
 
+  /** After a full pass: warns once when the records met differ from what dataset.json declares. */
+  private checkCount(): void {
+    const declared = this.options.declaredRecords;
+    if (this.countChecked || !this.fullPass || declared === undefined) return;
+    this.countChecked = true;
+    if (this.epochRecords !== declared) {
+      this.options.warn?.(
+        `${WHERE}: a full pass over the ${this.options.files.length} files read ${this.epochRecords} records, but dataset.json declares ${declared}: a shard may be cut short at a record boundary (gqn-data verify counts them).`,
+      );
+    }
+  }
+
   /** Reads one record: a scene, or undefined for a skipped record or the end of a file. */
   private async read(): Promise<SceneItem | undefined> {
     if (this.cursor >= this.order.length) {
+      this.checkCount();
       if (!this.options.repeat) {
         this.done = true;
         return undefined;
@@ -184,6 +207,7 @@ export class SceneSource {
       }
       this.epoch++;
       this.epochScenes = 0;
+      this.epochRecords = 0;
       this.fullPass = true;
       this.cursor = 0;
       this.nextRecord = 0;
@@ -198,7 +222,9 @@ export class SceneSource {
         onCorrupt: this.options.onCorrupt,
         // A resumed file is read from its start again: records skipped before the resume were reported then.
         onSkip: (s) => {
-          if (s.record >= from) this.options.onSkip(s);
+          if (s.record < from) return;
+          this.epochRecords++;
+          this.options.onSkip(s);
         },
       });
     }
@@ -212,6 +238,7 @@ export class SceneSource {
     const entry = next.value;
     if (entry.record < this.nextRecord) return undefined;
     this.nextRecord = entry.record + 1;
+    this.epochRecords++;
     const item = this.toItem(entry, path, rel);
     if (item) this.epochScenes++;
     return item;

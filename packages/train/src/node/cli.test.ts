@@ -2,6 +2,7 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/pr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
+import { decodeSceneRecord, encodeSceneRecord, readTFRecords, TFRecordWriter } from "@gqn/data/node";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { syntheticDataset } from "../../test/synthetic-data.js";
 import { runRenderCli } from "./run-render-cli.js";
@@ -129,6 +130,72 @@ describe("gqn-train flags", () => {
     const failure = strict.stderr.split("\n").filter((line) => line.startsWith("gqn-train:"));
     expect(failure).toHaveLength(1);
     expect(failure[0]).toMatch(/has \d+ shards named like .*, but \d+ are in .*Download the rest/);
+  });
+
+  it("a NaN camera stops training naming its file and record, or is skipped and counted with --on-corrupt skip", async () => {
+    const bad = join(root, "nan-camera");
+    await cp(data.dataDir, bad, { recursive: true });
+    const trainDir = join(bad, data.dataset, "train");
+    const shard = join(
+      trainDir,
+      (await readdir(trainDir)).filter((n) => n.endsWith(".tfrecord")).sort()[0] as string,
+    );
+    const records: Uint8Array[] = [];
+    for await (const record of readTFRecords(shard)) records.push(record);
+    const scene = decodeSceneRecord(records[1] as Uint8Array);
+    scene.cameras[3] = Number.NaN; // view 0's yaw
+    records[1] = encodeSceneRecord(scene);
+    const writer = await TFRecordWriter.open(shard);
+    for (const record of records) await writer.write(record);
+    await writer.close();
+    const args = ["--data-dir", bad, "--dataset", data.dataset, "--preset", "tiny", "--batch-size", "2"];
+    const common = [
+      "--backend",
+      "wasm",
+      "--data-workers",
+      "0",
+      "--eval-every",
+      "0",
+      "--steps",
+      "3",
+      "--log-every",
+      "1",
+    ];
+    const stopped = await trainCli([...args, ...common, "--model-dir", join(root, "nan-error")]);
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr).toMatch(
+      /gqn-train: .*camera of view 0 holds a non-finite value \(NaN as yaw\).*record 1/,
+    );
+    const skipped = await trainCli([
+      ...args,
+      ...common,
+      "--model-dir",
+      join(root, "nan-skip"),
+      "--on-corrupt",
+      "skip",
+      "--max-skipped-fraction",
+      "0.5",
+    ]);
+    expect(skipped.code).toBe(0);
+    const log = (await readFile(join(root, "nan-skip", "log.jsonl"), "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    const last = log.filter((r) => r.split === "train").pop();
+    expect(Object.values(last.skipped)).toEqual([1]);
+    // Above the allowed share of bad records the run stops.
+    const strict = await trainCli([
+      ...args,
+      ...common,
+      "--model-dir",
+      join(root, "nan-strict"),
+      "--on-corrupt",
+      "skip",
+    ]);
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toMatch(
+      /gqn-train: train: 1 of the \d+ training records read were bad .*more than maxSkippedFraction 0\.01/,
+    );
   });
 
   it("trains, then resumes; a model without replicas refuses --workers in one line", async () => {

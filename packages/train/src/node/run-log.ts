@@ -19,6 +19,8 @@ export interface LogRecord {
   /** The learning rate and pixel sigma of the schedules at this step. */
   lr: number;
   sigma: number;
+  /** Bad training records skipped so far, per file (train; `onCorrupt: "skip"` only). */
+  skipped?: Record<string, number>;
   /** DRAW steps of the training step's pass (train). */
   drawSteps?: number;
   /** Milliseconds of the training step (train) or of the whole evaluation (test). */

@@ -157,6 +157,17 @@ export async function runTrainCli(argv: readonly string[], io: CliIo = {}): Prom
     .option("--keep-checkpoints <n>", "checkpoints kept", integer(1))
     .option("--log-every <n>", "log a training record every N steps", integer(1))
     .option("--data-workers <n>", "JPEG decoding threads (0: on the main thread)", integer(0))
+    .addOption(
+      new Option("--on-corrupt <mode>", "a bad training record: stop naming it (error), or skip it (skip)")
+        .choices(["error", "skip"])
+        .default("error"),
+    )
+    .option(
+      "--max-skipped-fraction <f>",
+      "with --on-corrupt skip, stop when more than this share of the records read are bad",
+      positive,
+      0.01,
+    )
     .option(
       "--require-all-shards",
       "refuse a partial download (default: use the shards present, with a note)",
@@ -197,6 +208,8 @@ export async function runTrainCli(argv: readonly string[], io: CliIo = {}): Prom
       logEvery?: number;
       dataWorkers?: number;
       requireAllShards?: boolean;
+      onCorrupt: "error" | "skip";
+      maxSkippedFraction: number;
       workers?: number;
       microBatch?: number;
       progress: boolean;
@@ -230,6 +243,8 @@ export async function runTrainCli(argv: readonly string[], io: CliIo = {}): Prom
       logEvery: o.logEvery,
       dataWorkers: o.dataWorkers,
       requireAllShards: o.requireAllShards,
+      onCorrupt: o.onCorrupt,
+      maxSkippedFraction: o.maxSkippedFraction,
       workers: o.workers,
       microBatchSize: o.microBatch,
       progress: o.progress && stderr.isTTY === true,

@@ -105,6 +105,14 @@ export interface TrainOptions {
    */
   requireAllShards?: boolean;
   /**
+   * A bad training record (CRC, payload, non-finite camera, undecodable frame): stop with an error
+   * naming its file, record and offset (`"error"`, the default), or skip it with a log line
+   * (`"skip"`), counted per file in `log.jsonl`.
+   */
+  onCorrupt?: "error" | "skip";
+  /** With `onCorrupt: "skip"`, stop once more than this share of the records read are bad; default 0.01. */
+  maxSkippedFraction?: number;
+  /**
    * Data-parallel replicas, this thread's included (`workers - 1` worker threads, each with its
    * own tfjs engine and, with the accelerator, one onnxruntime thread): each computes the
    * gradient of its share of the batch and one Adam step is taken here. Default 1: on the
@@ -258,6 +266,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       ...(setup.dataState && { state: setup.dataState }),
       ...(o.dataWorkers !== undefined && { workers: o.dataWorkers }),
       ...(o.requireAllShards && { requireAllShards: true }),
+      onCorrupt: o.onCorrupt ?? "error",
       warn: say,
     });
     // A resumed run drops the records a crash left beyond its checkpoint, so steps never repeat.
@@ -373,6 +382,21 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let windowStart = Date.now();
   let windowSteps = 0;
   let failure: unknown;
+  // Bad records skipped (onCorrupt "skip") against the records read: too many is a broken dataset.
+  // Each bad record counts once, though every epoch (and the read-ahead) meets it again.
+  let scenesRead = 0;
+  const maxSkipped = o.maxSkippedFraction ?? 0.01;
+  const checkSkipped = (skipped: SceneBatchIterator["skipped"]) => {
+    if (skipped.length === 0) return;
+    const bad = Object.values(skippedPerFile(skipped)).reduce((a, b) => a + b, 0);
+    const read = scenesRead + bad;
+    if (bad > maxSkipped * read) {
+      throw new GqnError(
+        "CORRUPT_RECORD",
+        `train: ${bad} of the ${read} training records read were bad (${((100 * bad) / read).toFixed(1)}%, more than maxSkippedFraction ${maxSkipped}); the last: ${skipped[skipped.length - 1]?.error.message ?? "?"} Run gqn-data verify --decode on the data.`,
+      );
+    }
+  };
   try {
     // A new run's first evaluation gives the curves their starting point.
     if (step === 0 && o.evalEvery > 0 && o.steps > 0) await evaluateNow();
@@ -387,6 +411,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       if (next.done)
         throw new GqnError("IO_ERROR", `train: the training batches of ${o.dataset} ended at step ${step}.`);
       const batch: SceneBatch = next.value;
+      scenesRead += batch.target.shape[0];
+      checkSkipped(data.skipped);
       let metrics: Awaited<ReturnType<LoopTrainer["step"]>>;
       try {
         metrics = await trainer.step(batch, step, { seed: rng.fork() });
@@ -409,6 +435,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           lr: metrics.lr,
           sigma: metrics.sigma,
           ...(metrics.drawSteps !== undefined && { drawSteps: metrics.drawSteps }),
+          ...(data.skipped.length > 0 && { skipped: skippedPerFile(data.skipped) }),
           stepMs: metrics.stepMs,
           stepsPerSecond,
           time: new Date(now).toISOString(),
@@ -481,6 +508,19 @@ interface RunSetup {
   dataState?: SceneBatchState;
   lastEval?: EvalMetrics & { step: number };
   checkpoint?: string;
+}
+
+/** The distinct bad records skipped so far, counted per file (`log.jsonl`'s `skipped`). */
+function skippedPerFile(skipped: SceneBatchIterator["skipped"]): Record<string, number> {
+  const seen = new Set<string>();
+  const counts: Record<string, number> = {};
+  for (const { file, record } of skipped) {
+    const key = `${file}#${record}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    counts[file ?? "?"] = (counts[file ?? "?"] ?? 0) + 1;
+  }
+  return counts;
 }
 
 /** A new run from the preset, or the newest checkpoint's model, optimizer and state. */
