@@ -221,7 +221,10 @@ async function verify(
   const lines: string[] = [];
   // With a bar on screen, lines wait for its end (they would tear it).
   const report = (line: string) => (bar ? lines.push(line) : err.write(line));
-  const perSplit = new Map<string, { info: DatasetInfo; split: string; records: number }>();
+  const perSplit = new Map<
+    string,
+    { info: DatasetInfo; split: string; dir: string; files: number; records: number }
+  >();
   try {
     for (const [i, file] of paths.entries()) {
       const size = sizes[i] as number;
@@ -256,8 +259,9 @@ async function verify(
       if (info) {
         const split = basename(dirname(file));
         const key = `${info.name}/${split}`;
-        const tally = perSplit.get(key) ?? { info, split, records: 0 };
+        const tally = perSplit.get(key) ?? { info, split, dir: dirname(file), files: 0, records: 0 };
         tally.records += inFile;
+        tally.files++;
         perSplit.set(key, tally);
       }
       done += size;
@@ -269,11 +273,11 @@ async function verify(
   for (const line of lines) err.write(line);
   // dataset.json of a synthetic set declares its scene counts: a shard cut at a record boundary
   // has valid CRCs throughout, and only the count shows it.
-  for (const { info, split, records: found } of perSplit.values()) {
+  for (const { info, split, dir, files, records: found } of perSplit.values()) {
     const declared = (info as DatasetInfo & Record<string, unknown>)[`${split}Scenes`];
     if (typeof declared === "number" && declared !== found) {
       problems.push(
-        `count: ${info.name} (${split}) declares ${declared} records in dataset.json, but the files read hold ${found}`,
+        `count: ${info.name} (${split}) declares ${declared} records in dataset.json, but its ${files} files read in ${dir} hold ${found}`,
       );
     }
   }
