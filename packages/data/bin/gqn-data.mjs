@@ -7,4 +7,10 @@ const cli = await import("../dist/node.js").catch((error) => {
   process.exit(1);
 });
 
+// A closed pipe (`gqn-data inspect --json D | head`) ends the command quietly, as Unix tools do.
+process.stdout.on("error", (error) => {
+  if (error.code !== "EPIPE") throw error;
+  process.exit(0);
+});
+
 process.exitCode = await cli.runDataCli(process.argv.slice(2));

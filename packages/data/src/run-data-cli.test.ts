@@ -90,7 +90,7 @@ describe("gqn-data", () => {
     const missing = await cli("export", files.train[0] as string, "--record", "7", "--out", out);
     expect(missing.code).toBe(1);
     expect(missing.err).toBe(
-      `INVALID_ARGUMENT: gqn-data export: --record must be in [0, 2) for ${files.train[0]}, but got 7.\n`,
+      `gqn-data export: --record must be in [0, 2) for ${files.train[0]}, but got 7.\n`,
     );
   });
 
@@ -105,7 +105,7 @@ describe("gqn-data", () => {
     );
     const missing = await cli("inspect", join(root, "nowhere"));
     expect(missing.code).toBe(1);
-    expect(missing.err).toMatch(/^IO_ERROR: gqn-data: cannot read .*nowhere: ENOENT.*\n$/);
+    expect(missing.err).toMatch(/^gqn-data: cannot read .*nowhere: ENOENT.*\n$/);
     expect(missing.err.split("\n")).toHaveLength(2);
     const debug = await cli("inspect", join(root, "nowhere"), "--debug");
     expect(debug.err).toMatch(/\n\s+at /);
@@ -130,5 +130,27 @@ describe("gqn-data", () => {
     });
     expect(absent).toBe(1);
     expect(err).toMatch(/^gqn-data synth needs @gqn\/scenes: install it .*\n$/);
+  });
+  it("answers --version, names the flag for the seed's spellings, and ends quietly on a closed pipe", async () => {
+    const version = await cli("--version");
+    expect(version.code).toBe(0);
+    expect(version.out).toMatch(/^\d+\.\d+\.\d+\n$/);
+    const seed = await cli("export", files.train[0] as string, "--record", "0", "--out_dir", "x");
+    expect(seed.code).toBe(2);
+    expect(seed.err).toMatch(/^error: unknown option '--out_dir'/);
+    // The built command, its stdout closed after the first bytes (`| head -c 10`).
+    const { spawn } = await import("node:child_process");
+    const bin = new URL("../bin/gqn-data.mjs", import.meta.url).pathname;
+    const child = spawn(process.execPath, [bin, "inspect", "--json", root], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk) => {
+      stderr += String(chunk);
+    });
+    child.stdout.once("data", () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
   });
 });

@@ -5,6 +5,7 @@ import { pathToFileURL } from "node:url";
 import { GqnError, isGqnError } from "@gqn/core";
 import { SingleBar } from "cli-progress";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { cliFailureLines, packageVersion, underscoreFlagError } from "./cli-common.js";
 import { readDatasetInfo } from "./dataset-files.js";
 import type { DatasetInfo } from "./datasets.js";
 import { CorruptRecordError } from "./errors.js";
@@ -348,6 +349,7 @@ export async function runDataCli(argv: readonly string[], io: DataCliIo = {}): P
   let result = 0;
   const program = new Command("gqn-data")
     .description("Inspect, export and verify GQN TFRecord datasets (tf.train.Example frames + cameras).")
+    .version(packageVersion("@gqn/data", import.meta.url))
     .option("--debug", "print stack traces of errors")
     .exitOverride()
     .configureOutput({ writeOut: (t) => stdout.write(t), writeErr: (t) => stderr.write(t) });
@@ -382,15 +384,17 @@ export async function runDataCli(argv: readonly string[], io: DataCliIo = {}): P
   program
     .command("synth")
     .description("render a synthetic dataset (needs @gqn/scenes; see gqn-data synth --help)");
+  const seedSpelling = underscoreFlagError(program, argv);
+  if (seedSpelling) {
+    stderr.write(`${seedSpelling}\n`);
+    return 2;
+  }
   try {
     await program.parseAsync(argv as string[], { from: "user" });
     return result;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    const message = isGqnError(error)
-      ? `${error.code}: ${error.message}`
-      : String((error as Error)?.message ?? error);
-    stderr.write(`${debug ? String((error as Error)?.stack ?? message) : message}\n`);
+    for (const line of cliFailureLines("gqn-data", error, debug)) stderr.write(`${line}\n`);
     return 1;
   }
 }

@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { isGqnError } from "@gqn/core";
+import { cliFailureLines, packageVersion, underscoreFlagError } from "@gqn/data/node";
 import { SingleBar } from "cli-progress";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { SCENE_KINDS, type SceneKind } from "./scene-kinds.js";
@@ -63,11 +63,18 @@ export async function runSynthCli(argv: readonly string[], io: SynthCliIo = {}):
     .option("--supersample <n>", "anti-aliasing samples per pixel along each axis", integer(1, 8), 1)
     .option("--quality <q>", "JPEG quality, 1-100", integer(1, 100), 90)
     .option("--quiet", "no progress output")
+    .option("--debug", "print stack traces of errors")
+    .version(packageVersion("@gqn/scenes", import.meta.url))
     .exitOverride()
     .configureOutput({
       writeOut: (text) => stdout.write(text),
       writeErr: (text) => stderr.write(text),
     });
+  const seedSpelling = underscoreFlagError(program, argv);
+  if (seedSpelling) {
+    stderr.write(`${seedSpelling}\n`);
+    return 2;
+  }
   try {
     program.parse(argv as string[], { from: "user" });
   } catch (error) {
@@ -152,9 +159,9 @@ export async function runSynthCli(argv: readonly string[], io: SynthCliIo = {}):
       stderr.write("Interrupted: unfinished files were removed; rerun the same command to finish.\n");
       return 130;
     }
-    stderr.write(
-      `${isGqnError(error) ? `${error.code}: ${error.message}` : String((error as Error)?.stack ?? error)}\n`,
-    );
+    for (const line of cliFailureLines(io.name ?? "gqn-synth", error, argv.includes("--debug"))) {
+      stderr.write(`${line}\n`);
+    }
     return 1;
   } finally {
     process.removeListener("SIGINT", onSigint);

@@ -119,7 +119,7 @@ function validateTraining(training: LoopTrainingConfig, views: number): void {
 
 /** The {@link ModelFactory} of the pose decoder: every preset is 32 px, batch 4, K 3, the paper's schedules. */
 export const poseDecoderFactory: ModelFactory = {
-  resolve(_preset, _model, overrides, views) {
+  resolve(preset, _model, overrides, views) {
     const training: LoopTrainingConfig = {
       batchSize: 4,
       contextSize: 3,
@@ -129,7 +129,8 @@ export const poseDecoderFactory: ModelFactory = {
       ...overrides,
     };
     validateTraining(training, views);
-    return { model: { frameSize: 32 }, training };
+    // The preset is part of the config, so a resume with another preset is seen to differ.
+    return { model: { frameSize: 32, preset }, training };
   },
   validateTraining,
   create(config, options) {

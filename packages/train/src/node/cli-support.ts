@@ -1,5 +1,5 @@
 // What the gqn-* CLIs share: output streams, number parsers, one-line errors.
-import { isGqnError } from "@gqn/core";
+import { cliFailureLines, packageVersion, underscoreFlagError } from "@gqn/data/node";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 
 /** Where a CLI writes; defaults to the process streams (tests pass their own). */
@@ -67,12 +67,18 @@ export function program(name: string, description: string, io: CliIo): Command {
   const stderr = io.stderr ?? process.stderr;
   return new Command(name)
     .description(description)
+    .version(packageVersion("@gqn/train", import.meta.url))
     .exitOverride()
     .configureOutput({ writeOut: (text) => stdout.write(text), writeErr: (text) => stderr.write(text) });
 }
 
 /** Parses `argv`; a usage error has been printed (one line) when it returns a number. */
 export function parse(command: Command, argv: readonly string[]): number | undefined {
+  const seedSpelling = underscoreFlagError(command, argv);
+  if (seedSpelling) {
+    command.configureOutput().writeErr?.(`${seedSpelling}\n`);
+    return 2;
+  }
   try {
     command.parse(argv as string[], { from: "user" });
     return undefined;
@@ -85,9 +91,6 @@ export function parse(command: Command, argv: readonly string[]): number | undef
 /** Prints a failure as one line (`--debug`: with its stack) and gives exit code 1. */
 export function fail(name: string, error: unknown, debug: boolean | undefined, io: CliIo): number {
   const stderr = io.stderr ?? process.stderr;
-  const message = error instanceof Error ? error.message : String(error);
-  stderr.write(`${name}: ${message.replace(/\s*\n\s*/g, " ")}\n`);
-  if (debug && error instanceof Error && error.stack) stderr.write(`${error.stack}\n`);
-  else if (!isGqnError(error)) stderr.write(`${name}: (an unexpected error; --debug prints its stack)\n`);
+  for (const line of cliFailureLines(name, error, debug)) stderr.write(`${line}\n`);
   return 1;
 }

@@ -198,6 +198,67 @@ describe("gqn-train flags", () => {
     );
   });
 
+  it("answers --version, and names the flag for the seed's underscore spellings", async () => {
+    const version = await trainCli(["--version"]);
+    expect(version.code).toBe(0);
+    expect(version.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+    const seed = await trainCli(["--data_dir", "d", "--dataset", "x", "--model_dir", "m"]);
+    expect(seed.code).toBe(2);
+    expect(seed.stderr).toBe(
+      "error: unknown option '--data_dir'. Did you mean --data-dir? (the seed's underscores are hyphens here)\n",
+    );
+  });
+
+  it("a model dir that is a file: one line naming the path and what to do", async () => {
+    const file = join(root, "a-file");
+    await writeFile(file, "not a directory");
+    const result = await trainCli([...required().slice(0, 4), "--model-dir", file, "--steps", "1"]);
+    expect(result.code).toBe(1);
+    const failure = result.stderr.split("\n").filter((line) => line.startsWith("gqn-train:"));
+    expect(failure).toEqual([
+      `gqn-train: cannot use ${file}: it exists and is not a directory. Choose another path.`,
+    ]);
+  });
+
+  it("a run killed before its first checkpoint leaves no duplicate records when started again", async () => {
+    const modelDir = join(root, "killed-early");
+    await mkdir(modelDir, { recursive: true });
+    // What a run killed after its step-0 evaluation and before its first checkpoint leaves.
+    await writeFile(
+      join(modelDir, "log.jsonl"),
+      `${JSON.stringify({ split: "test", step: 0, elbo: 1, nll: 1, kl: 0, lr: 1, sigma: 1, stepMs: 1, time: "t" })}\n`,
+    );
+    const args = [
+      "--data-dir",
+      data.dataDir,
+      "--dataset",
+      data.dataset,
+      "--model-dir",
+      modelDir,
+      "--preset",
+      "tiny",
+    ];
+    const run = await trainCli([
+      ...args,
+      "--batch-size",
+      "2",
+      "--backend",
+      "wasm",
+      "--data-workers",
+      "0",
+      "--steps",
+      "1",
+      "--resume",
+    ]);
+    expect(run.code).toBe(0);
+    const records = (await readFile(join(modelDir, "log.jsonl"), "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(records.filter((r) => r.split === "test" && r.step === 0)).toHaveLength(1);
+    expect(records.find((r) => r.split === "test" && r.step === 0)?.time).not.toBe("t");
+  });
+
   it("trains, then resumes; a model without replicas refuses --workers in one line", async () => {
     const modelDir = join(root, "run");
     const args = [
@@ -239,6 +300,23 @@ describe("gqn-train flags", () => {
     const resumed = await trainCli([...args, ...common, "--steps", "3", "--resume"]);
     expect(resumed.code).toBe(0);
     expect(resumed.stdout).toMatch(/step 3 \(steps\)/);
+    // The checkpoint's config wins on resume: another preset is an error saying what it holds.
+    const other = await trainCli([
+      ...args.slice(0, -2),
+      "--preset",
+      "small",
+      ...common,
+      "--steps",
+      "4",
+      "--resume",
+    ]);
+    expect(other.code).toBe(1);
+    expect(other.stderr).toMatch(
+      /gqn-train: train: .*ckpt-3 holds a .* model, but the preset and model options ask for/,
+    );
+    // Without --preset it resumes with the checkpoint's config (already at step 3: nothing to do).
+    const plain = await trainCli([...args.slice(0, -2), ...common, "--steps", "3", "--resume"]);
+    expect(plain.code).toBe(0);
   });
 });
 
@@ -285,6 +363,29 @@ describe("gqn-render", () => {
     expect(gif.readUInt16LE(6)).toBe(96);
     const frame = await readFile(join(out, "orbit", "frame-000.png"));
     expect(frame.readUInt32BE(16)).toBe(96);
+  });
+
+  it("--scenes 0 without --orbit is a usage error, not a data error", async () => {
+    const { out, io } = capture();
+    const code = await runRenderCli(
+      [
+        "--model-dir",
+        join(root, "run"),
+        "--data-dir",
+        data.dataDir,
+        "--dataset",
+        data.dataset,
+        "--out",
+        join(root, "r0"),
+        "--scenes",
+        "0",
+      ],
+      io,
+    );
+    expect(code).toBe(2);
+    expect(out.stderr).toBe(
+      "gqn-render: --scenes 0 without --orbit renders nothing. Give --scenes N >= 1, or --orbit FRAMES.\n",
+    );
   });
 
   it("an unreadable checkpoint or bad flags: one line and a non-zero exit", async () => {

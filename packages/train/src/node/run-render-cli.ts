@@ -27,6 +27,12 @@ export async function runRenderCli(argv: readonly string[], io: CliIo = {}): Pro
     .option("--debug", "print stacks on errors");
   const usage = parse(command, argv);
   if (usage !== undefined) return usage;
+  if (command.opts().scenes === 0 && command.opts().orbit === undefined) {
+    (io.stderr ?? process.stderr).write(
+      "gqn-render: --scenes 0 without --orbit renders nothing. Give --scenes N >= 1, or --orbit FRAMES.\n",
+    );
+    return 2;
+  }
   const o = command.opts<{
     modelDir: string;
     dataDir: string;

@@ -28,7 +28,7 @@ type Anneal = { start: number; end: number; steps: number };
 /** The flags that override the model and training configs (new runs; training ones on resume too). */
 interface ConfigFlags {
   config?: string;
-  preset: GqnPresetName;
+  preset?: GqnPresetName;
   frameSize?: number;
   encoder?: "pool" | "tower" | "pyramid";
   drawSteps?: number | Range;
@@ -51,7 +51,7 @@ export async function configOverrides(
   const file = o.config === undefined ? {} : await readConfigFile(o.config);
   const model: GqnConfigOverrides = { ...file.model };
   const training: Partial<TrainingConfig> = { ...file.training };
-  const preset = getPreset(o.preset);
+  const preset = getPreset(o.preset ?? "small");
   if (o.frameSize !== undefined) model.frameSize = o.frameSize;
   if (o.encoder !== undefined) {
     model.encoder = {
@@ -113,7 +113,9 @@ export async function runTrainCli(argv: readonly string[], io: CliIo = {}): Prom
     .requiredOption("--dataset <name>", "dataset name (a published one, or a directory with a dataset.json)")
     .requiredOption("--model-dir <dir>", "run directory: checkpoints, log.jsonl, TensorBoard events, images")
     .addOption(
-      new Option("--preset <name>", "model and training preset").choices(GQN_PRESET_NAMES).default("small"),
+      new Option("--preset <name>", "model and training preset (default: small; new runs)").choices(
+        GQN_PRESET_NAMES,
+      ),
     )
     .option("--batch-size <n>", "scenes per batch (default: the preset's)", integer(1))
     .option("--steps <n>", "train until this many steps in total (default 2000000)", integer(0))
@@ -224,7 +226,7 @@ export async function runTrainCli(argv: readonly string[], io: CliIo = {}): Prom
       dataDir: o.dataDir,
       dataset: o.dataset,
       modelDir: o.modelDir,
-      preset: o.preset,
+      ...(o.preset !== undefined && { preset: o.preset }),
       batchSize: o.batchSize,
       steps: o.steps,
       maxMinutes: o.maxMinutes,

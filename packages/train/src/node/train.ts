@@ -218,7 +218,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     accelerator = tryEnableOnnxConvAccelerator({ log: say, ...(workers > 1 && { threads: 1 }) });
   }
   let parallel: DataParallel | undefined;
-  const setup = await openRun(factory, o, info, say, async (model, gqnConfig) => {
+  // What the caller asked the model to be: a resumed run must be of that model.
+  const modelAsked = options.preset !== undefined || options.model !== undefined;
+  const setup = await openRun(factory, o, modelAsked, info, say, async (model, gqnConfig) => {
     if (workers === 1 && o.microBatchSize === undefined) return undefined;
     if (!factory.replica) {
       throw new GqnError(
@@ -270,7 +272,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       warn: say,
     });
     // A resumed run drops the records a crash left beyond its checkpoint, so steps never repeat.
-    runLog = await RunLog.open(join(o.modelDir, "log.jsonl"), { dropAfterStep: step });
+    // A new run (no checkpoint: a crash before the first one) keeps nothing of the old log.
+    runLog = await RunLog.open(join(o.modelDir, "log.jsonl"), {
+      dropAfterStep: setup.checkpoint ? step : -1,
+    });
     if (o.tensorboard !== false)
       board = await TensorBoardWriter.open(join(o.modelDir, "tensorboard"), { step });
   } catch (error) {
@@ -510,6 +515,26 @@ interface RunSetup {
   checkpoint?: string;
 }
 
+/** JSON with keys sorted at every level, so two equal configs give the same text. */
+function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)))
+      : v,
+  );
+}
+
+/** A model config in a few words: `tower 64, L8 C64 Z16, 32 px` (a GQN's), else its JSON. */
+function describeModel(config: GqnConfig): string {
+  const { encoder, draw, frameSize } = config as {
+    frameSize: number;
+    encoder?: { type?: string; channels?: number };
+    draw?: { steps?: number; hiddenChannels?: number; latentChannels?: number };
+  };
+  if (!encoder || !draw) return JSON.stringify(config);
+  return `${encoder.type} ${encoder.channels ?? ""}, L${draw.steps} C${draw.hiddenChannels} Z${draw.latentChannels}, ${frameSize} px`;
+}
+
 /** The distinct bad records skipped so far, counted per file (`log.jsonl`'s `skipped`). */
 function skippedPerFile(skipped: SceneBatchIterator["skipped"]): Record<string, number> {
   const seen = new Set<string>();
@@ -527,6 +552,7 @@ function skippedPerFile(skipped: SceneBatchIterator["skipped"]): Record<string, 
 async function openRun(
   factory: ModelFactory,
   o: ResolvedOptions,
+  modelAsked: boolean,
   info: DatasetInfo,
   say: (line: string) => void,
   gradientsFor: (model: LoopModel, gqnConfig: GqnConfig) => Promise<GradientSource | undefined>,
@@ -573,6 +599,15 @@ async function openRun(
     say(`[gqn] the checkpoint was trained on ${state.dataset}; continuing on ${o.dataset}.`);
   }
   const gqnConfig = state.gqnConfig;
+  if (modelAsked) {
+    const asked = factory.resolve(o.preset, o.model, {}, info.views).model as unknown as GqnConfig;
+    if (stableJson(asked) !== stableJson(gqnConfig)) {
+      throw new GqnError(
+        "CHECKPOINT_ERROR",
+        `train: ${loaded.path} holds a ${describeModel(gqnConfig)} model, but the preset and model options ask for a ${describeModel(asked)} one; resume without them (the checkpoint's config wins), or choose another model dir.`,
+      );
+    }
+  }
   const trainingConfig: TrainingConfig = { ...state.trainingConfig, ...overrides };
   factory.validateTraining(trainingConfig, info.views);
   const model = factory.fromLayersModel(loaded.model, gqnConfig);
