@@ -9,6 +9,8 @@ export interface ProgressValues {
   sigma: number;
   /** Training steps per second, averaged over recent steps. */
   stepsPerSecond: number;
+  /** Bad training records skipped so far (`onCorrupt: "skip"`), per file; shown when any. */
+  skipped?: Readonly<Record<string, number>>;
 }
 
 /** Options of {@link TrainProgress}. */
@@ -22,7 +24,7 @@ export interface TrainProgressOptions {
 }
 
 const FORMAT =
-  "{bar} {value}/{total} | ELBO {elbo} | NLL {nll} | KL {kl} | lr {lr} | sigma {sigma} | {speed} steps/s | ETA {eta_formatted}";
+  "{bar} {value}/{total} | ELBO {elbo} | NLL {nll} | KL {kl} | lr {lr} | sigma {sigma} | {speed} steps/s{skipped} | ETA {eta_formatted}";
 
 /**
  * The training progress bar (cli-progress): step, ELBO, NLL, KL, learning rate, sigma and
@@ -63,6 +65,7 @@ export class TrainProgress {
       lr: values.lr.toExponential(2),
       sigma: fixed(values.sigma, 3),
       speed: fixed(values.stepsPerSecond, 2),
+      skipped: skippedText(values.skipped),
     });
   }
 
@@ -85,5 +88,14 @@ function fixed(value: number, digits: number): string {
 }
 
 function blank(): Record<string, string> {
-  return { elbo: "-", nll: "-", kl: "-", lr: "-", sigma: "-", speed: "-" };
+  return { elbo: "-", nll: "-", kl: "-", lr: "-", sigma: "-", speed: "-", skipped: "" };
+}
+
+/** ` | skipped 3 (1-of-2.tfrecord 2, 2-of-2.tfrecord 1)`, or nothing when no record was skipped. */
+function skippedText(skipped: Readonly<Record<string, number>> | undefined): string {
+  const entries = Object.entries(skipped ?? {});
+  if (entries.length === 0) return "";
+  const total = entries.reduce((n, [, count]) => n + count, 0);
+  const perFile = entries.map(([file, count]) => `${file.split(/[\\/]/).pop()} ${count}`).join(", ");
+  return ` | skipped ${total} (${perFile})`;
 }

@@ -428,7 +428,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       windowSteps++;
       const now = Date.now();
       const stepsPerSecond = (windowSteps * 1000) / Math.max(1, now - windowStart);
-      progress?.update(step, { ...metrics, stepsPerSecond });
+      progress?.update(step, {
+        ...metrics,
+        stepsPerSecond,
+        ...(data.skipped.length > 0 && { skipped: skippedPerFile(data.skipped) }),
+      });
       if (step % o.logEvery === 0 || o.debug || step === o.steps) {
         await record({
           split: "train",
