@@ -93,7 +93,9 @@ async function main(): Promise<number> {
     samples: Math.max(1, count("samples", values.samples, 1)),
   });
   say(`${backend.backend}: rendered ${result.checkpoint} (step ${result.step})`);
-  say(`  ${result.scenes.length} test scenes (context views | target | prediction): ${out}/scene-*.png`);
+  say(
+    `  ${result.scenes.length} test scenes (context views | target | prediction): ${out}/scene-*.png, together in ${result.grid ?? "-"}`,
+  );
   if (result.gif)
     say(`  orbit: ${result.orbitFrames.length} frames in ${out}/orbit/, animated: ${result.gif}`);
   return 0;

@@ -355,6 +355,7 @@ describe("gqn-render", () => {
       "scene-000.png",
       "scene-001.png",
       "scene-002.png",
+      "scenes.png",
     ]);
     expect(await readdir(join(out, "orbit"))).toHaveLength(5);
     const gif = await readFile(join(out, "orbit.gif"));

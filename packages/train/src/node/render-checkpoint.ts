@@ -45,6 +45,8 @@ export interface RenderResult {
   step: number;
   /** `scene-000.png`...: one row each, context views | target | prediction. */
   scenes: string[];
+  /** `scenes.png`: the first batch's scenes (up to 8) in one picture, a row each. */
+  grid?: string;
   /** `orbit/frame-000.png`... */
   orbitFrames: string[];
   /** `orbit.gif`, when an orbit was asked for. */
@@ -160,6 +162,20 @@ export async function renderCheckpoint(options: RenderCheckpointOptions): Promis
                 result.scenes.push(path);
               } finally {
                 tf.dispose([...grid]);
+              }
+            }
+            if (done === 0) {
+              // The first batch's scenes in one picture, a row each, for docs and a quick look.
+              const rows = tf.tidy(() => {
+                const head = <T extends tf.Tensor>(t: T) => tf.slice(t, 0, n) as T;
+                return [head(batch.contextFrames), head(batch.target), head(prediction)] as const;
+              });
+              try {
+                const image = scaleImage(imageGrid(rows[0], [rows[1], rows[2]]), zoom);
+                result.grid = join(options.out, "scenes.png");
+                await writeFile(result.grid, encodePng(image.rgb, image.width, image.height));
+              } finally {
+                tf.dispose([...rows]);
               }
             }
           } finally {
