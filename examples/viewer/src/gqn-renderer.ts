@@ -4,7 +4,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 
 /** Seed of the prior's latents: one fixed seed makes the picture a function of the camera alone. */
-const RENDER_SEED = 1; // DRAW seeds step l with seed + l, and tfjs reads a seed of 0 as none
+const RENDER_SEED = 1; // DRAW seeds step l with 2(seed + l) + 1, and tfjs reads a seed of 0 as none
 
 /** Which model input is which, found by rank so the saved input order does not matter. */
 interface InputSlots {

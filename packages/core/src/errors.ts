@@ -14,9 +14,16 @@ export type GqnErrorCode =
   | "CHECKPOINT_ERROR"
   | "UNSUPPORTED";
 
+/**
+ * Marks a GqnError across copies of this package: two installs of @gqn/core (a dependency of a
+ * dependency) have two GqnError classes, so `instanceof` alone would miss the other's errors.
+ */
+const GQN_ERROR = Symbol.for("@gqn/core/GqnError");
+
 /** The base of every error the `@gqn` packages throw. */
 export class GqnError extends Error {
   readonly code: GqnErrorCode;
+  readonly [GQN_ERROR] = true;
 
   constructor(code: GqnErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -25,7 +32,10 @@ export class GqnError extends Error {
   }
 }
 
-/** True for any error thrown by a `@gqn` package, optionally of one code. */
+/** True for any error thrown by a `@gqn` package (of any installed copy), optionally of one code. */
 export function isGqnError(error: unknown, code?: GqnErrorCode): error is GqnError {
-  return error instanceof GqnError && (code === undefined || error.code === code);
+  const branded =
+    error instanceof GqnError ||
+    (typeof error === "object" && error !== null && (error as Record<symbol, unknown>)[GQN_ERROR] === true);
+  return branded && (code === undefined || (error as GqnError).code === code);
 }

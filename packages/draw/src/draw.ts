@@ -43,7 +43,7 @@ export interface InferResult {
 export interface GenerateOptions {
   /** Steps to run; default the configured L. Another L needs tied weights. */
   steps?: number;
-  /** Seeds the prior samples (step l uses seed + l). */
+  /** Seeds the prior samples (step l draws with seed 2(seed + l) + 1: distinct per step, never 0). */
   seed?: number;
   /** Also return the canvas after each step. */
   canvases?: boolean;

@@ -34,7 +34,7 @@ export interface ElboTerms {
 
 /**
  * The negative ELBO of a batch: NLL of the target at `sigma` summed over pixels, plus the KL
- * summed over steps and latents, both averaged over the batch (spec section 3).
+ * summed over steps and latents, both averaged over the batch (docs/model.md).
  *
  * @param target - `[B, H, W, C]`. Borrowed.
  * @param mean - `[B, H, W, C]`. Borrowed.

@@ -49,7 +49,7 @@ export interface GqnPreset {
 /** The names of {@link GQN_PRESETS}. */
 export type GqnPresetName = "tf-gqn" | "paper" | "small" | "tiny";
 
-// The paper's schedules (section 3 of the spec), shared by every preset.
+// The paper's schedules (docs/model.md), shared by every preset.
 const PAPER_TRAINING: TrainingConfig = {
   batchSize: 36,
   contextSize: 5,

@@ -296,7 +296,7 @@ function awayFromZero(seed: number, offset: number): number {
   return seed >= 0 ? seed + offset : seed - offset;
 }
 
-/** DRAW seeds step l with `seed + l`: shift the user's seed so that no step gets 0. */
+/** DRAW seeds step l with `2(seed + l) + 1`: shift the user's seed so that no step gets 0. */
 const SAMPLE_SEED_STRIDE = 1_000_003;
 
 function sampleSeed(seed: number): number {
