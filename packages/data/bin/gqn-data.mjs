@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// gqn-data: inspect, export and verify GQN TFRecord datasets; `gqn-data synth` renders one (see README.md).
+// gqn-data: inspect, export and verify GQN TFRecord datasets (see README.md).
 // In a clone the CLI runs from the package's build: say so instead of a module-resolution stack.
 const cli = await import("../dist/node.js").catch((error) => {
   if (error?.code !== "ERR_MODULE_NOT_FOUND" || !String(error.message).includes("dist/node.js")) throw error;

@@ -111,26 +111,6 @@ describe("gqn-data", () => {
     expect(debug.err).toMatch(/\n\s+at /);
   });
 
-  it("synth hands its arguments to @gqn/scenes, or says how to install it", async () => {
-    const calls: [string[], unknown][] = [];
-    const code = await runDataCli(["synth", "--scene", "x", "--frame-size", "32"], {
-      loadScenes: async () => ({
-        runSynthCli: async (argv, io) => {
-          calls.push([argv, io]);
-          return 7;
-        },
-      }),
-    });
-    expect(code).toBe(7);
-    expect(calls).toEqual([[["--scene", "x", "--frame-size", "32"], { name: "gqn-data synth" }]]);
-    let err = "";
-    const absent = await runDataCli(["synth", "--help"], {
-      stderr: { write: (t: string) => (err += t) },
-      loadScenes: () => Promise.reject(new Error("Cannot find package '@gqn/scenes'")),
-    });
-    expect(absent).toBe(1);
-    expect(err).toMatch(/^gqn-data synth needs @gqn\/scenes: install it .*\n$/);
-  });
   it("answers --version, names the flag for the seed's spellings, and ends quietly on a closed pipe", async () => {
     const version = await cli("--version");
     expect(version.code).toBe(0);

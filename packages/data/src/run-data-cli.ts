@@ -22,29 +22,12 @@ export interface CliStream {
   isTTY?: boolean;
 }
 
-/** Where the CLI writes, and how it finds `@gqn/scenes`; defaults to the process streams (tests pass their own). */
+/** Where the CLI writes; defaults to the process streams (tests pass their own). */
 export interface DataCliIo {
   /** Results (`--json` lines, summaries) and `--help`. */
   stdout?: CliStream;
   /** Progress (a live bar when `isTTY`) and errors. */
   stderr?: CliStream;
-  /** Loads `@gqn/scenes/node` for `gqn-data synth`; default a runtime import of the optional peer. */
-  loadScenes?: () => Promise<{ runSynthCli(argv: string[], io?: { name?: string }): Promise<number> }>;
-}
-
-const SCENES = "@gqn/scenes/node";
-
-/**
- * `@gqn/scenes/node`, an optional peer (a dependency would be a cycle: it writes datasets with this
- * package): beside this package, else in the project of the working directory (a global gqn-data).
- */
-async function loadScenes(): Promise<Awaited<ReturnType<NonNullable<DataCliIo["loadScenes"]>>>> {
-  try {
-    return await import(/* @vite-ignore */ SCENES as string);
-  } catch {
-    const resolved = createRequire(join(process.cwd(), "package.json")).resolve(SCENES);
-    return await import(/* @vite-ignore */ pathToFileURL(resolved).href);
-  }
 }
 
 function integer(min: number) {
@@ -325,7 +308,7 @@ function sceneProblem(bytes: Uint8Array, info: DatasetInfo | undefined): string 
 }
 
 /**
- * The `gqn-data` command line: `inspect`, `export`, `verify`, and `synth` (delegated to `@gqn/scenes`).
+ * The `gqn-data` command line: `inspect`, `export` and `verify` (`gqn-synth` of `@gqn/scenes` writes datasets).
  * `argv` are the arguments after the command name. Resolves to the exit code: 0 fine, 1 an error or
  * corrupt records found, 2 bad usage. Errors are one line (`--debug` adds the stack).
  */
@@ -333,19 +316,6 @@ export async function runDataCli(argv: readonly string[], io: DataCliIo = {}): P
   const stdout = io.stdout ?? process.stdout;
   const stderr = io.stderr ?? process.stderr;
   const debug = argv.includes("--debug");
-  // synth takes its own flags: hand every argument after it over untouched.
-  if (argv[0] === "synth") {
-    let scenes: Awaited<ReturnType<NonNullable<DataCliIo["loadScenes"]>>>;
-    try {
-      scenes = await (io.loadScenes ?? loadScenes)();
-    } catch {
-      stderr.write(
-        "gqn-data synth needs @gqn/scenes: install it (npm i @gqn/scenes) beside @gqn/data, or run its gqn-synth command.\n",
-      );
-      return 1;
-    }
-    return scenes.runSynthCli(argv.slice(1), { name: "gqn-data synth" });
-  }
   let result = 0;
   const program = new Command("gqn-data")
     .description("Inspect, export and verify GQN TFRecord datasets (tf.train.Example frames + cameras).")
@@ -381,9 +351,6 @@ export async function runDataCli(argv: readonly string[], io: DataCliIo = {}): P
     .action(async (path: string, o: VerifyOptions) => {
       result = await verify(await tfrecordFiles(path), o, stdout, stderr);
     });
-  program
-    .command("synth")
-    .description("render a synthetic dataset (needs @gqn/scenes; see gqn-data synth --help)");
   const seedSpelling = underscoreFlagError(program, argv);
   if (seedSpelling) {
     stderr.write(`${seedSpelling}\n`);

@@ -12,7 +12,7 @@ export interface SynthCliIo {
   stdout?: { write(text: string): unknown };
   /** Receives progress (a live bar when `isTTY`, else one line per file) and errors. */
   stderr?: { write(text: string): unknown; isTTY?: boolean };
-  /** Program name in usage text; default `gqn-synth` (`gqn-data synth` when delegated). */
+  /** Program name in usage text; default `gqn-synth`. */
   name?: string;
   /** Worker script, for runs from sources; see WriteSyntheticDatasetOptions.workerUrl. */
   workerUrl?: URL | string;
@@ -33,7 +33,7 @@ function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
 }
 
 /**
- * The `gqn-synth` (and `gqn-data synth`) command: renders a synthetic dataset with a progress bar on
+ * The `gqn-synth` command: renders a synthetic dataset with a progress bar on
  * all cores. `argv` are the arguments after the command name. Resolves to the exit code: 0 done,
  * 1 failed, 2 bad usage, 130 interrupted (Ctrl-C; no partial file is left under a final name).
  */
