@@ -137,6 +137,12 @@ describe("train on the tiny GQN", () => {
     );
     expect(stderr).toMatch(/gqn-render: step 4: 2 scenes, 3 orbit frames/);
     expect(code).toBe(0);
-    expect((await readdir(out)).sort()).toEqual(["orbit", "orbit.gif", "scene-000.png", "scene-001.png"]);
+    expect((await readdir(out)).sort()).toEqual([
+      "orbit",
+      "orbit.gif",
+      "scene-000.png",
+      "scene-001.png",
+      "scenes.png",
+    ]);
   });
 });
