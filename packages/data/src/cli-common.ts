@@ -2,7 +2,22 @@
 // gqn-eval and gqn-render in @gqn/train): one error format, the version, and the seed's spellings.
 import { createRequire } from "node:module";
 import { isGqnError } from "@gqn/core";
-import type { Command } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
+
+/** A commander parser of an integer in `[min, max]` (the one integer flag parser of every gqn-* CLI). */
+export function integerOption(min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
+  return (value: string): number => {
+    const n = value.trim() === "" ? Number.NaN : Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(
+        max === Number.MAX_SAFE_INTEGER
+          ? `expected an integer >= ${min}.`
+          : `expected an integer in [${min}, ${max}].`,
+      );
+    }
+    return n;
+  };
+}
 
 /** The version of a @gqn package, from its own package.json (read through its exports map). */
 export function packageVersion(packageName: string, fromUrl: string): string {

@@ -1,6 +1,6 @@
 // Node-only entry (file system, codecs, workers). Re-exports the platform-neutral API too.
 
-export { cliFailureLines, packageVersion, underscoreFlagError } from "./cli-common.js";
+export { cliFailureLines, integerOption, packageVersion, underscoreFlagError } from "./cli-common.js";
 export {
   type ContextSize,
   createSceneBatches,

@@ -4,8 +4,8 @@ import { basename, dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { GqnError, isGqnError } from "@gqn/core";
 import { SingleBar } from "cli-progress";
-import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { cliFailureLines, packageVersion, underscoreFlagError } from "./cli-common.js";
+import { Command, CommanderError } from "commander";
+import { cliFailureLines, integerOption, packageVersion, underscoreFlagError } from "./cli-common.js";
 import { readDatasetInfo } from "./dataset-files.js";
 import type { DatasetInfo } from "./datasets.js";
 import { CorruptRecordError } from "./errors.js";
@@ -28,14 +28,6 @@ export interface DataCliIo {
   stdout?: CliStream;
   /** Progress (a live bar when `isTTY`) and errors. */
   stderr?: CliStream;
-}
-
-function integer(min: number) {
-  return (value: string): number => {
-    const n = value.trim() === "" ? Number.NaN : Number(value);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}.`);
-    return n;
-  };
 }
 
 /** `path` itself when it is a file, else every `*.tfrecord` below it, sorted. */
@@ -335,7 +327,7 @@ export async function runDataCli(argv: readonly string[], io: DataCliIo = {}): P
     .command("export")
     .description("one record's frames as PNG files view-00.png... and its cameras and poses as cameras.json")
     .argument("<file>", "a .tfrecord file")
-    .requiredOption("--record <n>", "0-based record index", integer(0))
+    .requiredOption("--record <n>", "0-based record index", integerOption(0))
     .requiredOption("--out <dir>", "output directory")
     .action(async (file: string, o: { record: number; out: string }) => {
       result = await exportRecord(file, o.record, o.out, stdout);

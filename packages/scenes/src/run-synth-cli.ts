@@ -1,8 +1,8 @@
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { cliFailureLines, packageVersion, underscoreFlagError } from "@gqn/data/node";
+import { cliFailureLines, integerOption, packageVersion, underscoreFlagError } from "@gqn/data/node";
 import { SingleBar } from "cli-progress";
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { Command, CommanderError, Option } from "commander";
 import { SCENE_KINDS, type SceneKind } from "./scene-kinds.js";
 import { writeSyntheticDataset } from "./write-synthetic-dataset.js";
 
@@ -16,20 +16,6 @@ export interface SynthCliIo {
   name?: string;
   /** Worker script, for runs from sources; see WriteSyntheticDatasetOptions.workerUrl. */
   workerUrl?: URL | string;
-}
-
-function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
-  return (value: string): number => {
-    const n = value.trim() === "" ? Number.NaN : Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(
-        max === Number.MAX_SAFE_INTEGER
-          ? `expected an integer >= ${min}.`
-          : `expected an integer in [${min}, ${max}].`,
-      );
-    }
-    return n;
-  };
 }
 
 /**
@@ -50,18 +36,18 @@ export async function runSynthCli(argv: readonly string[], io: SynthCliIo = {}):
         .makeOptionMandatory(),
     )
     .requiredOption("--out <dir>", "root directory; writes <dir>/<scene>/{train,test}/<i>-of-<n>.tfrecord")
-    .requiredOption("--train-scenes <n>", "scenes in the train split", integer(1))
-    .option("--test-scenes <n>", "scenes in the test split", integer(0), 0)
-    .option("--frame-size <px>", "frame width and height", integer(8, 1024), 64)
-    .option("--scenes-per-file <n>", "scenes per TFRecord file", integer(1), 100)
-    .option("--seed <n>", "dataset seed", integer(0, 0xffffffff), 0)
+    .requiredOption("--train-scenes <n>", "scenes in the train split", integerOption(1))
+    .option("--test-scenes <n>", "scenes in the test split", integerOption(0), 0)
+    .option("--frame-size <px>", "frame width and height", integerOption(8, 1024), 64)
+    .option("--scenes-per-file <n>", "scenes per TFRecord file", integerOption(1), 100)
+    .option("--seed <n>", "dataset seed", integerOption(0, 0xffffffff), 0)
     .addOption(
       new Option("--workers <n>", "worker threads (0: render on the main thread)")
-        .argParser(integer(0))
+        .argParser(integerOption(0))
         .default(availableParallelism(), `all cores, ${availableParallelism()}`),
     )
-    .option("--supersample <n>", "anti-aliasing samples per pixel along each axis", integer(1, 8), 1)
-    .option("--quality <q>", "JPEG quality, 1-100", integer(1, 100), 90)
+    .option("--supersample <n>", "anti-aliasing samples per pixel along each axis", integerOption(1, 8), 1)
+    .option("--quality <q>", "JPEG quality, 1-100", integerOption(1, 100), 90)
     .option("--quiet", "no progress output")
     .option("--debug", "print stack traces of errors")
     .version(packageVersion("@gqn/scenes", import.meta.url))

@@ -1,5 +1,5 @@
 // What the gqn-* CLIs share: output streams, number parsers, one-line errors.
-import { cliFailureLines, packageVersion, underscoreFlagError } from "@gqn/data/node";
+import { cliFailureLines, integerOption, packageVersion, underscoreFlagError } from "@gqn/data/node";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 
 /** Where a CLI writes; defaults to the process streams (tests pass their own). */
@@ -12,13 +12,8 @@ export interface CliIo {
 
 export const BACKENDS = ["auto", "tensorflow", "wasm", "cpu"] as const;
 
-export function integer(min: number) {
-  return (value: string): number => {
-    const n = value.trim() === "" ? Number.NaN : Number(value);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}.`);
-    return n;
-  };
-}
+/** An integer >= `min` (the shared parser of @gqn/data/node). */
+export const integer = (min: number) => integerOption(min);
 
 export function positive(value: string): number {
   const n = value.trim() === "" ? Number.NaN : Number(value);
