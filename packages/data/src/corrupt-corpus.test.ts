@@ -132,17 +132,26 @@ function cases(): Case[] {
   });
   list.push({
     name: "a NaN camera",
-    bytes: () => withScene(2, (s) => void (s.cameras[7] = Number.NaN)),
+    bytes: () =>
+      withScene(2, (s) => {
+        s.cameras[7] = Number.NaN;
+      }),
     record: 2,
   });
   list.push({
     name: "an infinite camera",
-    bytes: () => withScene(2, (s) => void (s.cameras[0] = Number.POSITIVE_INFINITY)),
+    bytes: () =>
+      withScene(2, (s) => {
+        s.cameras[0] = Number.POSITIVE_INFINITY;
+      }),
     record: 2,
   });
   list.push({
     name: "a frame of the wrong size",
-    bytes: () => withScene(1, (s) => void (s.frames[2] = testScene(9, 1, SIZE / 2).frames[0] as Uint8Array)),
+    bytes: () =>
+      withScene(1, (s) => {
+        s.frames[2] = testScene(9, 1, SIZE / 2).frames[0] as Uint8Array;
+      }),
     record: 1,
   });
   list.push({
@@ -176,7 +185,12 @@ function flipTo(bytes: Uint8Array, head: number[]): Uint8Array {
 }
 
 function sink(): CliStream & { text: string } {
-  const s = { text: "", write: (t: string) => void (s.text += t) };
+  const s = {
+    text: "",
+    write: (t: string) => {
+      s.text += t;
+    },
+  };
   return s;
 }
 

@@ -1,8 +1,6 @@
 import { mkdir, readdir, stat, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { basename, dirname, join } from "node:path";
-import { pathToFileURL } from "node:url";
-import { GqnError, isGqnError } from "@gqn/core";
+import { GqnError } from "@gqn/core";
 import { SingleBar } from "cli-progress";
 import { Command, CommanderError } from "commander";
 import { cliFailureLines, integerOption, packageVersion, underscoreFlagError } from "./cli-common.js";
