@@ -1,9 +1,9 @@
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { decodeSceneRecord, encodeSceneRecord, readTFRecords, TFRecordWriter } from "@gqn/data/node";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { captureIo } from "../../test/capture-io.js";
 import { syntheticDataset } from "../../test/synthetic-data.js";
 import { runRenderCli } from "./run-render-cli.js";
 import { runTrainCli } from "./run-train-cli.js";
@@ -24,17 +24,7 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-function capture() {
-  const out = { stdout: "", stderr: "" };
-  const sink = (key: "stdout" | "stderr") =>
-    new Writable({
-      write(chunk, _encoding, done) {
-        out[key] += String(chunk);
-        done();
-      },
-    });
-  return { out, io: { stdout: sink("stdout"), stderr: sink("stderr") } };
-}
+const capture = captureIo;
 
 async function trainCli(args: string[]) {
   const { out, io } = capture();

@@ -3,9 +3,9 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { captureIo } from "../../test/capture-io.js";
 import { syntheticDataset } from "../../test/synthetic-data.js";
 import { evaluateCheckpoint } from "./evaluate-checkpoint.js";
 import { runEvalCli } from "./run-eval-cli.js";
@@ -38,15 +38,8 @@ afterAll(async () => {
 });
 
 async function evalCli(args: string[]) {
-  const out = { stdout: "", stderr: "" };
-  const sink = (key: "stdout" | "stderr") =>
-    new Writable({
-      write(chunk, _encoding, done) {
-        out[key] += String(chunk);
-        done();
-      },
-    });
-  const code = await runEvalCli(args, { stdout: sink("stdout"), stderr: sink("stderr") });
+  const { out, io } = captureIo();
+  const code = await runEvalCli(args, io);
   return { code, ...out };
 }
 
