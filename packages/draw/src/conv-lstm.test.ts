@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
-import { convLstmStep } from "./conv-lstm.js";
+import { conditionedCore, convLstmStep } from "./conv-lstm.js";
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
@@ -57,5 +57,35 @@ describe("convLstmStep", () => {
       expect(c[4]).toBeCloseTo(0, 6); // (0,2): outside the window
       expect(c[1]).toBeCloseTo(0, 6); // channel 1 never reads it
     });
+  });
+});
+
+describe("conditionedCore", () => {
+  it("steps as convLstmStep on concat(condition, rest), with the condition's gates precomputed or not", () => {
+    const before = tf.memory().numTensors;
+    tf.tidy(() => {
+      const condition = tf.randomNormal([2, 4, 4, 3], 0, 1, "float32", 1) as tf.Tensor4D;
+      const rest = tf.randomNormal([2, 4, 4, 2], 0, 1, "float32", 2) as tf.Tensor4D;
+      const hidden = 5;
+      const kernel = tf.randomNormal([3, 3, 3 + 2 + hidden, 4 * hidden], 0, 0.3, "float32", 3) as tf.Tensor4D;
+      const bias = tf.randomNormal([4 * hidden], 0, 0.1, "float32", 4) as tf.Tensor1D;
+      let reference = {
+        h: tf.zeros([2, 4, 4, hidden]) as tf.Tensor4D,
+        c: tf.zeros([2, 4, 4, hidden]) as tf.Tensor4D,
+      };
+      let [pre, whole] = [reference, reference];
+      const precomputed = conditionedCore(condition, kernel, bias, { precompute: true });
+      const plain = conditionedCore(condition, kernel, bias, { precompute: false });
+      for (let step = 0; step < 3; step++) {
+        reference = convLstmStep(tf.concat([condition, rest], 3) as tf.Tensor4D, reference, kernel, bias);
+        pre = precomputed.step([rest], pre);
+        whole = plain.step([rest], whole);
+      }
+      for (const state of [pre, whole]) {
+        expect(tf.max(tf.abs(tf.sub(state.h, reference.h))).dataSync()[0]).toBeLessThan(1e-5);
+        expect(tf.max(tf.abs(tf.sub(state.c, reference.c))).dataSync()[0]).toBeLessThan(1e-5);
+      }
+    });
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

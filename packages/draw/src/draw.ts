@@ -3,7 +3,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import type { Kwargs } from "@tensorflow/tfjs-layers/dist/types";
 import { DEFAULT_DRAW_CONFIG, type DrawConfig, resolveDrawConfig } from "./config.js";
-import { type ConvLstmState, convLstmStep, convLstmUpdate } from "./conv-lstm.js";
+import { type ConditionedCore, type ConvLstmState, conditionedCore } from "./conv-lstm.js";
 import { type DiagonalGaussian, gaussianFromHead } from "./diagonal-gaussian.js";
 
 /** Construction arguments of {@link Draw}: the DRAW config plus the layer's name and seed. */
@@ -14,6 +14,14 @@ export interface DrawArgs extends Partial<DrawConfig> {
   seed?: number;
   /** Whether the weights train; default true. */
   trainable?: boolean;
+  /**
+   * Training passes (`infer`) precompute the condition's share of a core's gates
+   * ({@link conditionedCore}) for cores of up to this many kernel floats; larger cores run one
+   * convolution per step, whose pass keeps no sliced kernel copies alive (a tf-gqn core's 60-105 MB
+   * kernels in wasm's 4 GB heap). Renders (`generate`) always precompute. Default 8 M (32 MB).
+   * A runtime choice, not part of the saved config.
+   */
+  precomputeConditionUpTo?: number;
 }
 
 /** Options of {@link Draw.infer}. */
@@ -64,25 +72,10 @@ interface StepWeights {
   canvas: [tfl.LayerVariable, tfl.LayerVariable];
 }
 
-/** A ConvLSTM core within one pass: the condition's share of its gates, and the rest of its kernel. */
-interface SplitCore {
-  conditionGates: tf.Tensor4D;
-  restKernel: tf.Tensor4D;
-}
-
-/** A core left whole: one convolution of `concat(condition, rest, h)` per step. */
-interface WholeCore {
-  condition: tf.Tensor4D;
-  kernel: tf.Tensor4D;
-  bias: tf.Tensor1D;
-}
-
-type PassCore = SplitCore | WholeCore;
-
 /** The cores of one weight set in one pass (the inference core only in `infer`). */
 interface PassCores {
-  generator: PassCore;
-  inference?: PassCore;
+  generator: ConditionedCore;
+  inference?: ConditionedCore;
 }
 
 // tfjs reads a seed of 0 as "no seed": odd numbers keep every integer seed (0 and negatives too)
@@ -113,16 +106,11 @@ function seedAt(seed: number | undefined, step: number): number | undefined {
  */
 export class Draw extends tfl.layers.Layer {
   static className = "GqnDraw";
-  /**
-   * Training passes (`infer`) split a core's condition from its kernel only up to this many
-   * kernel floats (8 M: 32 MB); larger cores run one convolution per step, as the paper writes
-   * it. Renders (`generate`) always split. Tests lower it to compare both paths.
-   */
-  static maxSplitTrainingKernel = 8 * 2 ** 20;
   /** The resolved configuration. */
   readonly drawConfig: DrawConfig;
   /** The initialiser seed, if any. */
   readonly seed: number | undefined;
+  private readonly precomputeConditionUpTo: number;
   private applying = false;
   private seedCounter = 0;
   private conditionChannels = 0;
@@ -133,7 +121,7 @@ export class Draw extends tfl.layers.Layer {
   constructor(args: DrawArgs = {}) {
     // tfjs passes the saved layer config back (with its own keys: dtype, customObjects...): the
     // DRAW keys go to the config, the rest to the Layer.
-    const { seed, ...rest } = args as DrawArgs & Record<string, unknown>;
+    const { seed, precomputeConditionUpTo, ...rest } = args as DrawArgs & Record<string, unknown>;
     const config: Partial<DrawConfig> = {};
     const layerArgs: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(rest)) {
@@ -146,6 +134,65 @@ export class Draw extends tfl.layers.Layer {
       throw new GqnError("INVALID_CONFIG", `Draw: seed must be an integer, but got ${JSON.stringify(seed)}.`);
     }
     this.seed = seed ?? undefined;
+    this.precomputeConditionUpTo = (precomputeConditionUpTo as number | undefined) ?? 8 * 2 ** 20;
+  }
+
+  /**
+   * The training pass: posterior latents from the target, the image mean and the KL per step.
+   *
+   * @param condition - `[B, h, w, c]`, borrowed.
+   * @param target - `[B, scale*h, scale*w, imageChannels]`, borrowed.
+   */
+  infer(condition: tf.Tensor4D, target: tf.Tensor4D, options: InferOptions = {}): InferResult {
+    this.ensureBuilt(condition, "infer");
+    const steps = this.checkSteps(options.steps, "infer");
+    this.checkTarget(condition, target);
+    const canvases: tf.Tensor4D[] = [];
+    const result = tf.tidy(() => {
+      const coresAt = this.passCores(condition, true);
+      let { generator, inference, canvas } = this.initialState(condition); // h, c [B, h, w, C]; canvas [B, H, W, Cu]
+      const kls: tf.Tensor1D[] = [];
+      for (let l = 0; l < steps; l++) {
+        const w = this.stepWeights(l);
+        const cores = coresAt(l);
+        const prior = this.head(generator.h, w.prior); // p_l: mean, sigma [B, h, w, Z]
+        const seen = this.downsample(target, canvas); // [B, h, w, C]
+        inference = (cores.inference as ConditionedCore).step([generator.h, seen], inference); // [B, h, w, C]
+        const posterior = this.head(inference.h, w.posterior); // q_l [B, h, w, Z]
+        const z = posterior.sample(seedAt(options.seed, l)) as tf.Tensor4D; // [B, h, w, Z]
+        generator = cores.generator.step([z], generator); // [B, h, w, C]
+        canvas = this.writeCanvas(canvas, generator.h, w.canvas); // [B, H, W, Cu]
+        if (options.canvases) canvases.push(tf.keep(canvas));
+        kls.push(tf.sum(posterior.kl(prior), [1, 2, 3]) as tf.Tensor1D); // [B]
+      }
+      return { mean: this.observe(canvas), klPerStep: tf.stack(kls, 1) as tf.Tensor2D }; // [B, H, W, 3], [B, L]
+    });
+    return options.canvases ? { ...result, canvases } : result;
+  }
+
+  /**
+   * Samples from the prior: the image mean given only the condition.
+   *
+   * @param condition - `[B, h, w, c]`, borrowed.
+   */
+  generate(condition: tf.Tensor4D, options: GenerateOptions = {}): GenerateResult {
+    this.ensureBuilt(condition, "generate");
+    const steps = this.checkSteps(options.steps, "generate");
+    const canvases: tf.Tensor4D[] = [];
+    const mean = tf.tidy(() => {
+      const coresAt = this.passCores(condition, false);
+      let { generator, canvas } = this.initialState(condition); // h, c [B, h, w, C]; canvas [B, H, W, Cu]
+      for (let l = 0; l < steps; l++) {
+        const w = this.stepWeights(l);
+        const prior = this.head(generator.h, w.prior); // p_l [B, h, w, Z]
+        const z = prior.sample(seedAt(options.seed, l)) as tf.Tensor4D; // [B, h, w, Z]
+        generator = coresAt(l).generator.step([z], generator); // [B, h, w, C]
+        canvas = this.writeCanvas(canvas, generator.h, w.canvas); // [B, H, W, Cu]
+        if (options.canvases) canvases.push(tf.keep(canvas));
+      }
+      return this.observe(canvas); // [B, H, W, 3]
+    });
+    return options.canvases ? { mean, canvases } : { mean };
   }
 
   /** tfjs's `apply`, noting that tfjs opened this layer's name scope (weights are named relative to it). */
@@ -238,6 +285,24 @@ export class Draw extends tfl.layers.Layer {
     this.built = true;
   }
 
+  /** The steps a pass runs: the configured L unless asked otherwise (any L with tied weights). */
+  private checkSteps(steps: number | undefined, where: string): number {
+    if (steps === undefined) return this.drawConfig.steps;
+    if (!Number.isInteger(steps) || steps < 1) {
+      throw new GqnError(
+        "INVALID_ARGUMENT",
+        `Draw.${where}: steps must be a positive integer, but got ${steps}.`,
+      );
+    }
+    if (!this.drawConfig.tied && steps !== this.drawConfig.steps) {
+      throw new GqnError(
+        "INVALID_ARGUMENT",
+        `Draw.${where}: steps must be ${this.drawConfig.steps} with untied weights (one set per step), but got ${steps}; tied weights allow any L.`,
+      );
+    }
+    return steps;
+  }
+
   private ensureBuilt(condition: tf.Tensor4D, where: string): void {
     if (!this.built) this.build([...condition.shape]);
     if (condition.shape[3] !== this.conditionChannels) {
@@ -281,84 +346,26 @@ export class Draw extends tfl.layers.Layer {
     return tf.add(canvas, tf.add(delta, weights[1].read())) as tf.Tensor4D;
   }
 
-  /**
-   * A core's ConvLSTM step on `concat(condition, rest)`, as one convolution over both would give,
-   * but with the condition's share of the gates precomputed: the condition is the same at every
-   * step, so its convolution runs once per pass and weight set (~40-50% of a core's FLOPs in the
-   * GQN presets, and as much of the gradient's), not once per step.
-   */
-  private lstm(rest: tf.Tensor4D[], state: ConvLstmState, core: PassCore): ConvLstmState {
-    if (!("conditionGates" in core)) {
-      return convLstmStep(
-        tf.concat([core.condition, ...rest], 3) as tf.Tensor4D,
-        state,
-        core.kernel,
-        core.bias,
-      );
-    }
-    const gates = tf.add(
-      core.conditionGates,
-      tf.conv2d(tf.concat([...rest, state.h], 3) as tf.Tensor4D, core.restKernel, 1, "same"),
-    ) as tf.Tensor4D;
-    return convLstmUpdate(gates, state);
-  }
-
-  /**
-   * The condition's gates (bias included) and the rest of a core's kernel; or, in a training pass
-   * with a kernel over {@link Draw.maxSplitTrainingKernel} floats, the whole kernel: the split
-   * keeps sliced copies of the kernel and of its gradient alive for the pass, which a tf-gqn-sized
-   * core (60-105 MB kernels) cannot afford in wasm's 4 GB heap (its batch-1 step no longer fit).
-   */
-  private splitCore(
-    condition: tf.Tensor4D,
-    weights: [tfl.LayerVariable, tfl.LayerVariable],
-    training: boolean,
-  ): PassCore {
-    const kernel = weights[0].read() as tf.Tensor4D;
-    if (training && kernel.size > Draw.maxSplitTrainingKernel) {
-      return { condition, kernel, bias: weights[1].read() as tf.Tensor1D };
-    }
-    const [k, , inputs, outputs] = kernel.shape;
-    const channels = condition.shape[3];
-    return {
-      conditionGates: tf.fused.conv2d({
-        x: condition,
-        filter: tf.slice(kernel, [0, 0, 0, 0], [k, k, channels, outputs]),
-        strides: 1,
-        pad: "same",
-        bias: weights[1].read(),
-      }),
-      restKernel: tf.slice(kernel, [0, 0, channels, 0], [k, k, inputs - channels, outputs]),
-    };
-  }
-
-  /** The split cores of step l's weights, made once per pass per weight set (once when tied). */
+  /** The conditioned cores of step l's weights, made once per pass per weight set (once when tied). */
   private passCores(condition: tf.Tensor4D, inference: boolean): (l: number) => PassCores {
     const made = new Map<StepWeights, PassCores>();
+    const core = ([kernel, bias]: [tfl.LayerVariable, tfl.LayerVariable], training: boolean) => {
+      const k = kernel.read() as tf.Tensor4D;
+      const precompute = !training || k.size <= this.precomputeConditionUpTo;
+      return conditionedCore(condition, k, bias.read() as tf.Tensor1D, { precompute });
+    };
     return (l) => {
       const w = this.stepWeights(l);
       let cores = made.get(w);
       if (!cores) {
         cores = {
-          generator: this.splitCore(condition, w.generatorLstm, inference),
-          ...(inference && { inference: this.splitCore(condition, w.inferenceLstm, true) }),
+          generator: core(w.generatorLstm, inference),
+          ...(inference && { inference: core(w.inferenceLstm, true) }),
         };
         made.set(w, cores);
       }
       return cores;
     };
-  }
-
-  /** Steps 5 of both passes: the generator core reads (condition, z), then writes to the canvas. */
-  private generatorStep(
-    core: PassCore,
-    z: tf.Tensor4D,
-    generator: ConvLstmState,
-    canvas: tf.Tensor4D,
-    w: StepWeights,
-  ): { generator: ConvLstmState; canvas: tf.Tensor4D } {
-    const next = this.lstm([z], generator, core);
-    return { generator: next, canvas: this.writeCanvas(canvas, next.h, w.canvas) };
   }
 
   private observe(canvas: tf.Tensor4D): tf.Tensor4D {
@@ -372,27 +379,37 @@ export class Draw extends tfl.layers.Layer {
     });
   }
 
-  private zeros(condition: tf.Tensor4D): { core: ConvLstmState; canvas: tf.Tensor4D } {
+  /** Zero states of both cores and a zero canvas. */
+  private initialState(condition: tf.Tensor4D): {
+    generator: ConvLstmState;
+    inference: ConvLstmState;
+    canvas: tf.Tensor4D;
+  } {
     const [b, gh, gw] = condition.shape;
     const { hiddenChannels, canvasChannels, scale } = this.drawConfig;
     const h = tf.zeros([b, gh, gw, hiddenChannels]) as tf.Tensor4D;
+    const core = { h, c: h };
     return {
-      core: { h, c: h },
+      generator: core,
+      inference: core,
       canvas: tf.zeros([b, gh * scale, gw * scale, canvasChannels]) as tf.Tensor4D,
     };
   }
 
-  /**
-   * The training pass: posterior latents from the target, the image mean and the KL per step.
-   *
-   * @param condition - `[B, h, w, c]`, borrowed.
-   * @param target - `[B, scale*h, scale*w, imageChannels]`, borrowed.
-   */
-  infer(condition: tf.Tensor4D, target: tf.Tensor4D, options: InferOptions = {}): InferResult {
-    this.ensureBuilt(condition, "infer");
+  /** What the inference core sees of the target and the canvas: a k = s = scale convolution, no bias. */
+  private downsample(target: tf.Tensor4D, canvas: tf.Tensor4D): tf.Tensor4D {
+    const down = this.down as tfl.LayerVariable;
+    return tf.conv2d(
+      tf.concat([target, canvas], 3) as tf.Tensor4D,
+      down.read() as tf.Tensor4D,
+      this.drawConfig.scale,
+      "valid",
+    );
+  }
+
+  private checkTarget(condition: tf.Tensor4D, target: tf.Tensor4D): void {
     const [b, gh, gw] = condition.shape;
     const { scale, imageChannels } = this.drawConfig;
-    const steps = this.checkSteps(options.steps, "infer");
     const expected = [b, gh * scale, gw * scale, imageChannels];
     if (target.shape.join() !== expected.join()) {
       throw new GqnError(
@@ -400,74 +417,6 @@ export class Draw extends tfl.layers.Layer {
         `Draw.infer: target must have shape [${expected.join(", ")}], but got [${target.shape.join(", ")}].`,
       );
     }
-    const canvases: tf.Tensor4D[] = [];
-    const result = tf.tidy(() => {
-      const start = this.zeros(condition);
-      let generator = start.core;
-      let inference = start.core;
-      let canvas = start.canvas;
-      const kls: tf.Tensor1D[] = [];
-      const down = this.down as tfl.LayerVariable;
-      const coresAt = this.passCores(condition, true);
-      for (let l = 0; l < steps; l++) {
-        const w = this.stepWeights(l);
-        const cores = coresAt(l);
-        const prior = this.head(generator.h, w.prior);
-        const seen = tf.conv2d(tf.concat([target, canvas], 3), down.read() as tf.Tensor4D, scale, "valid");
-        inference = this.lstm([generator.h, seen], inference, cores.inference as PassCore);
-        const posterior = this.head(inference.h, w.posterior);
-        const z = posterior.sample(seedAt(options.seed, l)) as tf.Tensor4D;
-        ({ generator, canvas } = this.generatorStep(cores.generator, z, generator, canvas, w));
-        if (options.canvases) canvases.push(tf.keep(canvas));
-        kls.push(tf.sum(posterior.kl(prior), [1, 2, 3]) as tf.Tensor1D);
-      }
-      return { mean: this.observe(canvas), klPerStep: tf.stack(kls, 1) as tf.Tensor2D };
-    });
-    return options.canvases ? { ...result, canvases } : result;
-  }
-
-  /**
-   * Samples from the prior: the image mean given only the condition.
-   *
-   * @param condition - `[B, h, w, c]`, borrowed.
-   */
-  generate(condition: tf.Tensor4D, options: GenerateOptions = {}): GenerateResult {
-    this.ensureBuilt(condition, "generate");
-    const steps = this.checkSteps(options.steps, "generate");
-    const canvases: tf.Tensor4D[] = [];
-    const mean = tf.tidy(() => {
-      const start = this.zeros(condition);
-      let generator = start.core;
-      let canvas = start.canvas;
-      const coresAt = this.passCores(condition, false);
-      for (let l = 0; l < steps; l++) {
-        const w = this.stepWeights(l);
-        const prior = this.head(generator.h, w.prior);
-        const z = prior.sample(seedAt(options.seed, l)) as tf.Tensor4D;
-        ({ generator, canvas } = this.generatorStep(coresAt(l).generator, z, generator, canvas, w));
-        if (options.canvases) canvases.push(tf.keep(canvas));
-      }
-      return this.observe(canvas);
-    });
-    return options.canvases ? { mean, canvases } : { mean };
-  }
-
-  /** The steps a pass runs: the configured L unless asked otherwise (any L with tied weights). */
-  private checkSteps(steps: number | undefined, where: string): number {
-    if (steps === undefined) return this.drawConfig.steps;
-    if (!Number.isInteger(steps) || steps < 1) {
-      throw new GqnError(
-        "INVALID_ARGUMENT",
-        `Draw.${where}: steps must be a positive integer, but got ${steps}.`,
-      );
-    }
-    if (!this.drawConfig.tied && steps !== this.drawConfig.steps) {
-      throw new GqnError(
-        "INVALID_ARGUMENT",
-        `Draw.${where}: steps must be ${this.drawConfig.steps} with untied weights (one set per step), but got ${steps}; tied weights allow any L.`,
-      );
-    }
-    return steps;
   }
 
   /** Inside a model: `[condition, target?]` -> the generated image (prior samples; the target is ignored). */

@@ -1,5 +1,11 @@
 export { DEFAULT_DRAW_CONFIG, type DrawConfig, resolveDrawConfig } from "./config.js";
-export { type ConvLstmState, convLstmStep, convLstmUpdate } from "./conv-lstm.js";
+export {
+  type ConditionedCore,
+  type ConvLstmState,
+  conditionedCore,
+  convLstmStep,
+  convLstmUpdate,
+} from "./conv-lstm.js";
 export { DiagonalGaussian, gaussianFromHead } from "./diagonal-gaussian.js";
 export {
   Draw,
