@@ -19,6 +19,7 @@ import {
   getPreset,
   imageGrid,
   scaleImage,
+  stopOnSignals,
   train,
 } from "@gqn/train/node";
 import { curvesSvg } from "./curves-svg.js";
@@ -157,6 +158,8 @@ async function main(argv: string[]): Promise<number> {
     log: say,
   });
 
+  // Ctrl-C stops training with a checkpoint, and the scores are still computed (again: exit).
+  const signals = stopOnSignals(say);
   const result = await train({
     dataDir,
     dataset,
@@ -197,8 +200,9 @@ async function main(argv: string[]): Promise<number> {
     evalEvery: 200,
     renderEvery: 200,
     checkpointEvery: 500,
+    signal: signals.signal,
     log: say,
-  });
+  }).finally(() => signals.dispose());
   say(
     `trained ${result.step} steps in ${(result.elapsedMs / 60000).toFixed(1)} min (stopped by ${result.stoppedBy})`,
   );

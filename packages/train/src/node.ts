@@ -53,6 +53,7 @@ export {
   type ScoreQueriesOptions,
   scoreQueries,
 } from "./node/score-queries.js";
+export { type SignalStop, stopOnSignals } from "./node/stop-on-signals.js";
 export { TensorBoardWriter } from "./node/tensorboard-writer.js";
 export {
   type StopReason,

@@ -20,7 +20,8 @@ import {
   schedule,
   unitInterval,
 } from "./cli-support.js";
-import { type StopReason, train } from "./train.js";
+import { stopOnSignals } from "./stop-on-signals.js";
+import { train } from "./train.js";
 
 type Range = { min: number; max: number };
 type Anneal = { start: number; end: number; steps: number };
@@ -99,8 +100,6 @@ async function readConfigFile(
   }
   return parsed as { model?: GqnConfigOverrides; training?: Partial<TrainingConfig> };
 }
-
-const SIGNAL_EXIT: Partial<Record<StopReason, number>> = { signal: 130 };
 
 /**
  * The `gqn-train` command. `argv` are the arguments after the command name. Resolves to the exit
@@ -220,6 +219,9 @@ export async function runTrainCli(argv: readonly string[], io: CliIo = {}): Prom
     }
   >();
   const stderr = io.stderr ?? process.stderr;
+  const say = (line: string) => stderr.write(`${line}\n`);
+  // The CLI owns the process: Ctrl-C or SIGTERM stops the run with a checkpoint (a second exits).
+  const signals = stopOnSignals(say);
   try {
     const overrides = await configOverrides(o);
     const result = await train({
@@ -252,16 +254,20 @@ export async function runTrainCli(argv: readonly string[], io: CliIo = {}): Prom
       progress: o.progress && stderr.isTTY === true,
       tensorboard: o.tensorboard,
       debug: o.debug,
-      log: (line) => stderr.write(`${line}\n`),
+      signal: signals.signal,
+      log: say,
     });
     const evalText = result.lastEval
       ? `; test ELBO ${result.lastEval.elbo.toFixed(1)} nats, PSNR ${result.lastEval.psnr.toFixed(2)} dB`
       : "";
+    const stoppedBy = signals.received ? "signal" : result.stoppedBy;
     (io.stdout ?? process.stdout).write(
-      `gqn-train: step ${result.step} (${result.stoppedBy})${evalText}; checkpoint ${result.checkpoint ?? "none"}\n`,
+      `gqn-train: step ${result.step} (${stoppedBy})${evalText}; checkpoint ${result.checkpoint ?? "none"}\n`,
     );
-    return SIGNAL_EXIT[result.stoppedBy] ?? 0;
+    return signals.received ? 130 : 0;
   } catch (error) {
     return fail("gqn-train", error, o.debug, io);
+  } finally {
+    signals.dispose();
   }
 }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { syntheticDataset } from "../../test/synthetic-data.js";
 import { listCheckpoints, loadCheckpoint } from "./checkpoint.js";
 import type { LogRecord } from "./run-log.js";
+import { stopOnSignals } from "./stop-on-signals.js";
 import { train } from "./train.js";
 
 // The loop runs on a small pose-decoder model here (seconds); gqn-end-to-end.test.ts runs the GQN.
@@ -31,7 +32,6 @@ const base = () => ({
   batchSize: 2,
   dataWorkers: 0,
   log: () => {},
-  handleSignals: true,
 });
 
 describe("train", () => {
@@ -161,7 +161,10 @@ describe("train", () => {
     for (const w of loaded.optimizerWeights ?? []) w.tensor.dispose();
   });
 
-  it("checkpoints and stops on SIGINT, on abort and when the time budget is spent", async () => {
+  it("checkpoints and stops on SIGINT (stopOnSignals), on abort and when the time budget is spent", async () => {
+    const sigintsBefore = process.listenerCount("SIGINT");
+    const said: string[] = [];
+    const signals = stopOnSignals((line) => said.push(line));
     const onSigint = await train({
       ...base(),
       modelDir: join(root, "sigint"),
@@ -169,12 +172,17 @@ describe("train", () => {
       logEvery: 1,
       evalEvery: 0,
       renderEvery: 0,
+      signal: signals.signal,
       onLog: (r) => {
         if (r.step === 2) process.emit("SIGINT");
       },
     });
-    expect(onSigint).toMatchObject({ step: 2, stoppedBy: "signal" });
-    expect(process.listenerCount("SIGINT")).toBe(0);
+    signals.dispose();
+    expect(onSigint).toMatchObject({ step: 2, stoppedBy: "abort" });
+    expect(signals.received).toBe("SIGINT");
+    expect(said[0]).toMatch(/SIGINT: stopping after this step and saving a checkpoint/);
+    // train() itself installs no handler; the helper's are gone after dispose.
+    expect(process.listenerCount("SIGINT")).toBe(sigintsBefore);
     expect((await listCheckpoints(join(root, "sigint"))).map((c) => c.step)).toEqual([2]);
 
     const controller = new AbortController();

@@ -3,7 +3,6 @@ import { join } from "node:path";
 import { type BackendRequest, initBackend } from "@gqn/backend";
 import {
   createDataParallel,
-  type DataParallel,
   type OnnxConvAccelerator,
   tryEnableOnnxConvAccelerator,
 } from "@gqn/backend/node";
@@ -130,9 +129,10 @@ export interface TrainOptions {
   progress?: boolean;
   /** Write TensorBoard event files; default true. */
   tensorboard?: boolean;
-  /** Checkpoint and stop on SIGINT/SIGTERM; default true. */
-  handleSignals?: boolean;
-  /** Stops the run cleanly (checkpoint included) when aborted. */
+  /**
+   * Stops the run cleanly, with a checkpoint and without a final evaluation, when aborted. A
+   * command line aborts it on Ctrl-C ({@link stopOnSignals}); train() installs no handler.
+   */
   signal?: AbortSignal;
   /** Log every step and print more detail. */
   debug?: boolean;
@@ -143,7 +143,7 @@ export interface TrainOptions {
 }
 
 /** Why {@link train} returned. */
-export type StopReason = "steps" | "time" | "signal" | "abort";
+export type StopReason = "steps" | "time" | "abort";
 
 /** What {@link train} returns. */
 export interface TrainResult {
@@ -201,23 +201,98 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const o = { ...DEFAULTS, ...definedOnly(options) };
   validateOptions(o);
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  let progress: TrainProgress | undefined;
-  const say = (line: string) => (progress ? progress.log(line) : log(line));
+  const progress =
+    (options.progress ?? process.stderr.isTTY === true)
+      ? { bar: undefined as TrainProgress | undefined }
+      : undefined;
+  const say = (line: string) => (progress?.bar ? progress.bar.log(line) : log(line));
 
   await requireDirectory(o.dataDir, "train: dataDir");
   const info = await readDatasetInfo(o.dataDir, o.dataset);
   if (options.backend) await initBackend({ backend: options.backend, log: say });
-
-  const factory = await gqnModelFactory();
   await mkdir(o.modelDir, { recursive: true });
   await removeStaleCheckpointFiles(o.modelDir);
+
+  // Everything opened below is closed once, in reverse, however the run ends.
+  const teardown = new Teardown();
+  let run: TrainingRun | undefined;
+  let failure: unknown;
+  try {
+    run = await openTrainingRun(o, options, info, say, teardown);
+    if (progress) {
+      progress.bar = new TrainProgress({ total: o.steps, start: run.step });
+      teardown.add(() => progress.bar?.stop());
+    }
+    await run.run(started, progress?.bar);
+  } catch (error) {
+    failure = error;
+  }
+  const closing = await teardown.run();
+  failure ??= closing;
+  if (failure !== undefined) throw explainFailure(failure, run);
+  const done = run as TrainingRun;
+  say(`[gqn] stopped at step ${done.step} (${done.stopReason}); checkpoint ${done.lastCheckpoint}`);
+  return {
+    step: done.step,
+    stoppedBy: done.stopReason ?? "steps",
+    ...(done.lastEval && { lastEval: done.lastEval }),
+    ...(done.lastCheckpoint && { checkpoint: done.lastCheckpoint }),
+    modelDir: o.modelDir,
+    elapsedMs: Date.now() - started,
+  };
+}
+
+/** Cleanups run once, last added first; the first error is returned after all have run. */
+class Teardown {
+  private readonly steps: (() => unknown)[] = [];
+
+  add(step: () => unknown): void {
+    this.steps.push(step);
+  }
+
+  async run(): Promise<unknown> {
+    let first: unknown;
+    for (const step of this.steps.splice(0).reverse()) {
+      try {
+        await step();
+      } catch (error) {
+        first ??= error;
+      }
+    }
+    return first;
+  }
+}
+
+/** A NaN says which step was not applied and which checkpoint is the last good one. */
+function explainFailure(failure: unknown, run: TrainingRun | undefined): unknown {
+  if (!run || !isGqnError(failure) || !(failure.code as string).startsWith("NON_FINITE")) return failure;
+  return new GqnError(
+    "NON_FINITE",
+    `train: step ${run.step + 1} was not applied: ${failure.message.replace(/\.?$/, ".")} Nothing was saved after step ${run.step}; the last good checkpoint is ${run.lastCheckpoint ?? "none (no checkpoint was saved yet)"}.`,
+    { cause: failure },
+  );
+}
+
+/**
+ * Opens a run: the accelerator, the model (new or resumed) and its trainer, data-parallel
+ * replicas, the training batches, `log.jsonl` and the TensorBoard file, each with its cleanup.
+ */
+async function openTrainingRun(
+  o: ResolvedOptions,
+  options: TrainOptions,
+  info: DatasetInfo,
+  say: (line: string) => void,
+  teardown: Teardown,
+): Promise<TrainingRun> {
+  const factory = await gqnModelFactory();
   const workers = o.workers ?? 1;
   let accelerator: OnnxConvAccelerator | undefined;
   if ((o.accelerator ?? "none") !== "none" && tf.getBackend() === "wasm") {
     // One onnxruntime thread per replica when the replicas fill the cores.
     accelerator = tryEnableOnnxConvAccelerator({ log: say, ...(workers > 1 && { threads: 1 }) });
+    const enabled = accelerator;
+    if (enabled) teardown.add(() => enabled.disable());
   }
-  let parallel: DataParallel | undefined;
   // What the caller asked the model to be: a resumed run must be of that model.
   const modelAsked = options.preset !== undefined || options.model !== undefined;
   const setup = await openRun(factory, o, modelAsked, info, say, async (model, gqnConfig) => {
@@ -229,7 +304,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       );
     }
     const replica = factory.replica(model, gqnConfig, o.seed);
-    parallel = await createDataParallel({
+    const parallel = await createDataParallel({
       workers,
       replicaModule: replica.module,
       replicaConfig: replica.config,
@@ -237,105 +312,210 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       ...(accelerator && { onnxThreads: 1 }),
       ...(o.microBatchSize !== undefined && { microBatchSize: o.microBatchSize }),
     });
+    teardown.add(() => parallel.dispose());
     say(
       `[gqn] data-parallel: ${workers} replica${workers > 1 ? "s" : ""}${o.microBatchSize !== undefined ? `, micro-batches of at most ${o.microBatchSize}` : ""}.`,
     );
     return parallel;
-  }).catch(async (error: unknown) => {
-    await parallel?.dispose();
-    accelerator?.disable();
-    throw error;
   });
-  const { model, layersModel, trainer, gqnConfig, trainingConfig } = setup;
-  let step = setup.step;
-  const rng = setup.rng;
-  let lastEval = setup.lastEval;
-  let lastCheckpoint = setup.checkpoint;
-  let savedStep = setup.checkpoint ? step : -1;
-
-  let batches: SceneBatchIterator | undefined;
-  let runLog: RunLog | undefined;
+  teardown.add(() => setup.model.dispose());
+  teardown.add(() => setup.trainer.dispose());
+  const batches = createSceneBatches({
+    dataDir: o.dataDir,
+    dataset: o.dataset,
+    split: "train",
+    batchSize: setup.trainingConfig.batchSize,
+    contextSize: setup.trainingConfig.contextSize,
+    frameSize: setup.gqnConfig.frameSize,
+    seed: o.seed,
+    ...(setup.dataState && { state: setup.dataState }),
+    ...(o.dataWorkers !== undefined && { workers: o.dataWorkers }),
+    ...(o.requireAllShards && { requireAllShards: true }),
+    onCorrupt: o.onCorrupt ?? "error",
+    warn: say,
+  });
+  teardown.add(() => batches.close());
+  // A resumed run drops the records a crash left beyond its checkpoint, so steps never repeat.
+  // A new run (no checkpoint: a crash before the first one) keeps nothing of the old log.
+  const runLog = await RunLog.open(join(o.modelDir, "log.jsonl"), {
+    dropAfterStep: setup.checkpoint ? setup.step : -1,
+  });
+  teardown.add(() => runLog.close());
   let board: TensorBoardWriter | undefined;
-  try {
-    batches = createSceneBatches({
-      dataDir: o.dataDir,
-      dataset: o.dataset,
-      split: "train",
-      batchSize: trainingConfig.batchSize,
-      contextSize: trainingConfig.contextSize,
-      frameSize: gqnConfig.frameSize,
-      seed: o.seed,
-      ...(setup.dataState && { state: setup.dataState }),
-      ...(o.dataWorkers !== undefined && { workers: o.dataWorkers }),
-      ...(o.requireAllShards && { requireAllShards: true }),
-      onCorrupt: o.onCorrupt ?? "error",
-      warn: say,
-    });
-    // A resumed run drops the records a crash left beyond its checkpoint, so steps never repeat.
-    // A new run (no checkpoint: a crash before the first one) keeps nothing of the old log.
-    runLog = await RunLog.open(join(o.modelDir, "log.jsonl"), {
-      dropAfterStep: setup.checkpoint ? step : -1,
-    });
-    if (o.tensorboard !== false)
-      board = await TensorBoardWriter.open(join(o.modelDir, "tensorboard"), { step });
-  } catch (error) {
-    await batches?.close();
-    await runLog?.close();
-    trainer.dispose();
-    await parallel?.dispose();
-    model.dispose();
-    accelerator?.disable();
-    throw error;
+  if (o.tensorboard !== false) {
+    const writer = await TensorBoardWriter.open(join(o.modelDir, "tensorboard"), { step: setup.step });
+    board = writer;
+    // A TensorBoard file that cannot be finished does not fail a run whose checkpoint is saved.
+    teardown.add(() => writer.close().catch(() => {}));
   }
-  const data = batches;
-  const logFile = runLog;
-  const record = async (r: LogRecord) => {
-    await logFile.append(r);
-    board?.scalars(r.step, scalarsOf(r));
-    options.onLog?.(r);
-  };
+  return new TrainingRun(o, options, info, setup, batches, runLog, board, say);
+}
 
-  let stopReason: StopReason | undefined;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stopReason === "signal") {
-      say(`[gqn] second ${signal}: exiting now, without a checkpoint.`);
-      process.exit(signal === "SIGINT" ? 130 : 143);
+/** One training run's loop and its state: the step, evaluations, checkpoints and logs. */
+class TrainingRun {
+  step: number;
+  lastEval: (EvalMetrics & { step: number }) | undefined;
+  lastCheckpoint: string | undefined;
+  stopReason: StopReason | undefined;
+  private savedStep: number;
+  private scenesRead = 0;
+  private windowStart = Date.now();
+  private windowSteps = 0;
+  private readonly kMax: number;
+
+  constructor(
+    private readonly o: ResolvedOptions,
+    private readonly options: TrainOptions,
+    private readonly info: DatasetInfo,
+    private readonly setup: RunSetup,
+    private readonly batches: SceneBatchIterator,
+    private readonly runLog: RunLog,
+    private readonly board: TensorBoardWriter | undefined,
+    private readonly say: (line: string) => void,
+  ) {
+    this.step = setup.step;
+    this.lastEval = setup.lastEval;
+    this.lastCheckpoint = setup.checkpoint;
+    this.savedStep = setup.checkpoint ? setup.step : -1;
+    const k = setup.trainingConfig.contextSize;
+    this.kMax = typeof k === "number" ? k : k.max;
+  }
+
+  /** Trains until the steps, the time budget or an abort, then evaluates and checkpoints. */
+  async run(started: number, progress: TrainProgress | undefined): Promise<void> {
+    const { o, info, setup } = this;
+    const k = setup.trainingConfig.contextSize;
+    this.say(
+      `[gqn] training ${o.model || setup.checkpoint ? "" : `preset ${o.preset}, `}${setup.gqnConfig.frameSize} px on ${o.dataset}: batch ${setup.trainingConfig.batchSize}, K ${typeof k === "number" ? k : `${k.min}-${k.max}`}, steps ${this.step} -> ${o.steps}${o.maxMinutes !== undefined ? ` or ${o.maxMinutes} min` : ""}; run dir ${o.modelDir}`,
+    );
+    if (info.testFiles < 1) this.say(`[gqn] ${o.dataset} has no test split: no evaluations, no image grids.`);
+    const deadline = o.maxMinutes !== undefined ? started + o.maxMinutes * 60_000 : Number.POSITIVE_INFINITY;
+    const abort = this.options.signal;
+    // A new run's first evaluation gives the curves their starting point.
+    if (this.step === 0 && o.evalEvery > 0 && o.steps > 0) await this.evaluateNow();
+    while (this.step < o.steps) {
+      if (abort?.aborted) {
+        this.stopReason = "abort";
+        break;
+      }
+      if (Date.now() >= deadline) {
+        this.stopReason = "time";
+        this.say(`[gqn] time budget of ${o.maxMinutes} min spent at step ${this.step}: saving and stopping.`);
+        break;
+      }
+      await this.trainStep(progress);
+      await this.afterStep();
     }
-    stopReason = "signal";
-    say(`[gqn] ${signal}: stopping after this step and saving a checkpoint (again to exit at once).`);
-  };
-  const onAbort = () => {
-    stopReason ??= "abort";
-  };
-  if (o.handleSignals !== false) {
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
+    this.stopReason ??= "steps";
+    // No final evaluation when asked to stop: the user wants the checkpoint, now.
+    if (this.stopReason !== "abort" && this.lastEval?.step !== this.step) await this.evaluateNow();
+    await this.checkpointNow();
   }
-  options.signal?.addEventListener("abort", onAbort);
-  if (options.signal?.aborted) onAbort();
 
-  const kMax =
-    typeof trainingConfig.contextSize === "number"
-      ? trainingConfig.contextSize
-      : trainingConfig.contextSize.max;
-  const evaluateNow = async (): Promise<void> => {
-    if (info.testFiles < 1) return;
+  /** One update on the next batch, with its progress line and log record. */
+  private async trainStep(progress: TrainProgress | undefined): Promise<void> {
+    const next = await this.batches.next();
+    if (next.done) {
+      throw new GqnError(
+        "IO_ERROR",
+        `train: the training batches of ${this.o.dataset} ended at step ${this.step}.`,
+      );
+    }
+    const batch: SceneBatch = next.value;
+    this.scenesRead += batch.target.shape[0];
+    this.checkSkipped();
+    let metrics: Awaited<ReturnType<LoopTrainer["step"]>>;
+    try {
+      metrics = await this.setup.trainer.step(batch, this.step, { seed: this.setup.rng.fork() });
+    } finally {
+      batch.dispose();
+    }
+    this.step++;
+    this.windowSteps++;
+    const now = Date.now();
+    const stepsPerSecond = (this.windowSteps * 1000) / Math.max(1, now - this.windowStart);
+    const skipped = this.batches.skipped.length > 0 ? skippedPerFile(this.batches.skipped) : undefined;
+    progress?.update(this.step, { ...metrics, stepsPerSecond, ...(skipped && { skipped }) });
+    const { o } = this;
+    if (this.step % o.logEvery === 0 || o.debug || this.step === o.steps) {
+      await this.record({
+        split: "train",
+        step: this.step,
+        elbo: metrics.elbo,
+        nll: metrics.nll,
+        kl: metrics.kl,
+        bitsPerDim: metrics.bitsPerDim,
+        lr: metrics.lr,
+        sigma: metrics.sigma,
+        ...(metrics.drawSteps !== undefined && { drawSteps: metrics.drawSteps }),
+        ...(skipped && { skipped }),
+        stepMs: metrics.stepMs,
+        stepsPerSecond,
+        time: new Date(now).toISOString(),
+      });
+      if (o.debug && !progress) {
+        this.say(
+          `[gqn] step ${this.step}: ELBO ${metrics.elbo.toFixed(2)} NLL ${metrics.nll.toFixed(2)} KL ${metrics.kl.toFixed(3)} (${metrics.stepMs} ms)`,
+        );
+      }
+      this.windowStart = now;
+      this.windowSteps = 0;
+    }
+  }
+
+  /** The periodic evaluation (or grid), and checkpoint, due at this step. */
+  private async afterStep(): Promise<void> {
+    const { o, step } = this;
+    if (o.evalEvery > 0 && step % o.evalEvery === 0) await this.evaluateNow();
+    else if (o.renderEvery > 0 && step % o.renderEvery === 0 && this.info.testFiles > 0) {
+      const { model, trainingConfig, gqnConfig } = this.setup;
+      await renderGrid(o, model, trainingConfig, gqnConfig.frameSize, this.kMax, step, this.board);
+    }
+    if (o.checkpointEvery > 0 && step % o.checkpointEvery === 0) await this.checkpointNow();
+  }
+
+  /**
+   * Bad records skipped (onCorrupt "skip") against the records read: too many is a broken
+   * dataset. Each bad record counts once, though every epoch (and the read-ahead) meets it again.
+   */
+  private checkSkipped(): void {
+    const skipped = this.batches.skipped;
+    if (skipped.length === 0) return;
+    const bad = Object.values(skippedPerFile(skipped)).reduce((a, b) => a + b, 0);
+    const read = this.scenesRead + bad;
+    const max = this.o.maxSkippedFraction ?? 0.01;
+    if (bad > max * read) {
+      throw new GqnError(
+        "CORRUPT_RECORD",
+        `train: ${bad} of the ${read} training records read were bad (${((100 * bad) / read).toFixed(1)}%, more than maxSkippedFraction ${max}); the last: ${skipped[skipped.length - 1]?.error.message ?? "?"} Run gqn-data verify --decode on the data.`,
+      );
+    }
+  }
+
+  private async record(r: LogRecord): Promise<void> {
+    await this.runLog.append(r);
+    this.board?.scalars(r.step, scalarsOf(r));
+    this.options.onLog?.(r);
+  }
+
+  private async evaluateNow(): Promise<void> {
+    if (this.info.testFiles < 1) return;
+    const { o, step, setup } = this;
     const t0 = Date.now();
+    const renderGridToo = o.renderEvery > 0 && step % o.renderEvery === 0;
     const result = await evaluate(
       o,
-      model,
-      trainingConfig,
-      gqnConfig.frameSize,
-      kMax,
+      setup.model,
+      setup.trainingConfig,
+      setup.gqnConfig.frameSize,
+      this.kMax,
       step,
-      o.renderEvery > 0 && step % o.renderEvery === 0,
-      board,
-      say,
+      renderGridToo,
+      this.board,
+      this.say,
     );
-    lastEval = { ...result, step };
-    const sigma = annealed(trainingConfig.sigma, step);
-    const lr = annealed(trainingConfig.learningRate, step);
-    await record({
+    this.lastEval = { ...result, step };
+    await this.record({
       split: "test",
       step,
       elbo: result.elbo,
@@ -344,164 +524,38 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       bitsPerDim: result.bitsPerDim,
       mse: result.mse,
       psnr: result.psnr,
-      lr,
-      sigma,
+      lr: annealed(setup.trainingConfig.learningRate, step),
+      sigma: annealed(setup.trainingConfig.sigma, step),
       stepMs: Date.now() - t0,
       time: new Date().toISOString(),
     });
-    say(
+    this.say(
       `[gqn] eval at step ${step}: ELBO ${result.elbo.toFixed(1)} nats (${result.bitsPerDim.toFixed(3)} bits/dim), MSE ${result.mse.toFixed(5)}, PSNR ${result.psnr.toFixed(2)} dB`,
     );
-  };
-  const checkpointNow = async (): Promise<void> => {
-    if (savedStep === step) return;
+  }
+
+  private async checkpointNow(): Promise<void> {
+    if (this.savedStep === this.step) return;
+    const { o, setup } = this;
     const state: TrainState = {
-      gqnConfig,
-      trainingConfig,
+      gqnConfig: setup.gqnConfig,
+      trainingConfig: setup.trainingConfig,
       dataset: o.dataset,
       seed: o.seed,
-      dataState: data.getState(),
-      rngState: rng.getState(),
-      ...(lastEval && { lastEval }),
+      dataState: this.batches.getState(),
+      rngState: setup.rng.getState(),
+      ...(this.lastEval && { lastEval: this.lastEval }),
     };
-    lastCheckpoint = await saveCheckpoint({
+    this.lastCheckpoint = await saveCheckpoint({
       modelDir: o.modelDir,
-      step,
-      model: layersModel,
-      optimizer: trainer.optimizer,
+      step: this.step,
+      model: setup.layersModel,
+      optimizer: setup.trainer.optimizer,
       state: state as unknown as Record<string, unknown>,
       keep: o.keepCheckpoints,
     });
-    savedStep = step;
-  };
-
-  const k = trainingConfig.contextSize;
-  say(
-    `[gqn] training ${o.model || setup.checkpoint ? "" : `preset ${o.preset}, `}${gqnConfig.frameSize} px on ${o.dataset}: batch ${trainingConfig.batchSize}, K ${typeof k === "number" ? k : `${k.min}-${k.max}`}, steps ${step} -> ${o.steps}${o.maxMinutes !== undefined ? ` or ${o.maxMinutes} min` : ""}; run dir ${o.modelDir}`,
-  );
-  if (info.testFiles < 1) say(`[gqn] ${o.dataset} has no test split: no evaluations, no image grids.`);
-  const deadline = o.maxMinutes !== undefined ? started + o.maxMinutes * 60_000 : Number.POSITIVE_INFINITY;
-  if (options.progress ?? process.stderr.isTTY === true) {
-    progress = new TrainProgress({ total: o.steps, start: step });
+    this.savedStep = this.step;
   }
-  let windowStart = Date.now();
-  let windowSteps = 0;
-  let failure: unknown;
-  // Bad records skipped (onCorrupt "skip") against the records read: too many is a broken dataset.
-  // Each bad record counts once, though every epoch (and the read-ahead) meets it again.
-  let scenesRead = 0;
-  const maxSkipped = o.maxSkippedFraction ?? 0.01;
-  const checkSkipped = (skipped: SceneBatchIterator["skipped"]) => {
-    if (skipped.length === 0) return;
-    const bad = Object.values(skippedPerFile(skipped)).reduce((a, b) => a + b, 0);
-    const read = scenesRead + bad;
-    if (bad > maxSkipped * read) {
-      throw new GqnError(
-        "CORRUPT_RECORD",
-        `train: ${bad} of the ${read} training records read were bad (${((100 * bad) / read).toFixed(1)}%, more than maxSkippedFraction ${maxSkipped}); the last: ${skipped[skipped.length - 1]?.error.message ?? "?"} Run gqn-data verify --decode on the data.`,
-      );
-    }
-  };
-  try {
-    // A new run's first evaluation gives the curves their starting point.
-    if (step === 0 && o.evalEvery > 0 && o.steps > 0) await evaluateNow();
-    while (step < o.steps) {
-      if (stopReason) break;
-      if (Date.now() >= deadline) {
-        stopReason = "time";
-        say(`[gqn] time budget of ${o.maxMinutes} min spent at step ${step}: saving and stopping.`);
-        break;
-      }
-      const next = await data.next();
-      if (next.done)
-        throw new GqnError("IO_ERROR", `train: the training batches of ${o.dataset} ended at step ${step}.`);
-      const batch: SceneBatch = next.value;
-      scenesRead += batch.target.shape[0];
-      checkSkipped(data.skipped);
-      let metrics: Awaited<ReturnType<LoopTrainer["step"]>>;
-      try {
-        metrics = await trainer.step(batch, step, { seed: rng.fork() });
-      } finally {
-        batch.dispose();
-      }
-      step++;
-      windowSteps++;
-      const now = Date.now();
-      const stepsPerSecond = (windowSteps * 1000) / Math.max(1, now - windowStart);
-      progress?.update(step, {
-        ...metrics,
-        stepsPerSecond,
-        ...(data.skipped.length > 0 && { skipped: skippedPerFile(data.skipped) }),
-      });
-      if (step % o.logEvery === 0 || o.debug || step === o.steps) {
-        await record({
-          split: "train",
-          step,
-          elbo: metrics.elbo,
-          nll: metrics.nll,
-          kl: metrics.kl,
-          bitsPerDim: metrics.bitsPerDim,
-          lr: metrics.lr,
-          sigma: metrics.sigma,
-          ...(metrics.drawSteps !== undefined && { drawSteps: metrics.drawSteps }),
-          ...(data.skipped.length > 0 && { skipped: skippedPerFile(data.skipped) }),
-          stepMs: metrics.stepMs,
-          stepsPerSecond,
-          time: new Date(now).toISOString(),
-        });
-        if (o.debug && !progress)
-          say(
-            `[gqn] step ${step}: ELBO ${metrics.elbo.toFixed(2)} NLL ${metrics.nll.toFixed(2)} KL ${metrics.kl.toFixed(3)} (${metrics.stepMs} ms)`,
-          );
-        windowStart = now;
-        windowSteps = 0;
-      }
-      if (o.evalEvery > 0 && step % o.evalEvery === 0) await evaluateNow();
-      else if (o.renderEvery > 0 && step % o.renderEvery === 0 && info.testFiles > 0) {
-        await renderGrid(o, model, trainingConfig, gqnConfig.frameSize, kMax, step, board);
-      }
-      if (o.checkpointEvery > 0 && step % o.checkpointEvery === 0) await checkpointNow();
-    }
-    stopReason ??= "steps";
-    // The final evaluation is skipped on a signal: the user asked to stop.
-    if (stopReason !== "signal" && lastEval?.step !== step) await evaluateNow();
-    await checkpointNow();
-  } catch (error) {
-    failure = error;
-  } finally {
-    progress?.stop();
-    if (o.handleSignals !== false) {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-    }
-    options.signal?.removeEventListener("abort", onAbort);
-    await data.close();
-    await logFile.close();
-    await board?.close().catch(() => {});
-    trainer.dispose();
-    await parallel?.dispose();
-    model.dispose();
-    accelerator?.disable();
-  }
-  if (failure !== undefined) {
-    if (isGqnError(failure) && (failure.code as string).startsWith("NON_FINITE")) {
-      throw new GqnError(
-        "NON_FINITE",
-        `train: step ${step + 1} was not applied: ${failure.message.replace(/\.?$/, ".")} Nothing was saved after step ${step}; the last good checkpoint is ${lastCheckpoint ?? "none (no checkpoint was saved yet)"}.`,
-        { cause: failure },
-      );
-    }
-    throw failure;
-  }
-  say(`[gqn] stopped at step ${step} (${stopReason}); checkpoint ${lastCheckpoint}`);
-  return {
-    step,
-    stoppedBy: stopReason ?? "steps",
-    ...(lastEval && { lastEval }),
-    ...(lastCheckpoint && { checkpoint: lastCheckpoint }),
-    modelDir: o.modelDir,
-    elapsedMs: Date.now() - started,
-  };
 }
 
 type ResolvedOptions = typeof DEFAULTS & TrainOptions;
