@@ -34,6 +34,7 @@ export { annealed, type LinearAnneal, PAPER_LR_SCHEDULE, PAPER_SIGMA_SCHEDULE } 
 export { encodeFileVersionEvent, encodeSummaryEvent, type SummaryValue } from "./tensorboard-event.js";
 export {
   createTrainer,
+  type ElboMetrics,
   type GradientSource,
   type NamedTensor,
   type StepMetrics,

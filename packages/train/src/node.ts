@@ -23,7 +23,13 @@ export {
   evaluateCheckpoint,
 } from "./node/evaluate-checkpoint.js";
 export type { LoopEvalMetrics, LoopModel, LoopStepMetrics, LoopTrainer } from "./node/gqn-factory.js";
-export { buildReplica, type GqnReplicaConfig, gqnReplica, gqnReplicaModule } from "./node/gqn-replica.js";
+export {
+  buildReplica,
+  type ElboMetricName,
+  type GqnReplicaConfig,
+  gqnReplica,
+  gqnReplicaModule,
+} from "./node/gqn-replica.js";
 export { layersModelFiles, WEIGHTS_FILE } from "./node/layers-model-files.js";
 export {
   encodeGif,

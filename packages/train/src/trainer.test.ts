@@ -168,9 +168,11 @@ describe("createTrainer", () => {
     expect(tf.memory().numTensors).toBe(tensors);
     expect(differences(snapshot(model), after)).toBe(0);
 
-    // A source without the ELBO's terms is refused, naming what it reported.
+    // A source without the ELBO's terms does not compile; from untyped code it is refused at run
+    // time, naming what it reported.
     const silent = createTrainer(model, TRAINING, {
       gradients: {
+        // @ts-expect-error: metrics without nll and kl
         async computeGradients() {
           const grads: tf.NamedTensorMap = {};
           for (const v of variables) grads[v.name] = tf.onesLike(v);

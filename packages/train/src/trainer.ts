@@ -48,8 +48,11 @@ export interface GradientSource {
   computeGradients(
     inputs: Readonly<Record<string, tf.Tensor>>,
     context: { sigma: number; seed: number; steps: number },
-  ): Promise<{ loss: number; metrics: Readonly<Record<string, number>>; grads: tf.NamedTensorMap }>;
+  ): Promise<{ loss: number; metrics: Readonly<ElboMetrics>; grads: tf.NamedTensorMap }>;
 }
+
+/** The ELBO's terms a gradient source reports (batch means, nats per image), among any others. */
+export type ElboMetrics = Record<"nll" | "kl", number> & Record<string, number>;
 
 /** Options of {@link createTrainer}. */
 export interface TrainerOptions {

@@ -16,7 +16,7 @@ import {
 } from "./replica-runtime.js";
 
 /** Options of {@link createDataParallel}. */
-export interface DataParallelOptions {
+export interface DataParallelOptions<M extends string = string> {
   /**
    * Replicas, the main thread's included: `workers - 1` worker threads are started. Default 1
    * (no threads: plain training). See docs/performance.md for when more help.
@@ -34,7 +34,7 @@ export interface DataParallelOptions {
    * The main thread's replica (e.g. the model the caller trains, evaluates and checkpoints);
    * default: built from `replicaModule`. Its weights are the ones copied to the workers.
    */
-  replica?: Replica;
+  replica?: Replica<M>;
   /** Workers' tfjs backend; default: the main thread's current one when it is wasm or cpu, else wasm. */
   backend?: Exclude<BackendRequest, "auto">;
   /**
@@ -55,21 +55,21 @@ export interface DataParallelOptions {
 }
 
 /** Result of {@link DataParallel.computeGradients}. */
-export interface DataParallelGradients {
+export interface DataParallelGradients<M extends string = string> {
   /** The batch-mean loss (shard losses weighted by shard size). */
   readonly loss: number;
   /** The replica's metrics (see {@link ReplicaLoss}), averaged over the shards like the loss; `{}` when it returns none. */
-  readonly metrics: Readonly<Record<string, number>>;
+  readonly metrics: Readonly<Record<M, number>>;
   /** Gradients of the batch-mean loss, by variable name (what `optimizer.applyGradients` takes); owned by the caller. */
   readonly grads: tf.NamedTensorMap;
 }
 
 /** A group of replicas training one model on shards of each batch. */
-export interface DataParallel {
+export interface DataParallel<M extends string = string> {
   /** Replicas, the main thread's included. */
   readonly workers: number;
   /** The main thread's replica. */
-  readonly replica: Replica;
+  readonly replica: Replica<M>;
   /**
    * Splits every input along axis 0 into `workers` shards (sizes differing by at most one),
    * copies the main replica's weights to the workers, computes each shard's gradient (shard 0 on
@@ -80,7 +80,7 @@ export interface DataParallel {
   computeGradients(
     inputs: Readonly<Record<string, tf.Tensor>>,
     context?: Record<string, unknown>,
-  ): Promise<DataParallelGradients>;
+  ): Promise<DataParallelGradients<M>>;
   /** {@link computeGradients}, then one `optimizer.applyGradients` on the main replica; returns the loss. */
   trainStep(
     inputs: Readonly<Record<string, tf.Tensor>>,
@@ -108,7 +108,9 @@ interface WorkerHandle {
  * exceed the cores, and helps only where a step is long enough to hide the copies (see
  * docs/performance.md for measurements).
  */
-export async function createDataParallel(options: DataParallelOptions): Promise<DataParallel> {
+export async function createDataParallel<M extends string = string>(
+  options: DataParallelOptions<M>,
+): Promise<DataParallel<M>> {
   const count = options.workers ?? 1;
   if (!Number.isInteger(count) || count < 1) {
     throw new GqnError(

@@ -14,10 +14,10 @@ export interface ReplicaStepContext {
   readonly [key: string]: unknown;
 }
 
-/** A replica's loss with named metrics (scalars, means over the shard's examples). */
-export interface ReplicaLoss {
+/** A replica's loss with named metrics `M` (scalars, means over the shard's examples). */
+export interface ReplicaLoss<M extends string = string> {
   readonly loss: tf.Scalar;
-  readonly metrics?: Readonly<Record<string, tf.Scalar>>;
+  readonly metrics?: Readonly<Record<M, tf.Scalar>>;
 }
 
 /**
@@ -25,7 +25,7 @@ export interface ReplicaLoss {
  * config must list the same variables (shapes, order); values need not match at build time:
  * they are copied from the main thread's replica before every step.
  */
-export interface Replica {
+export interface Replica<M extends string = string> {
   /** The trainable variables, float32, in a fixed order (e.g. `model.trainableWeights.map((w) => w.read())`). */
   readonly variables: readonly tf.Variable[];
   /**
@@ -33,9 +33,10 @@ export interface Replica {
    * of different sizes are weighted by size, so the average of the shard gradients is the
    * whole batch's gradient). Called inside `tf.variableGrads`; inputs are borrowed. It may also
    * return named scalar metrics (e.g. the terms of the loss, each a mean over the shard's
-   * examples): they are averaged over the shards like the loss.
+   * examples), named by `M` so that a consumer needing some of them fails to compile without
+   * them: they are averaged over the shards like the loss.
    */
-  loss(inputs: Readonly<Record<string, tf.Tensor>>, context: ReplicaStepContext): tf.Scalar | ReplicaLoss;
+  loss(inputs: Readonly<Record<string, tf.Tensor>>, context: ReplicaStepContext): tf.Scalar | ReplicaLoss<M>;
   /** Frees what the replica holds (called when the data-parallel group is disposed). */
   dispose?(): void;
 }

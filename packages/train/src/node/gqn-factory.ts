@@ -13,7 +13,7 @@ import {
   validateTrainingConfig,
 } from "../index.js";
 import type { LinearAnneal } from "../schedules.js";
-import { type GqnReplicaConfig, gqnReplica, gqnReplicaModule } from "./gqn-replica.js";
+import { type ElboMetricName, type GqnReplicaConfig, gqnReplica, gqnReplicaModule } from "./gqn-replica.js";
 
 /** The model's JSON config as the loop sees it (GqnConfig): stored in checkpoints as is. */
 export type ModelConfig = { frameSize: number } & Record<string, unknown>;
@@ -100,7 +100,7 @@ export interface ModelFactory {
     model: LoopModel,
     config: ModelConfig,
     seed: number,
-  ): { replica: Replica; module: URL; config: unknown };
+  ): { replica: Replica<ElboMetricName>; module: URL; config: unknown };
 }
 
 /** The GQN of this package: presets, GqnModel and createTrainer. */

@@ -13,12 +13,15 @@ export interface GqnReplicaConfig {
   seed?: number;
 }
 
+/** The metrics a GQN replica reports beside its loss: what the trainer needs of any gradient source. */
+export type ElboMetricName = "nll" | "kl";
+
 /**
  * The replica of `model` (borrowed: disposing the replica does not dispose it). Its loss reads
  * `sigma`, `seed` and the DRAW `steps` from the step context; shards past the first draw their posterior noise
  * from a seed mixed with their offset, so no two shards share noise.
  */
-export function gqnReplica(model: GqnModel, options: { ownsModel?: boolean } = {}): Replica {
+export function gqnReplica(model: GqnModel, options: { ownsModel?: boolean } = {}): Replica<ElboMetricName> {
   return {
     variables: model.trainableWeights.map((w) => w.read() as tf.Variable),
     loss(inputs, context: ReplicaStepContext) {
@@ -57,7 +60,7 @@ export function gqnReplica(model: GqnModel, options: { ownsModel?: boolean } = {
 }
 
 /** The replica module's entry: a fresh GqnModel from the config (each worker calls it once). */
-export function buildReplica(config: GqnReplicaConfig): Replica {
+export function buildReplica(config: GqnReplicaConfig): Replica<ElboMetricName> {
   if (!config || typeof config !== "object" || !config.gqn) {
     throw new GqnError("INVALID_ARGUMENT", "buildReplica: config must be { gqn: GqnConfig }.");
   }
