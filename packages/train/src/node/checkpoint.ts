@@ -346,3 +346,47 @@ async function exists(path: string): Promise<boolean> {
     return false;
   }
 }
+
+/** What rendering and scoring need of a checkpoint: its layers model and the configs of its state. */
+export interface InferenceCheckpoint<Model = unknown, Training = unknown> {
+  path: string;
+  step: number;
+  /** The weights, without the optimizer's (owned by the caller). */
+  model: tfl.LayersModel;
+  gqnConfig: Model;
+  trainingConfig?: Training;
+}
+
+/**
+ * Loads a checkpoint for inference: the optimizer state is dropped at once, and a state.json
+ * without a model config is a CHECKPOINT_ERROR naming `where` and the file.
+ */
+export async function loadInferenceCheckpoint<Model = unknown, Training = unknown>(
+  path: string,
+  where: string,
+): Promise<InferenceCheckpoint<Model, Training>> {
+  const loaded = await loadCheckpoint(path);
+  for (const w of loaded.optimizerWeights ?? []) w.tensor.dispose();
+  const state = loaded.state as { gqnConfig?: Model; trainingConfig?: Training };
+  if (!state.gqnConfig) {
+    loaded.model.dispose();
+    throw new GqnError("CHECKPOINT_ERROR", `${where}: ${loaded.path}/state.json has no gqnConfig.`);
+  }
+  return {
+    path: loaded.path,
+    step: loaded.step,
+    model: loaded.model,
+    gqnConfig: state.gqnConfig,
+    ...(state.trainingConfig !== undefined && { trainingConfig: state.trainingConfig }),
+  };
+}
+
+/** The largest K a training config drew (`fallback` without one), at most `views - 1`. */
+export function trainedContextSize(
+  training: { contextSize?: number | { min: number; max: number } } | undefined,
+  views: number,
+  fallback: number,
+): number {
+  const k = training?.contextSize ?? fallback;
+  return Math.min(typeof k === "number" ? k : k.max, views - 1);
+}

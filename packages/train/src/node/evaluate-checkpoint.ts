@@ -9,7 +9,7 @@ import { bitsPerDim } from "../elbo.js";
 import type { GqnConfig, TrainingConfig } from "../gqn-config.js";
 import { GqnModel } from "../gqn-model.js";
 import { annealed } from "../schedules.js";
-import { loadCheckpoint } from "./checkpoint.js";
+import { loadInferenceCheckpoint, trainedContextSize } from "./checkpoint.js";
 import {
   type BaselineName,
   disposeFirstBatch,
@@ -97,24 +97,19 @@ export async function evaluateCheckpoint(options: EvaluateCheckpointOptions): Pr
   const split = options.split ?? "test";
   const seed = options.seed ?? 1;
   const info = await readDatasetInfo(options.dataDir, options.dataset);
-  const loaded = await loadCheckpoint(options.modelDir);
-  for (const w of loaded.optimizerWeights ?? []) w.tensor.dispose();
-  const state = loaded.state as { gqnConfig?: GqnConfig; trainingConfig?: TrainingConfig };
-  if (!state.gqnConfig) {
-    loaded.model.dispose();
-    throw new GqnError("CHECKPOINT_ERROR", `evaluateCheckpoint: ${loaded.path}/state.json has no gqnConfig.`);
-  }
-  const model = GqnModel.fromLayersModel(loaded.model, state.gqnConfig);
+  const loaded = await loadInferenceCheckpoint<GqnConfig, TrainingConfig>(
+    options.modelDir,
+    "evaluateCheckpoint",
+  );
+  const model = GqnModel.fromLayersModel(loaded.model, loaded.gqnConfig);
   try {
-    const trainedK = state.trainingConfig?.contextSize ?? 5;
-    const contextSize =
-      options.contextSize ?? Math.min(typeof trainedK === "number" ? trainedK : trainedK.max, info.views - 1);
+    const contextSize = options.contextSize ?? trainedContextSize(loaded.trainingConfig, info.views, 5);
     const sigma =
-      options.sigma ?? (state.trainingConfig ? annealed(state.trainingConfig.sigma, loaded.step) : 0.7);
+      options.sigma ?? (loaded.trainingConfig ? annealed(loaded.trainingConfig.sigma, loaded.step) : 0.7);
     const data = {
       dataDir: options.dataDir,
       dataset: options.dataset,
-      frameSize: state.gqnConfig.frameSize,
+      frameSize: loaded.gqnConfig.frameSize,
       ...(options.dataWorkers !== undefined && { workers: options.dataWorkers }),
     };
     const mean = await meanTrainingImage(data, { images: options.meanImages ?? 2000, seed });
@@ -141,7 +136,7 @@ export async function evaluateCheckpoint(options: EvaluateCheckpointOptions): Pr
     } finally {
       mean.dispose();
     }
-    const size = state.gqnConfig.frameSize;
+    const size = loaded.gqnConfig.frameSize;
     const nats = elboSum / scores.scenes;
     const report: EvaluationReport = {
       checkpoint: loaded.path,

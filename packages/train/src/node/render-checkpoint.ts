@@ -5,7 +5,7 @@ import { GqnError } from "@gqn/core";
 import { createSceneBatches, encodePng, readDatasetInfo } from "@gqn/data/node";
 import * as tf from "@tensorflow/tfjs-core";
 import { imageGrid, scaleImage } from "../image-grid.js";
-import { loadCheckpoint } from "./checkpoint.js";
+import { loadInferenceCheckpoint, trainedContextSize } from "./checkpoint.js";
 import { gqnModelFactory, type LoopTrainingConfig, type ModelConfig } from "./gqn-factory.js";
 import { encodeGif, renderOrbit, type UpAxis } from "./render.js";
 import { requireDirectory } from "./require-directory.js";
@@ -90,17 +90,12 @@ export async function renderCheckpoint(options: RenderCheckpointOptions): Promis
   if (options.backend) await initBackend({ backend: options.backend, log: () => {} });
   const info = await readDatasetInfo(options.dataDir, options.dataset);
   const factory = await gqnModelFactory();
-  const loaded = await loadCheckpoint(options.modelDir);
-  for (const w of loaded.optimizerWeights ?? []) w.tensor.dispose();
-  const state = loaded.state as { gqnConfig?: ModelConfig; trainingConfig?: LoopTrainingConfig };
-  if (!state.gqnConfig) {
-    loaded.model.dispose();
-    throw new GqnError("CHECKPOINT_ERROR", `renderCheckpoint: ${loaded.path}/state.json has no gqnConfig.`);
-  }
-  const model = factory.fromLayersModel(loaded.model, state.gqnConfig);
-  const trained = state.trainingConfig?.contextSize ?? 3;
-  const k =
-    options.contextSize ?? Math.min(typeof trained === "number" ? trained : trained.max, info.views - 1);
+  const loaded = await loadInferenceCheckpoint<ModelConfig, LoopTrainingConfig>(
+    options.modelDir,
+    "renderCheckpoint",
+  );
+  const model = factory.fromLayersModel(loaded.model, loaded.gqnConfig);
+  const k = options.contextSize ?? trainedContextSize(loaded.trainingConfig, info.views, 3);
   const result: RenderResult = { checkpoint: loaded.path, step: loaded.step, scenes: [], orbitFrames: [] };
   const wanted = Math.max(scenes, orbit > 0 ? 1 : 0);
   const batches = createSceneBatches({
@@ -109,7 +104,7 @@ export async function renderCheckpoint(options: RenderCheckpointOptions): Promis
     split: info.testFiles > 0 ? "test" : "train",
     batchSize: Math.max(1, Math.min(wanted, 8)),
     contextSize: k,
-    frameSize: state.gqnConfig.frameSize,
+    frameSize: loaded.gqnConfig.frameSize,
     seed,
     repeat: false,
     ...(options.dataWorkers !== undefined && { workers: options.dataWorkers }),
