@@ -40,6 +40,17 @@ export async function runEvalCli(argv: readonly string[], io: CliIo = {}): Promi
     json?: boolean;
     debug?: boolean;
   }>();
+  const stderr = io.stderr ?? process.stderr;
+  // Scoring a whole published split takes long: say how far it is (a line every 10 s off a terminal).
+  let lastLine = Date.now();
+  const onProgress = (scenes: number) => {
+    const now = Date.now();
+    if (stderr.isTTY) stderr.write(`\rgqn-eval: ${scenes} scenes scored`);
+    else if (now - lastLine > 10_000) {
+      lastLine = now;
+      stderr.write(`gqn-eval: ${scenes} scenes scored\n`);
+    }
+  };
   try {
     const report = await evaluateCheckpoint({
       modelDir: o.modelDir,
@@ -53,7 +64,9 @@ export async function runEvalCli(argv: readonly string[], io: CliIo = {}): Promi
       ...(o.scenes !== undefined && { scenes: o.scenes }),
       ...(o.contextSize !== undefined && { contextSize: o.contextSize }),
       ...(o.sigma !== undefined && { sigma: o.sigma }),
+      onProgress,
     });
+    if (stderr.isTTY) stderr.write("\n");
     const stdout = io.stdout ?? process.stdout;
     stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
     return 0;
