@@ -15,6 +15,8 @@
 //                      backend needs minutes per tiny step)
 //   GQN_BENCH_MICRO    micro-batch size for tf-gqn and paper on wasm (default 1: one tf-gqn scene's
 //                      step takes most of the 4 GB wasm heap)
+//   GQN_BENCH_CONTEXT  context views K per scene (default: the preset's)
+//   GQN_BENCH_JSON     1: one JSON object per result on stdout instead of the table (for scripts)
 import { cpus, loadavg } from "node:os";
 import { initBackend } from "@gqn/backend";
 import { createDataParallel, tryEnableOnnxConvAccelerator } from "@gqn/backend/node";
@@ -33,6 +35,12 @@ const ENGINES = list("GQN_BENCH_ENGINES", "wasm,wasm+onnx,wasm+onnx x2,tensorflo
 const MICRO = Number(process.env.GQN_BENCH_MICRO ?? 1);
 const big = (preset) => preset === "tf-gqn" || preset === "paper";
 const batchOf = (preset) => Number(process.env.GQN_BENCH_BATCH ?? (big(preset) ? 36 : 8));
+const contextOf = (preset) =>
+  Number(process.env.GQN_BENCH_CONTEXT ?? GQN_PRESETS[preset].training.contextSize);
+const JSON_LINES = process.env.GQN_BENCH_JSON === "1";
+const print = (line) => {
+  if (!JSON_LINES) console.log(line);
+};
 
 function parseEngine(engine) {
   const match = /^(cpu|wasm|tensorflow)(\+onnx)?(?: x(\d+))?$/.exec(engine);
@@ -43,7 +51,7 @@ function parseEngine(engine) {
 /** A random batch shaped like the preset's (the numbers do not change the work). */
 function makeBatch(preset, batch, seed) {
   const { frameSize } = GQN_PRESETS[preset].model;
-  const k = GQN_PRESETS[preset].training.contextSize;
+  const k = contextOf(preset);
   return {
     contextFrames: tf.randomUniform([batch, k, frameSize, frameSize, 3], 0, 1, "float32", seed),
     contextPoses: tf.randomNormal([batch, k, 7], 0, 1, "float32", seed + 1),
@@ -91,7 +99,7 @@ async function flopsPerScene(preset) {
   await initBackend({ backend: "wasm", log: () => {} });
   const config = GQN_PRESETS[preset];
   const model = GqnModel.create(config.model, { seed: 1 });
-  const trainer = createTrainer(model, { ...config.training, batchSize: 1 });
+  const trainer = createTrainer(model, { ...config.training, batchSize: 1, contextSize: contextOf(preset) });
   const batch = makeBatch(preset, 1, 1);
   try {
     const profile = await tf.profile(() => trainer.step(batch, 0));
@@ -128,7 +136,11 @@ async function measure(preset, engine) {
       ...(micro !== undefined ? { microBatchSize: micro } : {}),
     });
   }
-  const trainer = createTrainer(model, { ...config.training, batchSize }, group ? { gradients: group } : {});
+  const trainer = createTrainer(
+    model,
+    { ...config.training, batchSize, contextSize: contextOf(preset) },
+    group ? { gradients: group } : {},
+  );
   const times = [];
   try {
     for (let step = 0; step <= STEPS; step++) {
@@ -149,13 +161,15 @@ async function measure(preset, engine) {
     accelerator?.disable();
   }
   const best = times.reduce((a, b) => (b.ms < a.ms ? b : a));
-  return { ...best, batchSize, micro, loadAverage: loadavg()[0] };
+  const sorted = times.map((t) => t.ms).sort((a, b) => a - b);
+  const medianMs = sorted[Math.floor((sorted.length - 1) / 2)];
+  return { ...best, medianMs, batchSize, micro, loadAverage: loadavg()[0] };
 }
 
-console.log(
+print(
   `@gqn/train GQN training step (Adam), best of ${STEPS} after a warm-up; ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), Node ${process.versions.node}`,
 );
-console.log(
+print(
   "\n| preset | batch | engine | ms / step | effective GFLOP/s | GFLOP/s per thread | vs wasm | CPU ms / step | load average |\n|---|---|---|---|---|---|---|---|---|",
 );
 const flopCache = new Map();
@@ -165,18 +179,22 @@ for (const preset of PRESETS) {
   for (const engine of ENGINES) {
     const result = await measure(preset, engine);
     if (result.skipped) {
-      console.log(`| ${preset} | ${batchOf(preset)} | ${engine} | ${result.skipped} | | | | | |`);
+      print(`| ${preset} | ${batchOf(preset)} | ${engine} | ${result.skipped} | | | | | |`);
+      if (JSON_LINES) console.log(JSON.stringify({ preset, engine, skipped: result.skipped }));
       continue;
     }
     if (engine === "wasm") wasmMs = result.ms;
     const flops = flopCache.get(preset);
     const gflops = flops ? flops / result.ms / 1e6 : Number.NaN;
     const threads = parseEngine(engine).workers;
-    console.log(
+    if (JSON_LINES) {
+      console.log(JSON.stringify({ preset, engine, contextSize: contextOf(preset), ...result, gflops }));
+    }
+    print(
       `| ${preset} | ${result.batchSize}${result.micro ? ` (chunks of ${result.micro})` : ""} | ${engine} | ${result.ms.toFixed(0)} | ${gflops.toFixed(1)} | ${(gflops / threads).toFixed(1)} | ${wasmMs ? `${(wasmMs / result.ms).toFixed(2)}x` : ""} | ${result.cpuMs.toFixed(0)} | ${result.loadAverage.toFixed(1)} |`,
     );
   }
 }
-console.log(
+print(
   `\nFLOPs per step (convolutions and matmuls of the profiled step, forward + gradients): ${[...flopCache].map(([p, f]) => `${p} ${(f / 1e9).toFixed(1)} G`).join(", ")}.`,
 );
