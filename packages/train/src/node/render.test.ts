@@ -59,4 +59,22 @@ describe("encodeGif", () => {
       /frame 1 is 2x2/,
     );
   });
+
+  it("encodes each frame's own pixels: the size grows with the frames, not with their square", () => {
+    // Noisy 16x16 frames (LZW cannot fold them), each different.
+    const noisy = (seed: number) => ({
+      width: 16,
+      height: 16,
+      rgb: Uint8Array.from(
+        { length: 16 * 16 * 3 },
+        (_, i) => (Math.imul(i + 1, 2654435761 + seed) >>> 24) & 0xff,
+      ),
+    });
+    const frames = Array.from({ length: 12 }, (_, i) => noisy(i));
+    const one = encodeGif(frames.slice(0, 1)).length;
+    const twelve = encodeGif(frames).length;
+    // Each frame after the first adds about one frame's bytes; a frame holding all the frames
+    // after it (the subarray bug) made twelve frames cost ~78 of them.
+    expect(twelve).toBeLessThan(14 * one);
+  });
 });

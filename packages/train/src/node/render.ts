@@ -169,7 +169,9 @@ export function encodeGif(frames: readonly RgbImage[], options: { delayMs?: numb
   const gif = gifenc.GIFEncoder();
   const delay = options.delayMs ?? 100;
   for (let i = 0; i < frames.length; i++) {
-    const index = gifenc.applyPalette(rgba.subarray(i * pixels * 4, (i + 1) * pixels * 4), palette);
+    // A copy, not a subarray: gifenc's applyPalette reads the whole underlying buffer, so a view
+    // made every frame hold all the frames from it on (a 36-frame GIF grew to 5 MB).
+    const index = gifenc.applyPalette(rgba.slice(i * pixels * 4, (i + 1) * pixels * 4), palette);
     // The first frame carries the global palette; the others use it.
     gif.writeFrame(index, width, height, { ...(i === 0 && { palette }), delay, repeat: 0 });
   }
