@@ -46,6 +46,18 @@ const CONFIGS = [
   },
 ];
 
+/** The last JSON line a benchmark process printed, or an error with its last stderr line. */
+function lastJson(run, who) {
+  const line = run.stdout
+    .trim()
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .pop();
+  if (run.status !== 0 || !line)
+    throw new Error(`${who} failed (${run.status}): ${run.stderr.trim().split("\n").pop()}`);
+  return JSON.parse(line);
+}
+
 function ours(preset) {
   const run = spawnSync(process.execPath, [join(root, "packages/train/bench/train-step.mjs")], {
     cwd: join(root, "packages/train"),
@@ -60,14 +72,7 @@ function ours(preset) {
       GQN_BENCH_JSON: "1",
     },
   });
-  const line = run.stdout
-    .trim()
-    .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .pop();
-  if (run.status !== 0 || !line)
-    throw new Error(`our bench failed (${run.status}): ${run.stderr.trim().split("\n").pop()}`);
-  const result = JSON.parse(line);
+  const result = lastJson(run, "our bench");
   if (result.skipped) throw new Error(`our bench: ${engine} ${result.skipped}`);
   return result.medianMs;
 }
@@ -95,14 +100,7 @@ function theirs(config) {
     ],
     { encoding: "utf8" },
   );
-  const line = run.stdout
-    .trim()
-    .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .pop();
-  if (run.status !== 0 || !line)
-    throw new Error(`reference failed (${run.status}): ${run.stderr.trim().split("\n").pop()}`);
-  return JSON.parse(line).ms_per_step_median;
+  return lastJson(run, "the reference").ms_per_step_median;
 }
 
 const missing = torchMissing();

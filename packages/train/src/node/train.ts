@@ -201,11 +201,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const o = { ...DEFAULTS, ...definedOnly(options) };
   validateOptions(o);
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const progress =
-    (options.progress ?? process.stderr.isTTY === true)
-      ? { bar: undefined as TrainProgress | undefined }
-      : undefined;
-  const say = (line: string) => (progress?.bar ? progress.bar.log(line) : log(line));
+  const showProgress = options.progress ?? process.stderr.isTTY === true;
+  let bar: TrainProgress | undefined;
+  // Lines go above the progress bar once it is drawn.
+  const say = (line: string) => (bar ? bar.log(line) : log(line));
 
   await requireDirectory(o.dataDir, "train: dataDir");
   const info = await readDatasetInfo(o.dataDir, o.dataset);
@@ -219,11 +218,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let failure: unknown;
   try {
     run = await openTrainingRun(o, options, info, say, teardown);
-    if (progress) {
-      progress.bar = new TrainProgress({ total: o.steps, start: run.step });
-      teardown.add(() => progress.bar?.stop());
+    if (showProgress) {
+      const drawn = new TrainProgress({ total: o.steps, start: run.step });
+      bar = drawn;
+      teardown.add(() => drawn.stop());
     }
-    await run.run(started, progress?.bar);
+    await run.run(started, bar);
   } catch (error) {
     failure = error;
   }
