@@ -1,4 +1,5 @@
-import { createTrainer, GqnModel, resolveGqnConfig } from "@gqn/train";
+import { GqnModel, resolveGqnConfig } from "@gqn/model";
+import { createTrainer } from "@gqn/train";
 import * as tf from "@tensorflow/tfjs-core";
 import "./patch-encoder.js"; // registers the "patch" type
 

@@ -7,16 +7,13 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { initBackend } from "@gqn/backend";
 import { encodePng } from "@gqn/data/node";
+import { GQN_PRESET_NAMES, type GqnConfig, type GqnPresetName, getPreset } from "@gqn/model";
 import { SCENE_KINDS, type SceneKind } from "@gqn/scenes";
 import {
   countOrRange,
   disposeFirstBatch,
   evaluateCheckpoint,
   formatReport,
-  GQN_PRESET_NAMES,
-  type GqnConfig,
-  type GqnPresetName,
-  getPreset,
   imageGrid,
   scaleImage,
   stopOnSignals,

@@ -5,7 +5,7 @@
 // VIEWER_BENCH_BACKENDS=wasm,webgl,cpu picks backends (default wasm: without a GPU, chromium's
 // WebGL is SwiftShader, about 9 s per render here). VIEWER_BENCH_QUERY adds to each page's query,
 // e.g. `threads=1` for the single-threaded wasm build (the default is one thread per core).
-import { GqnModel, resolveGqnConfig } from "@gqn/train";
+import { GqnModel, resolveGqnConfig } from "@gqn/model";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, bench, describe } from "vitest";
 import {

@@ -1,23 +1,23 @@
 // The viewer page: loads a gqn-train checkpoint and a scene bundle, then renders the scene from
 // the query camera the user moves. Everything here is DOM wiring; the logic it drives lives in
-// gqn-renderer.ts, orbit-camera.ts, scene-bundle.ts and select-backend.ts, which have tests.
+// scene-renderer.ts, orbit-camera.ts, scene-bundle.ts and select-backend.ts, which have tests.
 
-// @gqn/train registers its GqnRenderer layer (encoder + DRAW), which tf.loadLayersModel needs to
-// rebuild a gqn-train checkpoint. The package declares no side effects, so the class is named
-// below: an import that only ran for its side effects would be tree-shaken out of the build.
-import { GqnRenderer as GqnRendererLayer } from "@gqn/train";
+// @gqn/model registers the GQN's layer class, which tf.loadLayersModel needs to rebuild a saved
+// GqnModel. The class is named below: an import that only ran for its side effects could be
+// tree-shaken out of the build.
+import { GqnLayer } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { cameraToPose } from "./camera-pose.js";
-import { GqnRenderer } from "./gqn-renderer.js";
 import { loadFrames, paintRgb } from "./load-frames.js";
 import { cameraToOrbit, dragOrbit, type OrbitCamera, orbitToCamera } from "./orbit-camera.js";
 import { RenderTimer } from "./render-timer.js";
 import { type BundleScene, pairDroppedImages, parseSceneBundle, type SceneBundle } from "./scene-bundle.js";
+import { SceneRenderer } from "./scene-renderer.js";
 import { selectBackend, type ViewerBackendRequest } from "./select-backend.js";
 
 /** The layer classes a checkpoint may name, registered by the imports above. */
-const REGISTERED_LAYERS = [GqnRendererLayer.className];
+const REGISTERED_LAYERS = [GqnLayer.className];
 
 const params = new URLSearchParams(location.search);
 const MODEL_URL = params.get("model") ?? "./models/gqn-rooms/model.json";
@@ -59,7 +59,7 @@ interface LoadedScene {
 
 const state = {
   backend: "",
-  renderer: null as GqnRenderer | null,
+  renderer: null as SceneRenderer | null,
   modelName: "",
   bundle: null as SceneBundle | null,
   scene: null as LoadedScene | null,
@@ -103,7 +103,7 @@ async function loadModel(source: string | tf.io.IOHandler, name: string): Promis
       `could not load the model ${name} (layer classes known: ${REGISTERED_LAYERS.join(", ")}, stock tfjs layers): ${message}`,
     );
   });
-  const renderer = new GqnRenderer(model);
+  const renderer = new SceneRenderer(model);
   state.renderer?.dispose();
   state.renderer = renderer;
   state.modelName = name;

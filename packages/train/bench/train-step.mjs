@@ -1,4 +1,4 @@
-// Milliseconds per training step (forward, backward, Adam) of @gqn/train's GQN, per preset and
+// Milliseconds per training step (forward, backward, Adam) of the GQN (@gqn/model, trained by @gqn/train), per preset and
 // engine, with the effective GFLOP/s. Run with `pnpm bench:train` (builds first).
 //
 // FLOPs are counted from the step itself: one step at batch 1 on plain wasm, under tf.profile,
@@ -20,8 +20,9 @@
 import { cpus, loadavg } from "node:os";
 import { initBackend } from "@gqn/backend";
 import { createDataParallel, tryEnableOnnxConvAccelerator } from "@gqn/backend/node";
+import { GQN_PRESETS, GqnModel } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
-import { createTrainer, GQN_PRESETS, GqnModel } from "../dist/index.js";
+import { createTrainer } from "../dist/index.js";
 import { gqnReplica, gqnReplicaModule } from "../dist/node.js";
 
 const list = (name, fallback) =>

@@ -1,8 +1,8 @@
 // What a GQN's renders are scored against: the mean training image, the context view nearest the
 // query, the average of the context views; and the meters that score them.
 import { assertShape, GqnError } from "@gqn/core";
+import { psnrFromMse } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
-import { psnrFromMse } from "./elbo.js";
 
 /**
  * The baseline every renderer must beat: the per-pixel mean of the training images, predicted for

@@ -22,7 +22,7 @@ export {
   type EvaluationReport,
   evaluateCheckpoint,
 } from "./node/evaluate-checkpoint.js";
-export type { LoopEvalMetrics, LoopModel, LoopStepMetrics, LoopTrainer } from "./node/gqn-factory.js";
+export type { LoopTrainer, ModelConfig, ModelFactory, TrainableModel } from "./node/gqn-factory.js";
 export {
   buildReplica,
   type ElboMetricName,

@@ -1,10 +1,8 @@
 import { isGqnError } from "@gqn/core";
+import { annealed, GQN_PRESETS, GqnModel, type TrainingConfig } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterEach, describe, expect, it } from "vitest";
 import { testBatch, tinyConfig } from "../test/model-fixtures.js";
-import { GQN_PRESETS, type TrainingConfig } from "./gqn-config.js";
-import { GqnModel } from "./gqn-model.js";
-import { annealed } from "./schedules.js";
 import { createTrainer, type GradientSource } from "./trainer.js";
 
 // A fixed sigma (so the NLL's constant part cannot move) and a rate that learns in few steps.

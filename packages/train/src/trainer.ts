@@ -1,10 +1,7 @@
 import { GqnError } from "@gqn/core";
+import { annealed, bitsPerDim, type GqnBatch, type GqnModel, type TrainingConfig } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
-import { bitsPerDim } from "./elbo.js";
-import type { GqnBatch } from "./gqn-batch.js";
-import { checkDrawSteps, drawStepsAt, type TrainingConfig, validateTrainingConfig } from "./gqn-config.js";
-import type { GqnModel } from "./gqn-model.js";
-import { annealed } from "./schedules.js";
+import { checkDrawSteps, drawStepsAt, validateTrainingConfig } from "./training-config.js";
 
 /** A named tensor as tfjs optimizers save them (`Optimizer.getWeights`). */
 export type NamedTensor = Awaited<ReturnType<tf.Optimizer["getWeights"]>>[number];

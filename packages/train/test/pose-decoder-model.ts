@@ -1,21 +1,21 @@
-// A small model that satisfies the loop's contract (LoopModel, LoopTrainer): one dense layer from
+// A small model that satisfies the loop's contract (TrainableModel, LoopTrainer): one dense layer from
 // the query pose to the image, trained with Adam on the Gaussian NLL at the annealed sigma plus a
 // weight penalty standing in for the KL. The loop tests run on it, so they test the loop in
 // seconds; the GQN itself is trained end to end by gqn-end-to-end.test.ts.
 import { GqnError } from "@gqn/core";
-import type { SceneBatch } from "@gqn/data/node";
+import {
+  annealed,
+  type EvalMetrics,
+  type GqnBatch,
+  PAPER_LR_SCHEDULE,
+  PAPER_SIGMA_SCHEDULE,
+  type TrainingConfig,
+} from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
-import type {
-  LoopEvalMetrics,
-  LoopModel,
-  LoopTrainer,
-  LoopTrainingConfig,
-  ModelFactory,
-} from "../src/node/gqn-factory.js";
-import { annealed, PAPER_LR_SCHEDULE, PAPER_SIGMA_SCHEDULE } from "../src/schedules.js";
+import type { LoopTrainer, ModelConfig, ModelFactory, TrainableModel } from "../src/node/gqn-factory.js";
 
-class PoseDecoder implements LoopModel {
+class PoseDecoder implements TrainableModel {
   constructor(readonly net: tfl.LayersModel) {}
 
   toLayersModel(): tfl.LayersModel {
@@ -23,7 +23,7 @@ class PoseDecoder implements LoopModel {
   }
 
   /** `{ loss, nll, kl }` batch means (scalars, caller disposes). */
-  terms(batch: SceneBatch, sigma: number): { loss: tf.Scalar; nll: tf.Scalar; kl: tf.Scalar } {
+  terms(batch: GqnBatch, sigma: number): { loss: tf.Scalar; nll: tf.Scalar; kl: tf.Scalar } {
     return tf.tidy(() => {
       const mean = this.net.apply(batch.queryPose) as tf.Tensor4D;
       const d = batch.target.size / (batch.target.shape[0] ?? 1);
@@ -36,11 +36,16 @@ class PoseDecoder implements LoopModel {
     });
   }
 
-  render(_frames: tf.Tensor5D, _poses: tf.Tensor3D, query: tf.Tensor2D): tf.Tensor4D {
+  /** No scene representation: a `[B, 1, 1, 1]` of zeros (the image depends on the query pose alone). */
+  represent(frames: tf.Tensor5D): tf.Tensor4D {
+    return tf.zeros([frames.shape[0], 1, 1, 1]);
+  }
+
+  render(_r: tf.Tensor4D, query: tf.Tensor2D): tf.Tensor4D {
     return tf.tidy(() => this.net.apply(query) as tf.Tensor4D);
   }
 
-  async evaluate(batch: SceneBatch, sigma: number): Promise<LoopEvalMetrics> {
+  async evaluate(batch: GqnBatch, sigma: number): Promise<EvalMetrics> {
     const { loss, nll, kl } = this.terms(batch, sigma);
     const mse = tf.tidy(() =>
       tf.mean(
@@ -67,7 +72,7 @@ class PoseDecoder implements LoopModel {
   }
 }
 
-function trainer(model: PoseDecoder, training: LoopTrainingConfig): LoopTrainer {
+function trainer(model: PoseDecoder, training: TrainingConfig): LoopTrainer {
   const { beta1, beta2, epsilon } = training.adam;
   const optimizer = tf.train.adam(training.learningRate.start, beta1, beta2, epsilon);
   return {
@@ -101,13 +106,23 @@ function trainer(model: PoseDecoder, training: LoopTrainingConfig): LoopTrainer 
       optimizer.applyGradients(grads as never); // tfjs types it as NamedVariableMap; tensors are what it reads
       tf.dispose(Object.values(grads));
       const d = batch.target.size / (batch.target.shape[0] ?? 1);
-      return { elbo: loss, nll, kl, bitsPerDim: loss / (d * Math.LN2), lr, sigma, stepMs: Date.now() - t0 };
+      return {
+        step: stepIndex + 1,
+        elbo: loss,
+        nll,
+        kl,
+        bitsPerDim: loss / (d * Math.LN2),
+        lr,
+        sigma,
+        drawSteps: 0,
+        stepMs: Date.now() - t0,
+      };
     },
     dispose: () => optimizer.dispose(),
   };
 }
 
-function validateTraining(training: LoopTrainingConfig, views: number): void {
+function validateTraining(training: TrainingConfig, views: number): void {
   const k = typeof training.contextSize === "number" ? training.contextSize : training.contextSize.max;
   if (!(training.batchSize >= 1) || !(k >= 1) || k >= views) {
     throw new GqnError(
@@ -118,9 +133,9 @@ function validateTraining(training: LoopTrainingConfig, views: number): void {
 }
 
 /** The {@link ModelFactory} of the pose decoder: every preset is 32 px, batch 4, K 3, the paper's schedules. */
-export const poseDecoderFactory: ModelFactory = {
+export const poseDecoderFactory: ModelFactory<ModelConfig & { preset: string }, PoseDecoder> = {
   resolve(preset, _model, overrides, views) {
-    const training: LoopTrainingConfig = {
+    const training: TrainingConfig = {
       batchSize: 4,
       contextSize: 3,
       sigma: PAPER_SIGMA_SCHEDULE,
@@ -146,5 +161,5 @@ export const poseDecoderFactory: ModelFactory = {
     return new PoseDecoder(tfl.model({ inputs: input, outputs: image }));
   },
   fromLayersModel: (model) => new PoseDecoder(model),
-  createTrainer: (model, training) => trainer(model as PoseDecoder, training),
+  createTrainer: (model, training) => trainer(model, training),
 };

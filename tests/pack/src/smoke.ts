@@ -14,6 +14,7 @@ ${load("@gqn/backend", "backend")}
 ${load("@gqn/data", "data")}
 ${load("@gqn/encoders", "encoders")}
 ${load("@gqn/draw", "draw")}
+${load("@gqn/model", "model")}
 ${load("@gqn/train", "train")}
 const info = await backend.initBackend({ backend: "wasm", log: () => {} });
 const perView = tf.ones([6, 2, 2, 3]);
@@ -28,6 +29,10 @@ const drawLayer = new draw.Draw({ steps: 2, hiddenChannels: 8, canvasChannels: 8
 const condition = tf.concat([representation, tf.zeros([2, 8, 8, 7])], 3);
 const image = drawLayer.generate(condition, { seed: 3 }).mean;
 const imageValues = Array.from(await image.data());
+// The whole GQN through @gqn/model: represent a scene once, render a view from it.
+const gqn = model.GqnModel.create(model.resolveGqnConfig("tiny"), { seed: 1 });
+const r = gqn.represent(tf.fill([1, 3, 32, 32, 3], 0.5), tf.zeros([1, 3, 7]));
+const view = gqn.render(r, tf.zeros([1, 7]), { seed: 2 });
 const result = {
   encoded: representation.shape,
   image: image.shape,
@@ -38,7 +43,10 @@ const result = {
   views: data.getDatasetSpec("rooms_ring_camera").views,
   error: new core.GqnError("INVALID_ARGUMENT", "x").code,
   steps: draw.DEFAULT_DRAW_CONFIG.steps,
-  sigma0: train.annealed(train.PAPER_SIGMA_SCHEDULE, 0),
+  represented: r.shape,
+  view: view.shape,
+  sigma0: model.annealed(model.PAPER_SIGMA_SCHEDULE, 0),
+  trainer: typeof train.createTrainer,
 };
 console.log(JSON.stringify(result));
 `;
@@ -58,5 +66,8 @@ export const SMOKE_EXPECTED = {
   views: 10,
   error: "INVALID_ARGUMENT",
   steps: 8,
+  represented: [1, 1, 1, 32],
+  view: [1, 32, 32, 3],
   sigma0: 2,
+  trainer: "function",
 };

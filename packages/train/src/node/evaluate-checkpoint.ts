@@ -4,11 +4,8 @@
 import { type BackendRequest, initBackend } from "@gqn/backend";
 import { GqnError } from "@gqn/core";
 import { readDatasetInfo, type SceneBatch } from "@gqn/data/node";
+import { annealed, bitsPerDim, type GqnConfig, GqnModel, type TrainingConfig } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
-import { bitsPerDim } from "../elbo.js";
-import type { GqnConfig, TrainingConfig } from "../gqn-config.js";
-import { GqnModel } from "../gqn-model.js";
-import { annealed } from "../schedules.js";
 import { loadInferenceCheckpoint, trainedContextSize } from "./checkpoint.js";
 import {
   type BaselineName,
@@ -114,7 +111,12 @@ export async function evaluateCheckpoint(options: EvaluateCheckpointOptions): Pr
     };
     const mean = await meanTrainingImage(data, { images: options.meanImages ?? 2000, seed });
     const render = (n: number) => (batch: SceneBatch) =>
-      model.render(batch.contextFrames, batch.contextPoses, batch.queryPose, { seed, samples: n });
+      tf.tidy(() =>
+        model.render(model.represent(batch.contextFrames, batch.contextPoses), batch.queryPose, {
+          seed,
+          samples: n,
+        }),
+      );
     let elboSum = 0;
     let scores: QueryScores<"model" | "predictiveMean">;
     try {

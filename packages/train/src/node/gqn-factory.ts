@@ -1,110 +1,57 @@
 import type { Replica } from "@gqn/backend/node";
-import { GqnError } from "@gqn/core";
-import type { SceneBatch } from "@gqn/data/node";
-import type * as tf from "@tensorflow/tfjs-core";
+import { type GqnConfig, GqnModel, getPreset, resolveGqnConfig, type TrainingConfig } from "@gqn/model";
 import type * as tfl from "@tensorflow/tfjs-layers";
-import {
-  createTrainer,
-  type GqnConfig,
-  GqnModel,
-  getPreset,
-  resolveGqnConfig,
-  type TrainerOptions,
-  validateTrainingConfig,
-} from "../index.js";
-import type { LinearAnneal } from "../schedules.js";
+import { createTrainer, type Trainer, type TrainerOptions, validateTrainingConfig } from "../index.js";
 import { type ElboMetricName, type GqnReplicaConfig, gqnReplica, gqnReplicaModule } from "./gqn-replica.js";
 
-/** The model's JSON config as the loop sees it (GqnConfig): stored in checkpoints as is. */
-export type ModelConfig = { frameSize: number } & Record<string, unknown>;
+/**
+ * What the training loop needs of a model: these members of {@link GqnModel}. Any model with
+ * them trains in the loop (its own tests use a one-layer pose decoder, to run in seconds).
+ */
+export type TrainableModel = Pick<
+  GqnModel,
+  "toLayersModel" | "represent" | "render" | "evaluate" | "dispose"
+>;
 
-/** The training config as the loop sees it (TrainingConfig of the model side). */
-export interface LoopTrainingConfig {
-  batchSize: number;
-  contextSize: number | { min: number; max: number };
-  sigma: LinearAnneal;
-  learningRate: LinearAnneal;
-  adam: { beta1: number; beta2: number; epsilon: number };
-  drawSteps?: number | { min: number; max: number };
-}
+/** What the training loop needs of a trainer: these members of {@link createTrainer}'s result. */
+export type LoopTrainer = Pick<Trainer, "optimizer" | "step" | "dispose">;
 
-/** Test-split metrics of one batch (numbers): nats per image, bits per dimension, and the prior's MSE/PSNR. */
-export interface LoopEvalMetrics {
-  elbo: number;
-  nll: number;
-  kl: number;
-  bitsPerDim: number;
-  mse: number;
-  psnr: number;
-}
-
-/** What one training step reports. */
-export interface LoopStepMetrics {
-  elbo: number;
-  nll: number;
-  kl: number;
-  bitsPerDim: number;
-  lr: number;
-  sigma: number;
-  /** DRAW steps of the pass, for models that draw. */
-  drawSteps?: number;
-  stepMs: number;
-}
-
-/** What the loop needs of a model: GqnModel's members (see the train contract). */
-export interface LoopModel {
-  /** A LayersModel sharing the model's weights, for checkpoints. */
-  toLayersModel(): tfl.LayersModel;
-  /** The prior's predicted mean image `[B, H, W, 3]` (caller disposes). */
-  render(
-    contextFrames: tf.Tensor5D,
-    contextPoses: tf.Tensor3D,
-    queryPose: tf.Tensor2D,
-    options?: { seed?: number; samples?: number },
-  ): tf.Tensor4D;
-  evaluate(batch: SceneBatch, sigma: number, options?: { seed?: number }): Promise<LoopEvalMetrics>;
-  dispose(): void;
-}
-
-/** What the loop needs of a trainer: createTrainer's result. */
-export interface LoopTrainer {
-  /** The Adam optimizer whose slots go into checkpoints. */
-  readonly optimizer: tf.Optimizer;
-  /**
-   * One update at `stepIndex` (updates applied before it; sets lr and sigma from the schedules).
-   * Throws GqnError `NON_FINITE` before applying anything when a value is not finite.
-   */
-  step(batch: SceneBatch, stepIndex: number, options?: { seed?: number }): Promise<LoopStepMetrics>;
-  dispose(): void;
+/** What the loop reads of a model's JSON config (stored in checkpoints as is). */
+export interface ModelConfig {
+  /** Frame size of the model: the data pipeline resizes frames to it. */
+  frameSize: number;
 }
 
 /** How the loop builds models: configs from presets, new models, models from checkpoints, trainers. */
-export interface ModelFactory {
+export interface ModelFactory<
+  Config extends ModelConfig = ModelConfig,
+  Model extends TrainableModel = TrainableModel,
+> {
   /** A preset's configs with overrides, validated (INVALID_CONFIG) before any tensor exists. */
   resolve(
     preset: string,
     model: object | undefined,
-    training: Partial<LoopTrainingConfig>,
+    training: Partial<TrainingConfig>,
     datasetViews: number,
-  ): { model: ModelConfig; training: LoopTrainingConfig };
+  ): { model: Config; training: TrainingConfig };
   /** Checks a training config against the dataset (e.g. a checkpoint's, with overrides). */
-  validateTraining(training: LoopTrainingConfig, datasetViews: number): void;
-  create(config: ModelConfig, options: { seed?: number }): LoopModel;
-  fromLayersModel(model: tfl.LayersModel, config: ModelConfig): LoopModel;
-  createTrainer(model: LoopModel, training: LoopTrainingConfig, options?: TrainerOptions): LoopTrainer;
+  validateTraining(training: TrainingConfig, datasetViews: number): void;
+  create(config: Config, options: { seed?: number }): Model;
+  fromLayersModel(model: tfl.LayersModel, config: Config): Model;
+  createTrainer(model: Model, training: TrainingConfig, options?: TrainerOptions): LoopTrainer;
   /**
    * The model as a data-parallel replica, with the module and JSON config worker threads rebuild
    * it from; absent when the model cannot train data-parallel.
    */
   replica?(
-    model: LoopModel,
-    config: ModelConfig,
+    model: Model,
+    config: Config,
     seed: number,
   ): { replica: Replica<ElboMetricName>; module: URL; config: unknown };
 }
 
-/** The GQN of this package: presets, GqnModel and createTrainer. */
-export async function gqnModelFactory(): Promise<ModelFactory> {
+/** The GQN: @gqn/model's presets and GqnModel, and this package's createTrainer. */
+export async function gqnModelFactory(): Promise<ModelFactory<GqnConfig, GqnModel>> {
   return {
     resolve(preset, model, training, views) {
       const resolved = {
@@ -112,23 +59,16 @@ export async function gqnModelFactory(): Promise<ModelFactory> {
         training: { ...getPreset(preset).training, ...training },
       };
       validateTrainingConfig(resolved.training, views);
-      return { model: resolved.model as unknown as ModelConfig, training: resolved.training };
+      return resolved;
     },
     validateTraining: (training, views) => validateTrainingConfig(training, views),
-    create: (config, options) => GqnModel.create(config as unknown as GqnConfig, options),
-    fromLayersModel: (model, config) => GqnModel.fromLayersModel(model, config as unknown as GqnConfig),
-    createTrainer: (model, training, options) => createTrainer(asGqnModel(model), training, options),
+    create: (config, options) => GqnModel.create(config, options),
+    fromLayersModel: (model, config) => GqnModel.fromLayersModel(model, config),
+    createTrainer: (model, training, options) => createTrainer(model, training, options),
     replica: (model, config, seed) => ({
-      replica: gqnReplica(asGqnModel(model)),
+      replica: gqnReplica(model),
       module: gqnReplicaModule(),
-      config: { gqn: config as unknown as GqnConfig, seed } satisfies GqnReplicaConfig,
+      config: { gqn: config, seed } satisfies GqnReplicaConfig,
     }),
   };
-}
-
-function asGqnModel(model: LoopModel): GqnModel {
-  if (!(model instanceof GqnModel)) {
-    throw new GqnError("INVALID_ARGUMENT", "gqnModelFactory.createTrainer: model must be a GqnModel.");
-  }
-  return model;
 }

@@ -2,9 +2,8 @@
 // variables and the ELBO of a shard at the step's sigma, with the NLL and KL as metrics.
 import { builtModule, type Replica, type ReplicaStepContext } from "@gqn/backend/node";
 import { GqnError } from "@gqn/core";
+import { type GqnConfig, GqnModel } from "@gqn/model";
 import type * as tf from "@tensorflow/tfjs-core";
-import type { GqnConfig } from "../gqn-config.js";
-import { GqnModel } from "../gqn-model.js";
 
 /** The JSON config of {@link buildReplica}: what every worker rebuilds its replica from. */
 export interface GqnReplicaConfig {

@@ -3,10 +3,11 @@ import { join } from "node:path";
 import { type BackendRequest, initBackend } from "@gqn/backend";
 import { GqnError } from "@gqn/core";
 import { createSceneBatches, encodePng, readDatasetInfo } from "@gqn/data/node";
+import type { TrainingConfig } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
 import { imageGrid, scaleImage } from "../image-grid.js";
 import { loadInferenceCheckpoint, trainedContextSize } from "./checkpoint.js";
-import { gqnModelFactory, type LoopTrainingConfig, type ModelConfig } from "./gqn-factory.js";
+import { gqnModelFactory, type ModelConfig, type ModelFactory } from "./gqn-factory.js";
 import { encodeGif, renderOrbit, type UpAxis } from "./render.js";
 import { requireDirectory } from "./require-directory.js";
 
@@ -89,8 +90,8 @@ export async function renderCheckpoint(options: RenderCheckpointOptions): Promis
   await requireDirectory(options.dataDir, "renderCheckpoint: dataDir");
   if (options.backend) await initBackend({ backend: options.backend, log: () => {} });
   const info = await readDatasetInfo(options.dataDir, options.dataset);
-  const factory = await gqnModelFactory();
-  const loaded = await loadInferenceCheckpoint<ModelConfig, LoopTrainingConfig>(
+  const factory: ModelFactory = await gqnModelFactory();
+  const loaded = await loadInferenceCheckpoint<ModelConfig, TrainingConfig>(
     options.modelDir,
     "renderCheckpoint",
   );
@@ -140,10 +141,12 @@ export async function renderCheckpoint(options: RenderCheckpointOptions): Promis
         }
         const n = Math.min(batch.target.shape[0], scenes - done);
         if (n > 0) {
-          const prediction = model.render(batch.contextFrames, batch.contextPoses, batch.queryPose, {
-            seed,
-            samples,
-          });
+          const prediction = tf.tidy(() =>
+            model.render(model.represent(batch.contextFrames, batch.contextPoses), batch.queryPose, {
+              seed,
+              samples,
+            }),
+          );
           try {
             for (let i = 0; i < n; i++) {
               const grid = tf.tidy(() => {

@@ -2,6 +2,7 @@
 // (the reference makes the gifenc typings reach projects that typecheck this file from source)
 import { GqnError } from "@gqn/core";
 import { cameraToPose } from "@gqn/data";
+import type { GqnModel } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
 import * as gifencModule from "gifenc";
 import type { RgbImage } from "../image-grid.js";
@@ -13,16 +14,8 @@ const gifenc =
     ? (gifencModule as unknown as typeof gifencModule.default)
     : gifencModule.default;
 
-/** What {@link renderOrbit} needs of a model: GqnModel's prior rendering. */
-export interface PriorRenderer {
-  /** `[B, K, H, W, 3]` frames, `[B, K, 7]` poses, `[B, 7]` queries -> `[B, H, W, 3]` (caller disposes). */
-  render(
-    contextFrames: tf.Tensor5D,
-    contextPoses: tf.Tensor3D,
-    queryPose: tf.Tensor2D,
-    options?: { seed?: number; samples?: number },
-  ): tf.Tensor4D;
-}
+/** What {@link renderOrbit} needs of a model: GqnModel's representation and prior rendering. */
+export type PriorRenderer = Pick<GqnModel, "represent" | "render">;
 
 /** The vertical axis of a dataset's camera positions. */
 export type UpAxis = "y" | "z";
@@ -119,15 +112,15 @@ export async function renderOrbit(
   }
   const chunk = options.chunk ?? 8;
   const queries = orbitPoses(contextPoses, options);
+  const r = model.represent(contextFrames, contextPoses); // [1, h, w, c]: the scene, once
   const images: RgbImage[] = [];
   try {
     for (let start = 0; start < options.frames; start += chunk) {
       const n = Math.min(chunk, options.frames - start);
       const rendered = tf.tidy(() => {
-        const frames = tf.tile(contextFrames, [n, 1, 1, 1, 1]) as tf.Tensor5D;
-        const poses = tf.tile(contextPoses, [n, 1, 1]) as tf.Tensor3D;
+        const rs = tf.tile(r, [n, 1, 1, 1]) as tf.Tensor4D; // [n, h, w, c]
         const query = tf.slice(queries, [start, 0], [n, 7]) as tf.Tensor2D;
-        return model.render(frames, poses, query, { seed: options.seed ?? 0, samples: options.samples ?? 1 });
+        return model.render(rs, query, { seed: options.seed ?? 0, samples: options.samples ?? 1 });
       });
       images.push(...toRgbImages(rendered));
       rendered.dispose();
@@ -135,7 +128,7 @@ export async function renderOrbit(
       await new Promise((resolve) => setImmediate(resolve));
     }
   } finally {
-    queries.dispose();
+    tf.dispose([queries, r]);
   }
   return images;
 }

@@ -1,13 +1,13 @@
 import { readFile } from "node:fs/promises";
 import { GqnError } from "@gqn/core";
-import { Option } from "commander";
 import {
   GQN_PRESET_NAMES,
   type GqnConfigOverrides,
   type GqnPresetName,
   getPreset,
   type TrainingConfig,
-} from "../gqn-config.js";
+} from "@gqn/model";
+import { Option } from "commander";
 import {
   BACKENDS,
   type CliIo,

@@ -17,11 +17,16 @@ import {
   type SceneBatchIterator,
   type SceneBatchState,
 } from "@gqn/data/node";
+import {
+  annealed,
+  type EvalMetrics,
+  type GqnConfigOverrides,
+  type GqnPresetName,
+  type TrainingConfig,
+} from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { imageGrid } from "../image-grid.js";
-import type { GqnConfigOverrides, GqnPresetName } from "../index.js";
-import { annealed } from "../schedules.js";
 import type { GradientSource } from "../trainer.js";
 import {
   latestCheckpoint,
@@ -31,13 +36,11 @@ import {
   saveCheckpoint,
 } from "./checkpoint.js";
 import {
-  type LoopEvalMetrics as EvalMetrics,
-  type ModelConfig as GqnConfig,
   gqnModelFactory,
-  type LoopModel,
   type LoopTrainer,
+  type ModelConfig,
   type ModelFactory,
-  type LoopTrainingConfig as TrainingConfig,
+  type TrainableModel,
 } from "./gqn-factory.js";
 import { requireDirectory } from "./require-directory.js";
 import { type LogRecord, RunLog } from "./run-log.js";
@@ -161,7 +164,7 @@ export interface TrainResult {
 
 /** The run state saved in each checkpoint's `state.json` (the step is added by saveCheckpoint). */
 export interface TrainState {
-  gqnConfig: GqnConfig;
+  gqnConfig: ModelConfig;
   trainingConfig: TrainingConfig;
   dataset: string;
   seed: number;
@@ -284,7 +287,7 @@ async function openTrainingRun(
   say: (line: string) => void,
   teardown: Teardown,
 ): Promise<TrainingRun> {
-  const factory = await gqnModelFactory();
+  const factory: ModelFactory = await gqnModelFactory();
   const workers = o.workers ?? 1;
   let accelerator: OnnxConvAccelerator | undefined;
   if ((o.accelerator ?? "none") !== "none" && tf.getBackend() === "wasm") {
@@ -561,10 +564,10 @@ class TrainingRun {
 type ResolvedOptions = typeof DEFAULTS & TrainOptions;
 
 interface RunSetup {
-  model: LoopModel;
+  model: TrainableModel;
   layersModel: tfl.LayersModel;
   trainer: LoopTrainer;
-  gqnConfig: GqnConfig;
+  gqnConfig: ModelConfig;
   trainingConfig: TrainingConfig;
   step: number;
   rng: Random;
@@ -583,7 +586,7 @@ function stableJson(value: unknown): string {
 }
 
 /** A model config in a few words: `tower 64, L8 C64 Z16, 32 px` (a GQN's), else its JSON. */
-function describeModel(config: GqnConfig): string {
+function describeModel(config: ModelConfig): string {
   const { encoder, draw, frameSize } = config as {
     frameSize: number;
     encoder?: { type?: string; channels?: number };
@@ -613,7 +616,7 @@ async function openRun(
   modelAsked: boolean,
   info: DatasetInfo,
   say: (line: string) => void,
-  gradientsFor: (model: LoopModel, gqnConfig: GqnConfig) => Promise<GradientSource | undefined>,
+  gradientsFor: (model: TrainableModel, gqnConfig: ModelConfig) => Promise<GradientSource | undefined>,
 ): Promise<RunSetup> {
   const existing = await latestCheckpoint(o.modelDir);
   if (existing && !o.resume) {
@@ -658,7 +661,7 @@ async function openRun(
   }
   const gqnConfig = state.gqnConfig;
   if (modelAsked) {
-    const asked = factory.resolve(o.preset, o.model, {}, info.views).model as unknown as GqnConfig;
+    const asked = factory.resolve(o.preset, o.model, {}, info.views).model as unknown as ModelConfig;
     if (stableJson(asked) !== stableJson(gqnConfig)) {
       throw new GqnError(
         "CHECKPOINT_ERROR",
@@ -693,7 +696,7 @@ async function openRun(
 /** Evaluates on the first `evalBatches` test batches (the same scenes every time), averaged. */
 async function evaluate(
   o: ResolvedOptions,
-  model: LoopModel,
+  model: TrainableModel,
   training: TrainingConfig,
   frameSize: number,
   k: number,
@@ -736,7 +739,7 @@ async function evaluate(
 
 async function renderGrid(
   o: ResolvedOptions,
-  model: LoopModel,
+  model: TrainableModel,
   training: TrainingConfig,
   frameSize: number,
   k: number,
@@ -783,14 +786,16 @@ function testBatches(
 /** `images/step-<step>.png`: one row per scene, context views | target | prior prediction. */
 async function writeGrid(
   o: ResolvedOptions,
-  model: LoopModel,
+  model: TrainableModel,
   batch: SceneBatch,
   step: number,
   board: TensorBoardWriter | undefined,
 ): Promise<void> {
-  const prediction = model.render(batch.contextFrames, batch.contextPoses, batch.queryPose, {
-    seed: o.seed + 104729,
-  });
+  const prediction = tf.tidy(() =>
+    model.render(model.represent(batch.contextFrames, batch.contextPoses), batch.queryPose, {
+      seed: o.seed + 104729,
+    }),
+  );
   let grid: ReturnType<typeof imageGrid>;
   try {
     grid = imageGrid(batch.contextFrames, [batch.target, prediction]);

@@ -5,7 +5,6 @@ import {
   getPreset,
   resolveGqnConfig,
   validateGqnConfig,
-  validateTrainingConfig,
 } from "./gqn-config.js";
 
 describe("presets and resolveGqnConfig", () => {
@@ -76,19 +75,5 @@ describe("presets and resolveGqnConfig", () => {
     expect(() => validateGqnConfig({ ...tiny, aggregation: "max" as "sum" })).toThrow(
       /aggregation must be "sum" or "mean"/,
     );
-  });
-
-  it("checks the context size against the dataset's views", () => {
-    const training = { ...GQN_PRESETS.tiny.training };
-    expect(() => validateTrainingConfig({ ...training, contextSize: 15 }, 15)).toThrow(
-      "validateTrainingConfig: contextSize must be less than the dataset's 15 views per scene (K context views + 1 target), but got 15.",
-    );
-    expect(() => validateTrainingConfig({ ...training, contextSize: { min: 3, max: 2 } })).toThrow(
-      /1 <= min <= max/,
-    );
-    expect(() => validateTrainingConfig({ ...training, batchSize: 0 })).toThrow(
-      /batchSize must be a positive integer/,
-    );
-    expect(() => validateTrainingConfig(training, 15)).not.toThrow();
   });
 });

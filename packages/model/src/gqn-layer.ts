@@ -1,17 +1,15 @@
 import { assertShape, GqnError } from "@gqn/core";
-import { Draw } from "@gqn/draw";
+import { Draw, type InferResult } from "@gqn/draw";
 import { createEncoder, encodeScene, GQN_POSE_SIZE, type SceneEncoderLayer } from "@gqn/encoders";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import type { LayerArgs } from "@tensorflow/tfjs-layers/dist/engine/topology";
 import type { Kwargs } from "@tensorflow/tfjs-layers/dist/types";
 import { buildCondition } from "./condition.js";
-import { type ElboTerms, elboTerms } from "./elbo.js";
-import type { GqnBatch } from "./gqn-batch.js";
 import { type GqnConfig, validateGqnConfig } from "./gqn-config.js";
 
-/** Construction arguments of {@link GqnRenderer} (JSON; stored in `model.json`). */
-export interface GqnRendererArgs extends LayerArgs {
+/** Construction arguments of {@link GqnLayer} (JSON; stored in `model.json`). */
+export interface GqnLayerArgs extends LayerArgs {
   /** The whole model, as {@link resolveGqnConfig} returns it. */
   gqn: GqnConfig;
   /**
@@ -21,7 +19,7 @@ export interface GqnRendererArgs extends LayerArgs {
   seed?: number;
 }
 
-/** Per-call options of {@link GqnRenderer.render}. */
+/** Per-call options of {@link GqnLayer.render}. */
 export interface RenderOptions {
   /** Seed of the prior samples: the same seed, weights and inputs give the same image. */
   seed?: number;
@@ -35,35 +33,33 @@ export interface RenderOptions {
   samples?: number;
 }
 
-/** Per-call options of {@link GqnRenderer.lossTerms}. */
-export interface LossOptions {
+/** Per-call options of {@link GqnLayer.infer}. */
+export interface InferOptions {
   /** Seed of the posterior samples. */
   seed?: number;
   /** DRAW steps of this pass; default the model's L (another L needs tied DRAW weights). */
   steps?: number;
-  /** Passed to the encoder; default true (this is the training path). */
-  training?: boolean;
 }
 
 /**
- * The whole GQN as one tfjs-layers `Layer`: representation network, aggregation over the
- * context views, the conditioning tensor, and conditional DRAW.
+ * The whole GQN as one tfjs-layers `Layer`, holding every weight: the representation network
+ * with its aggregation over context views, and conditional DRAW with its observation head.
  *
  * ```
- * r_k  = encoder(x_k, v_k)                    [B*K, h, w, c]     (h = w = 1 or frameSize / 4)
- * r    = sum_k r_k  (or mean)                  [B, h, w, c]
- * cond = concat(tile(r), tile(v_q))            [B, S/4, S/4, c + 7]
- * x_q  ~ DRAW(cond)                            [B, S, S, 3]
+ * represent:  r_k = encoder(x_k, v_k)                [B*K, h, w, c]   (h = w = 1 or S/4)
+ *             r   = sum_k r_k (or mean)               [B, h, w, c]
+ * render:     cond = concat(tile(r), tile(v_q))       [B, S/4, S/4, c + 7]
+ *             x_q ~ DRAW prior(cond)                  [B, S, S, 3]
+ * infer:      the same cond, DRAW's posterior sees x_q -> mean, KL per step
  * ```
  *
  * As a layer (`apply` / `predict` on `[frames [B,K,S,S,3], poses [B,K,7], query [B,7]]`) it
- * returns the prior's mean image clipped to [0, 1] (unseeded samples); {@link GqnRenderer.render}
- * does the same with a seed, and {@link GqnRenderer.lossTerms} is the training objective.
- * Weights are named `<layer name>/encoder/...` and `<layer name>/draw/...`, so `model.save` ->
- * `tf.loadLayersModel` restores them (import `@gqn/train` first: it registers the class).
+ * returns the prior's rendering clipped to [0, 1] (unseeded). Weights are named
+ * `<layer name>/encoder/...` and `<layer name>/draw/...`, so `model.save` -> `tf.loadLayersModel`
+ * restores them (importing `@gqn/model` registers the class). Use it through {@link GqnModel}.
  */
-export class GqnRenderer extends tfl.layers.Layer {
-  /** @internal */
+export class GqnLayer extends tfl.layers.Layer {
+  /** @internal The class name that saved checkpoints carry (the layer was called GqnRenderer). */
   static className = "GqnRenderer";
   /** The model configuration. */
   readonly gqnConfig: GqnConfig;
@@ -74,9 +70,8 @@ export class GqnRenderer extends tfl.layers.Layer {
   /** The initialiser seed, or undefined. */
   readonly seed: number | undefined;
 
-  constructor(args: GqnRendererArgs) {
+  constructor(args: GqnLayerArgs) {
     super({ ...args, name: args.name ?? "gqn" });
-    validateGqnConfig(args.gqn);
     this.gqnConfig = structuredClone(args.gqn);
     this.seed = args.seed ?? undefined;
     const seeded = (own: number | undefined, offset: number) =>
@@ -161,66 +156,56 @@ export class GqnRenderer extends tfl.layers.Layer {
     if (!Array.isArray(inputs) || inputs.length !== 3) {
       throw new GqnError(
         "INVALID_ARGUMENT",
-        `GqnRenderer.call: inputs must be [contextFrames, contextPoses, queryPose], but got ${Array.isArray(inputs) ? `${inputs.length} tensors` : "one tensor"}.`,
+        `GqnLayer.call: inputs must be [contextFrames, contextPoses, queryPose], but got ${Array.isArray(inputs) ? `${inputs.length} tensors` : "one tensor"}.`,
       );
     }
     const [frames, poses, query] = inputs as [tf.Tensor5D, tf.Tensor3D, tf.Tensor2D];
     const seed = typeof kwargs.seed === "number" ? kwargs.seed : undefined;
-    return this.render(frames, poses, query, seed === undefined ? {} : { seed });
+    return tf.tidy(() =>
+      this.render(this.represent(frames, poses), query, seed === undefined ? {} : { seed }),
+    );
   }
 
   /**
-   * DRAW's conditioning tensor for a batch of scenes: the aggregated representation and the
-   * query pose on the core grid.
+   * The scene representation of each batch element: the encoder on every context view, then
+   * summed (the paper) or averaged over the K views.
    *
-   * @returns `[B, S/4, S/4, c + 7]`, owned by the caller.
+   * @param contextFrames - `[B, K, S, S, 3]` in [0, 1]. Borrowed.
+   * @param contextPoses - `[B, K, 7]`. Borrowed.
+   * @param training - passed to the encoder (batch statistics, dropout); default false.
+   * @returns r `[B, h, w, c]` (`h = w = 1` or DRAW's core grid), owned by the caller.
    */
-  condition(
-    contextFrames: tf.Tensor5D,
-    contextPoses: tf.Tensor3D,
-    queryPose: tf.Tensor2D,
-    training = false,
-  ): tf.Tensor4D {
-    this.checkBuilt("condition");
-    const b = contextFrames.shape[0];
-    assertShape(queryPose.shape, [b, GQN_POSE_SIZE], "GqnRenderer", "queryPose");
-    return tf.tidy(() => {
-      const r = encodeScene(this.encoder, contextFrames, contextPoses, {
-        aggregation: this.gqnConfig.aggregation,
-        training,
-      }); // [B, h, w, c]
-      return buildCondition(r, queryPose, this.coreGrid); // [B, S/4, S/4, c + 7]
+  represent(contextFrames: tf.Tensor5D, contextPoses: tf.Tensor3D, training = false): tf.Tensor4D {
+    this.checkBuilt("represent");
+    return encodeScene(this.encoder, contextFrames, contextPoses, {
+      aggregation: this.gqnConfig.aggregation,
+      training,
     });
   }
 
   /**
-   * Renders the query views with the prior (no target seen): the observation head's mean,
-   * clipped to [0, 1].
+   * Renders the query views with DRAW's prior (no target seen): the observation head's mean,
+   * clipped to [0, 1]; with `samples` > 1, the mean of that many prior draws.
    *
-   * @param contextFrames - `[B, K, S, S, 3]`. Borrowed.
-   * @param contextPoses - `[B, K, 7]`. Borrowed.
+   * @param r - `[B, h, w, c]` from {@link GqnLayer.represent}. Borrowed.
    * @param queryPose - `[B, 7]`. Borrowed.
    * @returns `[B, S, S, 3]`, owned by the caller.
    */
-  render(
-    contextFrames: tf.Tensor5D,
-    contextPoses: tf.Tensor3D,
-    queryPose: tf.Tensor2D,
-    options: RenderOptions = {},
-  ): tf.Tensor4D {
+  render(r: tf.Tensor4D, queryPose: tf.Tensor2D, options: RenderOptions = {}): tf.Tensor4D {
+    this.checkBuilt("render");
     const samples = options.samples ?? 1;
     if (!Number.isInteger(samples) || samples < 1) {
       throw new GqnError(
         "INVALID_ARGUMENT",
-        `GqnRenderer.render: samples must be a positive integer, but got ${samples}.`,
+        `GqnModel.render: samples must be a positive integer, but got ${samples}.`,
       );
     }
     return tf.tidy(() => {
-      const cond = this.condition(contextFrames, contextPoses, queryPose, false);
+      const cond = this.condition(r, queryPose); // [B, S/4, S/4, c + 7]
       let sum: tf.Tensor4D | undefined;
       for (let i = 0; i < samples; i++) {
         // Draw i is seeded as a one-sample render with seed + i * stride would be: far from draw
-        // i - 1's step seeds (generate uses seed + step), and never tfjs' "unseeded" 0.
+        // i - 1's step seeds, and never tfjs' "unseeded" 0.
         const seed =
           options.seed === undefined ? undefined : sampleSeed(options.seed + i * SAMPLE_SEED_STRIDE);
         const { mean } = this.draw.generate(cond, {
@@ -235,29 +220,37 @@ export class GqnRenderer extends tfl.layers.Layer {
   }
 
   /**
-   * The negative ELBO of a batch at pixel sigma `sigma`: the target's Gaussian NLL under the
-   * posterior-driven canvas, summed over pixels, plus the KL summed over steps and latents, both
-   * averaged over the batch, in nats. Differentiable: call it inside an optimizer's closure.
+   * Runs DRAW with the posterior, which sees the target: the canvas's mean image and the KL of
+   * each step, the two ingredients of the ELBO ({@link elboTerms}). Differentiable.
    *
-   * @returns scalars owned by the caller.
+   * @param r - `[B, h, w, c]`. Borrowed.
+   * @param queryPose - `[B, 7]`. Borrowed.
+   * @param target - `[B, S, S, 3]` in [0, 1]. Borrowed.
    */
-  lossTerms(batch: GqnBatch, sigma: number, options: LossOptions = {}): ElboTerms {
+  infer(
+    r: tf.Tensor4D,
+    queryPose: tf.Tensor2D,
+    target: tf.Tensor4D,
+    options: InferOptions = {},
+  ): InferResult {
+    this.checkBuilt("infer");
     const s = this.frameSize;
-    const b = batch.contextFrames.shape[0];
-    assertShape(batch.target.shape, [b, s, s, 3], "GqnRenderer.lossTerms", "target");
-    return tf.tidy(() => {
-      const cond = this.condition(
-        batch.contextFrames,
-        batch.contextPoses,
-        batch.queryPose,
-        options.training ?? true,
-      ); // [B, S/4, S/4, c + 7]
-      const { mean, klPerStep } = this.draw.infer(cond, batch.target, {
+    assertShape(target.shape, [r.shape[0], s, s, 3], "GqnModel.infer", "target");
+    const cond = this.condition(r, queryPose); // [B, S/4, S/4, c + 7]
+    try {
+      return this.draw.infer(cond, target, {
         ...(options.seed !== undefined && { seed: sampleSeed(options.seed) }),
         ...(options.steps !== undefined && { steps: options.steps }),
       }); // [B, S, S, 3], [B, L]
-      return { ...elboTerms(batch.target, mean, klPerStep, sigma) };
-    });
+    } finally {
+      cond.dispose();
+    }
+  }
+
+  /** DRAW's conditioning tensor: r and the query pose on the core grid, `[B, S/4, S/4, c + 7]`. */
+  private condition(r: tf.Tensor4D, queryPose: tf.Tensor2D): tf.Tensor4D {
+    assertShape(queryPose.shape, [r.shape[0], GQN_POSE_SIZE], "GqnModel", "queryPose");
+    return buildCondition(r, queryPose, this.coreGrid);
   }
 
   /** The layer config plus the model config and the seed. */
@@ -275,6 +268,8 @@ export class GqnRenderer extends tfl.layers.Layer {
     cls: tf.serialization.SerializableConstructor<T>,
     config: tf.serialization.ConfigDict,
   ): T {
+    // A model.json may come from anywhere: check its config before building on it.
+    validateGqnConfig(config.gqn as unknown as GqnConfig);
     return new cls({ ...config, gqn: config.gqn as unknown as GqnConfig }) as T;
   }
 
@@ -282,12 +277,12 @@ export class GqnRenderer extends tfl.layers.Layer {
     if (!this.built) {
       throw new GqnError(
         "INVALID_ARGUMENT",
-        `GqnRenderer.${where}: the layer is not built; create it with GqnModel.create or apply it in a model first.`,
+        `GqnModel.${where}: the layer is not built; create the model with GqnModel.create or GqnModel.load.`,
       );
     }
   }
 }
-tf.serialization.registerClass(GqnRenderer);
+tf.serialization.registerClass(GqnLayer);
 
 // tfjs's random ops treat a seed of 0 as no seed at all: keep every seed we hand on away from 0.
 

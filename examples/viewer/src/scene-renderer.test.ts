@@ -1,10 +1,10 @@
 import { isGqnError } from "@gqn/core";
-import { GqnModel, GqnRenderer as GqnRendererLayer, getPreset } from "@gqn/train";
+import { GqnModel, getPreset } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { afterEach, describe, expect, it } from "vitest";
 import { createStandInGqnModel, saveToMemory } from "../test/stand-in-model.js";
-import { GqnRenderer } from "./gqn-renderer.js";
+import { RENDER_SEED, SceneRenderer } from "./scene-renderer.js";
 
 const pose = (yaw: number) => [2, 0, 0, Math.sin(yaw), Math.cos(yaw), 0, 1];
 
@@ -15,21 +15,21 @@ function context(k: number, size: number) {
   };
 }
 
-describe("GqnRenderer", () => {
-  let renderer: GqnRenderer | undefined;
+describe("SceneRenderer", () => {
+  let renderer: SceneRenderer | undefined;
   afterEach(() => {
     renderer?.dispose();
     renderer = undefined;
   });
 
   it("reads frame size and context size from the model", () => {
-    renderer = new GqnRenderer(createStandInGqnModel({ frameSize: 16, contextSize: 3 }));
+    renderer = new SceneRenderer(createStandInGqnModel({ frameSize: 16, contextSize: 3 }));
     expect(renderer.frameSize).toBe(16);
     expect(renderer.contextSize).toBe(3);
   });
 
   it("renders [H, W, 3] in [0, 1] that depends on the query pose, without leaking", () => {
-    renderer = new GqnRenderer(createStandInGqnModel({ frameSize: 16 }));
+    renderer = new SceneRenderer(createStandInGqnModel({ frameSize: 16 }));
     expect(renderer.contextSize).toBeNull();
     const { frames, poses } = context(4, 32); // 32 px frames: resized to the model's 16
     // One warm-up render: tfjs-layers caches a few tensors on a model's first call.
@@ -55,8 +55,8 @@ describe("GqnRenderer", () => {
   it("renders the same from a model reloaded from its saved files", async () => {
     const model = createStandInGqnModel({ frameSize: 16 });
     const artifacts = await saveToMemory(model);
-    renderer = new GqnRenderer(model);
-    const reloaded = new GqnRenderer(await tfl.loadLayersModel(tf.io.fromMemory(artifacts)));
+    renderer = new SceneRenderer(model);
+    const reloaded = new SceneRenderer(await tfl.loadLayersModel(tf.io.fromMemory(artifacts)));
     const { frames, poses } = context(2, 16);
     renderer.setScene(frames, poses);
     reloaded.setScene(frames, poses);
@@ -73,9 +73,9 @@ describe("GqnRenderer", () => {
       inputs: x,
       outputs: tfl.layers.dense({ units: 2 }).apply(x) as tfl.SymbolicTensor,
     });
-    expect(() => new GqnRenderer(plain)).toThrow(/the model must take context frames/);
+    expect(() => new SceneRenderer(plain)).toThrow(/the model must take context frames/);
     plain.dispose();
-    renderer = new GqnRenderer(createStandInGqnModel({ frameSize: 16, contextSize: 3 }));
+    renderer = new SceneRenderer(createStandInGqnModel({ frameSize: 16, contextSize: 3 }));
     try {
       renderer.render(pose(0));
       expect.unreachable();
@@ -84,7 +84,7 @@ describe("GqnRenderer", () => {
     }
     const { frames, poses } = context(2, 16);
     expect(() => renderer?.setScene(frames, poses)).toThrow(
-      "GqnRenderer.setScene: this model takes exactly 3 context views, but got 2.",
+      "SceneRenderer.setScene: this model takes exactly 3 context views, but got 2.",
     );
     const wrongPoses = tf.zeros([2, 5]) as tf.Tensor2D;
     expect(() => renderer?.setScene(frames, wrongPoses)).toThrow(
@@ -93,11 +93,11 @@ describe("GqnRenderer", () => {
     tf.dispose([frames, poses, wrongPoses]);
   });
 
-  it("renders a reloaded gqn-train checkpoint from a cached representation, as its own conditioning does", async () => {
+  it("renders a reloaded GqnModel from a cached representation, as the model renders the whole scene", async () => {
     const gqn = GqnModel.create(getPreset("tiny").model, { seed: 3 });
     const artifacts = await saveToMemory(gqn.toLayersModel());
     const reloaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts));
-    renderer = new GqnRenderer(reloaded);
+    renderer = new SceneRenderer(reloaded);
     expect(renderer.cachesRepresentation).toBe(true);
     expect(renderer.frameSize).toBe(32);
     const { frames, poses } = context(3, 32);
@@ -107,15 +107,13 @@ describe("GqnRenderer", () => {
     const image = renderer.render(pose(0.7));
     expect(tf.memory().numTensors).toBe(before + 1);
     expect(image.shape).toEqual([32, 32, 3]);
-    // Uncached: the layer's own conditioning (encoder + query pose) and prior, same latents seed.
-    const layer = reloaded.layers.find((l) => l instanceof GqnRendererLayer) as GqnRendererLayer;
+    // Uncached: the model represents the scene and renders the view in one go, same latents seed.
     const whole = tf.tidy(() => {
-      const cond = layer.condition(
+      const r = gqn.represent(
         tf.expandDims(frames, 0) as tf.Tensor5D,
         tf.expandDims(poses, 0) as tf.Tensor3D,
-        tf.tensor2d([pose(0.7)]),
       );
-      return tf.clipByValue(layer.draw.generate(cond, { seed: 1 }).mean, 0, 1);
+      return gqn.render(r, tf.tensor2d([pose(0.7)]), { seed: RENDER_SEED });
     });
     const diff = tf.max(tf.abs(tf.sub(tf.squeeze(whole, [0]), image))).dataSync()[0];
     expect(diff).toBeLessThan(1e-5);

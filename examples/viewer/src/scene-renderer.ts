@@ -1,10 +1,10 @@
 import { assertShape, GqnError } from "@gqn/core";
-import { buildCondition, GqnRenderer as GqnRendererLayer } from "@gqn/train";
+import { GqnLayer, GqnModel } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 
 /** Seed of the prior's latents: one fixed seed makes the picture a function of the camera alone. */
-const RENDER_SEED = 1; // DRAW seeds step l with 2(seed + l) + 1, and tfjs reads a seed of 0 as none
+export const RENDER_SEED = 1;
 
 /** Which model input is which, found by rank so the saved input order does not matter. */
 interface InputSlots {
@@ -19,12 +19,12 @@ interface InputSlots {
  * the image `[B, H, W, 3]`.
  *
  * The renderer owns a copy of the scene's context (frames resized to the model's frame size), so
- * each {@link GqnRenderer.render} call only moves the 7 numbers of the query pose. When the model
- * is a gqn-train checkpoint (its GqnRenderer layer), the scene representation is computed once
- * per context and each render runs DRAW's prior only, with a fixed seed; any other model with
- * this signature is run whole.
+ * each {@link SceneRenderer.render} call only moves the 7 numbers of the query pose. When the
+ * model is a saved GqnModel, the scene representation is computed once per context
+ * (`GqnModel.represent`) and each render runs DRAW's prior only (`GqnModel.render`), with a
+ * fixed seed; any other model with this signature is run whole.
  */
-export class GqnRenderer {
+export class SceneRenderer {
   /** Width and height of the model's frames (its input and its rendering), pixels. */
   readonly frameSize: number;
   /** The number of context views the model was saved with, or null when it takes any number. */
@@ -32,9 +32,9 @@ export class GqnRenderer {
   private readonly slots: InputSlots;
   private frames: tf.Tensor5D | null = null;
   private poses: tf.Tensor3D | null = null;
-  /** gqn-train's layer inside the model, when it is one. */
-  private readonly gqn: GqnRendererLayer | undefined;
-  /** The scene representation on DRAW's core grid `[1, g, g, c]`, cached per context. */
+  /** The GQN, when the model is a saved GqnModel. */
+  private readonly gqn: GqnModel | undefined;
+  /** The scene representation `[1, h, w, c]`, cached per context. */
   private representation: tf.Tensor4D | null = null;
 
   constructor(readonly model: tfl.LayersModel) {
@@ -54,28 +54,30 @@ export class GqnRenderer {
     ) {
       throw new GqnError(
         "CHECKPOINT_ERROR",
-        `GqnRenderer: the model must take context frames [B, K, H, W, 3], context poses [B, K, 7] and a query pose [B, 7] and return [B, H, W, 3], but it takes ${JSON.stringify(shapes)} and returns ${JSON.stringify(model.outputs.map((o) => o.shape))}.`,
+        `SceneRenderer: the model must take context frames [B, K, H, W, 3], context poses [B, K, 7] and a query pose [B, 7] and return [B, H, W, 3], but it takes ${JSON.stringify(shapes)} and returns ${JSON.stringify(model.outputs.map((o) => o.shape))}.`,
       );
     }
     const frameSize = framesShape[2] ?? outputShape[1];
     if (typeof frameSize !== "number") {
       throw new GqnError(
         "CHECKPOINT_ERROR",
-        "GqnRenderer: the model must declare its frame size (H of [B, K, H, W, 3]).",
+        "SceneRenderer: the model must declare its frame size (H of [B, K, H, W, 3]).",
       );
     }
     this.slots = slots;
     this.frameSize = frameSize;
     this.contextSize = framesShape[1] ?? null;
-    this.gqn = model.layers.find((layer): layer is GqnRendererLayer => layer instanceof GqnRendererLayer);
+    this.gqn = model.layers.some((layer) => layer instanceof GqnLayer)
+      ? GqnModel.fromLayersModel(model)
+      : undefined;
   }
 
-  /** True when renders reuse the cached representation (a gqn-train checkpoint). */
+  /** True when renders reuse the cached representation (a saved GqnModel). */
   get cachesRepresentation(): boolean {
     return this.gqn !== undefined;
   }
 
-  /** True once {@link GqnRenderer.setScene} has given the context. */
+  /** True once {@link SceneRenderer.setScene} has given the context. */
   get hasScene(): boolean {
     return this.frames !== null;
   }
@@ -86,13 +88,13 @@ export class GqnRenderer {
    * Borrows both; keeps copies.
    */
   setScene(frames: tf.Tensor4D, poses: tf.Tensor2D): void {
-    assertShape(frames.shape, [null, null, null, 3], "GqnRenderer.setScene", "frames");
+    assertShape(frames.shape, [null, null, null, 3], "SceneRenderer.setScene", "frames");
     const k = frames.shape[0];
-    assertShape(poses.shape, [k, 7], "GqnRenderer.setScene", "poses");
+    assertShape(poses.shape, [k, 7], "SceneRenderer.setScene", "poses");
     if (this.contextSize !== null && this.contextSize !== k) {
       throw new GqnError(
         "SHAPE_MISMATCH",
-        `GqnRenderer.setScene: this model takes exactly ${this.contextSize} context views, but got ${k}.`,
+        `SceneRenderer.setScene: this model takes exactly ${this.contextSize} context views, but got ${k}.`,
       );
     }
     const size = this.frameSize;
@@ -109,15 +111,7 @@ export class GqnRenderer {
     this.clearScene();
     this.frames = next.frames;
     this.poses = next.poses;
-    const gqn = this.gqn;
-    if (gqn) {
-      // The conditioning tensor is [r on the grid, query pose]: keep its r channels only.
-      this.representation = tf.tidy(() => {
-        const cond = gqn.condition(next.frames, next.poses, tf.zeros([1, 7]) as tf.Tensor2D);
-        const [, g, , channels] = cond.shape;
-        return tf.slice(cond, [0, 0, 0, 0], [1, g, g, channels - 7]) as tf.Tensor4D;
-      });
-    }
+    this.representation = this.gqn?.represent(next.frames, next.poses) ?? null; // [1, h, w, c]
   }
 
   /**
@@ -126,12 +120,12 @@ export class GqnRenderer {
    */
   render(queryPose: ArrayLike<number>): tf.Tensor3D {
     if (!this.frames || !this.poses) {
-      throw new GqnError("INVALID_ARGUMENT", "GqnRenderer.render: call setScene before render.");
+      throw new GqnError("INVALID_ARGUMENT", "SceneRenderer.render: call setScene before render.");
     }
     if (queryPose.length !== 7) {
       throw new GqnError(
         "SHAPE_MISMATCH",
-        `GqnRenderer.render: queryPose must have shape [7], but got [${queryPose.length}].`,
+        `SceneRenderer.render: queryPose must have shape [7], but got [${queryPose.length}].`,
       );
     }
     const frames = this.frames;
@@ -141,9 +135,8 @@ export class GqnRenderer {
     return tf.tidy(() => {
       const query = tf.tensor2d(Array.from(queryPose), [1, 7]);
       if (gqn && representation) {
-        const cond = buildCondition(representation, query, gqn.coreGrid);
-        const { mean } = gqn.draw.generate(cond, { seed: RENDER_SEED }); // [1, H, W, 3]
-        return tf.clipByValue(tf.squeeze(mean, [0]), 0, 1) as tf.Tensor3D;
+        const image = gqn.render(representation, query, { seed: RENDER_SEED }); // [1, H, W, 3] in [0, 1]
+        return tf.squeeze(image, [0]) as tf.Tensor3D;
       }
       const inputs: tf.Tensor[] = [];
       inputs[this.slots.frames] = frames;

@@ -2,9 +2,17 @@ import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testBatch, tinyConfig } from "../test/model-fixtures.js";
+import type { GqnBatch } from "./gqn-batch.js";
 import { resolveGqnConfig } from "./gqn-config.js";
+import { GqnLayer, type RenderOptions } from "./gqn-layer.js";
 import { GqnModel } from "./gqn-model.js";
-import { GqnRenderer } from "./gqn-renderer.js";
+
+/** The query views of a batch, represented and rendered in one go. */
+function renderBatch(model: GqnModel, batch: GqnBatch, options: RenderOptions = {}): tf.Tensor4D {
+  return tf.tidy(() =>
+    model.render(model.represent(batch.contextFrames, batch.contextPoses), batch.queryPose, options),
+  );
+}
 
 describe("GqnModel", () => {
   let model: GqnModel;
@@ -25,8 +33,8 @@ describe("GqnModel", () => {
   it("renders the query views in [0, 1], the same for the same seed, without leaks", () => {
     const batch = testBatch(2, 3, 16, 5);
     const before = tf.memory().numTensors;
-    const a = model.render(batch.contextFrames, batch.contextPoses, batch.queryPose, { seed: 3 });
-    const b = model.render(batch.contextFrames, batch.contextPoses, batch.queryPose, { seed: 3 });
+    const a = renderBatch(model, batch, { seed: 3 });
+    const b = renderBatch(model, batch, { seed: 3 });
     expect(tf.memory().numTensors).toBe(before + 2);
     expect(a.shape).toEqual([2, 16, 16, 3]);
     const values = a.dataSync();
@@ -34,9 +42,7 @@ describe("GqnModel", () => {
     expect(Math.max(...values)).toBeLessThanOrEqual(1);
     expect(Array.from(b.dataSync())).toEqual(Array.from(values));
     // Seed 0 means "no seed" to tfjs's random ops; here it is a seed like any other.
-    const [c, d] = [0, 0].map((seed) =>
-      model.render(batch.contextFrames, batch.contextPoses, batch.queryPose, { seed }),
-    );
+    const [c, d] = [0, 0].map((seed) => renderBatch(model, batch, { seed }));
     expect(Array.from((d as tf.Tensor).dataSync())).toEqual(Array.from((c as tf.Tensor).dataSync()));
     expect(Array.from((c as tf.Tensor).dataSync())).not.toEqual(Array.from(values));
     tf.dispose([a, b, c as tf.Tensor, d as tf.Tensor]);
@@ -46,8 +52,7 @@ describe("GqnModel", () => {
   it("averages prior draws with samples: N, each draw seeded as a one-sample render would be", () => {
     const batch = testBatch(2, 3, 16, 7);
     const before = tf.memory().numTensors;
-    const render = (options: { seed: number; samples?: number }) =>
-      model.render(batch.contextFrames, batch.contextPoses, batch.queryPose, options);
+    const render = (options: { seed: number; samples?: number }) => renderBatch(model, batch, options);
     const one = render({ seed: 4, samples: 1 });
     const plain = render({ seed: 4 });
     expect(Array.from(one.dataSync())).toEqual(Array.from(plain.dataSync()));
@@ -61,7 +66,7 @@ describe("GqnModel", () => {
     expect(Array.from(got)).not.toEqual(Array.from(one.dataSync()));
     for (const bad of [0, 1.5]) {
       expect(() => render({ seed: 4, samples: bad })).toThrow(
-        `GqnRenderer.render: samples must be a positive integer, but got ${bad}.`,
+        `GqnModel.render: samples must be a positive integer, but got ${bad}.`,
       );
     }
     tf.dispose([one, plain, ...draws, averaged, expected]);
@@ -80,9 +85,62 @@ describe("GqnModel", () => {
     tf.dispose([terms.loss, terms.nll, terms.kl]);
     const wrong = { ...batch, target: tf.zeros([2, 8, 8, 3]) as tf.Tensor4D };
     expect(() => model.lossTerms(wrong, 1)).toThrow(
-      "GqnRenderer.lossTerms: target must have shape [2, 16, 16, 3], but got [2, 8, 8, 3].",
+      "GqnModel.infer: target must have shape [2, 16, 16, 3], but got [2, 8, 8, 3].",
     );
     wrong.target.dispose();
+    batch.dispose();
+  });
+
+  it("represents a scene once and renders any number of views from it", () => {
+    const batch = testBatch(2, 3, 16, 12);
+    const before = tf.memory().numTensors;
+    const r = model.represent(batch.contextFrames, batch.contextPoses);
+    expect(r.shape).toEqual([2, 1, 1, 32]); // the tiny preset's pool encoder: a 1x1 r of 32 channels
+    // r is a sum over the views: the views' order does not matter.
+    const reversed = tf.reverse(batch.contextFrames, 1) as tf.Tensor5D;
+    const reversedPoses = tf.reverse(batch.contextPoses, 1) as tf.Tensor3D;
+    const r2 = model.represent(reversed, reversedPoses);
+    const rv = r.dataSync();
+    const r2v = r2.dataSync();
+    for (let i = 0; i < rv.length; i++) expect(r2v[i]).toBeCloseTo(rv[i] as number, 4);
+    const fromR = model.render(r, batch.queryPose, { seed: 5 });
+    const whole = renderBatch(model, batch, { seed: 5 });
+    expect(Array.from(fromR.dataSync())).toEqual(Array.from(whole.dataSync()));
+    tf.dispose([r, r2, reversed, reversedPoses, fromR, whole]);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() => model.render(tf.zeros([2, 2, 2, 32]) as tf.Tensor4D, batch.queryPose)).toThrow(
+      /r must have shape \[2, 1, 1, c\] or \[2, 4, 4, c\]/,
+    );
+    expect(() =>
+      model.render(tf.zeros([2, 1, 1, 32]) as tf.Tensor4D, tf.zeros([3, 7]) as tf.Tensor2D),
+    ).toThrow("GqnModel: queryPose must have shape [2, 7], but got [3, 7].");
+    batch.dispose();
+  });
+
+  it("infers with the posterior: the ELBO is the NLL of infer's mean plus its summed KL", () => {
+    const batch = testBatch(2, 2, 16, 13);
+    const before = tf.memory().numTensors;
+    const terms = model.lossTerms(batch, 0.9, { seed: 3, training: false });
+    const by = tf.tidy(() => {
+      const r = model.represent(batch.contextFrames, batch.contextPoses);
+      const { mean, klPerStep } = model.infer(r, batch.queryPose, batch.target, { seed: 3 });
+      expect(mean.shape).toEqual([2, 16, 16, 3]);
+      expect(klPerStep.shape).toEqual([2, 4]);
+      const nll = tf.mean(
+        tf.sum(
+          tf.add(
+            tf.div(tf.square(tf.sub(batch.target, mean)), 2 * 0.81),
+            Math.log(0.9) + 0.5 * Math.log(2 * Math.PI),
+          ),
+          [1, 2, 3],
+        ),
+      );
+      return [nll.dataSync()[0], tf.mean(tf.sum(klPerStep, 1)).dataSync()[0]];
+    });
+    expect(terms.nll.dataSync()[0]).toBeCloseTo(by[0] as number, 1);
+    expect(terms.kl.dataSync()[0]).toBeCloseTo(by[1] as number, 4);
+    tf.dispose([terms.loss, terms.nll, terms.kl]);
+    expect(tf.memory().numTensors).toBe(before);
     batch.dispose();
   });
 
@@ -146,8 +204,8 @@ describe("GqnModel", () => {
     expect(copy.trainableWeights.map((w) => w.originalName)).toEqual(
       model.trainableWeights.map((w) => w.originalName),
     );
-    const a = model.render(batch.contextFrames, batch.contextPoses, batch.queryPose, { seed: 11 });
-    const b = copy.render(batch.contextFrames, batch.contextPoses, batch.queryPose, { seed: 11 });
+    const a = renderBatch(model, batch, { seed: 11 });
+    const b = renderBatch(copy, batch, { seed: 11 });
     expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
     // The functional model runs too (unseeded prior samples: only the shape is fixed).
     const predicted = loaded.predict([batch.contextFrames, batch.contextPoses, batch.queryPose]) as tf.Tensor;
@@ -163,7 +221,7 @@ describe("GqnModel", () => {
   it("frees every tensor on dispose", () => {
     const before = tf.memory().numTensors;
     const other = GqnModel.create(tinyConfig(), { seed: 2 });
-    expect(other.renderer).toBeInstanceOf(GqnRenderer);
+    expect(other.layer).toBeInstanceOf(GqnLayer);
     expect(other.countParams()).toBeGreaterThan(0);
     // The same seed gives the same weights, seed 0 included.
     const twin = GqnModel.create(tinyConfig(), { seed: 0 });

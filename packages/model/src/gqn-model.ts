@@ -1,0 +1,251 @@
+import { GqnError } from "@gqn/core";
+import type { InferResult } from "@gqn/draw";
+import { GQN_POSE_SIZE } from "@gqn/encoders";
+import * as tf from "@tensorflow/tfjs-core";
+import * as tfl from "@tensorflow/tfjs-layers";
+import { bitsPerDim, type ElboTerms, elboTerms, imageMse, psnrFromMse } from "./elbo.js";
+import type { GqnBatch } from "./gqn-batch.js";
+import { completeGqnConfig, type GqnConfig, resolveGqnConfig } from "./gqn-config.js";
+import { GqnLayer, type InferOptions, type RenderOptions } from "./gqn-layer.js";
+
+/** Per-call options of {@link GqnModel.lossTerms}. */
+export interface LossOptions extends InferOptions {
+  /** Passed to the encoder; default true (this is the training path). */
+  training?: boolean;
+}
+
+/** Options of {@link GqnModel.create}. */
+export interface GqnModelOptions {
+  /** Seed of the weight initialisers: the same config and seed give the same initial weights. */
+  seed?: number;
+}
+
+/**
+ * What {@link GqnModel.evaluate} measures on one batch (plain numbers). `elbo` is the negative
+ * ELBO (the training loss, nats per image: lower is better), `nll` and `kl` its two terms,
+ * `bitsPerDim` the negative ELBO per pixel channel in bits; `mse` and `psnr` (dB, of the batch's
+ * mean MSE) compare the prior's rendering (no target seen) with the target.
+ */
+export interface EvalMetrics {
+  elbo: number;
+  nll: number;
+  kl: number;
+  bitsPerDim: number;
+  mse: number;
+  psnr: number;
+}
+
+/**
+ * The GQN: the representation network, and conditional DRAW that renders a query view from the
+ * representation. Its weights live in one {@link GqnLayer} inside a functional tfjs-layers model
+ * (inputs `context_frames [B,K,S,S,3]`, `context_poses [B,K,7]`, `query_pose [B,7]`; output the
+ * prior's rendering `[B,S,S,3]`), so `save` / `tf.loadLayersModel` work as for any Keras model.
+ *
+ * ```ts
+ * const model = GqnModel.create(resolveGqnConfig("tiny"), { seed: 1 });
+ * const r = model.represent(frames, poses);                 // [B, 1, 1, 32]: once per scene
+ * const image = model.render(r, queryPose, { seed: 7 });     // [B, 32, 32, 3]
+ * const { loss } = model.lossTerms(batch, sigma);           // the negative ELBO, to minimise
+ * await model.toLayersModel().save(handler);                // later: GqnModel.load(handler)
+ * ```
+ */
+export class GqnModel {
+  private disposed = false;
+
+  private constructor(
+    /** The layer that holds every weight. */
+    readonly layer: GqnLayer,
+    private readonly layersModel: tfl.LayersModel,
+    /** The model configuration (resolved: every default filled in). */
+    readonly config: GqnConfig,
+  ) {}
+
+  /**
+   * Builds a new model with fresh weights. The config (from {@link resolveGqnConfig}, or written
+   * whole) is validated before any tensor is made.
+   *
+   * @throws GqnError `INVALID_CONFIG` for an impossible config.
+   */
+  static create(config: GqnConfig, options: GqnModelOptions = {}): GqnModel {
+    const resolved = completeGqnConfig(config);
+    const layer = new GqnLayer({
+      gqn: resolved,
+      ...(options.seed !== undefined && { seed: options.seed }),
+    });
+    return new GqnModel(layer, wrap(layer), resolved);
+  }
+
+  /**
+   * Loads a saved model: `tf.loadLayersModel` on a URL (`.../model.json`) or an IOHandler (in
+   * Node, `@gqn/train/node`'s `layersModelFiles(dir)`), then {@link GqnModel.fromLayersModel}.
+   */
+  static async load(source: string | tf.io.IOHandler, config?: GqnConfig): Promise<GqnModel> {
+    return GqnModel.fromLayersModel(await tfl.loadLayersModel(source), config);
+  }
+
+  /**
+   * Adopts a LayersModel made by {@link GqnModel.toLayersModel} (for example loaded with
+   * `tf.loadLayersModel`). The model keeps its weights; `config`, when given, must describe the
+   * same model.
+   *
+   * @throws GqnError `INVALID_CONFIG` when the model holds no GQN layer, or another config.
+   */
+  static fromLayersModel(model: tfl.LayersModel, config?: GqnConfig): GqnModel {
+    const layer = model.layers.find((l): l is GqnLayer => l instanceof GqnLayer);
+    if (!layer) {
+      throw new GqnError(
+        "INVALID_CONFIG",
+        `GqnModel.fromLayersModel: model must contain a GqnRenderer layer (a saved GqnModel), but got layers ${model.layers.map((l) => l.getClassName()).join(", ")}.`,
+      );
+    }
+    if (config !== undefined) {
+      const expected = JSON.stringify(canonical(resolveGqnConfig(config)));
+      const stored = JSON.stringify(canonical(layer.gqnConfig));
+      if (expected !== stored) {
+        throw new GqnError(
+          "INVALID_CONFIG",
+          `GqnModel.fromLayersModel: config must describe the saved model ${stored}, but got ${expected}.`,
+        );
+      }
+    }
+    return new GqnModel(layer, model, layer.gqnConfig);
+  }
+
+  /** Every trainable weight, in a fixed order (the optimizer's moments follow it). */
+  get trainableWeights(): tfl.LayerVariable[] {
+    return this.layer.trainableWeights;
+  }
+
+  /** The number of trainable parameters. */
+  countParams(): number {
+    return this.trainableWeights.reduce((n, w) => n + w.shape.reduce<number>((a, b) => a * (b ?? 1), 1), 0);
+  }
+
+  /**
+   * The functional LayersModel that holds this model's weights (the same variables, not a
+   * copy): `model.save(...)` writes `model.json` + weights that `tf.loadLayersModel` restores.
+   */
+  toLayersModel(): tfl.LayersModel {
+    this.checkAlive("toLayersModel");
+    return this.layersModel;
+  }
+
+  /**
+   * The scene representation r of each batch element, from its K context views.
+   *
+   * @param contextFrames - `[B, K, S, S, 3]` in [0, 1]. Borrowed.
+   * @param contextPoses - `[B, K, 7]`. Borrowed.
+   * @returns `[B, h, w, c]`, owned by the caller: compute it once per scene, render many views.
+   */
+  represent(
+    contextFrames: tf.Tensor5D,
+    contextPoses: tf.Tensor3D,
+    options: { training?: boolean } = {},
+  ): tf.Tensor4D {
+    this.checkAlive("represent");
+    return this.layer.represent(contextFrames, contextPoses, options.training ?? false);
+  }
+
+  /**
+   * Renders the views seen from `queryPose` with DRAW's prior, clipped to [0, 1].
+   *
+   * @param r - `[B, h, w, c]` from {@link GqnModel.represent}. Borrowed.
+   * @param queryPose - `[B, 7]`. Borrowed.
+   * @returns `[B, S, S, 3]`, owned by the caller.
+   */
+  render(r: tf.Tensor4D, queryPose: tf.Tensor2D, options: RenderOptions = {}): tf.Tensor4D {
+    this.checkAlive("render");
+    return this.layer.render(r, queryPose, options);
+  }
+
+  /**
+   * DRAW with the posterior, which sees the target: the mean image and the KL of each step.
+   *
+   * @returns `mean [B, S, S, 3]` and `klPerStep [B, L]`, owned by the caller.
+   */
+  infer(
+    r: tf.Tensor4D,
+    queryPose: tf.Tensor2D,
+    target: tf.Tensor4D,
+    options: InferOptions = {},
+  ): InferResult {
+    this.checkAlive("infer");
+    return this.layer.infer(r, queryPose, target, options);
+  }
+
+  /**
+   * The negative ELBO of a batch at pixel sigma `sigma` ({@link elboTerms}: the target's NLL plus
+   * the KL summed over steps, batch means, nats). Differentiable: call it inside an optimizer's
+   * closure; `@gqn/train`'s trainer does.
+   *
+   * @returns scalars owned by the caller.
+   */
+  lossTerms(batch: GqnBatch, sigma: number, options: LossOptions = {}): ElboTerms {
+    this.checkAlive("lossTerms");
+    return tf.tidy(() => {
+      const r = this.layer.represent(batch.contextFrames, batch.contextPoses, options.training ?? true);
+      const { mean, klPerStep } = this.layer.infer(r, batch.queryPose, batch.target, {
+        ...(options.seed !== undefined && { seed: options.seed }),
+        ...(options.steps !== undefined && { steps: options.steps }),
+      }); // [B, S, S, 3], [B, L]
+      return { ...elboTerms(batch.target, mean, klPerStep, sigma) };
+    });
+  }
+
+  /**
+   * Test metrics of one batch: the negative ELBO and its terms (posterior, encoder in inference
+   * mode), and the MSE / PSNR of the prior's rendering against the target.
+   */
+  async evaluate(batch: GqnBatch, sigma: number, options: { seed?: number } = {}): Promise<EvalMetrics> {
+    this.checkAlive("evaluate");
+    const seed = options.seed;
+    const packed = tf.tidy(() => {
+      const terms = this.lossTerms(batch, sigma, { training: false, ...(seed !== undefined && { seed }) });
+      const r = this.layer.represent(batch.contextFrames, batch.contextPoses); // [B, h, w, c]
+      const image = this.layer.render(r, batch.queryPose, seed === undefined ? {} : { seed: seed + 1 }); // [B, S, S, 3]
+      const mse = tf.mean(imageMse(batch.target, image));
+      return tf.stack([terms.loss, terms.nll, terms.kl, mse]); // [4]
+    });
+    const [elbo = Number.NaN, nll = Number.NaN, kl = Number.NaN, mse = Number.NaN] = await packed.data();
+    packed.dispose();
+    const [, h, w, c] = batch.target.shape;
+    return { elbo, nll, kl, bitsPerDim: bitsPerDim(elbo, h * w * c), mse, psnr: psnrFromMse(mse) };
+  }
+
+  /** Frees every weight. The model cannot be used afterwards. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.layersModel.dispose();
+  }
+
+  private checkAlive(where: string): void {
+    if (this.disposed) {
+      throw new GqnError("INVALID_ARGUMENT", `GqnModel.${where}: the model was disposed.`);
+    }
+  }
+}
+
+/** The layer inside a functional model (building it in the model's name scope). */
+function wrap(layer: GqnLayer): tfl.LayersModel {
+  const s = layer.frameSize;
+  const frames = tfl.input({ shape: [null, s, s, 3], name: "context_frames" });
+  const poses = tfl.input({ shape: [null, GQN_POSE_SIZE], name: "context_poses" });
+  const query = tfl.input({ shape: [GQN_POSE_SIZE], name: "query_pose" });
+  const image = layer.apply([frames, poses, query]) as tfl.SymbolicTensor;
+  return tfl.model({ inputs: [frames, poses, query], outputs: image, name: "gqn_model" });
+}
+
+/** A config with sorted keys and no undefined fields, for comparison. */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== undefined)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([k, v]) => [k, canonical(v)]),
+    );
+  }
+  return value;
+}

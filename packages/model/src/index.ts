@@ -1,0 +1,31 @@
+// @gqn/model: the GQN itself, from context frames to a rendered query view and the ELBO.
+// Platform-neutral (runs in a browser). Importing it registers the GqnRenderer layer class, which
+// tf.loadLayersModel needs to load a saved GqnModel.
+export { buildCondition } from "./condition.js";
+export {
+  bitsPerDim,
+  type ElboTerms,
+  elboTerms,
+  gaussianNll,
+  imageMse,
+  nllFloor,
+  psnrFromMse,
+} from "./elbo.js";
+export type { GqnBatch } from "./gqn-batch.js";
+export {
+  checkFrameSize,
+  completeGqnConfig,
+  GQN_PRESET_NAMES,
+  GQN_PRESETS,
+  type GqnConfig,
+  type GqnConfigOverrides,
+  type GqnPreset,
+  type GqnPresetName,
+  getPreset,
+  resolveGqnConfig,
+  type TrainingConfig,
+  validateGqnConfig,
+} from "./gqn-config.js";
+export { GqnLayer, type GqnLayerArgs, type InferOptions, type RenderOptions } from "./gqn-layer.js";
+export { type EvalMetrics, GqnModel, type GqnModelOptions, type LossOptions } from "./gqn-model.js";
+export { annealed, type LinearAnneal, PAPER_LR_SCHEDULE, PAPER_SIGMA_SCHEDULE } from "./schedules.js";

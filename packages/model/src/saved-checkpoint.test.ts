@@ -1,0 +1,66 @@
+import { readFileSync } from "node:fs";
+import * as tf from "@tensorflow/tfjs-core";
+import { describe, expect, it } from "vitest";
+import { GqnModel } from "./gqn-model.js";
+
+const dir = new URL("../test/fixtures/checkpoint-0.0.0/", import.meta.url);
+
+interface Expected {
+  renderSum: number;
+  renderFirst: number[];
+  loss: number;
+  nll: number;
+  kl: number;
+}
+
+/** The checkpoint's model.json and weights.bin as tfjs model artifacts. */
+function artifacts(): tf.io.ModelArtifacts {
+  const json = JSON.parse(readFileSync(new URL("model.json", dir), "utf8")) as tf.io.ModelJSON;
+  const weights = readFileSync(new URL("weights.bin", dir));
+  return {
+    modelTopology: json.modelTopology,
+    weightSpecs: json.weightsManifest.flatMap((group) => group.weights),
+    weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
+  };
+}
+
+/** `0.5 + 0.5 sin(i a)` over the flat index i: inputs that need no random generator. */
+function wave(shape: number[], a: number): tf.Tensor {
+  const n = shape.reduce((x, y) => x * y, 1);
+  return tf.tensor(
+    Array.from({ length: n }, (_, i) => 0.5 + 0.5 * Math.sin(i * a)),
+    shape,
+  );
+}
+
+describe("a checkpoint saved by an earlier version", () => {
+  it("loads with every weight and renders and scores as it did when it was written", async () => {
+    const expected = JSON.parse(readFileSync(new URL("expected.json", dir), "utf8")) as Expected;
+    const model = await GqnModel.load(tf.io.fromMemory(artifacts()));
+    expect(model.config.frameSize).toBe(16);
+    expect(model.trainableWeights.length).toBeGreaterThan(10);
+    const [b, k, s] = [2, 3, 16];
+    const batch = tf.tidy(() => ({
+      contextFrames: wave([b, k, s, s, 3], 0.37) as tf.Tensor5D,
+      contextPoses: tf.sub(tf.mul(wave([b, k, 7], 1.3), 2), 1) as tf.Tensor3D,
+      queryPose: tf.sub(tf.mul(wave([b, 7], 0.71), 2), 1) as tf.Tensor2D,
+      target: wave([b, s, s, 3], 0.53) as tf.Tensor4D,
+    }));
+    const image = tf.tidy(() =>
+      model.render(model.represent(batch.contextFrames, batch.contextPoses), batch.queryPose, {
+        seed: 5,
+        samples: 2,
+      }),
+    );
+    const terms = model.lossTerms(batch, 1.5, { seed: 9, training: false });
+    // Written on the cpu backend; this suite runs on wasm: float32 sums agree to ~1e-5.
+    expect(tf.sum(image).dataSync()[0]).toBeCloseTo(expected.renderSum, 2);
+    const first = Array.from(image.dataSync().slice(0, expected.renderFirst.length));
+    for (const [i, v] of first.entries()) expect(v).toBeCloseTo(expected.renderFirst[i] as number, 4);
+    expect(terms.loss.dataSync()[0]).toBeCloseTo(expected.loss, 1);
+    expect(terms.nll.dataSync()[0]).toBeCloseTo(expected.nll, 1);
+    expect(terms.kl.dataSync()[0]).toBeCloseTo(expected.kl, 3);
+    tf.dispose([image, terms.loss, terms.nll, terms.kl, ...Object.values(batch)]);
+    model.dispose();
+  });
+});

@@ -1,0 +1,95 @@
+import { GqnError } from "@gqn/core";
+import type { GqnConfig, TrainingConfig } from "@gqn/model";
+
+/**
+ * Checks a training config, and the context size against the dataset's views per scene (K
+ * context views plus one target must fit in a scene).
+ */
+export function validateTrainingConfig(training: TrainingConfig, datasetViews?: number): void {
+  const where = "validateTrainingConfig";
+  if (!Number.isInteger(training.batchSize) || training.batchSize < 1) {
+    throw invalid(
+      `${where}: batchSize must be a positive integer, but got ${JSON.stringify(training.batchSize)}.`,
+    );
+  }
+  const k = training.contextSize;
+  const kMax = typeof k === "number" ? k : k.max;
+  const kMin = typeof k === "number" ? k : k.min;
+  if (!Number.isInteger(kMin) || !Number.isInteger(kMax) || kMin < 1 || kMax < kMin) {
+    throw invalid(
+      `${where}: contextSize must be a positive integer or { min, max } with 1 <= min <= max, but got ${JSON.stringify(k)}.`,
+    );
+  }
+  if (datasetViews !== undefined && kMax >= datasetViews) {
+    throw invalid(
+      `${where}: contextSize must be less than the dataset's ${datasetViews} views per scene (K context views + 1 target), but got ${kMax}.`,
+    );
+  }
+  for (const name of ["sigma", "learningRate"] as const) {
+    const a = training[name];
+    if (!(a.start > 0 && a.end > 0 && a.steps > 0) || ![a.start, a.end, a.steps].every(Number.isFinite)) {
+      throw invalid(
+        `${where}: ${name} must have positive finite start, end and steps, but got ${JSON.stringify(a)}.`,
+      );
+    }
+  }
+  const l = training.drawSteps;
+  if (l !== undefined) {
+    const [lMin, lMax] = typeof l === "number" ? [l, l] : [l?.min, l?.max];
+    if (
+      !Number.isInteger(lMin) ||
+      !Number.isInteger(lMax) ||
+      (lMin as number) < 1 ||
+      (lMax as number) < (lMin as number)
+    ) {
+      throw invalid(
+        `${where}: drawSteps must be a positive integer or { min, max } with 1 <= min <= max, but got ${JSON.stringify(l)}.`,
+      );
+    }
+  }
+  const { beta1, beta2, epsilon } = training.adam;
+  if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1 && epsilon > 0)) {
+    throw invalid(
+      `${where}: adam must have 0 <= beta1, beta2 < 1 and epsilon > 0, but got ${JSON.stringify(training.adam)}.`,
+    );
+  }
+}
+
+/**
+ * Checks that the model can train with the config's DRAW steps: another L than the model's, or a
+ * drawn one, needs tied DRAW weights (one core for every step).
+ */
+export function checkDrawSteps(config: GqnConfig, training: TrainingConfig): void {
+  const l = training.drawSteps;
+  if (l === undefined || config.draw.tied) return;
+  if (
+    typeof l === "number"
+      ? l !== config.draw.steps
+      : l.min !== config.draw.steps || l.max !== config.draw.steps
+  ) {
+    throw invalid(
+      `checkDrawSteps: drawSteps ${JSON.stringify(l)} needs tied DRAW weights, but the model has one weight set per step (draw.tied false, L ${config.draw.steps}); set draw.tied, or drop drawSteps.`,
+    );
+  }
+}
+
+/** The DRAW steps of training step `stepIndex`: fixed, or drawn reproducibly (the same on resume). */
+export function drawStepsAt(training: TrainingConfig, defaultSteps: number, stepIndex: number): number {
+  const l = training.drawSteps;
+  if (l === undefined) return defaultSteps;
+  if (typeof l === "number") return l;
+  const span = l.max - l.min + 1;
+  return l.min + (mix32(stepIndex + 0x9e3779b9) % span);
+}
+
+/** A 32-bit integer hash (murmur3's finaliser): neighbouring steps get unrelated values. */
+function mix32(x: number): number {
+  let h = x >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+function invalid(message: string): GqnError {
+  return new GqnError("INVALID_CONFIG", message);
+}
