@@ -43,6 +43,12 @@ for (const dir of workspaceDirs) {
     (r) => r.status === "failed" && r.assertionResults.length === 0,
   );
   for (const suite of brokenSuites) broken.push(`${suite.name}: ${suite.message.split("\n")[0]}`);
+  // A worker that dies (a crashed runtime, a kill) leaves its file's tests "pending" (never run;
+  // skipped tests are "skipped") in a suite reported as passed: count the suite as failed.
+  for (const suite of report.testResults) {
+    const unrun = suite.assertionResults.filter((a) => a.status === "pending").length;
+    if (unrun > 0) broken.push(`${suite.name}: ${unrun} tests never ran (did its worker die?)`);
+  }
 }
 if (turbo.status !== 0 && failed === 0 && broken.length === 0) {
   broken.push(`turbo exited with status ${turbo.status} (see its output above)`);

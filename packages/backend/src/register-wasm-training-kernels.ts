@@ -3,6 +3,7 @@ import { conv2dBackpropFilterVia } from "./wasm-kernels/conv2d-backprop-filter.j
 import { conv2dBackpropInputVia } from "./wasm-kernels/conv2d-backprop-input.js";
 import { concatKernel, identityKernel, sliceKernel, splitVKernel } from "./wasm-kernels/copy-kernels.js";
 import { forwardConvKernel } from "./wasm-kernels/forward-conv.js";
+import { guardWasmHeap } from "./wasm-kernels/heap-guard.js";
 
 const BACKEND = "wasm";
 
@@ -45,18 +46,28 @@ const installed = new Map<string, { stock: tf.KernelConfig | undefined; kernelFu
  * `Slice` / `SplitV` / `Concat` that copy in place on the wasm heap (the stock ones copy the whole
  * input out first, and row by row), and an `Identity` that shares memory instead of copying (tfjs
  * clones every tensor a gradient saves: the stock kernel copied the weights at every use).
+ * It also makes allocations that do not fit the 4 GB wasm heap throw a `GqnError`
+ * (`OUT_OF_MEMORY`): tfjs-backend-wasm would place them at address 0 and corrupt the runtime,
+ * which then aborts in a later, unrelated kernel.
  *
  * Idempotent, and safe before or after `tf.setBackend("wasm")` (the kernels need no setup), but
  * only after `@tensorflow/tfjs-backend-wasm` is loaded. {@link initBackend} calls it whenever it
  * picks wasm. Returns the names it (re)registered.
  */
 export function registerWasmTrainingKernels(): string[] {
+  const wasm = tf.engine().registry[BACKEND];
+  if (wasm) guardWasmHeap(wasm);
   const done: string[] = [];
   for (const name of WASM_TRAINING_KERNELS) {
     const current = tf.getKernel(name, BACKEND);
     if (current && installed.get(name)?.kernelFunc === current.kernelFunc) continue;
-    const kernelFunc = FACTORIES[name](current?.kernelFunc);
-    if (!kernelFunc) continue;
+    const ours = FACTORIES[name](current?.kernelFunc);
+    if (!ours) continue;
+    // The heap guard on the backend that runs our kernels, should it have been created later.
+    const kernelFunc: tf.KernelFunc = (args) => {
+      guardWasmHeap(args.backend as object);
+      return ours(args);
+    };
     if (current) tf.unregisterKernel(name, BACKEND);
     tf.registerKernel({ kernelName: name, backendName: BACKEND, kernelFunc });
     installed.set(name, { stock: current, kernelFunc });

@@ -12,6 +12,7 @@ export type GqnErrorCode =
   | "IO_ERROR"
   | "NON_FINITE"
   | "CHECKPOINT_ERROR"
+  | "OUT_OF_MEMORY"
   | "UNSUPPORTED";
 
 /**

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { runConv } from "./conv-engine.js";
+import { nhwcPad } from "./data-format.js";
 import { KernelScope } from "./kernel-scope.js";
 
 /**
@@ -38,7 +39,7 @@ export function conv2dBackpropFilterVia(
       filterShape,
       strides,
       dilations,
-      pad,
+      nhwcPad(pad, channelsFirst),
       dimRoundingMode,
       false,
       "channelsLast",
@@ -51,15 +52,17 @@ export function conv2dBackpropFilterVia(
     // padding means rows of x the forward conv never read (valid padding with a stride): crop them.
     const bottom = (kh - 1) * dh + (ho - 1) * sh + 1 - h - top;
     const right = (kw - 1) * dw + (wo - 1) * sw + 1 - w - left;
-    const xUsed = scope.slice(
-      x,
-      [0, 0, 0, 0],
-      [x.shape[0] as number, h + Math.min(0, bottom), w + Math.min(0, right), x.shape[3] as number],
-    );
     const n = x.shape[0] as number;
     const ci = x.shape[3] as number;
     const co = dy.shape[3] as number;
     const inputs2 = [inputs.x as tf.TensorInfo, inputs.dy as tf.TensorInfo];
+    const [usedH, usedW] = [h + Math.min(0, bottom), w + Math.min(0, right)];
+    if (usedH <= 0 || usedW <= 0) {
+      // Every window reads padding only (explicit pads, a stride past the input): no gradient.
+      // XNNPACK given the empty crop returns uninitialised memory instead of zeros.
+      return scope.result(scope.run("Fill", {}, { shape: [kh, kw, ci, co], value: 0, dtype: "float32" }), []);
+    }
+    const xUsed = scope.slice(x, [0, 0, 0, 0], [n, usedH, usedW, ci]);
     if (
       kh === sh &&
       kw === sw &&

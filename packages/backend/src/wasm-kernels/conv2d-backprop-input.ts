@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { type ConvFilter, runConv } from "./conv-engine.js";
+import { nhwcPad } from "./data-format.js";
 import { derivedTensorCache, heapBackend } from "./heap-access.js";
 import { KernelScope } from "./kernel-scope.js";
 
@@ -38,7 +39,7 @@ export function conv2dBackpropInputVia(
       filter.shape as [number, number, number, number],
       strides,
       1,
-      pad,
+      nhwcPad(pad, channelsFirst),
       dimRoundingMode,
       false,
       "channelsLast",
