@@ -6,6 +6,7 @@ import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { initBackend } from "@gqn/backend";
+import { flagValue, integerOption } from "@gqn/data/node";
 import { writeSyntheticDataset } from "@gqn/scenes/node";
 import { renderCheckpoint, resolveCheckpoint } from "@gqn/train/node";
 
@@ -49,12 +50,8 @@ async function main(): Promise<number> {
     return 0;
   }
   const say = (line: string) => process.stderr.write(`${line}\n`);
-  const count = (name: string, text: string | undefined, fallback: number) => {
-    const n = text === undefined ? fallback : Number(text);
-    if (!Number.isInteger(n) || n < 0)
-      throw new Error(`--${name} must be an integer >= 0, but got "${text}".`);
-    return n;
-  };
+  const count = (name: string, text: string | undefined, fallback: number) =>
+    flagValue(name, text, fallback, integerOption(0));
   const backend = await initBackend({ backend: (values.backend ?? "auto") as "auto", log: say });
   const modelDir = resolve(values["model-dir"] ?? SHIPPED_MODEL);
   const dataset = values.dataset ?? SHIPPED_DATASET;

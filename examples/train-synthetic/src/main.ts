@@ -6,7 +6,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { initBackend } from "@gqn/backend";
-import { encodePng } from "@gqn/data/node";
+import { encodePng, flagValue, integerOption, positiveNumberOption } from "@gqn/data/node";
 import { GQN_PRESET_NAMES, type GqnConfig, type GqnPresetName, getPreset } from "@gqn/model";
 import { SCENE_KINDS, type SceneKind } from "@gqn/scenes";
 import {
@@ -77,13 +77,9 @@ function drawStepsFlag(text: string): number | { min: number; max: number } {
 /** Prior samples averaged for the predictive-mean score. */
 const PREDICTIVE_SAMPLES = 16;
 
+/** A positive integer flag (or a positive number, `integer` false), its error naming the flag. */
 function positive(name: string, text: string | undefined, fallback: number, integer = true): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
-    throw new Error(`--${name} must be a positive ${integer ? "integer" : "number"}, but got "${text}".`);
-  }
-  return value;
+  return flagValue(name, text, fallback, integer ? integerOption(1) : positiveNumberOption);
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -235,7 +231,7 @@ async function main(argv: string[]): Promise<number> {
     const picture = scaleImage(grid, 2);
     await writeFile(
       join(modelDir, "test-predictions.png"),
-      encodePng(picture.rgb, picture.width, picture.height),
+      encodePng(picture.data, picture.width, picture.height),
     );
     disposeFirstBatch(first);
   }

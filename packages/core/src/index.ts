@@ -1,3 +1,4 @@
+export { deriveSeed } from "./derive-seed.js";
 export { GqnError, type GqnErrorCode, isGqnError } from "./errors.js";
 export { Random } from "./random.js";
 export { assertShape, type DimSpec, formatShape } from "./shape.js";

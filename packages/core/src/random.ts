@@ -6,7 +6,7 @@ export class Random {
   private state: number;
 
   constructor(seed = 0) {
-    this.state = splitmix32(seed >>> 0);
+    this.state = mix32((seed >>> 0) + 0x9e3779b9);
   }
 
   /** The generator's state, to store in a checkpoint and give back to {@link Random.fromState}. */
@@ -73,8 +73,12 @@ export class Random {
   }
 }
 
-function splitmix32(seed: number): number {
-  let z = (seed + 0x9e3779b9) >>> 0;
+/**
+ * A 32-bit integer hash (murmur3's finaliser, as splitmix32 uses it): neighbouring inputs get
+ * unrelated outputs. Unsigned result.
+ */
+export function mix32(x: number): number {
+  let z = x >>> 0;
   z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
   z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
   return (z ^ (z >>> 16)) >>> 0;

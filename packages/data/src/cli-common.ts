@@ -19,6 +19,32 @@ export function integerOption(min: number, max = Number.MAX_SAFE_INTEGER): (valu
   };
 }
 
+/** A commander parser of a finite number > 0 (`--minutes`, `--sigma`, `--adam-epsilon`). */
+export function positiveNumberOption(value: string): number {
+  const n = value.trim() === "" ? Number.NaN : Number(value);
+  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError("expected a positive number.");
+  return n;
+}
+
+/**
+ * One flag of a `node:util` parseArgs command line (the examples'), read with the parsers above:
+ * `fallback` when absent, else `parse(text)`, its error naming the flag and the value.
+ */
+export function flagValue<T>(
+  name: string,
+  text: string | undefined,
+  fallback: T,
+  parse: (value: string) => T,
+): T {
+  if (text === undefined) return fallback;
+  try {
+    return parse(text);
+  } catch (error) {
+    if (!(error instanceof InvalidArgumentError)) throw error;
+    throw new InvalidArgumentError(`--${name}: ${error.message.replace(/\.$/, "")}, but got "${text}".`);
+  }
+}
+
 /** The version of a @gqn package, from its own package.json (read through its exports map). */
 export function packageVersion(packageName: string, fromUrl: string): string {
   return (createRequire(fromUrl)(`${packageName}/package.json`) as { version: string }).version;

@@ -1,7 +1,6 @@
-import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { fileURLToPath } from "node:url";
 import { GqnError } from "@gqn/core";
+import { findBuiltModule } from "@gqn/core/node";
 import type * as tfc from "@tensorflow/tfjs-core";
 import { listDatasetFiles, readDatasetInfo } from "./dataset-files.js";
 import type { DatasetInfo, Split } from "./datasets.js";
@@ -132,12 +131,10 @@ function positiveInt(value: number, name: string, min = 1): void {
   }
 }
 
-/** The package's built decode worker, from dist/ or (running from sources) ../dist/. */
+/** The package's built decode worker (`findBuiltModule`), or undefined when it is not built. */
 function defaultWorkerUrl(): URL | undefined {
-  const here = import.meta.url;
-  if (/\.(c?js|mjs)$/.test(new URL(here).pathname)) return new URL("./decode-worker.js", here);
-  const built = new URL("../dist/decode-worker.js", here);
-  return existsSync(fileURLToPath(built)) ? built : undefined;
+  return findBuiltModule({ file: "decode-worker.js", callerUrl: import.meta.url, packageName: "@gqn/data" })
+    .url;
 }
 
 let tfModule: Promise<typeof tfc> | undefined;

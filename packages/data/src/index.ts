@@ -13,6 +13,7 @@ export { CorruptRecordError, type RecordLocation } from "./errors.js";
 export { decodeExample, encodeExample, type Feature, type Features } from "./example.js";
 export { type JpegInfo, readJpegInfo } from "./jpeg-info.js";
 export { camerasToPoses, cameraToPose } from "./pose.js";
+export type { RgbImage } from "./rgb-image.js";
 export {
   type DecodeSceneRecordOptions,
   decodeSceneRecord,

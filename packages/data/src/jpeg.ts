@@ -2,6 +2,7 @@ import { createRequire } from "node:module";
 import { GqnError } from "@gqn/core";
 import type { Transformer as NapiTransformer } from "@napi-rs/image";
 import { decodeJpegRgba } from "./libjpeg.js";
+import type { RgbImage } from "./rgb-image.js";
 
 // JPEG codec choice, measured on this 2-core machine (64x64 / 128x128 frames, one core, decodes per second;
 // quiet-machine figures in /work/shared/TOOLCHAIN.md agree in ranking):
@@ -35,13 +36,6 @@ function encoder(where: string): typeof NapiTransformer {
     }
   }
   return transformer;
-}
-
-/** A decoded image: `width * height * 3` RGB bytes, row-major. */
-export interface RgbImage {
-  data: Uint8Array;
-  width: number;
-  height: number;
 }
 
 /**

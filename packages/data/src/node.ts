@@ -1,6 +1,13 @@
 // Node-only entry (file system, codecs, workers). Re-exports the platform-neutral API too.
 
-export { cliFailureLines, integerOption, packageVersion, underscoreFlagError } from "./cli-common.js";
+export {
+  cliFailureLines,
+  flagValue,
+  integerOption,
+  packageVersion,
+  positiveNumberOption,
+  underscoreFlagError,
+} from "./cli-common.js";
 export {
   type ContextSize,
   createSceneBatches,
@@ -12,7 +19,7 @@ export {
 export { type ListDatasetFilesOptions, listDatasetFiles, readDatasetInfo } from "./dataset-files.js";
 export { fastCrc32c } from "./fast-crc32c.js";
 export * from "./index.js";
-export { decodeJpeg, encodeJpeg, encodePng, type RgbImage } from "./jpeg.js";
+export { decodeJpeg, encodeJpeg, encodePng } from "./jpeg.js";
 export {
   compressionOfName,
   indexTFRecords,

@@ -1,5 +1,5 @@
 import { relative } from "node:path";
-import { GqnError, Random } from "@gqn/core";
+import { deriveSeed, GqnError, Random } from "@gqn/core";
 import { CorruptRecordError } from "./errors.js";
 import { readJpegInfo } from "./jpeg-info.js";
 import { readTFRecordEntries } from "./read-tfrecords.js";
@@ -179,7 +179,7 @@ export class SceneSource {
     const n = this.options.files.length;
     if (!this.options.shuffle) return Array.from({ length: n }, (_, i) => i);
     // Derived from seed and epoch alone, so a resumed run needs no stored order.
-    return new Random((this.options.seed + Math.imul(epoch + 1, 0x9e3779b9)) >>> 0).permutation(n);
+    return new Random(deriveSeed(this.options.seed, "file order", epoch)).permutation(n);
   }
 
   /** After a full pass: warns once when the records met differ from what dataset.json declares. */

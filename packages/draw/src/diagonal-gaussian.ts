@@ -4,6 +4,22 @@ import * as tf from "@tensorflow/tfjs-core";
 const LOG_2PI = Math.log(2 * Math.PI);
 
 /**
+ * Element-wise log density of `x` under `N(mu, sigma^2)`:
+ * `-((x - mu)^2 / (2 sigma^2)) - log sigma - log(2 pi) / 2`. `sigma` is a tensor of `mu`'s shape
+ * or one number (the GQN's pixel sigma). The one Gaussian log density of @gqn: the latents' and
+ * the ELBO's likelihood both use it.
+ *
+ * @returns a tensor of `x`'s shape, owned by the caller.
+ */
+export function gaussianLogDensity(x: tf.Tensor, mu: tf.Tensor, sigma: tf.Tensor | number): tf.Tensor {
+  return tf.tidy(() => {
+    const z = tf.div(tf.sub(x, mu), sigma);
+    const logSigma = typeof sigma === "number" ? Math.log(sigma) : tf.log(sigma);
+    return tf.sub(tf.mul(-0.5, tf.square(z)), tf.add(logSigma, 0.5 * LOG_2PI));
+  });
+}
+
+/**
  * A diagonal Gaussian over a tensor of any shape: per-element mean `mu` and standard deviation
  * `sigma` (same shape). It does not own its tensors: create and use it inside `tf.tidy`.
  */
@@ -30,12 +46,9 @@ export class DiagonalGaussian {
     );
   }
 
-  /** Element-wise log density of `x`: `-((x - mu)^2 / (2 sigma^2)) - log sigma - log(2 pi) / 2`. */
+  /** Element-wise log density of `x` ({@link gaussianLogDensity}). */
   logProb(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => {
-      const z = tf.div(tf.sub(x, this.mu), this.sigma);
-      return tf.sub(tf.mul(-0.5, tf.square(z)), tf.add(tf.log(this.sigma), 0.5 * LOG_2PI));
-    });
+    return gaussianLogDensity(x, this.mu, this.sigma);
   }
 
   /**

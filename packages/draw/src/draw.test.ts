@@ -1,3 +1,4 @@
+import { deriveSeed } from "@gqn/core";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { describe, expect, it } from "vitest";
@@ -247,7 +248,7 @@ describe("Draw against the unsplit ConvLSTM", () => {
             weight("prior/bias"),
           ) as tf.Tensor4D,
         );
-        const z = prior.sample(2 * (seed + l) + 1) as tf.Tensor4D;
+        const z = prior.sample(deriveSeed(seed, "prior", l)) as tf.Tensor4D;
         state = convLstmStep(
           tf.concat([condition, z], 3) as tf.Tensor4D,
           state,

@@ -1,7 +1,7 @@
-import { GqnError } from "@gqn/core";
+import { deriveSeed, GqnError } from "@gqn/core";
+import { type Kwargs, ScopedLayer } from "@gqn/core/layers";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
-import type { Kwargs } from "@tensorflow/tfjs-layers/dist/types";
 import { DEFAULT_DRAW_CONFIG, type DrawConfig, resolveDrawConfig } from "./config.js";
 import { type ConditionedCore, type ConvLstmState, conditionedCore } from "./conv-lstm.js";
 import { type DiagonalGaussian, gaussianFromHead } from "./diagonal-gaussian.js";
@@ -51,7 +51,7 @@ export interface InferResult {
 export interface GenerateOptions {
   /** Steps to run; default the configured L. Another L needs tied weights. */
   steps?: number;
-  /** Seeds the prior samples (step l draws with seed 2(seed + l) + 1: distinct per step, never 0). */
+  /** Seeds the prior samples (step l draws with `deriveSeed(seed, "prior", l)`). */
   seed?: number;
   /** Also return the canvas after each step. */
   canvases?: boolean;
@@ -78,10 +78,9 @@ interface PassCores {
   inference?: ConditionedCore;
 }
 
-// tfjs reads a seed of 0 as "no seed": odd numbers keep every integer seed (0 and negatives too)
-// repeatable and distinct per step.
-function seedAt(seed: number | undefined, step: number): number | undefined {
-  return seed === undefined ? undefined : 2 * (seed + step) + 1;
+/** The seed of step l's latent sample: one per step and side, any integer seed (0 too) repeatable. */
+function seedAt(seed: number | undefined, side: "prior" | "posterior", step: number): number | undefined {
+  return seed === undefined ? undefined : deriveSeed(seed, side, step);
 }
 
 /**
@@ -104,15 +103,13 @@ function seedAt(seed: number | undefined, step: number): number | undefined {
  * inside a functional model through `apply([condition, target])`, which returns the generated
  * image (prior samples), so `model.save` -> `tf.loadLayersModel` restores it.
  */
-export class Draw extends tfl.layers.Layer {
+export class Draw extends ScopedLayer {
   static className = "GqnDraw";
   /** The resolved configuration. */
   readonly drawConfig: DrawConfig;
   /** The initialiser seed, if any. */
   readonly seed: number | undefined;
   private readonly precomputeConditionUpTo: number;
-  private applying = false;
-  private seedCounter = 0;
   private conditionChannels = 0;
   private steps: StepWeights[] = [];
   private down: tfl.LayerVariable | undefined;
@@ -159,7 +156,7 @@ export class Draw extends tfl.layers.Layer {
         const seen = this.downsample(target, canvas); // [B, h, w, C]
         inference = (cores.inference as ConditionedCore).step([generator.h, seen], inference); // [B, h, w, C]
         const posterior = this.head(inference.h, w.posterior); // q_l [B, h, w, Z]
-        const z = posterior.sample(seedAt(options.seed, l)) as tf.Tensor4D; // [B, h, w, Z]
+        const z = posterior.sample(seedAt(options.seed, "posterior", l)) as tf.Tensor4D; // [B, h, w, Z]
         generator = cores.generator.step([z], generator); // [B, h, w, C]
         canvas = this.writeCanvas(canvas, generator.h, w.canvas); // [B, H, W, Cu]
         if (options.canvases) canvases.push(tf.keep(canvas));
@@ -185,7 +182,7 @@ export class Draw extends tfl.layers.Layer {
       for (let l = 0; l < steps; l++) {
         const w = this.stepWeights(l);
         const prior = this.head(generator.h, w.prior); // p_l [B, h, w, Z]
-        const z = prior.sample(seedAt(options.seed, l)) as tf.Tensor4D; // [B, h, w, Z]
+        const z = prior.sample(seedAt(options.seed, "prior", l)) as tf.Tensor4D; // [B, h, w, Z]
         generator = coresAt(l).generator.step([z], generator); // [B, h, w, C]
         canvas = this.writeCanvas(canvas, generator.h, w.canvas); // [B, H, W, Cu]
         if (options.canvases) canvases.push(tf.keep(canvas));
@@ -195,36 +192,14 @@ export class Draw extends tfl.layers.Layer {
     return options.canvases ? { mean, canvases } : { mean };
   }
 
-  /** tfjs's `apply`, noting that tfjs opened this layer's name scope (weights are named relative to it). */
-  override apply(
-    inputs: tf.Tensor | tf.Tensor[] | tfl.SymbolicTensor | tfl.SymbolicTensor[],
-    kwargs?: Kwargs,
-  ): tf.Tensor | tf.Tensor[] | tfl.SymbolicTensor | tfl.SymbolicTensor[] {
-    this.applying = true;
-    try {
-      return super.apply(inputs, kwargs);
-    } finally {
-      this.applying = false;
-    }
-  }
-
   private weight(name: string, shape: number[], init: "glorot" | "zeros"): tfl.LayerVariable {
-    const seed =
-      this.seed === undefined
-        ? undefined
-        : (Math.abs(this.seed * 7919 + this.seedCounter++ * 104729) % 2147483646) + 1;
+    // Salted by the weight's name: the same seed gives the same weight whatever the build order.
+    const seed = this.seed === undefined ? undefined : deriveSeed(this.seed, name);
     const initializer =
       init === "zeros"
         ? tfl.initializers.zeros()
         : tfl.initializers.glorotUniform(seed === undefined ? {} : { seed });
-    return this.addWeight(
-      this.applying ? name : `${this.name}/${name}`,
-      shape,
-      "float32",
-      initializer,
-      undefined,
-      true,
-    );
+    return this.addWeight(name, shape, "float32", initializer, undefined, true);
   }
 
   /**
@@ -436,16 +411,6 @@ export class Draw extends tfl.layers.Layer {
       typeof w === "number" ? w * scale : null,
       imageChannels,
     ];
-  }
-
-  /**
-   * Releases the weights. Unlike tfjs's, also works for a layer only used eagerly (never
-   * applied inside a model), which tfjs refuses to dispose.
-   */
-  override dispose(): ReturnType<tfl.layers.Layer["dispose"]> {
-    const self = this as unknown as { _refCount: number | null };
-    if (self._refCount === null) self._refCount = 1;
-    return super.dispose();
   }
 
   override getConfig(): tf.serialization.ConfigDict {

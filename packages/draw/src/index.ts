@@ -6,7 +6,7 @@ export {
   convLstmStep,
   convLstmUpdate,
 } from "./conv-lstm.js";
-export { DiagonalGaussian, gaussianFromHead } from "./diagonal-gaussian.js";
+export { DiagonalGaussian, gaussianFromHead, gaussianLogDensity } from "./diagonal-gaussian.js";
 export {
   Draw,
   type DrawArgs,

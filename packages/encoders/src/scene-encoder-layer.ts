@@ -1,8 +1,7 @@
-import { formatShape, GqnError } from "@gqn/core";
+import { deriveSeed, formatShape, GqnError } from "@gqn/core";
+import { type Kwargs, type LayerArgs, ScopedLayer } from "@gqn/core/layers";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
-import type { LayerArgs } from "@tensorflow/tfjs-layers/dist/engine/topology";
-import type { Kwargs } from "@tensorflow/tfjs-layers/dist/types";
 import type { SceneEncoder } from "./scene-encoder.js";
 
 /** The GQN camera pose length: `[x, y, z, sin yaw, cos yaw, sin pitch, cos pitch]`. */
@@ -57,15 +56,13 @@ export interface ConvOptions {
  * (`layer.apply([frames, poses])`), `computeOutputShape`, and serialisation of `frameSize`,
  * `poseSize` and `seed`, so `model.save` -> `tf.loadLayersModel` rebuilds the layer.
  */
-export abstract class SceneEncoderLayer extends tfl.layers.Layer implements SceneEncoder {
+export abstract class SceneEncoderLayer extends ScopedLayer implements SceneEncoder {
   /** Height and width of the square input frames, in pixels. */
   readonly frameSize: number;
   /** Pose vector length (7 for GQN poses). */
   readonly poseSize: number;
   /** The initialiser seed, or undefined for unseeded weights. */
   readonly seed: number | undefined;
-  private weightCount = 0;
-  private applying = false;
 
   constructor(args: SceneEncoderLayerArgs) {
     super(args);
@@ -105,19 +102,6 @@ export abstract class SceneEncoderLayer extends tfl.layers.Layer implements Scen
       }
     }
     return this.apply([frames, poses], { training }) as tf.Tensor4D;
-  }
-
-  /** tfjs's `Layer.apply`, noting that the layer's name scope is open while it builds. */
-  override apply(
-    inputs: tf.Tensor | tf.Tensor[] | tfl.SymbolicTensor | tfl.SymbolicTensor[],
-    kwargs?: Kwargs,
-  ): tf.Tensor | tf.Tensor[] | tfl.SymbolicTensor | tfl.SymbolicTensor[] {
-    this.applying = true;
-    try {
-      return super.apply(inputs, kwargs);
-    } finally {
-      this.applying = false;
-    }
   }
 
   /**
@@ -164,18 +148,6 @@ export abstract class SceneEncoderLayer extends tfl.layers.Layer implements Scen
   }
 
   /**
-   * tfjs's `addWeight`, with the name put under this layer's name when a containing layer calls
-   * `build` directly (inside `apply` tfjs has opened that scope already), so weight names are
-   * `<scope>/<layer name>/<name>` either way. Use it for weights other than convolutions.
-   */
-  protected override addWeight(
-    name: string,
-    ...rest: Parameters<tfl.layers.Layer["addWeight"]> extends [string, ...infer R] ? R : never
-  ): tfl.LayerVariable {
-    return super.addWeight(this.applying ? name : `${this.name}/${name}`, ...rest);
-  }
-
-  /**
    * Creates a convolution's weights (Glorot-uniform kernel, zero bias: the Keras and tf-gqn
    * defaults) under `<name>/kernel` and `<name>/bias`. Call it from `buildWeights`.
    */
@@ -186,9 +158,7 @@ export abstract class SceneEncoderLayer extends tfl.layers.Layer implements Scen
     outChannels: number,
     options: ConvOptions = {},
   ): ConvWeights {
-    // Distinct per convolution, and far apart for encoders whose seeds differ by one.
-    const seed = this.seed === undefined ? undefined : this.seed * 1000 + this.weightCount;
-    this.weightCount += 1;
+    const seed = this.seed === undefined ? undefined : deriveSeed(this.seed, name);
     const kernel = this.addWeight(
       `${name}/kernel`,
       [kernelSize, kernelSize, inChannels, outChannels],

@@ -66,7 +66,8 @@ describe.each(configs)("an encoder inside a containing layer ($type)", (config) 
     const frames = tf.randomUniform([2, K, S, S, 3], 0, 1, "float32", 3);
     const poses = tf.randomNormal([2, K, 7], 0, 1, "float32", 4);
     const target = tf.randomUniform([2, ...layer.encoder.outputShape.slice(0, 2), 3], 0, 1, "float32", 5);
-    const optimizer = tf.train.adam(1e-2);
+    // Small steps: any descent direction lowers a smooth loss then, whatever the seeded init.
+    const optimizer = tf.train.adam(1e-3);
     const variables = layer.trainableWeights.map((w) => w.read() as tf.Variable);
     const loss = () =>
       tf.mean(tf.square(tf.sub(model.apply([frames, poses]) as tf.Tensor, target))) as tf.Scalar;

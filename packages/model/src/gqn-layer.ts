@@ -1,10 +1,9 @@
-import { assertShape, GqnError } from "@gqn/core";
+import { assertShape, deriveSeed, GqnError } from "@gqn/core";
+import type { Kwargs, LayerArgs } from "@gqn/core/layers";
 import { Draw, type InferResult } from "@gqn/draw";
 import { createEncoder, encodeScene, GQN_POSE_SIZE, type SceneEncoderLayer } from "@gqn/encoders";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
-import type { LayerArgs } from "@tensorflow/tfjs-layers/dist/engine/topology";
-import type { Kwargs } from "@tensorflow/tfjs-layers/dist/types";
 import { buildCondition } from "./condition.js";
 import { type GqnConfig, validateGqnConfig } from "./gqn-config.js";
 
@@ -13,8 +12,8 @@ export interface GqnLayerArgs extends LayerArgs {
   /** The whole model, as {@link resolveGqnConfig} returns it. */
   gqn: GqnConfig;
   /**
-   * Seed of the weight initialisers (the encoder gets `seed + 1`, DRAW `seed + 2`, unless the
-   * encoder config carries one). Default: unseeded.
+   * Seed of the weight initialisers (the encoder gets `deriveSeed(seed, "encoder")` unless its
+   * config carries one, DRAW `deriveSeed(seed, "draw")`). Default: unseeded.
    */
   seed?: number;
 }
@@ -74,16 +73,15 @@ export class GqnLayer extends tfl.layers.Layer {
     super({ ...args, name: args.name ?? "gqn" });
     this.gqnConfig = structuredClone(args.gqn);
     this.seed = args.seed ?? undefined;
-    const seeded = (own: number | undefined, offset: number) =>
-      own ?? (this.seed === undefined ? undefined : awayFromZero(this.seed, offset));
-    const encoderSeed = seeded(this.gqnConfig.encoder.seed, 1);
+    const seeded = (part: string) => (this.seed === undefined ? undefined : deriveSeed(this.seed, part));
+    const encoderSeed = this.gqnConfig.encoder.seed ?? seeded("encoder");
     // Fixed child names: weight names must come out the same when tfjs rebuilds the model at load.
     this.encoder = createEncoder({
       ...this.gqnConfig.encoder,
       name: "encoder",
       ...(encoderSeed !== undefined && { seed: encoderSeed }),
     });
-    const drawSeed = seeded(undefined, 2);
+    const drawSeed = seeded("draw");
     this.draw = new Draw({
       ...this.gqnConfig.draw,
       name: "draw",
@@ -204,10 +202,9 @@ export class GqnLayer extends tfl.layers.Layer {
       const cond = this.condition(r, queryPose); // [B, S/4, S/4, c + 7]
       let sum: tf.Tensor4D | undefined;
       for (let i = 0; i < samples; i++) {
-        // Draw i is seeded as a one-sample render with seed + i * stride would be: far from draw
-        // i - 1's step seeds, and never tfjs' "unseeded" 0.
+        // Draw 0 is the one-sample render with this seed; draw i > 0 the one with its derived seed.
         const seed =
-          options.seed === undefined ? undefined : sampleSeed(options.seed + i * SAMPLE_SEED_STRIDE);
+          options.seed === undefined || i === 0 ? options.seed : deriveSeed(options.seed, "sample", i);
         const { mean } = this.draw.generate(cond, {
           ...(seed !== undefined && { seed }),
           ...(options.steps !== undefined && { steps: options.steps }),
@@ -239,7 +236,7 @@ export class GqnLayer extends tfl.layers.Layer {
     const cond = this.condition(r, queryPose); // [B, S/4, S/4, c + 7]
     try {
       return this.draw.infer(cond, target, {
-        ...(options.seed !== undefined && { seed: sampleSeed(options.seed) }),
+        ...(options.seed !== undefined && { seed: options.seed }),
         ...(options.steps !== undefined && { steps: options.steps }),
       }); // [B, S, S, 3], [B, L]
     } finally {
@@ -283,17 +280,3 @@ export class GqnLayer extends tfl.layers.Layer {
   }
 }
 tf.serialization.registerClass(GqnLayer);
-
-// tfjs's random ops treat a seed of 0 as no seed at all: keep every seed we hand on away from 0.
-
-/** `seed + offset` for seed >= 0, `seed - offset` below: never 0 for offset >= 1. */
-function awayFromZero(seed: number, offset: number): number {
-  return seed >= 0 ? seed + offset : seed - offset;
-}
-
-/** DRAW seeds step l with `2(seed + l) + 1`: shift the user's seed so that no step gets 0. */
-const SAMPLE_SEED_STRIDE = 1_000_003;
-
-function sampleSeed(seed: number): number {
-  return seed >= 0 ? seed + 1 : seed - 2 ** 20;
-}

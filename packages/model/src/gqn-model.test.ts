@@ -1,3 +1,4 @@
+import { deriveSeed } from "@gqn/core";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -49,15 +50,15 @@ describe("GqnModel", () => {
     batch.dispose();
   });
 
-  it("averages prior draws with samples: N, each draw seeded as a one-sample render would be", () => {
+  it("averages prior draws with samples: N, each draw seeded as a one-sample render can be", () => {
     const batch = testBatch(2, 3, 16, 7);
     const before = tf.memory().numTensors;
     const render = (options: { seed: number; samples?: number }) => renderBatch(model, batch, options);
     const one = render({ seed: 4, samples: 1 });
     const plain = render({ seed: 4 });
     expect(Array.from(one.dataSync())).toEqual(Array.from(plain.dataSync()));
-    // Draw i uses the seeds of a plain render with seed + i * 1,000,003 (the renderer's stride).
-    const draws = [0, 1, 2].map((i) => render({ seed: 4 + i * 1_000_003 }));
+    // Draw 0 is the plain render with the seed, draw i that with deriveSeed(seed, "sample", i).
+    const draws = [0, 1, 2].map((i) => render({ seed: i === 0 ? 4 : deriveSeed(4, "sample", i) }));
     const averaged = render({ seed: 4, samples: 3 });
     const expected = tf.tidy(() => tf.div(tf.addN(draws), 3));
     const got = averaged.dataSync();

@@ -1,4 +1,4 @@
-import { GqnError } from "@gqn/core";
+import { deriveSeed, GqnError } from "@gqn/core";
 import type { InferResult } from "@gqn/draw";
 import { GQN_POSE_SIZE } from "@gqn/encoders";
 import * as tf from "@tensorflow/tfjs-core";
@@ -202,7 +202,11 @@ export class GqnModel {
     const packed = tf.tidy(() => {
       const terms = this.lossTerms(batch, sigma, { training: false, ...(seed !== undefined && { seed }) });
       const r = this.layer.represent(batch.contextFrames, batch.contextPoses); // [B, h, w, c]
-      const image = this.layer.render(r, batch.queryPose, seed === undefined ? {} : { seed: seed + 1 }); // [B, S, S, 3]
+      const image = this.layer.render(
+        r,
+        batch.queryPose,
+        seed === undefined ? {} : { seed: deriveSeed(seed, "render") },
+      ); // [B, S, S, 3]
       const mse = tf.mean(imageMse(batch.target, image));
       return tf.stack([terms.loss, terms.nll, terms.kl, mse]); // [4]
     });

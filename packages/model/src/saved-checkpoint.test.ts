@@ -6,11 +6,8 @@ import { GqnModel } from "./gqn-model.js";
 const dir = new URL("../test/fixtures/checkpoint-0.0.0/", import.meta.url);
 
 interface Expected {
-  renderSum: number;
-  renderFirst: number[];
-  loss: number;
-  nll: number;
-  kl: number;
+  representation: { shape: number[]; sum: number; first: number[] };
+  samples: { renderSum: number; renderFirst: number[]; loss: number; nll: number; kl: number };
 }
 
 /** The checkpoint's model.json and weights.bin as tfjs model artifacts. */
@@ -35,7 +32,9 @@ function wave(shape: number[], a: number): tf.Tensor {
 
 describe("a checkpoint saved by an earlier version", () => {
   it("loads with every weight and renders and scores as it did when it was written", async () => {
-    const expected = JSON.parse(readFileSync(new URL("expected.json", dir), "utf8")) as Expected;
+    const { representation, samples: expected } = JSON.parse(
+      readFileSync(new URL("expected.json", dir), "utf8"),
+    ) as Expected;
     const model = await GqnModel.load(tf.io.fromMemory(artifacts()));
     expect(model.config.frameSize).toBe(16);
     expect(model.trainableWeights.length).toBeGreaterThan(10);
@@ -46,12 +45,14 @@ describe("a checkpoint saved by an earlier version", () => {
       queryPose: tf.sub(tf.mul(wave([b, 7], 0.71), 2), 1) as tf.Tensor2D,
       target: wave([b, s, s, 3], 0.53) as tf.Tensor4D,
     }));
-    const image = tf.tidy(() =>
-      model.render(model.represent(batch.contextFrames, batch.contextPoses), batch.queryPose, {
-        seed: 5,
-        samples: 2,
-      }),
-    );
+    // The representation samples nothing: it must equal what version 0.0.0 computed.
+    const r = model.represent(batch.contextFrames, batch.contextPoses);
+    expect(r.shape).toEqual(representation.shape);
+    expect(tf.sum(r).dataSync()[0]).toBeCloseTo(representation.sum, 3);
+    for (const [i, v] of Array.from(r.dataSync().slice(0, 8)).entries()) {
+      expect(v).toBeCloseTo(representation.first[i] as number, 5);
+    }
+    const image = model.render(r, batch.queryPose, { seed: 5, samples: 2 });
     const terms = model.lossTerms(batch, 1.5, { seed: 9, training: false });
     // Written on the cpu backend; this suite runs on wasm: float32 sums agree to ~1e-5.
     expect(tf.sum(image).dataSync()[0]).toBeCloseTo(expected.renderSum, 2);
@@ -60,7 +61,7 @@ describe("a checkpoint saved by an earlier version", () => {
     expect(terms.loss.dataSync()[0]).toBeCloseTo(expected.loss, 1);
     expect(terms.nll.dataSync()[0]).toBeCloseTo(expected.nll, 1);
     expect(terms.kl.dataSync()[0]).toBeCloseTo(expected.kl, 3);
-    tf.dispose([image, terms.loss, terms.nll, terms.kl, ...Object.values(batch)]);
+    tf.dispose([r, image, terms.loss, terms.nll, terms.kl, ...Object.values(batch)]);
     model.dispose();
   });
 });

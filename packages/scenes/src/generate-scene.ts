@@ -1,4 +1,5 @@
 import { Random } from "@gqn/core";
+import type { Split } from "@gqn/data";
 import { createRoomsScene, ringCameras } from "./rooms-ring-camera.js";
 import type { Scene } from "./scene.js";
 import { getSceneKind, type SceneKind } from "./scene-kinds.js";
@@ -13,7 +14,6 @@ export interface SceneSample {
 }
 
 /** Which split a scene belongs to; part of its seed so train and test never share a scene. */
-export type Split = "train" | "test";
 
 /**
  * The seed of scene `index` of `split` in a dataset made with `seed`. Every scene has its own seed, so a

@@ -7,7 +7,7 @@ export {
   cameraLookAt,
 } from "./camera.js";
 export { hsvToRgb, saturatedPalette } from "./colors.js";
-export { generateScene, type SceneSample, type Split, sceneSeed } from "./generate-scene.js";
+export { generateScene, type SceneSample, sceneSeed } from "./generate-scene.js";
 export { CompiledScene } from "./ray-caster.js";
 export { type RenderOptions, renderScene, renderView } from "./render-scene.js";
 export {

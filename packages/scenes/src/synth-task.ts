@@ -1,6 +1,7 @@
+import type { Split } from "@gqn/data";
 import { encodeSceneRecord } from "@gqn/data";
 import { encodeJpeg, TFRecordWriter } from "@gqn/data/node";
-import { generateScene, type Split, sceneSeed } from "./generate-scene.js";
+import { generateScene, sceneSeed } from "./generate-scene.js";
 import { renderScene } from "./render-scene.js";
 import type { SceneKind } from "./scene-kinds.js";
 

@@ -1,14 +1,13 @@
 import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, unlink, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { GqnError } from "@gqn/core";
-import { shardFileName } from "@gqn/data";
+import { findBuiltModule } from "@gqn/core/node";
+import { type Split, shardFileName } from "@gqn/data";
 import { CAMERA_CONVENTIONS } from "./camera.js";
-import type { Split } from "./generate-scene.js";
 import { getSceneKind, type SceneKind } from "./scene-kinds.js";
 import { runSynthFileTask, type SynthFileTask, SynthStopped } from "./synth-task.js";
 import type { SynthWorkerMessage } from "./synth-worker.js";
@@ -314,9 +313,8 @@ async function removeTemporaries(tasks: readonly SynthFileTask[]): Promise<void>
 }
 
 /**
- * The worker script: `workerUrl` when given (a URL, or a file path), else `synth-worker.js` (`.cjs`)
- * beside this module in dist/, else (running from sources, or bundled into an application) the one
- * in the installed package's dist/. A clear error instead of a worker that fails to start.
+ * The worker script: `workerUrl` when given (a URL, or a file path), else the built
+ * `synth-worker.js` (`findBuiltModule`). A clear error instead of a worker that fails to start.
  */
 function resolveWorkerUrl(workerUrl: URL | string | undefined): URL {
   const where = "writeSyntheticDataset";
@@ -330,15 +328,13 @@ function resolveWorkerUrl(workerUrl: URL | string | undefined): URL {
           : pathToFileURL(resolve(workerUrl)),
     );
   } else {
-    const here = import.meta.url;
-    if (here.endsWith(".ts")) candidates.push(new URL("../dist/synth-worker.js", here));
-    else candidates.push(new URL(here.endsWith(".cjs") ? "./synth-worker.cjs" : "./synth-worker.js", here));
-    try {
-      const manifest = createRequire(here).resolve("@gqn/scenes/package.json");
-      candidates.push(pathToFileURL(join(dirname(manifest), "dist", "synth-worker.js")));
-    } catch {
-      // Not installed as a package: the first candidate is all there is.
-    }
+    const built = findBuiltModule({
+      file: "synth-worker.js",
+      callerUrl: import.meta.url,
+      packageName: "@gqn/scenes",
+    });
+    if (built.url) return built.url;
+    candidates.push(...built.looked.map((path) => pathToFileURL(path)));
   }
   const found = candidates.find((url) => url.protocol !== "file:" || existsSync(fileURLToPath(url)));
   if (found) return found;

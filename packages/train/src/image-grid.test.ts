@@ -12,7 +12,7 @@ describe("imageGrid", () => {
     expect(tf.memory().numTensors).toBe(before);
     expect(grid.width).toBe(4 * 4);
     expect(grid.height).toBe(2 * 4);
-    const at = (x: number, y: number) => grid.rgb[(y * grid.width + x) * 3];
+    const at = (x: number, y: number) => grid.data[(y * grid.width + x) * 3];
     expect(at(0, 0)).toBe(255); // border
     expect(at(1, 1)).toBe(128); // context
     expect(at(9, 1)).toBe(0); // target
@@ -23,7 +23,7 @@ describe("imageGrid", () => {
   it("splits a batch into RGB frames", () => {
     const images = tf.tensor4d([0, 0.5, 1, -1, 2, 0.25], [2, 1, 1, 3]);
     const frames = toRgbImages(images);
-    expect(frames.map((f) => Array.from(f.rgb))).toEqual([
+    expect(frames.map((f) => Array.from(f.data))).toEqual([
       [0, 128, 255],
       [0, 255, 64],
     ]);
@@ -33,10 +33,10 @@ describe("imageGrid", () => {
 
 describe("scaleImage", () => {
   it("repeats each pixel factor x factor times", () => {
-    const image = { width: 2, height: 1, rgb: Uint8Array.from([1, 2, 3, 4, 5, 6]) };
+    const image = { width: 2, height: 1, data: Uint8Array.from([1, 2, 3, 4, 5, 6]) };
     const big = scaleImage(image, 2);
     expect([big.width, big.height]).toEqual([4, 2]);
-    expect(Array.from(big.rgb)).toEqual([
+    expect(Array.from(big.data)).toEqual([
       1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6, 1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6,
     ]);
     expect(scaleImage(image, 1)).toBe(image);

@@ -1,13 +1,6 @@
 import { assertShape, GqnError } from "@gqn/core";
+import type { RgbImage } from "@gqn/data";
 import * as tf from "@tensorflow/tfjs-core";
-
-/** An RGB image as bytes, row-major, 3 bytes per pixel. */
-export interface RgbImage {
-  width: number;
-  height: number;
-  /** `height * width * 3` bytes. */
-  rgb: Uint8Array;
-}
 
 /**
  * One row per scene: its K context views, then the target, then the prediction, each cell
@@ -40,7 +33,7 @@ export function imageGrid(context: tf.Tensor5D, columns: readonly tf.Tensor4D[],
   const [height, width] = grid.shape;
   const rgb = Uint8Array.from(grid.dataSync());
   grid.dispose();
-  return { width, height, rgb };
+  return { width, height, data: rgb };
 }
 
 /**
@@ -57,7 +50,7 @@ export function toRgbImages(images: tf.Tensor4D): RgbImage[] {
   return Array.from({ length: n }, (_, i) => ({
     width,
     height,
-    rgb: Uint8Array.from(all.subarray(i * size, (i + 1) * size)),
+    data: Uint8Array.from(all.subarray(i * size, (i + 1) * size)),
   }));
 }
 
@@ -81,10 +74,10 @@ export function scaleImage(image: RgbImage, factor: number): RgbImage {
     for (let x = 0; x < width; x++) {
       const from = (row + Math.floor(x / factor)) * 3;
       const to = (y * width + x) * 3;
-      rgb[to] = image.rgb[from] as number;
-      rgb[to + 1] = image.rgb[from + 1] as number;
-      rgb[to + 2] = image.rgb[from + 2] as number;
+      rgb[to] = image.data[from] as number;
+      rgb[to + 1] = image.data[from + 1] as number;
+      rgb[to + 2] = image.data[from + 2] as number;
     }
   }
-  return { width, height, rgb };
+  return { width, height, data: rgb };
 }

@@ -1,6 +1,6 @@
 // Node-only entry (files, CLIs, workers). Re-exports the platform-neutral API too.
 
-export { imageGrid, type RgbImage, scaleImage, toRgbImages } from "./image-grid.js";
+export { imageGrid, scaleImage, toRgbImages } from "./image-grid.js";
 export * from "./index.js";
 export {
   CHECKPOINTS_DIR,

@@ -1,4 +1,4 @@
-import { GqnError } from "@gqn/core";
+import { deriveSeed, GqnError } from "@gqn/core";
 import { annealed, bitsPerDim, type GqnBatch, type GqnModel, type TrainingConfig } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
 import { checkDrawSteps, drawStepsAt, validateTrainingConfig } from "./training-config.js";
@@ -260,12 +260,9 @@ function adamPowers(optimizer: tf.AdamOptimizer): AdamPowers | undefined {
   return { accBeta1: adam.accBeta1, accBeta2: adam.accBeta2 };
 }
 
-/**
- * The default posterior seed of step t: distinct per step, the same on a resumed run, never 0
- * (tfjs's random ops treat a seed of 0 as no seed).
- */
+/** The default posterior seed of step t: distinct per step, the same on a resumed run. */
 function stepSeed(stepIndex: number): number {
-  return ((stepIndex * 2654435761 + 12345) % 2147483646) + 1;
+  return deriveSeed(stepIndex, "training step");
 }
 
 /** A step's loss terms and gradients, with one finiteness probe per gradient (by variable name). */

@@ -1,4 +1,4 @@
-import { GqnError } from "@gqn/core";
+import { deriveSeed, GqnError } from "@gqn/core";
 import type { GqnConfig, TrainingConfig } from "@gqn/model";
 
 /**
@@ -79,15 +79,7 @@ export function drawStepsAt(training: TrainingConfig, defaultSteps: number, step
   if (l === undefined) return defaultSteps;
   if (typeof l === "number") return l;
   const span = l.max - l.min + 1;
-  return l.min + (mix32(stepIndex + 0x9e3779b9) % span);
-}
-
-/** A 32-bit integer hash (murmur3's finaliser): neighbouring steps get unrelated values. */
-function mix32(x: number): number {
-  let h = x >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
+  return l.min + (deriveSeed(stepIndex, "draw steps") % span);
 }
 
 function invalid(message: string): GqnError {

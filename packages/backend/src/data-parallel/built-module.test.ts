@@ -18,7 +18,7 @@ describe("builtModule", () => {
     expect(error).toBeInstanceOf(GqnError);
     expect((error as GqnError).code).toBe("BACKEND_UNAVAILABLE");
     expect((error as Error).message).toMatch(
-      /^someCaller: no-such-module\.js must exist at file:.*\/src\/data-parallel\/no-such-module\.js, but it is missing; build it first\.$/,
+      /^someCaller: no-such-module\.js must exist \(looked for \/.*\/packages\/backend\/dist\/no-such-module\.js.*\), but it is missing; build it first\.$/,
     );
   });
 });

@@ -1,5 +1,11 @@
 // What the gqn-* CLIs share: output streams, number parsers, one-line errors.
-import { cliFailureLines, integerOption, packageVersion, underscoreFlagError } from "@gqn/data/node";
+import {
+  cliFailureLines,
+  integerOption,
+  packageVersion,
+  positiveNumberOption,
+  underscoreFlagError,
+} from "@gqn/data/node";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 
 /** Where a CLI writes; defaults to the process streams (tests pass their own). */
@@ -15,11 +21,8 @@ export const BACKENDS = ["auto", "tensorflow", "wasm", "cpu"] as const;
 /** An integer >= `min` (the shared parser of @gqn/data/node). */
 export const integer = (min: number) => integerOption(min);
 
-export function positive(value: string): number {
-  const n = value.trim() === "" ? Number.NaN : Number(value);
-  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError("expected a positive number.");
-  return n;
-}
+/** A number > 0 (the shared parser of @gqn/data/node). */
+export const positive = positiveNumberOption;
 
 /** A count N >= 1, or `MIN-MAX` / `MIN:MAX` drawn per batch (`--context-size`, `--draw-steps`). */
 export function countOrRange(value: string): number | { min: number; max: number } {

@@ -2,7 +2,7 @@
 // mean of N samples beside the three baselines, on the same queries. gqn-eval prints it; the main
 // job calls it on its final checkpoint, so the two report the same figures.
 import { type BackendRequest, initBackend } from "@gqn/backend";
-import { GqnError } from "@gqn/core";
+import { deriveSeed, GqnError } from "@gqn/core";
 import { readDatasetInfo, type SceneBatch } from "@gqn/data/node";
 import { annealed, bitsPerDim, type GqnConfig, GqnModel, type TrainingConfig } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
@@ -124,7 +124,7 @@ export async function evaluateCheckpoint(options: EvaluateCheckpointOptions): Pr
         mean,
         contextSize,
         batchSize,
-        seed: seed + 1,
+        seed: deriveSeed(seed, "queries"),
         split,
         ...(options.scenes !== undefined && { scenes: options.scenes }),
         renderers: { model: render(1), predictiveMean: render(samples) },

@@ -1,7 +1,7 @@
 // A GqnModel as a data-parallel replica (@gqn/backend's createDataParallel): its trainable
 // variables and the ELBO of a shard at the step's sigma, with the NLL and KL as metrics.
 import { builtModule, type Replica, type ReplicaStepContext } from "@gqn/backend/node";
-import { GqnError } from "@gqn/core";
+import { deriveSeed, GqnError } from "@gqn/core";
 import { type GqnConfig, GqnModel } from "@gqn/model";
 import type * as tf from "@tensorflow/tfjs-core";
 
@@ -45,7 +45,9 @@ export function gqnReplica(model: GqnModel, options: { ownsModel?: boolean } = {
         if (!tensor)
           throw new GqnError("INVALID_ARGUMENT", `gqnReplica: the step inputs must include ${name}.`);
       }
-      const shardSeed = seed === undefined ? undefined : mixSeed(seed, context.offset);
+      // The first shard samples as a single replica would; the others get their own noise.
+      const shardSeed =
+        seed === undefined || context.offset === 0 ? seed : deriveSeed(seed, "shard", context.offset);
       const terms = model.lossTerms(batch, sigma, {
         ...(shardSeed !== undefined && { seed: shardSeed }),
         ...(steps !== undefined && { steps }),
@@ -67,17 +69,17 @@ export function buildReplica(config: GqnReplicaConfig): Replica<ElboMetricName> 
   return gqnReplica(model, { ownsModel: true });
 }
 
-/** The shard's noise seed: the step's for the first shard, a distinct non-zero one for the others. */
-function mixSeed(seed: number, offset: number): number {
-  if (offset === 0) return seed;
-  return ((seed + offset * 2654435761) % 2147483646) + 1;
-}
-
 /**
  * The module data-parallel workers import (`replicaModule` of createDataParallel, with a
  * {@link GqnReplicaConfig} as `replicaConfig`): dist/gqn-replica.js beside this bundle, or the
  * package's dist/ when this module runs from src/ (the package's own tests).
  */
 export function gqnReplicaModule(): URL {
-  return builtModule("gqn-replica.js", import.meta.url, "gqnReplicaModule", "build @gqn/train (pnpm build)");
+  return builtModule(
+    "gqn-replica.js",
+    import.meta.url,
+    "gqnReplicaModule",
+    "build @gqn/train (pnpm build)",
+    "@gqn/train",
+  );
 }

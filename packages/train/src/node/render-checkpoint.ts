@@ -130,7 +130,7 @@ export async function renderCheckpoint(options: RenderCheckpointOptions): Promis
             await mkdir(dir, { recursive: true });
             for (const [i, image] of images.entries()) {
               const path = join(dir, `frame-${String(i).padStart(3, "0")}.png`);
-              await writeFile(path, encodePng(image.rgb, image.width, image.height));
+              await writeFile(path, encodePng(image.data, image.width, image.height));
               result.orbitFrames.push(path);
             }
             result.gif = join(options.out, "orbit.gif");
@@ -156,7 +156,7 @@ export async function renderCheckpoint(options: RenderCheckpointOptions): Promis
               try {
                 const image = scaleImage(imageGrid(grid[0], [grid[1], grid[2]]), zoom);
                 const path = join(options.out, `scene-${String(done + i).padStart(3, "0")}.png`);
-                await writeFile(path, encodePng(image.rgb, image.width, image.height));
+                await writeFile(path, encodePng(image.data, image.width, image.height));
                 result.scenes.push(path);
               } finally {
                 tf.dispose([...grid]);
@@ -171,7 +171,7 @@ export async function renderCheckpoint(options: RenderCheckpointOptions): Promis
               try {
                 const image = scaleImage(imageGrid(rows[0], [rows[1], rows[2]]), zoom);
                 result.grid = join(options.out, "scenes.png");
-                await writeFile(result.grid, encodePng(image.rgb, image.width, image.height));
+                await writeFile(result.grid, encodePng(image.data, image.width, image.height));
               } finally {
                 tf.dispose([...rows]);
               }

@@ -46,7 +46,7 @@ describe("orbitPoses", () => {
 
 describe("encodeGif", () => {
   it("writes a looping GIF89a with one frame per image", () => {
-    const frame = (value: number) => ({ width: 4, height: 2, rgb: new Uint8Array(24).fill(value) });
+    const frame = (value: number) => ({ width: 4, height: 2, data: new Uint8Array(24).fill(value) });
     const gif = encodeGif([frame(0), frame(128), frame(255)]);
     expect(new TextDecoder().decode(gif.subarray(0, 6))).toBe("GIF89a");
     expect(new DataView(gif.buffer, gif.byteOffset + 6, 4).getUint16(0, true)).toBe(4); // width
@@ -55,7 +55,7 @@ describe("encodeGif", () => {
     let controls = 0;
     for (let i = 0; i + 1 < gif.length; i++) if (gif[i] === 0x21 && gif[i + 1] === 0xf9) controls++;
     expect(controls).toBe(3);
-    expect(() => encodeGif([frame(0), { width: 2, height: 2, rgb: new Uint8Array(12) }])).toThrow(
+    expect(() => encodeGif([frame(0), { width: 2, height: 2, data: new Uint8Array(12) }])).toThrow(
       /frame 1 is 2x2/,
     );
   });
@@ -65,7 +65,7 @@ describe("encodeGif", () => {
     const noisy = (seed: number) => ({
       width: 16,
       height: 16,
-      rgb: Uint8Array.from(
+      data: Uint8Array.from(
         { length: 16 * 16 * 3 },
         (_, i) => (Math.imul(i + 1, 2654435761 + seed) >>> 24) & 0xff,
       ),

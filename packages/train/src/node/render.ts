@@ -1,11 +1,11 @@
 /// <reference path="../types/gifenc.d.ts" />
 // (the reference makes the gifenc typings reach projects that typecheck this file from source)
 import { GqnError } from "@gqn/core";
+import type { RgbImage } from "@gqn/data";
 import { cameraToPose } from "@gqn/data";
 import type { GqnModel } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
 import * as gifencModule from "gifenc";
-import type { RgbImage } from "../image-grid.js";
 import { toRgbImages } from "../image-grid.js";
 
 // gifenc's Node entry is CommonJS (its API on the default export); bundlers pick its ES build.
@@ -152,9 +152,9 @@ export function encodeGif(frames: readonly RgbImage[], options: { delayMs?: numb
     }
     for (let p = 0; p < pixels; p++) {
       const o = (i * pixels + p) * 4;
-      rgba[o] = frame.rgb[p * 3] as number;
-      rgba[o + 1] = frame.rgb[p * 3 + 1] as number;
-      rgba[o + 2] = frame.rgb[p * 3 + 2] as number;
+      rgba[o] = frame.data[p * 3] as number;
+      rgba[o + 1] = frame.data[p * 3 + 1] as number;
+      rgba[o + 2] = frame.data[p * 3 + 2] as number;
       rgba[o + 3] = 255;
     }
   });

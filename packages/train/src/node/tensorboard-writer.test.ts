@@ -89,7 +89,7 @@ describe("event files, decoded against TensorBoard's field numbers", () => {
   it("open with file_version, then a session START; scalars are simple_values; images declare the PNG's channels", async () => {
     const tb = await TensorBoardWriter.open(dir, { step: 40 });
     tb.scalars(41, { "train/elbo": 12.5 });
-    tb.image(41, "test/grid", { width: 3, height: 2, rgb: new Uint8Array(18).fill(200) });
+    tb.image(41, "test/grid", { width: 3, height: 2, data: new Uint8Array(18).fill(200) });
     await tb.close();
     const [name] = await readdir(dir);
     // events.out.tfevents.<secs>.<host>.<pid>, as docs/training.md says.

@@ -1,8 +1,8 @@
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { GqnError } from "@gqn/core";
+import type { RgbImage } from "@gqn/data";
 import { encodePng, TFRecordWriter } from "@gqn/data/node";
-import type { RgbImage } from "../image-grid.js";
 import {
   encodeFileVersionEvent,
   encodeSessionStartEvent,
@@ -53,7 +53,7 @@ export class TensorBoardWriter {
   /** Queues an RGB image (encoded as PNG) under `tag` at `step`. */
   image(step: number, tag: string, image: RgbImage): void {
     // encodePng writes RGBA (opaque): declare colorspace 4 so the summary says what the PNG holds.
-    const png = encodePng(image.rgb, image.width, image.height);
+    const png = encodePng(image.data, image.width, image.height);
     this.enqueue(
       encodeSummaryEvent(Date.now() / 1000, step, [
         { tag, image: { png, width: image.width, height: image.height, channels: 4 } },

@@ -6,7 +6,7 @@ import {
   type OnnxConvAccelerator,
   tryEnableOnnxConvAccelerator,
 } from "@gqn/backend/node";
-import { GqnError, isGqnError, Random } from "@gqn/core";
+import { deriveSeed, GqnError, isGqnError, Random } from "@gqn/core";
 import {
   type ContextSize,
   createSceneBatches,
@@ -712,7 +712,7 @@ async function evaluate(
   try {
     for await (const batch of batches) {
       try {
-        const m = await model.evaluate(batch, sigma, { seed: o.seed + 7919 });
+        const m = await model.evaluate(batch, sigma, { seed: deriveSeed(o.seed, "evaluation") });
         for (const key of Object.keys(sums) as (keyof typeof sums)[]) sums[key] += m[key];
         n++;
         if (render && n === 1) await writeGrid(o, model, batch, step, board);
@@ -793,7 +793,7 @@ async function writeGrid(
 ): Promise<void> {
   const prediction = tf.tidy(() =>
     model.render(model.represent(batch.contextFrames, batch.contextPoses), batch.queryPose, {
-      seed: o.seed + 104729,
+      seed: deriveSeed(o.seed, "image grid"),
     }),
   );
   let grid: ReturnType<typeof imageGrid>;
@@ -806,7 +806,7 @@ async function writeGrid(
   await mkdir(dir, { recursive: true });
   await writeFile(
     join(dir, `step-${String(step).padStart(8, "0")}.png`),
-    encodePng(grid.rgb, grid.width, grid.height),
+    encodePng(grid.data, grid.width, grid.height),
   );
   board?.image(step, "test/context_target_prediction", grid);
 }
