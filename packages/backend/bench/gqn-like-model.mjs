@@ -3,7 +3,7 @@
 // generator ConvLSTM cores (one 5x5 'same' conv of the concatenated inputs and h each), the
 // k4 s4 downsampling of (target, canvas), the k4 s4 conv2dTranspose canvas update, 5x5 prior
 // and posterior heads with softplus scales, a 1x1 observation head and the ELBO. It follows
-// /work/shared/spec/GQN.md section 2, but it is not @gqn/train's model (that package does not
+// docs/encoders.md and docs/draw.md, but it is not the GQN of @gqn/model (that package does not
 // depend on this one): the per-preset benchmark of the real model belongs to @gqn/train.
 //
 // It is also a replica module for createDataParallel (`buildReplica(config)`), so the

@@ -1,6 +1,6 @@
 import { GqnError } from "@gqn/core";
 
-/** The facts of one DeepMind gqn-datasets set (../../shared/spec/GQN.md, section 1). */
+/** The facts of one DeepMind gqn-datasets set (docs/data-format.md). */
 export interface DatasetSpec {
   readonly name: string;
   readonly trainFiles: number;

@@ -5,7 +5,7 @@ import { decodeJpegRgba } from "./libjpeg.js";
 import type { RgbImage } from "./rgb-image.js";
 
 // JPEG codec choice, measured on this 2-core machine (64x64 / 128x128 frames, one core, decodes per second;
-// quiet-machine figures in /work/shared/TOOLCHAIN.md agree in ranking):
+// figures taken on a quiet machine agree in ranking):
 //   @cwasm/jpeg-turbo (libjpeg-turbo in wasm, sync)   ~24k / ~7k   (4.9k / 1.6k with 6 others busy)
 //   @napi-rs/image rawPixelsSync (Rust decoder)        ~22k / ~10k  (7.4k / 1.4k busy)
 //   jpeg-js (pure JS)                                   5.6k / 1.5k

@@ -1,5 +1,5 @@
 // The three networks written a second time, independently of src/, with stock tfjs-layers layers
-// straight from the architecture text (docs/encoders.md, /shared/spec/GQN.md section 2). Tests
+// straight from the architecture text (docs/encoders.md). Tests
 // copy an encoder's weights into these models and compare outputs, which checks the wiring
 // (which tensor feeds which convolution), not only the weight shapes.
 import * as tfl from "@tensorflow/tfjs-layers";
