@@ -1,4 +1,4 @@
-import { GqnError } from "@gqn/core";
+import { GqnError, isGqnError } from "@gqn/core";
 
 /** Where a bad record is: every field that is known. */
 export interface RecordLocation {
@@ -21,6 +21,15 @@ export class CorruptRecordError extends GqnError {
   readonly offset: number | undefined;
   /** The reason alone, without the place. */
   readonly reason: string;
+
+  /**
+   * `instanceof` by brand and code: @gqn/data's two entries (`@gqn/data`, `@gqn/data/node`) are
+   * bundled apart, each with its own copy of this class, and an error thrown by one must still
+   * match the class imported from the other.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isGqnError(value, "CORRUPT_RECORD") && typeof (value as { reason?: unknown }).reason === "string";
+  }
 
   constructor(where: string, reason: string, location: RecordLocation = {}, options?: { cause?: unknown }) {
     super("CORRUPT_RECORD", `${where}: ${reason}${describeLocation(location)}.`, options);
