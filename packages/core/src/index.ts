@@ -1,3 +1,4 @@
 export { GqnError, type GqnErrorCode, isGqnError } from "./errors.js";
+export { FUSED_KERNELS } from "./fused-kernels.js";
 export { Random } from "./random.js";
 export { assertShape, type DimSpec, formatShape } from "./shape.js";

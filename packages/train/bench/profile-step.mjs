@@ -273,7 +273,7 @@ function ortBreakdown(prefix) {
       const op = e.args?.op_name ?? "?";
       byOp.set(op, (byOp.get(op) ?? 0) + e.dur / 1000);
     }
-    rmSync(join(dir, file));
+    if (!process.env.GQN_PROFILE_KEEP) rmSync(join(dir, file));
   }
   const total = [...byOp.values()].reduce((a, b) => a + b, 0);
   console.log("\nonnxruntime, all profiled runs, by op (its own profiler):");
