@@ -12,19 +12,21 @@ export type HostCompute = (
   infos: tf.TensorInfo[],
 ) => void;
 
-/** A fused kernel written once over float32 arrays, for backends whose memory JavaScript reads. */
-export interface HostKernel {
+/** A kernel written once over float32 arrays, for backends whose memory JavaScript reads. */
+export interface ArrayKernelSpec {
   readonly name: string;
   /** Input names, in the order `compute` gets them. */
   readonly inputs: readonly string[];
   /** The output shapes (all float32), from the inputs' shapes. */
   outputShapes(inputs: tf.TensorInfo[], attrs: tf.NamedAttrMap): number[][];
   readonly compute: HostCompute;
-  /**
-   * A kernel function that replaces the generic adapter (for kernels that also call the
-   * backend's own kernels, see {@link HostMemory}).
-   */
-  readonly kernelFunc?: (backendName: string) => tf.KernelFunc;
+}
+
+/** A fused kernel for the backends whose memory JavaScript reads (wasm and cpu). */
+export interface HostKernel {
+  readonly name: string;
+  /** Its kernel function on `backendName`. */
+  kernelFunc(backendName: string): tf.KernelFunc;
 }
 
 /**
@@ -62,11 +64,11 @@ export function hostMemory(backend: tf.KernelBackend): HostMemory {
  * are allocated first: a heap growth detaches earlier views); elsewhere (cpu) it reads with
  * `readSync` and writes new backend tensors.
  */
-export function hostKernelFunc(kernel: HostKernel): tf.KernelFunc {
+export function arrayKernelFunc(kernel: ArrayKernelSpec): tf.KernelFunc {
   return ({ inputs, attrs = {}, backend }) => {
     const ins = kernel.inputs.map((name) => {
       const info = inputs[name];
-      if (!info || info.dtype !== "float32") {
+      if (info?.dtype !== "float32") {
         throw new Error(`${kernel.name}: input ${name} must be a float32 tensor.`);
       }
       return info;
@@ -106,8 +108,7 @@ export function registerHostKernels(kernels: readonly HostKernel[]): void {
   for (const backendName of HOST_BACKENDS) {
     for (const kernel of kernels) {
       if (tf.getKernel(kernel.name, backendName)) tf.unregisterKernel(kernel.name, backendName);
-      const kernelFunc = kernel.kernelFunc?.(backendName) ?? hostKernelFunc(kernel);
-      tf.registerKernel({ kernelName: kernel.name, backendName, kernelFunc });
+      tf.registerKernel({ kernelName: kernel.name, backendName, kernelFunc: kernel.kernelFunc(backendName) });
     }
   }
 }

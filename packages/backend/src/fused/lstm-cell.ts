@@ -1,7 +1,7 @@
 import { FUSED_KERNELS } from "@gqn/core";
 import type * as tf from "@tensorflow/tfjs-core";
 import { KernelScope } from "../wasm-kernels/kernel-scope.js";
-import { type HostKernel, hostMemory } from "./host-kernel.js";
+import { type ArrayKernelSpec, arrayKernelFunc, type HostKernel, hostMemory } from "./host-kernel.js";
 
 /** The cell's channels C (the last axis of `c`), checked against `gates`' 4C and leading axes. */
 function channelsOf(gates: tf.TensorInfo, c: tf.TensorInfo, where: string): number {
@@ -25,20 +25,6 @@ function channelsOf(gates: tf.TensorInfo, c: tf.TensorInfo, where: string): numb
  */
 export const LSTM_CELL_KERNEL: HostKernel = {
   name: FUSED_KERNELS.lstmCell,
-  inputs: ["gates", "c"],
-  outputShapes: ([gates, c]) => {
-    const info = c as tf.TensorInfo;
-    const channels = channelsOf(gates as tf.TensorInfo, info, FUSED_KERNELS.lstmCell);
-    const lead = info.shape.slice(0, -1);
-    return [
-      [...lead, 2 * channels],
-      [...lead, 4 * channels],
-      [...lead, channels],
-    ];
-  },
-  compute: () => {
-    throw new Error(`${FUSED_KERNELS.lstmCell}: runs through its kernelFunc.`);
-  },
   kernelFunc: (backendName) => (args) => lstmCellForward(args, backendName),
 };
 
@@ -114,6 +100,11 @@ function lstmCellForward({ inputs, attrs = {}, backend }: Parameters<tf.KernelFu
  * `dc = dc_total sf`.
  */
 export const LSTM_CELL_GRAD_KERNEL: HostKernel = {
+  name: FUSED_KERNELS.lstmCellGrad,
+  kernelFunc: () => arrayKernelFunc(LSTM_CELL_GRAD_ARRAYS),
+};
+
+const LSTM_CELL_GRAD_ARRAYS: ArrayKernelSpec = {
   name: FUSED_KERNELS.lstmCellGrad,
   inputs: ["dhc", "c", "activations", "tanhC"],
   outputShapes: ([dhc, c, act]) => {
