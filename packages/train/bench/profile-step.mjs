@@ -11,7 +11,8 @@
 //
 // Environment: GQN_PROFILE_ENGINE (wasm+onnx or wasm; default wasm+onnx), GQN_PROFILE_BATCH
 // (default 8), GQN_PROFILE_CONTEXT (default 5), GQN_PROFILE_ORT (a file prefix: also break
-// onnxruntime's run down per graph node from its own profiler).
+// onnxruntime's run down per graph node from its own profiler), GQN_PROFILE_KERNELS (1: also
+// list the element-wise kernels by phase and name).
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -63,6 +64,8 @@ const ROWS = [
 const acc = new Map(ROWS.map(([name]) => [name, 0]));
 const add = (row, ms) => acc.set(row, (acc.get(row) ?? 0) + ms);
 const kernelCalls = new Map();
+/** Element-wise etc. kernels by phase and name (printed with GQN_PROFILE_KERNELS=1). */
+const kernelMs = new Map();
 let phase = "idle";
 let depth = 0;
 let recording = false;
@@ -107,6 +110,13 @@ for (const config of tf.getKernelsForBackend("wasm")) {
         add("onnx sessions", sessions);
         add(row ?? "element-wise etc.", ms - copies - sessions);
         kernelCalls.set(name, (kernelCalls.get(name) ?? 0) + 1);
+        if (!row) {
+          const key = `${phase} ${name}`;
+          const entry = kernelMs.get(key) ?? { ms: 0, calls: 0 };
+          entry.ms += ms - copies - sessions;
+          entry.calls++;
+          kernelMs.set(key, entry);
+        }
       }
     }
   };
@@ -181,6 +191,7 @@ async function profile(preset) {
   };
   for (const key of acc.keys()) acc.set(key, 0);
   kernelCalls.clear();
+  kernelMs.clear();
   for (const key of Object.keys(phaseMs)) {
     phaseMs[key] = 0;
     phaseKernelMs[key] = 0;
@@ -248,6 +259,12 @@ async function profile(preset) {
     lines.push(
       `onnxruntime: ${((stats.accelerated - runStart.accelerated) / STEPS).toFixed(0)} convolutions per step, ${ran.toFixed(1)} ms in run, ${((stats.copyMs - runStart.copyMs) / STEPS).toFixed(1)} ms copies, ${((stats.filterLayoutMs - runStart.filterLayoutMs) / STEPS).toFixed(1)} ms filter layout, ${((stats.declined - runStart.declined) / STEPS).toFixed(0)} left to XNNPACK.`,
     );
+  }
+  if (process.env.GQN_PROFILE_KERNELS === "1") {
+    lines.push("", "| element-wise kernel (phase, name) | calls / step | ms / step |", "|---|---|---|");
+    for (const [key, e] of [...kernelMs].sort((a, b) => b[1].ms - a[1].ms).slice(0, 20)) {
+      lines.push(`| ${key} | ${(e.calls / STEPS).toFixed(0)} | ${(e.ms / STEPS).toFixed(1)} |`);
+    }
   }
   console.log(lines.join("\n"));
 }
