@@ -135,6 +135,20 @@ describe("convLstmUpdate: the fused kernels against the plain ops", () => {
     expect(profiled).toContain(FUSED_KERNELS.lstmCell);
   });
 
+  it("falls back to the plain ops on a backend without the fused kernels", () => {
+    const backend = tf.getBackend();
+    const configs = [FUSED_KERNELS.lstmCell, FUSED_KERNELS.lstmCellGrad].map(
+      (name) => tf.getKernel(name, backend) as tf.KernelConfig,
+    );
+    for (const config of configs) tf.unregisterKernel(config.kernelName, backend);
+    try {
+      expect(run(convLstmUpdate)).toEqual(run(unfusedConvLstmUpdate));
+    } finally {
+      for (const config of configs) tf.registerKernel(config);
+    }
+    expect(tf.getKernel(FUSED_KERNELS.lstmCell, backend)).toBeDefined();
+  });
+
   it("gives the plain ops' values and gradients (gates and c), and leaks nothing", () => {
     const before = tf.memory().numTensors;
     const fused = run(fusedConvLstmUpdate);
