@@ -6,7 +6,8 @@
 //
 // Environment: GQN_REFERENCE (path of torch_gqn.py; default ../shared/reference-impl/torch_gqn.py
 // beside the checkout), GQN_BENCH_STEPS (our timed steps, default 10), GQN_REFERENCE_STEPS
-// (default 30), GQN_BENCH_ENGINES (ours; default wasm+onnx, the main job's).
+// (default 30), GQN_BENCH_ENGINES (ours; default wasm+onnx, the main job's), GQN_PYTHON (a python
+// with torch; default: python3, else /usr/bin/python3).
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -77,18 +78,31 @@ function ours(preset) {
   return result.medianMs;
 }
 
+/**
+ * The first Python that imports torch: GQN_PYTHON, then `python3` on the PATH, then Debian's
+ * /usr/bin/python3 (where apt's python3-torch lives when a pyenv shim shadows it).
+ */
+function findPython() {
+  const candidates = [process.env.GQN_PYTHON, "python3", "/usr/bin/python3"].filter(Boolean);
+  return candidates.find((python) => {
+    const probe = spawnSync(python, ["-c", "import torch"], { encoding: "utf8" });
+    return !probe.error && probe.status === 0;
+  });
+}
+
+const python = findPython();
+
 function torchMissing() {
   if (!existsSync(reference)) return `no reference at ${reference} (set GQN_REFERENCE)`;
-  const probe = spawnSync("python3", ["-c", "import torch"], { encoding: "utf8" });
-  if (probe.error || probe.status !== 0) {
-    return "no python3 with torch: install Debian's with `apt-get update && apt-get install -y --no-install-recommends python3-torch python3-numpy`";
+  if (!python) {
+    return "no python3 with torch (tried GQN_PYTHON, python3, /usr/bin/python3): install Debian's with `apt-get update && apt-get install -y --no-install-recommends python3-torch python3-numpy`";
   }
   return undefined;
 }
 
 function theirs(config) {
   const run = spawnSync(
-    "python3",
+    python,
     [
       reference,
       "--config",

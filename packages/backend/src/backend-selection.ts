@@ -1,5 +1,6 @@
 import { GqnError } from "@gqn/core";
 import * as tf from "@tensorflow/tfjs-core";
+import { registerFusedKernels } from "./fused/index.js";
 import { registerWasmTrainingKernels } from "./register-wasm-training-kernels.js";
 import { registerTrainingGradients } from "./tile-gradient.js";
 
@@ -73,7 +74,7 @@ export async function ensureGradients(
  * - `tensorflow`: tfjs-node-gpu or tfjs-node, else a BACKEND_UNAVAILABLE error with the install command.
  * - `wasm` / `cpu`: that backend, else the same kind of error.
  *
- * It also registers gradients once (with a faster `tf.tile` gradient, {@link registerTrainingGradients}), registers the wasm training kernels
+ * It also registers gradients once (with a faster `tf.tile` gradient, {@link registerTrainingGradients}), the fused ConvLSTM cell kernels for wasm and cpu ({@link registerFusedKernels}), registers the wasm training kernels
  * ({@link registerWasmTrainingKernels}) when wasm is picked, and logs the choice.
  */
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
@@ -88,6 +89,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   const log = options.log ?? ((message: string) => console.error(message));
   await ensureGradients(importModule);
   registerTrainingGradients();
+  registerFusedKernels();
 
   const failures: string[] = [];
   const attempts = attemptsFor(request);

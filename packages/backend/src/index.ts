@@ -6,6 +6,7 @@ export {
   type InitBackendOptions,
   initBackend,
 } from "./backend-selection.js";
+export { FUSED_HOST_KERNELS, registerFusedKernels } from "./fused/index.js";
 export {
   registerWasmTrainingKernels,
   unregisterWasmTrainingKernels,

@@ -14,5 +14,6 @@ export {
   enableOnnxConvAccelerator,
   type OnnxConvAccelerator,
   type OnnxConvAcceleratorOptions,
+  type OnnxConvStats,
   tryEnableOnnxConvAccelerator,
 } from "./onnx/onnx-conv-accelerator.js";

@@ -1,7 +1,13 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { conv2dBackpropFilterVia } from "./wasm-kernels/conv2d-backprop-filter.js";
 import { conv2dBackpropInputVia } from "./wasm-kernels/conv2d-backprop-input.js";
-import { concatKernel, identityKernel, sliceKernel, splitVKernel } from "./wasm-kernels/copy-kernels.js";
+import {
+  castKernel,
+  concatKernel,
+  identityKernel,
+  sliceKernel,
+  splitVKernel,
+} from "./wasm-kernels/copy-kernels.js";
 import { forwardConvKernel } from "./wasm-kernels/forward-conv.js";
 import { guardWasmHeap } from "./wasm-kernels/heap-guard.js";
 
@@ -17,6 +23,7 @@ export const WASM_TRAINING_KERNELS = [
   "SplitV",
   "Concat",
   "Identity",
+  "Cast",
 ] as const;
 
 type KernelName = (typeof WASM_TRAINING_KERNELS)[number];
@@ -33,6 +40,7 @@ const FACTORIES: Record<KernelName, (stock: tf.KernelFunc | undefined) => tf.Ker
   SplitV: (stock) => stock && splitVKernel(stock),
   Concat: (stock) => stock && concatKernel(stock),
   Identity: (stock) => stock && identityKernel(stock),
+  Cast: (stock) => stock && castKernel(stock),
 };
 
 /** Per kernel: the stock config we replaced (if any) and the function we registered. */

@@ -1,4 +1,5 @@
 export { deriveSeed } from "./derive-seed.js";
 export { GqnError, type GqnErrorCode, isGqnError } from "./errors.js";
+export { FUSED_KERNELS } from "./fused-kernels.js";
 export { Random } from "./random.js";
 export { assertShape, type DimSpec, formatShape } from "./shape.js";

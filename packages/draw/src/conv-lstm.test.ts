@@ -1,6 +1,13 @@
+import { FUSED_KERNELS } from "@gqn/core";
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
-import { conditionedCore, convLstmStep } from "./conv-lstm.js";
+import {
+  conditionedCore,
+  convLstmStep,
+  convLstmUpdate,
+  fusedConvLstmUpdate,
+  unfusedConvLstmUpdate,
+} from "./conv-lstm.js";
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
@@ -87,5 +94,73 @@ describe("conditionedCore", () => {
       }
     });
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe("convLstmUpdate: the fused kernels against the plain ops", () => {
+  const gates = () => tf.mul(tf.randomUniform([2, 4, 4, 4 * 5], -1, 1, "float32", 7), 3) as tf.Tensor4D;
+  const state = () => ({
+    h: tf.randomUniform([2, 4, 4, 5], -1, 1, "float32", 8) as tf.Tensor4D,
+    c: tf.mul(tf.randomUniform([2, 4, 4, 5], -1, 1, "float32", 9), 2) as tf.Tensor4D,
+  });
+  const weights = () => tf.randomUniform([2, 4, 4, 5], -1, 1, "float32", 10);
+  // A scalar of h' and c' (different weights, so that both gradients matter), and its gradients.
+  const run = (update: typeof fusedConvLstmUpdate) =>
+    tf.tidy(() => {
+      const w = weights();
+      const { value, grads } = tf.valueAndGrads((g: tf.Tensor, c: tf.Tensor) => {
+        const next = update(g as tf.Tensor4D, { h: state().h, c: c as tf.Tensor4D });
+        return tf.add(tf.sum(tf.mul(next.h, w)), tf.sum(tf.mul(next.c, tf.sub(1, w))));
+      })([gates(), state().c]);
+      return [value, ...grads].map((t) => Array.from(t.dataSync()));
+    });
+
+  it("uses @gqn/backend's fused cell on this backend", () => {
+    expect(tf.getKernel(FUSED_KERNELS.lstmCell, tf.getBackend())).toBeDefined();
+    const profiled = tf.tidy(() => {
+      const names: string[] = [];
+      const engine = tf.engine() as unknown as { runKernel: (n: string, ...r: unknown[]) => unknown };
+      const runKernel = engine.runKernel.bind(engine);
+      engine.runKernel = (n: string, ...r: unknown[]) => {
+        names.push(n);
+        return runKernel(n, ...r);
+      };
+      try {
+        convLstmUpdate(gates(), state());
+      } finally {
+        engine.runKernel = runKernel;
+      }
+      return names;
+    });
+    expect(profiled).toContain(FUSED_KERNELS.lstmCell);
+  });
+
+  it("falls back to the plain ops on a backend without the fused kernels", () => {
+    const backend = tf.getBackend();
+    const configs = [FUSED_KERNELS.lstmCell, FUSED_KERNELS.lstmCellGrad].map(
+      (name) => tf.getKernel(name, backend) as tf.KernelConfig,
+    );
+    for (const config of configs) tf.unregisterKernel(config.kernelName, backend);
+    try {
+      expect(run(convLstmUpdate)).toEqual(run(unfusedConvLstmUpdate));
+    } finally {
+      for (const config of configs) tf.registerKernel(config);
+    }
+    expect(tf.getKernel(FUSED_KERNELS.lstmCell, backend)).toBeDefined();
+  });
+
+  it("gives the plain ops' values and gradients (gates and c), and leaks nothing", () => {
+    const before = tf.memory().numTensors;
+    const fused = run(fusedConvLstmUpdate);
+    const plain = run(unfusedConvLstmUpdate);
+    expect(tf.memory().numTensors).toBe(before);
+    fused.forEach((values, i) => {
+      const want = plain[i] as number[];
+      expect(values.length).toBe(want.length);
+      const worst = Math.max(...values.map((v, k) => Math.abs(v - (want[k] as number))));
+      expect(worst).toBeLessThan(2e-5 * Math.max(1, ...want.map(Math.abs)));
+    });
+    // The comparison has teeth: the gradient of gates is not all zeros.
+    expect(Math.max(...(fused[1] as number[]).map(Math.abs))).toBeGreaterThan(0.01);
   });
 });

@@ -1,3 +1,4 @@
+import { FUSED_KERNELS } from "@gqn/core";
 import * as tf from "@tensorflow/tfjs-core";
 
 /** The state of a ConvLSTM: hidden `h` and cell `c`, both `[B, h, w, C]`. */
@@ -37,6 +38,54 @@ export function convLstmStep(
  * is split into a part that stays constant over steps (computed once) and a part that changes.
  */
 export function convLstmUpdate(gates: tf.Tensor4D, state: ConvLstmState): ConvLstmState {
+  return hasFusedCell() ? fusedConvLstmUpdate(gates, state) : unfusedConvLstmUpdate(gates, state);
+}
+
+/** Whether the active backend has `@gqn/backend`'s fused cell kernels (wasm and cpu, after `initBackend`). */
+function hasFusedCell(): boolean {
+  const backend = tf.getBackend();
+  return (
+    tf.getKernel(FUSED_KERNELS.lstmCell, backend) !== undefined &&
+    tf.getKernel(FUSED_KERNELS.lstmCellGrad, backend) !== undefined
+  );
+}
+
+// One kernel forward and one backward (with a hand-written gradient from the saved activations),
+// instead of ~11 element-wise kernels forward and ~25 backward, each with its tape entry: these
+// were a third of a tiny training step. The custom gradient has one output, so h' and c' come
+// packed and are split after it.
+const fusedCell = tf.customGrad((gates, c, save) => {
+  const [hc, activations, tanhC] = tf
+    .engine()
+    .runKernel(
+      FUSED_KERNELS.lstmCell,
+      { gates: gates as tf.Tensor, c: c as tf.Tensor },
+      { forgetBias: 1 },
+    ) as tf.Tensor[];
+  (save as tf.GradSaveFunc)([c as tf.Tensor, activations as tf.Tensor, tanhC as tf.Tensor]);
+  return {
+    value: hc as tf.Tensor,
+    gradFunc: (dhc: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      const [cPrev, act, tc] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+      return tf.engine().runKernel(FUSED_KERNELS.lstmCellGrad, {
+        dhc: dhc as tf.Tensor,
+        c: cPrev,
+        activations: act,
+        tanhC: tc,
+      }) as tf.Tensor[];
+    },
+  };
+});
+
+/** {@link convLstmUpdate} through the fused kernels. */
+export function fusedConvLstmUpdate(gates: tf.Tensor4D, state: ConvLstmState): ConvLstmState {
+  const hc = fusedCell(gates, state.c) as tf.Tensor4D; // [B, h, w, 2C]: h' then c'
+  const [h, c] = tf.split(hc, 2, 3) as [tf.Tensor4D, tf.Tensor4D];
+  return { h, c };
+}
+
+/** {@link convLstmUpdate} in plain tfjs ops (any backend; the reference the fused kernels are tested against). */
+export function unfusedConvLstmUpdate(gates: tf.Tensor4D, state: ConvLstmState): ConvLstmState {
   const [i, j, f, o] = tf.split(gates, 4, 3) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
   const c = tf.add(
     tf.mul(tf.sigmoid(tf.add(f, 1)), state.c),

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
-import { DiagonalGaussian, gaussianFromHead } from "./diagonal-gaussian.js";
+import { DiagonalGaussian, gaussianFromHead, klValue } from "./diagonal-gaussian.js";
 
 describe("DiagonalGaussian", () => {
   it("logProb matches the closed form", () => {
@@ -72,5 +72,48 @@ describe("gaussianFromHead", () => {
       expect(sigma[1]).toBeCloseTo(softplus(2.5) + 1e-8, 6);
       expect(() => gaussianFromHead(tf.zeros([1, 1, 1, 3]) as tf.Tensor4D)).toThrow(/even channel count/);
     });
+  });
+});
+
+describe("DiagonalGaussian.kl's hand-written gradient", () => {
+  const args = () => [
+    tf.randomNormal([2, 3, 3, 4], 0, 1, "float32", 1),
+    tf.add(tf.randomUniform([2, 3, 3, 4], 0, 1, "float32", 2), 0.2),
+    tf.randomNormal([2, 3, 3, 4], 0, 1, "float32", 3),
+    tf.add(tf.randomUniform([2, 3, 3, 4], 0, 1, "float32", 4), 0.2),
+  ];
+  const valueAndGrads = (kl: (m1: tf.Tensor, s1: tf.Tensor, m2: tf.Tensor, s2: tf.Tensor) => tf.Tensor) =>
+    tf.tidy(() => {
+      const w = tf.randomUniform([2, 3, 3, 4], 0, 1, "float32", 5);
+      const [m1, s1, m2, s2] = args() as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+      const { value, grads } = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor, d: tf.Tensor) =>
+        tf.sum(tf.mul(kl(a, b, c, d), w)),
+      )([m1, s1, m2, s2]);
+      return [value, ...grads].map((t) => Array.from(t.dataSync()));
+    });
+
+  it("gives the plain ops' value and gradients of all four inputs, and leaks nothing", () => {
+    const before = tf.memory().numTensors;
+    const custom = valueAndGrads((m1, s1, m2, s2) =>
+      new DiagonalGaussian(m1, s1).kl(new DiagonalGaussian(m2, s2)),
+    );
+    const plain = valueAndGrads(klValue);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(custom.length).toBe(5);
+    custom.forEach((values, i) => {
+      const want = plain[i] as number[];
+      const worst = Math.max(...values.map((v, k) => Math.abs(v - (want[k] as number))));
+      expect(worst).toBeLessThan(1e-5 * Math.max(1, ...want.map(Math.abs)));
+      expect(Math.max(...values.map(Math.abs))).toBeGreaterThan(1e-3);
+    });
+  });
+
+  it("broadcasts through the plain ops (a standard normal given as scalars)", () => {
+    const kl = tf.tidy(() => {
+      const q = new DiagonalGaussian(tf.fill([2, 2], 1), tf.fill([2, 2], 2));
+      return Array.from(q.kl(new DiagonalGaussian(tf.scalar(0), tf.scalar(1))).dataSync());
+    });
+    // log(1/2) + (4 + 1) / 2 - 1/2
+    for (const v of kl) expect(v).toBeCloseTo(Math.log(0.5) + 2.5 - 0.5, 5);
   });
 });

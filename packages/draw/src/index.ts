@@ -5,6 +5,8 @@ export {
   conditionedCore,
   convLstmStep,
   convLstmUpdate,
+  fusedConvLstmUpdate,
+  unfusedConvLstmUpdate,
 } from "./conv-lstm.js";
 export { DiagonalGaussian, gaussianFromHead, gaussianLogDensity } from "./diagonal-gaussian.js";
 export {

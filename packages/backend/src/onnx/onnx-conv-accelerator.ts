@@ -23,14 +23,37 @@ export interface OnnxConvAcceleratorOptions {
   maxSessions?: number;
   /** Loads a CommonJS module by name; for tests. Default: Node's `require`. */
   requireModule?: (name: string) => unknown;
+  /**
+   * Turns on onnxruntime's own per-node profiling (for profiling scripts): each session writes
+   * `<prefix>_<date>.json` (Chrome trace events) when the accelerator is disabled or evicts it.
+   */
+  profileFilePrefix?: string;
+}
+
+/** What an accelerator has done so far (cumulative; a profiler reads differences). */
+export interface OnnxConvStats {
+  /** Convolutions run by onnxruntime. */
+  accelerated: number;
+  /** Convolutions left to XNNPACK (too small, or not float32). */
+  declined: number;
+  /** Sessions built (one per shape and padding). */
+  sessionsBuilt: number;
+  /** Milliseconds building sessions (model bytes and onnxruntime's graph optimisation). */
+  sessionMs: number;
+  /** Milliseconds laying filters out as OIHW (once per weight tensor and use: cache misses). */
+  filterLayoutMs: number;
+  /** Milliseconds inside onnxruntime's `run` (its NHWC/NCHW transposes included). */
+  runMs: number;
+  /** Milliseconds making the feeds and copying the output back into the wasm heap. */
+  copyMs: number;
 }
 
 /** Handle of an installed accelerator. */
 export interface OnnxConvAccelerator {
   /** onnxruntime-node's version. */
   readonly version: string;
-  /** Counters: convolutions run by onnxruntime, left to XNNPACK, and sessions built. */
-  readonly stats: { accelerated: number; declined: number; sessionsBuilt: number };
+  /** Counters and times; see {@link OnnxConvStats}. */
+  readonly stats: OnnxConvStats;
   /** Uninstalls it (and frees its sessions): convolutions go back to XNNPACK. */
   disable(): void;
 }
@@ -43,6 +66,7 @@ interface NativeSession {
     fetches: Record<string, unknown>,
     options: object,
   ): Record<string, unknown>;
+  endProfiling(): void;
   dispose(): void;
 }
 
@@ -125,13 +149,29 @@ export function enableOnnxConvAccelerator(options: OnnxConvAcceleratorOptions = 
   current?.disable();
 
   const sessions = new Map<string, NativeSession>();
-  const stats = { accelerated: 0, declined: 0, sessionsBuilt: 0 };
+  const stats: OnnxConvStats = {
+    accelerated: 0,
+    declined: 0,
+    sessionsBuilt: 0,
+    sessionMs: 0,
+    filterLayoutMs: 0,
+    runMs: 0,
+    copyMs: 0,
+  };
   const sessionOptions = {
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     graphOptimizationLevel: "all",
     executionMode: "sequential",
     executionProviders: ["cpu"],
+    ...(options.profileFilePrefix !== undefined && {
+      enableProfiling: true,
+      profileFilePrefix: options.profileFilePrefix,
+    }),
+  };
+  const release = (session: NativeSession) => {
+    if (options.profileFilePrefix !== undefined) session.endProfiling();
+    session.dispose();
   };
 
   const sessionFor = (key: string, build: () => Uint8Array): NativeSession => {
@@ -139,14 +179,16 @@ export function enableOnnxConvAccelerator(options: OnnxConvAcceleratorOptions = 
     if (session) {
       sessions.delete(key); // re-insert: Map order is the LRU order
     } else {
+      const started = performance.now();
       const bytes = build();
       session = ort.newSession();
       session.loadModel(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength, sessionOptions);
       stats.sessionsBuilt++;
+      stats.sessionMs += performance.now() - started;
       if (sessions.size >= maxSessions) {
         const [oldestKey, oldest] = sessions.entries().next().value as [string, NativeSession];
         sessions.delete(oldestKey);
-        oldest.dispose();
+        release(oldest);
       }
     }
     sessions.set(key, session);
@@ -160,9 +202,11 @@ export function enableOnnxConvAccelerator(options: OnnxConvAcceleratorOptions = 
     const key = filter.cacheKey;
     const cached = key && oihwCache.get(key.source)?.get(key.tag);
     if (cached) return cached;
+    const started = performance.now();
     const info = filter.materialize();
     if (info.dtype !== "float32") throw new Error("enableOnnxConvAccelerator: filters must be float32.");
     const oihw = hwioToOihw(backend.typedArrayFromHeap(info), filter.shape);
+    stats.filterLayoutMs += performance.now() - started;
     if (key) {
       const byTag = oihwCache.get(key.source) ?? new Map<string, Float32Array>();
       byTag.set(key.tag, oihw);
@@ -190,6 +234,7 @@ export function enableOnnxConvAccelerator(options: OnnxConvAcceleratorOptions = 
     const session = sessionFor(JSON.stringify(spec), () => buildConvModel(spec));
     const oihw = filterOihw(filter, backend);
     // Allocate before taking views: a heap growth would detach earlier views into the wasm memory.
+    const feedStarted = performance.now();
     const out = scope.adopt(backend.makeOutput(outShape, "float32"));
     const feeds: Record<string, unknown> = {
       x: new ort.Tensor("float32", backend.typedArrayFromHeap(x), x.shape),
@@ -197,7 +242,9 @@ export function enableOnnxConvAccelerator(options: OnnxConvAcceleratorOptions = 
     };
     if (bias) feeds.b = new ort.Tensor("float32", backend.typedArrayFromHeap(bias), [co]);
     const outView = backend.typedArrayFromHeap(out);
+    const runStarted = performance.now();
     const result = session.run(feeds, { y: null }, {}) as { y?: { data?: Float32Array } };
+    const runEnded = performance.now();
     const data = result.y?.data;
     if (!(data instanceof Float32Array) || data.length !== outView.length) {
       throw new Error(
@@ -206,6 +253,8 @@ export function enableOnnxConvAccelerator(options: OnnxConvAcceleratorOptions = 
     }
     outView.set(data);
     stats.accelerated++;
+    stats.runMs += runEnded - runStarted;
+    stats.copyMs += runStarted - feedStarted + (performance.now() - runEnded);
     return out;
   };
 
@@ -215,7 +264,7 @@ export function enableOnnxConvAccelerator(options: OnnxConvAcceleratorOptions = 
     stats,
     disable() {
       if (getConvAccelerator() === engine) setConvAccelerator(undefined);
-      for (const session of sessions.values()) session.dispose();
+      for (const session of sessions.values()) release(session);
       sessions.clear();
       if (current === handle) current = undefined;
     },

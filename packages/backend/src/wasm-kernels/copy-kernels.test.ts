@@ -64,4 +64,17 @@ describe("wasm Slice, SplitV and Concat", () => {
     expect(tf.memory().numTensors).toBe(before);
     x.dispose();
   });
+
+  it("Cast to the same dtype shares memory; to another dtype it converts", () => {
+    const x = tf.tensor1d([1.5, -2.25, 3]);
+    const before = tf.memory().numDataBuffers;
+    const same = tf.cast(x, "float32");
+    expect(tf.memory().numDataBuffers).toBe(before); // no copy: the same buffer
+    x.dispose(); // the shared memory lives on with `same`
+    expect(Array.from(same.dataSync())).toEqual([1.5, -2.25, 3]);
+    const ints = tf.cast(same, "int32");
+    expect(ints.dtype).toBe("int32");
+    expect(Array.from(ints.dataSync())).toEqual([1, -2, 3]);
+    tf.dispose([same, ints]);
+  });
 });

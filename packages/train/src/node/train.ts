@@ -291,8 +291,9 @@ async function openTrainingRun(
   const workers = o.workers ?? 1;
   let accelerator: OnnxConvAccelerator | undefined;
   if ((o.accelerator ?? "none") !== "none" && tf.getBackend() === "wasm") {
-    // One onnxruntime thread per replica when the replicas fill the cores.
-    accelerator = tryEnableOnnxConvAccelerator({ log: say, ...(workers > 1 && { threads: 1 }) });
+    // One replica: onnxruntime's convolutions on every core (threads 0), as bench:train and
+    // bench:vs-reference measure it; one thread per replica when the replicas fill the cores.
+    accelerator = tryEnableOnnxConvAccelerator({ log: say, threads: workers > 1 ? 1 : 0 });
     const enabled = accelerator;
     if (enabled) teardown.add(() => enabled.disable());
   }
