@@ -18,8 +18,9 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { initBackend } from "@gqn/backend";
 import { tryEnableOnnxConvAccelerator } from "@gqn/backend/node";
+import { GQN_PRESETS, GqnModel } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
-import { createTrainer, GQN_PRESETS, GqnModel } from "../dist/index.js";
+import { createTrainer } from "../dist/index.js";
 
 /** The model and trainer of `preset` (the one place that knows where GqnModel lives). */
 function buildModel(preset, batchSize, contextSize) {
