@@ -1,28 +1,44 @@
-// View interpolation: a camera orbits a test scene and the GQN renders each frame from the same K
-// context views, with the prior (no target seen). By default it renders the pretrained rooms model
-// that the repository ships (examples/viewer/public/models/gqn-rooms) on rooms test scenes that
-// @gqn/scenes renders here on first use, so the command runs on a fresh clone.
-import { readFile } from "node:fs/promises";
+// View interpolation with @gqn/model: a camera orbits a test scene and the GQN renders each frame
+// from the same K context views, with the prior (no target seen). The scene is represented once
+// (`GqnModel.represent`); every frame runs DRAW's prior only (`GqnModel.render`). By default it
+// renders the pretrained rooms model that the repository ships (examples/viewer/public/models/
+// gqn-rooms) on rooms test scenes that @gqn/scenes renders here on first use, so the command runs
+// on a fresh clone. `gqn-render --orbit` of @gqn/train does the same for training runs, with grids.
+import { existsSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { initBackend } from "@gqn/backend";
-import { flagValue, integerOption } from "@gqn/data/node";
+import {
+  createSceneBatches,
+  encodeGif,
+  encodePng,
+  flagValue,
+  integerOption,
+  type SceneBatch,
+} from "@gqn/data/node";
+import { GqnModel, renderOrbit, scaleImage } from "@gqn/model";
+import { layersModelFiles } from "@gqn/model/node";
 import { writeSyntheticDataset } from "@gqn/scenes/node";
-import { renderCheckpoint, resolveCheckpoint } from "@gqn/train/node";
+import * as tf from "@tensorflow/tfjs-core";
 
 const SHIPPED_MODEL = "../viewer/public/models/gqn-rooms";
 const SHIPPED_DATASET = "rooms_ring_camera";
 
 const HELP = `Usage: pnpm start [-- options]
 
-  --model-dir M   run directory or checkpoint (default: the shipped rooms model, ${SHIPPED_MODEL})
-  --data-dir D    dataset root (default ./data, where rooms test scenes are rendered on first use)
+  --model-dir M   a saved GqnModel: a directory with model.json and weights.bin, such as a
+                  gqn-train checkpoint (runs/NAME/checkpoints/ckpt-N)
+                  (default: the shipped rooms model, ${SHIPPED_MODEL})
+  --data-dir D    dataset root (default ./data/<frame size>px, where rooms test scenes are
+                  rendered on first use)
   --dataset NAME  default ${SHIPPED_DATASET}
-  --out DIR       where the PNGs and orbit.gif go (default ./out)
+  --out DIR       where orbit/frame-*.png and orbit.gif go (default ./out)
   --frames N      orbit frames (default 36)
-  --scenes N      test scenes rendered beside their targets (default 4)
+  --context K     context views (default 5)
+  --scene I       which test scene, 0-based (default 0)
   --backend B     auto | tensorflow | wasm | cpu (default auto)
-  --seed S        scene choice and latents (default 0)
+  --seed S        seed of the prior's latents, the same for every frame (default 0)
   --zoom Z        enlarge the PNGs and the GIF Z times (default 4: 32 px frames become 128 px)
   --samples N     prior samples averaged per frame (default 1: one consistent sample)
 `;
@@ -37,7 +53,8 @@ async function main(): Promise<number> {
       dataset: { type: "string" },
       out: { type: "string" },
       frames: { type: "string" },
-      scenes: { type: "string" },
+      context: { type: "string" },
+      scene: { type: "string" },
       backend: { type: "string" },
       seed: { type: "string" },
       zoom: { type: "string" },
@@ -50,23 +67,29 @@ async function main(): Promise<number> {
     return 0;
   }
   const say = (line: string) => process.stderr.write(`${line}\n`);
-  const count = (name: string, text: string | undefined, fallback: number) =>
-    flagValue(name, text, fallback, integerOption(0));
+  const int = (name: string, text: string | undefined, fallback: number, min: number) =>
+    flagValue(name, text, fallback, integerOption(min));
+  const frames = int("frames", values.frames, 36, 1);
+  const contextSize = int("context", values.context, 5, 1);
+  const sceneIndex = int("scene", values.scene, 0, 0);
+  const seed = int("seed", values.seed, 0, 0);
+  const zoom = int("zoom", values.zoom, 4, 1);
+  const samples = int("samples", values.samples, 1, 1);
   const backend = await initBackend({ backend: (values.backend ?? "auto") as "auto", log: say });
-  const modelDir = resolve(values["model-dir"] ?? SHIPPED_MODEL);
-  const dataset = values.dataset ?? SHIPPED_DATASET;
-  const checkpoint = await resolveCheckpoint(modelDir);
-  if (checkpoint === undefined) throw new Error(`no checkpoint in ${modelDir}.`);
 
-  let dataDir = resolve(values["data-dir"] ?? "data");
-  if (values["data-dir"] === undefined && dataset === SHIPPED_DATASET) {
+  const modelDir = resolve(values["model-dir"] ?? SHIPPED_MODEL);
+  if (!existsSync(join(modelDir, "model.json"))) {
+    throw new Error(
+      `${modelDir} holds no model.json; pass a saved model, e.g. a checkpoint runs/NAME/checkpoints/ckpt-N.`,
+    );
+  }
+  const model = await GqnModel.load(layersModelFiles(modelDir));
+  const frameSize = model.config.frameSize;
+  const dataset = values.dataset ?? SHIPPED_DATASET;
+  let dataDir = values["data-dir"];
+  if (dataDir === undefined) {
+    if (dataset !== SHIPPED_DATASET) throw new Error(`--data-dir is needed for --dataset ${dataset}.`);
     // Test scenes of the shipped model's kind, at its frame size (seconds; kept for next time).
-    const { gqnConfig } = JSON.parse(
-      await readFile(join(checkpoint, "state.json"), "utf8").catch(() => "{}"),
-    ) as {
-      gqnConfig?: { frameSize: number };
-    };
-    const frameSize = gqnConfig?.frameSize ?? 32;
     dataDir = resolve("data", `${frameSize}px`);
     await writeSyntheticDataset({
       out: dataDir,
@@ -77,24 +100,46 @@ async function main(): Promise<number> {
       seed: 7,
     });
   }
-  const out = resolve(values.out ?? "out");
-  const result = await renderCheckpoint({
-    modelDir,
-    dataDir,
+
+  // One test scene's K context views (the first batch holds scenes 0..sceneIndex).
+  const batches = createSceneBatches({
+    dataDir: resolve(dataDir),
     dataset,
-    out,
-    scenes: count("scenes", values.scenes, 4),
-    orbit: count("frames", values.frames, 36),
-    seed: count("seed", values.seed, 0),
-    zoom: Math.max(1, count("zoom", values.zoom, 4)),
-    samples: Math.max(1, count("samples", values.samples, 1)),
+    split: "test",
+    batchSize: sceneIndex + 1,
+    contextSize,
+    frameSize,
+    seed,
+    repeat: false,
   });
-  say(`${backend.backend}: rendered ${result.checkpoint} (step ${result.step})`);
-  say(
-    `  ${result.scenes.length} test scenes (context views | target | prediction): ${out}/scene-*.png, together in ${result.grid ?? "-"}`,
+  let batch: SceneBatch | undefined;
+  for await (const first of batches) {
+    batch = first;
+    break; // closes the reader
+  }
+  if (!batch || batch.target.shape[0] <= sceneIndex) {
+    throw new Error(`the test split of ${dataset} in ${dataDir} has no scene ${sceneIndex}.`);
+  }
+  const one = <T extends tf.Tensor>(t: T) => tf.slice(t, sceneIndex, 1) as T;
+  const contextFrames = one(batch.contextFrames); // [1, K, S, S, 3]
+  const contextPoses = one(batch.contextPoses); // [1, K, 7]
+  batch.dispose();
+
+  const images = (await renderOrbit(model, contextFrames, contextPoses, { frames, seed, samples })).map(
+    (image) => scaleImage(image, zoom),
   );
-  if (result.gif)
-    say(`  orbit: ${result.orbitFrames.length} frames in ${out}/orbit/, animated: ${result.gif}`);
+  tf.dispose([contextFrames, contextPoses]);
+  model.dispose();
+  const out = resolve(values.out ?? "out");
+  await mkdir(join(out, "orbit"), { recursive: true });
+  for (const [i, image] of images.entries()) {
+    const path = join(out, "orbit", `frame-${String(i).padStart(3, "0")}.png`);
+    await writeFile(path, encodePng(image.data, image.width, image.height));
+  }
+  await writeFile(join(out, "orbit.gif"), encodeGif(images));
+  say(
+    `${backend.backend}: ${modelDir}, test scene ${sceneIndex} of ${dataset} from ${contextSize} views: ${frames} frames in ${out}/orbit/, animated: ${join(out, "orbit.gif")}`,
+  );
   return 0;
 }
 

@@ -7,15 +7,20 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { initBackend } from "@gqn/backend";
 import { encodePng, flagValue, integerOption, positiveNumberOption } from "@gqn/data/node";
-import { GQN_PRESET_NAMES, type GqnConfig, type GqnPresetName, getPreset } from "@gqn/model";
+import {
+  GQN_PRESET_NAMES,
+  type GqnConfig,
+  type GqnPresetName,
+  getPreset,
+  imageGrid,
+  scaleImage,
+} from "@gqn/model";
 import { SCENE_KINDS, type SceneKind } from "@gqn/scenes";
 import {
   countOrRange,
   disposeFirstBatch,
   evaluateCheckpoint,
   formatReport,
-  imageGrid,
-  scaleImage,
   stopOnSignals,
   train,
 } from "@gqn/train/node";

@@ -18,6 +18,7 @@ export {
 } from "./create-scene-batches.js";
 export { type ListDatasetFilesOptions, listDatasetFiles, readDatasetInfo } from "./dataset-files.js";
 export { fastCrc32c } from "./fast-crc32c.js";
+export { encodeGif } from "./gif.js";
 export * from "./index.js";
 export { decodeJpeg, encodeJpeg, encodePng } from "./jpeg.js";
 export {

@@ -2,7 +2,6 @@
 // the training settings' checks, baselines and meters, image grids and TensorBoard event encoding
 // (runs in a browser too). The model itself is @gqn/model.
 export { contextAverage, MeanImage, nearestContextView, ScoreMeter, ssim } from "./baselines.js";
-export { imageGrid, scaleImage, toRgbImages } from "./image-grid.js";
 export { encodeFileVersionEvent, encodeSummaryEvent, type SummaryValue } from "./tensorboard-event.js";
 export {
   createTrainer,

@@ -1,6 +1,5 @@
 // Node-only entry (files, CLIs, workers). Re-exports the platform-neutral API too.
 
-export { imageGrid, scaleImage, toRgbImages } from "./image-grid.js";
 export * from "./index.js";
 export {
   CHECKPOINTS_DIR,
@@ -30,15 +29,6 @@ export {
   gqnReplica,
   gqnReplicaModule,
 } from "./node/gqn-replica.js";
-export { layersModelFiles, WEIGHTS_FILE } from "./node/layers-model-files.js";
-export {
-  encodeGif,
-  type OrbitOptions,
-  orbitPoses,
-  type PriorRenderer,
-  renderOrbit,
-  type UpAxis,
-} from "./node/render.js";
 export {
   type RenderCheckpointOptions,
   type RenderResult,

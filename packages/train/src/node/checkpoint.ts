@@ -1,13 +1,12 @@
 import { mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { GqnError } from "@gqn/core";
+import { processAlive, syncDir, writeFileAtomic, writeFileSynced } from "@gqn/core/node";
+import { layersModelFiles } from "@gqn/model/node";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 
 type NamedTensor = Awaited<ReturnType<tf.Optimizer["getWeights"]>>[number];
-
-import { processAlive, syncDir, writeFileAtomic, writeFileSynced } from "./durable-fs.js";
-import { layersModelFiles } from "./layers-model-files.js";
 
 /** The folder of a model dir that holds its checkpoints. */
 export const CHECKPOINTS_DIR = "checkpoints";

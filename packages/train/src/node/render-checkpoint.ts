@@ -2,13 +2,11 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type BackendRequest, initBackend } from "@gqn/backend";
 import { GqnError } from "@gqn/core";
-import { createSceneBatches, encodePng, readDatasetInfo } from "@gqn/data/node";
-import type { TrainingConfig } from "@gqn/model";
+import { createSceneBatches, encodeGif, encodePng, readDatasetInfo } from "@gqn/data/node";
+import { imageGrid, renderOrbit, scaleImage, type TrainingConfig, type UpAxis } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
-import { imageGrid, scaleImage } from "../image-grid.js";
 import { loadInferenceCheckpoint, trainedContextSize } from "./checkpoint.js";
 import { gqnModelFactory, type ModelConfig, type ModelFactory } from "./gqn-factory.js";
-import { encodeGif, renderOrbit, type UpAxis } from "./render.js";
 import { requireDirectory } from "./require-directory.js";
 
 /** Options of {@link renderCheckpoint}. */

@@ -1,6 +1,6 @@
 import { type FileHandle, mkdir, open, readFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { writeFileAtomic } from "./durable-fs.js";
+import { writeFileAtomic } from "@gqn/core/node";
 
 /**
  * One line of `log.jsonl`: a training step (`split: "train"`) or an evaluation on the test split

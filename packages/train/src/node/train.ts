@@ -22,11 +22,11 @@ import {
   type EvalMetrics,
   type GqnConfigOverrides,
   type GqnPresetName,
+  imageGrid,
   type TrainingConfig,
 } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
-import { imageGrid } from "../image-grid.js";
 import type { GradientSource } from "../trainer.js";
 import {
   latestCheckpoint,

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
-import { imageGrid, scaleImage, toRgbImages } from "./image-grid.js";
+import { imageGrid, scaleImage, toRgbImages } from "./images.js";
 
 describe("imageGrid", () => {
   it("lays out context | target | prediction per scene, framed, clipped, without leaks", () => {

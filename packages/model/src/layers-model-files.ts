@@ -1,8 +1,8 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { GqnError } from "@gqn/core";
+import { writeFileSynced } from "@gqn/core/node";
 import * as tf from "@tensorflow/tfjs-core";
-import { writeFileSynced } from "./durable-fs.js";
 
 /** The weights file name beside `model.json` (what `tf.loadLayersModel("…/model.json")` fetches). */
 export const WEIGHTS_FILE = "weights.bin";
