@@ -1,7 +1,8 @@
 // Seeded random cases for the kernel tests: chains of copy ops (concat, slice, split, clone,
-// reshape, tile), scripted disposal orders, and convolutions with their gradients. Each case is
+// reshape, tile, same-dtype cast), scripted disposal orders, convolutions with their gradients,
+// and the fused ConvLSTM cell against the plain ops. Each case is
 // a label (printed on failure) and a function that runs identically on any backend.
-import type { Random } from "@gqn/core";
+import { FUSED_KERNELS, type Random } from "@gqn/core";
 import * as tf from "@tensorflow/tfjs-core";
 
 export type CopyDtype = "float32" | "int32" | "bool";
@@ -179,6 +180,11 @@ function cloneStep(shape: number[]): CopyStep {
   return { label: "clone", shape, tile: false, apply: (t) => tf.clone(t) };
 }
 
+/** A cast to the tensor's own dtype: wasm shares the memory (like Identity) instead of copying. */
+function castStep(shape: number[]): CopyStep {
+  return { label: "cast(same)", shape, tile: false, apply: (t) => tf.cast(t, t.dtype) };
+}
+
 /**
  * A chain of 2-6 copy ops on one random tensor. Returns every intermediate result (a later
  * kernel must not overwrite an earlier output) and, for float32, the gradient of a weighted sum
@@ -193,7 +199,7 @@ export function copyChainCase(random: Random): KernelCase {
   let shape = input;
   const length = random.intBetween(2, 6);
   while (steps.length < length) {
-    const kind = random.int(7);
+    const kind = random.int(8);
     const step =
       kind === 0 || kind === 1
         ? concatStep(random, shape, dtype)
@@ -205,7 +211,9 @@ export function copyChainCase(random: Random): KernelCase {
               ? cloneStep(shape)
               : kind === 5
                 ? reshapeStep(random, shape)
-                : tileStep(random, shape);
+                : kind === 6
+                  ? tileStep(random, shape)
+                  : castStep(shape);
     if (!step) continue;
     steps.push(step);
     shape = step.shape;
@@ -423,4 +431,63 @@ export function convCase(random: Random, mode: ConvMode): KernelCase {
     ];
   };
   return { label, tolerance: 2e-5, run };
+}
+
+/** The ConvLSTM update in plain tfjs ops, as @gqn/draw writes it without the fused kernels. */
+export function unfusedLstmCell(gates: tf.Tensor, c: tf.Tensor): [tf.Tensor, tf.Tensor] {
+  const [i, j, f, o] = tf.split(gates, 4, -1) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+  const cNext = tf.add(tf.mul(tf.sigmoid(tf.add(f, 1)), c), tf.mul(tf.sigmoid(i), tf.tanh(j)));
+  return [tf.mul(tf.sigmoid(o), tf.tanh(cNext)), cNext];
+}
+
+/**
+ * A fused ConvLSTM cell on random `[.., 4C]` gates and `[.., C]` state (rank 2-4, values reaching
+ * the flat parts of sigmoid and tanh): `fused` runs the GqnLstmCell kernel and its gradient kernel,
+ * `unfused` the plain ops and tfjs's gradients; both return h', c', d gates, d c.
+ */
+export function lstmCellCase(random: Random): {
+  label: string;
+  fused: () => tf.Tensor[];
+  unfused: () => tf.Tensor[];
+} {
+  const rank = random.intBetween(2, 4);
+  const lead = Array.from({ length: rank - 1 }, () => random.intBetween(1, 5));
+  const channels = random.intBetween(1, 9);
+  const seeds = [random.fork(), random.fork(), random.fork(), random.fork()];
+  const inputs = () => {
+    const at = (shape: number[], k: number, scale: number) =>
+      tf.mul(tf.sub(source(shape, "float32", seeds[k] as number), 0.5), scale);
+    return {
+      gates: at([...lead, 4 * channels], 0, 8),
+      c: at([...lead, channels], 1, 4),
+      dh: at([...lead, channels], 2, 2),
+      dc: at([...lead, channels], 3, 2),
+    };
+  };
+  return {
+    label: `gates ${show([...lead, 4 * channels])}`,
+    fused: () => {
+      const { gates, c, dh, dc } = inputs();
+      const [hc, activations, tanhC] = tf
+        .engine()
+        .runKernel(FUSED_KERNELS.lstmCell, { gates, c }, { forgetBias: 1 }) as tf.Tensor[];
+      const [h, cNext] = tf.split(hc as tf.Tensor, 2, -1) as [tf.Tensor, tf.Tensor];
+      const grads = tf.engine().runKernel(FUSED_KERNELS.lstmCellGrad, {
+        dhc: tf.concat([dh, dc], -1),
+        c,
+        activations: activations as tf.Tensor,
+        tanhC: tanhC as tf.Tensor,
+      }) as tf.Tensor[];
+      return [h, cNext, ...grads];
+    },
+    unfused: () => {
+      const { gates, c, dh, dc } = inputs();
+      const [h, cNext] = unfusedLstmCell(gates, c);
+      const grads = tf.grads((g: tf.Tensor, cc: tf.Tensor) => {
+        const [h2, c2] = unfusedLstmCell(g, cc);
+        return tf.add(tf.sum(tf.mul(h2, dh)), tf.sum(tf.mul(c2, dc)));
+      })([gates, c]);
+      return [h, cNext, ...grads];
+    },
+  };
 }

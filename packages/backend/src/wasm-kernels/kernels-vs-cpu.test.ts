@@ -1,6 +1,6 @@
-// Every kernel @gqn/backend registers or replaces for wasm (Concat, Slice, SplitV, Identity,
-// Conv2D, FusedConv2D, Conv2DBackpropFilter, Conv2DBackpropInput / conv2dTranspose) and the tile
-// gradient, against the tfjs cpu backend, over seeded random shapes, dtypes and chains of ops.
+// Every kernel @gqn/backend registers or replaces for wasm (Concat, Slice, SplitV, Identity, Cast,
+// Conv2D, FusedConv2D, Conv2DBackpropFilter, Conv2DBackpropInput / conv2dTranspose, the fused
+// ConvLSTM cell and its gradient) and the tile gradient, against the tfjs cpu backend, over seeded random shapes, dtypes and chains of ops.
 // A failure names the seed and the case; GQN_KERNEL_SEED=<seed> replays it, GQN_KERNEL_CASES
 // scales the number of cases.
 import "@tensorflow/tfjs-backend-cpu";
@@ -13,6 +13,7 @@ import {
   copyChainCase,
   disposalScript,
   type KernelCase,
+  lstmCellCase,
   source,
 } from "../../test/kernel-cases.js";
 import { initBackend } from "../backend-selection.js";
@@ -163,6 +164,18 @@ describe(`tile gradient (seed ${SEED})`, () => {
         const expected = { shape: c.shape, values: tileGradient(c.shape, c.reps, w.values) };
         expect(mismatch([dx], [expected], 1e-5), `seed ${SEED}, ${backend}, ${label}`).toBeUndefined();
       }
+    },
+  );
+});
+
+describe(`the fused ConvLSTM cell on wasm vs the plain ops on cpu (seed ${SEED})`, () => {
+  it.each(family(5, 40, lstmCellCase).map((c, i) => [i, c.label, c] as const))(
+    "#%i %s",
+    async (_i, _label, c) => {
+      const context = `seed ${SEED}, case ${c.label}`;
+      const wasm = await on("wasm", c.fused);
+      const cpu = await on("cpu", c.unfused);
+      expect(mismatch(wasm, cpu, 2e-5), context).toBeUndefined();
     },
   );
 });
