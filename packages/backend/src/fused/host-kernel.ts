@@ -60,9 +60,8 @@ export function hostMemory(backend: tf.KernelBackend): HostMemory {
 }
 
 /**
- * The tfjs kernel function of `kernel`: on wasm it reads and writes the heap in place (outputs
- * are allocated first: a heap growth detaches earlier views); elsewhere (cpu) it reads with
- * `readSync` and writes new backend tensors.
+ * The tfjs kernel function of `kernel`, through {@link hostMemory}: outputs are allocated first
+ * (on wasm a heap growth detaches earlier views), then every tensor is viewed in place.
  */
 export function arrayKernelFunc(kernel: ArrayKernelSpec): tf.KernelFunc {
   return ({ inputs, attrs = {}, backend }) => {
@@ -73,34 +72,14 @@ export function arrayKernelFunc(kernel: ArrayKernelSpec): tf.KernelFunc {
       }
       return info;
     });
-    const shapes = kernel.outputShapes(ins, attrs);
-    const heap = heapBackend(backend as tf.KernelBackend);
-    if (heap) {
-      const outs = shapes.map((shape) => heap.makeOutput(shape, "float32"));
-      kernel.compute(
-        ins.map((info) => heap.typedArrayFromHeap(info)),
-        outs.map((info) => heap.typedArrayFromHeap(info)),
-        attrs,
-        ins,
-      );
-      return outs;
-    }
-    const host = backend as tf.KernelBackend;
-    const outs = shapes.map((shape) => new Float32Array(shape.reduce((a, b) => a * b, 1)));
-    kernel.compute(
-      ins.map((info) => host.readSync(info.dataId) as Float32Array),
-      outs,
-      attrs,
-      ins,
-    );
-    return outs.map((values, k) => {
-      const shape = shapes[k] as number[];
-      return { dataId: host.write(values, shape, "float32"), shape, dtype: "float32" };
-    });
+    const memory = hostMemory(backend as tf.KernelBackend);
+    const outs = kernel.outputShapes(ins, attrs).map((shape) => memory.alloc(shape));
+    kernel.compute(ins.map(memory.view), outs.map(memory.view), attrs, ins);
+    return outs;
   };
 }
 
-/** The backends whose memory {@link hostKernelFunc} can read synchronously. */
+/** The backends whose memory {@link hostMemory} can read synchronously. */
 export const HOST_BACKENDS = ["wasm", "cpu"] as const;
 
 /** Registers `kernels` for wasm and cpu (replacing an earlier registration). Idempotent. */
