@@ -2,7 +2,10 @@ import { cameraToPose } from "@gqn/data";
 import { cameraLookAt } from "@gqn/scenes";
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
-import { orbitPoses } from "./orbit.js";
+import { testBatch, tinyConfig } from "../test/model-fixtures.js";
+import { GqnModel } from "./gqn-model.js";
+import { toRgbImages } from "./images.js";
+import { orbitPoses, renderOrbit } from "./orbit.js";
 
 describe("orbitPoses", () => {
   it("circles the scene at the context cameras' radius and height, always looking at the centre", () => {
@@ -41,5 +44,36 @@ describe("orbitPoses", () => {
     );
     expect(() => orbitPoses(tf.zeros([1, 7]), { frames: 0 })).toThrow(/frames must be a positive integer/);
     poses.dispose();
+  });
+});
+
+describe("renderOrbit", () => {
+  it("represents the scene once and renders every frame as the model renders its pose, leaking nothing", async () => {
+    const model = GqnModel.create(tinyConfig(), { seed: 3 });
+    const batch = testBatch(1, 3, 16, 21);
+    const before = tf.memory().numTensors;
+    const images = await renderOrbit(model, batch.contextFrames, batch.contextPoses, {
+      frames: 5,
+      seed: 4,
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(images.map((image) => [image.width, image.height, image.data.length])).toEqual(
+      Array.from({ length: 5 }, () => [16, 16, 16 * 16 * 3]),
+    );
+    // Frame 3 is the prior's rendering of the fourth orbit pose with the orbit's seed: the same
+    // latents as every other frame.
+    const rendered = tf.tidy(() => {
+      const poses = orbitPoses(batch.contextPoses, { frames: 5 });
+      const r = model.represent(batch.contextFrames, batch.contextPoses);
+      return model.render(r, tf.slice(poses, [3, 0], [1, 7]) as tf.Tensor2D, { seed: 4 });
+    });
+    const [expected] = toRgbImages(rendered);
+    rendered.dispose();
+    expect(Array.from(images[3]?.data ?? [])).toEqual(Array.from(expected?.data ?? []));
+    await expect(renderOrbit(model, batch.contextFrames, batch.contextPoses, { frames: 0 })).rejects.toThrow(
+      /frames must be a positive integer/,
+    );
+    batch.dispose();
+    model.dispose();
   });
 });

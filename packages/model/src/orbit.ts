@@ -24,8 +24,6 @@ export interface OrbitOptions {
   seed?: number;
   /** Prior samples averaged per frame (the predictive mean); default 1. */
   samples?: number;
-  /** Frames rendered per batch; default 8. */
-  chunk?: number;
 }
 
 /**
@@ -101,21 +99,20 @@ export async function renderOrbit(
       `renderOrbit: contextFrames and contextPoses must hold one scene ([1, K, ...]), but got [${contextFrames.shape.join(", ")}] and [${contextPoses.shape.join(", ")}].`,
     );
   }
-  const chunk = options.chunk ?? 8;
   const queries = orbitPoses(contextPoses, options);
   const r = model.represent(contextFrames, contextPoses); // [1, h, w, c]: the scene, once
   const images: RgbImage[] = [];
   try {
-    for (let start = 0; start < options.frames; start += chunk) {
-      const n = Math.min(chunk, options.frames - start);
+    // One frame per render: the seed then draws the same latents for every frame (rendered as a
+    // batch, each frame would get its own row of noise, and the scene would flicker).
+    for (let frame = 0; frame < options.frames; frame++) {
       const rendered = tf.tidy(() => {
-        const rs = tf.tile(r, [n, 1, 1, 1]) as tf.Tensor4D; // [n, h, w, c]
-        const query = tf.slice(queries, [start, 0], [n, 7]) as tf.Tensor2D;
-        return model.render(rs, query, { seed: options.seed ?? 0, samples: options.samples ?? 1 });
+        const query = tf.slice(queries, [frame, 0], [1, 7]) as tf.Tensor2D;
+        return model.render(r, query, { seed: options.seed ?? 0, samples: options.samples ?? 1 });
       });
       images.push(...toRgbImages(rendered));
       rendered.dispose();
-      // Lets a progress bar or a signal handler run between chunks.
+      // Lets a progress bar or a signal handler run between frames.
       await new Promise((resolve) => setImmediate(resolve));
     }
   } finally {
