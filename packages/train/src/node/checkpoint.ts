@@ -298,6 +298,29 @@ export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
   return loaded;
 }
 
+/** What {@link readRunCheckpoint} found in a run directory. */
+export interface RunCheckpoint {
+  /** The newest complete checkpoint directory, when there is one. */
+  path?: string;
+  /** That checkpoint, read (the caller disposes its model and optimizer tensors), when asked to load. */
+  loaded?: LoadedCheckpoint;
+}
+
+/**
+ * What a run opening `modelDir` needs of its checkpoints, in one call: the leftovers of
+ * interrupted saves are removed ({@link removeStaleCheckpointFiles}), the newest complete
+ * checkpoint is found and, with `load`, read ({@link loadCheckpoint}).
+ */
+export async function readRunCheckpoint(
+  modelDir: string,
+  options: { load: boolean },
+): Promise<RunCheckpoint> {
+  await removeStaleCheckpointFiles(modelDir);
+  const path = await latestCheckpoint(modelDir);
+  if (!path) return {};
+  return options.load ? { path, loaded: await loadCheckpoint(path) } : { path };
+}
+
 /**
  * Gives an optimizer the slots a checkpoint saved (Adam: iterations and both moments, in the
  * order of the variables it trains), then disposes the loaded tensors. With `adamPowers` (from
