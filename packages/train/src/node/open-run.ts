@@ -11,7 +11,7 @@ import { deriveSeed, GqnError, Random } from "@gqn/core";
 import { createSceneBatches, type DatasetInfo } from "@gqn/data/node";
 import type { TrainingConfig } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
-import { type LoadedCheckpoint, readRunCheckpoint, restoreOptimizer } from "./checkpoint.js";
+import { type LoadedCheckpoint, readRunCheckpoint } from "./checkpoint.js";
 import { Evaluator } from "./evaluator.js";
 import { gqnModelFactory, type ModelConfig, type ModelFactory, type TrainableModel } from "./gqn-factory.js";
 import { RunLog } from "./run-log.js";
@@ -216,8 +216,13 @@ async function openModel(
   const model = factory.fromLayersModel(loaded.model, gqnConfig);
   const gradients = await gradientsFor(model, gqnConfig);
   const trainer = factory.createTrainer(model, trainingConfig, gradients && { gradients });
-  if (loaded.optimizerWeights)
-    await restoreOptimizer(trainer.optimizer, loaded.optimizerWeights, loaded.adamPowers);
+  if (loaded.optimizerState) {
+    try {
+      await trainer.setOptimizerState(loaded.optimizerState);
+    } finally {
+      tf.dispose(loaded.optimizerState.map((w) => w.tensor));
+    }
+  }
   // The data order carries on only when the batches are shaped as before.
   const sameData = trainingConfig.batchSize === state.trainingConfig.batchSize && state.dataset === o.dataset;
   say(`[gqn] resumed from ${loaded.path} at step ${loaded.step}.`);

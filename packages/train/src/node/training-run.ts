@@ -3,6 +3,7 @@
 import { GqnError, type Random } from "@gqn/core";
 import type { SceneBatch, SceneBatchIterator, SceneBatchState } from "@gqn/data/node";
 import { annealed, type EvalMetrics, type TrainingConfig } from "@gqn/model";
+import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { saveCheckpoint } from "./checkpoint.js";
 import type { Evaluator } from "./evaluator.js";
@@ -238,14 +239,19 @@ export class TrainingRun {
       rngState: run.rng.getState(),
       ...(this.lastEval && { lastEval: this.lastEval }),
     };
-    this.lastCheckpoint = await saveCheckpoint({
-      modelDir: o.modelDir,
-      step: this.step,
-      model: run.layersModel,
-      optimizer: run.trainer.optimizer,
-      state: state as unknown as Record<string, unknown>,
-      keep: o.keepCheckpoints,
-    });
+    const optimizerState = await run.trainer.getOptimizerState();
+    try {
+      this.lastCheckpoint = await saveCheckpoint({
+        modelDir: o.modelDir,
+        step: this.step,
+        model: run.layersModel,
+        optimizerState,
+        state: state as unknown as Record<string, unknown>,
+        keep: o.keepCheckpoints,
+      });
+    } finally {
+      tf.dispose(optimizerState.map((w) => w.tensor));
+    }
     this.savedStep = this.step;
   }
 }
