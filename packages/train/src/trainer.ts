@@ -1,8 +1,14 @@
 import { deriveSeed, GqnError } from "@gqn/core";
-import { annealed, bitsPerDim, type GqnBatch, type GqnModel, type TrainingConfig } from "@gqn/model";
+import { bitsPerDim, type GqnBatch, type GqnModel } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
 import { type NamedTensor, readAdamState, writeAdamState } from "./adam-state.js";
-import { checkDrawSteps, drawStepsAt, validateTrainingConfig } from "./training-config.js";
+import { annealed } from "./schedules.js";
+import {
+  checkDrawSteps,
+  drawStepsAt,
+  type TrainingConfig,
+  validateTrainingConfig,
+} from "./training-config.js";
 
 export type { NamedTensor } from "./adam-state.js";
 

@@ -3,18 +3,13 @@
 // weight penalty standing in for the KL. The loop tests run on it, so they test the loop in
 // seconds; the GQN itself is trained end to end by gqn-end-to-end.test.ts.
 import { GqnError } from "@gqn/core";
-import {
-  annealed,
-  type EvalMetrics,
-  type GqnBatch,
-  PAPER_LR_SCHEDULE,
-  PAPER_SIGMA_SCHEDULE,
-  type TrainingConfig,
-} from "@gqn/model";
+import type { EvalMetrics, GqnBatch } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { readAdamState, writeAdamState } from "../src/adam-state.js";
 import type { LoopTrainer, ModelConfig, ModelFactory, TrainableModel } from "../src/node/gqn-factory.js";
+import { annealed, PAPER_LR_SCHEDULE, PAPER_SIGMA_SCHEDULE } from "../src/schedules.js";
+import type { TrainingConfig } from "../src/training-config.js";
 
 class PoseDecoder implements TrainableModel {
   constructor(readonly net: tfl.LayersModel) {}

@@ -4,8 +4,9 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { deriveSeed, GqnError } from "@gqn/core";
 import { createSceneBatches, encodePng, type SceneBatch, type SceneBatchIterator } from "@gqn/data/node";
-import { annealed, type EvalMetrics, imageGrid, type LinearAnneal, psnrFromMse } from "@gqn/model";
+import { type EvalMetrics, imageGrid, psnrFromMse } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
+import { annealed, type LinearAnneal } from "../schedules.js";
 import type { TrainableModel } from "./gqn-factory.js";
 import type { TensorBoardWriter } from "./tensorboard-writer.js";
 

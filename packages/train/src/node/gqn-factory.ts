@@ -1,7 +1,8 @@
 import type { Replica } from "@gqn/backend/node";
-import { type GqnConfig, GqnModel, getPreset, resolveGqnConfig, type TrainingConfig } from "@gqn/model";
+import { type GqnConfig, GqnModel, getPreset, resolveGqnConfig } from "@gqn/model";
 import type * as tfl from "@tensorflow/tfjs-layers";
-import { createTrainer, type Trainer, type TrainerOptions, validateTrainingConfig } from "../index.js";
+import { createTrainer, type Trainer, type TrainerOptions } from "../trainer.js";
+import { getTrainingPreset, type TrainingConfig, validateTrainingConfig } from "../training-config.js";
 import { type ElboMetricName, type GqnReplicaConfig, gqnReplica, gqnReplicaModule } from "./gqn-replica.js";
 
 /**
@@ -60,7 +61,7 @@ export async function gqnModelFactory(): Promise<ModelFactory<GqnConfig, GqnMode
     resolve(preset, model, training, views) {
       const resolved = {
         model: resolveGqnConfig(getPreset(preset).model, model ?? {}),
-        training: { ...getPreset(preset).training, ...training },
+        training: { ...getTrainingPreset(preset), ...training },
       };
       validateTrainingConfig(resolved.training, views);
       return resolved;

@@ -9,8 +9,8 @@ import {
 } from "@gqn/backend/node";
 import { deriveSeed, GqnError, Random } from "@gqn/core";
 import { createSceneBatches, type DatasetInfo } from "@gqn/data/node";
-import type { TrainingConfig } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
+import type { TrainingConfig } from "../training-config.js";
 import { type LoadedCheckpoint, readRunCheckpoint } from "./checkpoint.js";
 import { Evaluator } from "./evaluator.js";
 import { gqnModelFactory, type ModelConfig, type ModelFactory, type TrainableModel } from "./gqn-factory.js";

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { GqnError } from "@gqn/core";
-import { type GqnConfigOverrides, getPreset, type TrainingConfig } from "@gqn/model";
+import { type GqnConfigOverrides, getPreset } from "@gqn/model";
+import { getTrainingPreset, type TrainingConfig } from "../training-config.js";
 import { type CliIo, fail, parse, program } from "./cli-support.js";
 import { stopOnSignals } from "./stop-on-signals.js";
 import { trainNamed } from "./train.js";
@@ -11,6 +12,7 @@ import {
   type TrainFlags,
   trainOptionsOf,
 } from "./train-cli-flags.js";
+import { TRAIN_DEFAULTS } from "./train-options.js";
 
 /** The flags that override the model and training configs (new runs; training ones on resume too). */
 type ConfigFlags = Pick<
@@ -39,7 +41,8 @@ export async function configOverrides(
   const file = o.config === undefined ? {} : await readConfigFile(o.config);
   const model: GqnConfigOverrides = { ...file.model };
   const training: Partial<TrainingConfig> = { ...file.training };
-  const preset = getPreset(o.preset ?? "small");
+  const presetName = o.preset ?? TRAIN_DEFAULTS.preset;
+  const preset = getPreset(presetName);
   if (o.frameSize !== undefined) model.frameSize = o.frameSize;
   if (o.encoder !== undefined) {
     model.encoder = {
@@ -56,7 +59,7 @@ export async function configOverrides(
   if (o.lr !== undefined) training.learningRate = o.lr;
   if (o.sigma !== undefined) training.sigma = o.sigma;
   if (o.adamBeta1 !== undefined || o.adamBeta2 !== undefined || o.adamEpsilon !== undefined) {
-    const adam = { ...preset.training.adam, ...training.adam };
+    const adam = { ...getTrainingPreset(presetName).adam, ...training.adam };
     training.adam = {
       beta1: o.adamBeta1 ?? adam.beta1,
       beta2: o.adamBeta2 ?? adam.beta2,

@@ -2,7 +2,8 @@
 import type { BackendRequest } from "@gqn/backend";
 import { GqnError } from "@gqn/core";
 import type { ContextSize } from "@gqn/data/node";
-import type { GqnConfigOverrides, GqnPresetName, TrainingConfig } from "@gqn/model";
+import type { GqnConfigOverrides, GqnPresetName } from "@gqn/model";
+import type { TrainingConfig } from "../training-config.js";
 import type { LogRecord } from "./run-log.js";
 
 /** Options of {@link train}. Only `dataDir`, `dataset` and `modelDir` are required. */

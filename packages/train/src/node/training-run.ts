@@ -2,9 +2,11 @@
 // run (open-run.ts) builds what it reads; train() runs it and closes what was opened.
 import { GqnError, type Random } from "@gqn/core";
 import type { SceneBatch, SceneBatchIterator, SceneBatchState } from "@gqn/data/node";
-import { annealed, type EvalMetrics, type TrainingConfig } from "@gqn/model";
+import type { EvalMetrics } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
+import { annealed } from "../schedules.js";
+import type { TrainingConfig } from "../training-config.js";
 import { saveCheckpoint } from "./checkpoint.js";
 import type { Evaluator } from "./evaluator.js";
 import type { LoopTrainer, ModelConfig, TrainableModel } from "./gqn-factory.js";
