@@ -10,7 +10,7 @@ import { runTrainCli } from "./run-train-cli.js";
 
 // The loop runs on a small pose-decoder model here (seconds); gqn-end-to-end.test.ts runs the GQN.
 vi.mock("./gqn-factory.js", async () => ({
-  gqnModelFactory: async () => (await import("../../test/pose-decoder-model.js")).poseDecoderFactory,
+  gqnModelFactory: (await import("../../test/pose-decoder-model.js")).poseDecoderFactory,
 }));
 
 let data: Awaited<ReturnType<typeof syntheticDataset>>;

@@ -2,18 +2,14 @@
 // once, then the model and its trainer, data-parallel replicas, the batches, the log and the
 // TensorBoard file are opened, each with its cleanup.
 import { join } from "node:path";
-import {
-  createDataParallel,
-  type OnnxConvAccelerator,
-  tryEnableOnnxConvAccelerator,
-} from "@gqn/backend/node";
+import { type OnnxConvAccelerator, tryEnableOnnxConvAccelerator } from "@gqn/backend/node";
 import { deriveSeed, GqnError, Random } from "@gqn/core";
 import { createSceneBatches, type DatasetInfo } from "@gqn/data/node";
 import * as tf from "@tensorflow/tfjs-core";
 import type { TrainingConfig } from "../training-config.js";
 import { type LoadedCheckpoint, readRunCheckpoint } from "./checkpoint.js";
 import { Evaluator } from "./evaluator.js";
-import { gqnModelFactory, type ModelConfig, type ModelFactory, type TrainableModel } from "./gqn-factory.js";
+import { gqnModelFactory, type ModelConfig, type ModelFactory } from "./gqn-factory.js";
 import { RunLog } from "./run-log.js";
 import { TensorBoardWriter } from "./tensorboard-writer.js";
 import type { OptionNames, ResolvedTrainOptions } from "./train-options.js";
@@ -69,8 +65,6 @@ export async function openTrainingRun(request: OpenRunRequest): Promise<Training
   }
   const accelerator = enableAccelerator(o, say, teardown);
   const model = await openModel(request, found.loaded, accelerator);
-  teardown.add(() => model.model.dispose());
-  teardown.add(() => model.trainer.dispose());
   const batches = createSceneBatches({
     dataDir: o.dataDir,
     dataset: o.dataset,
@@ -135,67 +129,105 @@ function enableAccelerator(
   return accelerator;
 }
 
-/** A new run's model from the preset, or the checkpoint's model, trainer, optimizer and state. */
+/**
+ * A new run's model from the preset, or the checkpoint's model, optimizer state and run state:
+ * the configs are settled here, then the factory builds the model and its trainer in one call.
+ */
 async function openModel(
   request: OpenRunRequest,
   loaded: LoadedCheckpoint | undefined,
   accelerator: OnnxConvAccelerator | undefined,
 ): Promise<RunModel> {
-  const { options: o, info, say } = request;
-  const factory: ModelFactory = await gqnModelFactory();
+  const { options: o, info, say, names } = request;
+  const factory: ModelFactory = gqnModelFactory;
   const overrides: Partial<TrainingConfig> = {
     ...o.training,
     ...(o.batchSize !== undefined && { batchSize: o.batchSize }),
     ...(o.contextSize !== undefined && { contextSize: o.contextSize }),
   };
-  const gradientsFor = async (model: TrainableModel, gqnConfig: ModelConfig) => {
-    const workers = o.workers ?? 1;
-    if (workers === 1 && o.microBatchSize === undefined) return undefined;
-    if (!factory.replica) {
-      const { where, option } = request.names;
-      throw new GqnError(
-        "INVALID_ARGUMENT",
-        `${where}: this model cannot train data-parallel (${option("workers")}, ${option("microBatchSize")}).`,
-      );
-    }
-    const replica = factory.replica(model, gqnConfig, o.seed);
-    const parallel = await createDataParallel({
-      workers,
-      replicaModule: replica.module,
-      replicaConfig: replica.config,
-      replica: replica.replica,
-      ...(accelerator && { onnxThreads: 1 }),
-      ...(o.microBatchSize !== undefined && { microBatchSize: o.microBatchSize }),
-    });
-    request.teardown.add(() => parallel.dispose());
+  const workers = o.workers ?? 1;
+  const parallel = workers > 1 || o.microBatchSize !== undefined;
+  if (parallel && !factory.dataParallel) {
+    throw new GqnError(
+      "INVALID_ARGUMENT",
+      `${names.where}: this model cannot train data-parallel (${names.option("workers")}, ${names.option("microBatchSize")}).`,
+    );
+  }
+  const state = loaded?.state as (TrainState & { step: number }) | undefined;
+  let settled: ReturnType<typeof settleConfigs>;
+  try {
+    settled = settleConfigs(request, factory, overrides, loaded);
+  } catch (error) {
+    // Refused before the factory took the checkpoint's tensors: they are freed here.
+    loaded?.model.dispose();
+    tf.dispose(loaded?.optimizerState?.map((w) => w.tensor) ?? []);
+    throw error;
+  }
+  const opened = await factory.open({
+    config: settled.gqnConfig,
+    training: settled.trainingConfig,
+    datasetViews: info.views,
+    seed: o.seed,
+    ...(loaded && {
+      from: { model: loaded.model, ...(loaded.optimizerState && { optimizerState: loaded.optimizerState }) },
+    }),
+    ...(parallel && {
+      parallel: {
+        workers,
+        ...(o.microBatchSize !== undefined && { microBatchSize: o.microBatchSize }),
+        ...(accelerator && { onnxThreads: 1 }),
+      },
+    }),
+  });
+  request.teardown.add(() => opened.close());
+  if (parallel) {
     say(
       `[gqn] data-parallel: ${workers} replica${workers > 1 ? "s" : ""}${o.microBatchSize !== undefined ? `, micro-batches of at most ${o.microBatchSize}` : ""}.`,
     );
-    return parallel;
+  }
+  const common = {
+    model: opened.model,
+    layersModel: opened.model.toLayersModel(),
+    trainer: opened.trainer,
+    gqnConfig: settled.gqnConfig,
+    trainingConfig: settled.trainingConfig,
   };
+  if (!loaded || !state) {
+    if (settled.gqnConfig.frameSize !== info.frameSize) {
+      say(`[gqn] resizing ${info.frameSize} px frames to the model's ${settled.gqnConfig.frameSize} px.`);
+    }
+    return { ...common, step: 0, rng: new Random(deriveSeed(o.seed, "latent noise")) };
+  }
+  // The data order carries on only when the batches are shaped as before.
+  const sameData =
+    settled.trainingConfig.batchSize === state.trainingConfig.batchSize && state.dataset === o.dataset;
+  say(`[gqn] resumed from ${loaded.path} at step ${loaded.step}.`);
+  return {
+    ...common,
+    step: loaded.step,
+    rng: Random.fromState(state.rngState),
+    ...(sameData && state.dataState && { dataState: state.dataState }),
+    ...(state.lastEval && { lastEval: state.lastEval }),
+    checkpoint: loaded.path,
+  };
+}
+
+/**
+ * The run's model and training configs: a new run's from the preset and options; a resumed
+ * run's model config from the checkpoint (the preset and model options, when given, must ask
+ * for the same model), and its training config with the options on top.
+ */
+function settleConfigs(
+  request: OpenRunRequest,
+  factory: ModelFactory,
+  overrides: Partial<TrainingConfig>,
+  loaded: LoadedCheckpoint | undefined,
+): { gqnConfig: ModelConfig; trainingConfig: TrainingConfig } {
+  const { options: o, say } = request;
   if (!loaded) {
     if (o.resume) say(`[gqn] no checkpoint in ${o.modelDir}: starting a new run.`);
-    const { model: gqnConfig, training: trainingConfig } = factory.resolve(
-      o.preset,
-      o.model,
-      overrides,
-      info.views,
-    );
-    const model = factory.create(gqnConfig, { seed: o.seed });
-    const gradients = await gradientsFor(model, gqnConfig);
-    const trainer = factory.createTrainer(model, trainingConfig, gradients && { gradients });
-    if (gqnConfig.frameSize !== info.frameSize) {
-      say(`[gqn] resizing ${info.frameSize} px frames to the model's ${gqnConfig.frameSize} px.`);
-    }
-    return {
-      model,
-      layersModel: model.toLayersModel(),
-      trainer,
-      gqnConfig,
-      trainingConfig,
-      step: 0,
-      rng: new Random(deriveSeed(o.seed, "latent noise")),
-    };
+    const { model, training } = factory.resolve(o.preset, o.model, overrides);
+    return { gqnConfig: model, trainingConfig: training };
   }
   const state = loaded.state as unknown as TrainState & { step: number };
   if (state.dataset !== undefined && state.dataset !== o.dataset) {
@@ -203,7 +235,7 @@ async function openModel(
   }
   const gqnConfig = state.gqnConfig;
   if (request.modelAsked) {
-    const asked = factory.resolve(o.preset, o.model, {}, info.views).model as unknown as ModelConfig;
+    const asked = factory.resolve(o.preset, o.model, {}).model;
     if (stableJson(asked) !== stableJson(gqnConfig)) {
       throw new GqnError(
         "CHECKPOINT_ERROR",
@@ -211,33 +243,7 @@ async function openModel(
       );
     }
   }
-  const trainingConfig: TrainingConfig = { ...state.trainingConfig, ...overrides };
-  factory.validateTraining(trainingConfig, info.views);
-  const model = factory.fromLayersModel(loaded.model, gqnConfig);
-  const gradients = await gradientsFor(model, gqnConfig);
-  const trainer = factory.createTrainer(model, trainingConfig, gradients && { gradients });
-  if (loaded.optimizerState) {
-    try {
-      await trainer.setOptimizerState(loaded.optimizerState);
-    } finally {
-      tf.dispose(loaded.optimizerState.map((w) => w.tensor));
-    }
-  }
-  // The data order carries on only when the batches are shaped as before.
-  const sameData = trainingConfig.batchSize === state.trainingConfig.batchSize && state.dataset === o.dataset;
-  say(`[gqn] resumed from ${loaded.path} at step ${loaded.step}.`);
-  return {
-    model,
-    layersModel: loaded.model,
-    trainer,
-    gqnConfig,
-    trainingConfig,
-    step: loaded.step,
-    rng: Random.fromState(state.rngState),
-    ...(sameData && state.dataState && { dataState: state.dataState }),
-    ...(state.lastEval && { lastEval: state.lastEval }),
-    checkpoint: loaded.path,
-  };
+  return { gqnConfig, trainingConfig: { ...state.trainingConfig, ...overrides } };
 }
 
 /** JSON with keys sorted at every level, so two equal configs give the same text. */

@@ -89,7 +89,7 @@ export async function renderCheckpoint(options: RenderCheckpointOptions): Promis
   await requireDirectory(options.dataDir, "renderCheckpoint: dataDir");
   if (options.backend) await initBackend({ backend: options.backend, log: () => {} });
   const info = await readDatasetInfo(options.dataDir, options.dataset);
-  const factory: ModelFactory = await gqnModelFactory();
+  const factory: ModelFactory = gqnModelFactory;
   const loaded = await loadInferenceCheckpoint<ModelConfig, TrainingConfig>(
     options.modelDir,
     "renderCheckpoint",

@@ -2,16 +2,10 @@ import { readFile } from "node:fs/promises";
 import { GqnError } from "@gqn/core";
 import { type GqnConfigOverrides, getPreset } from "@gqn/model";
 import { getTrainingPreset, type TrainingConfig } from "../training-config.js";
-import { type CliIo, fail, parse, program } from "./cli-support.js";
+import { type CliIo, fail } from "./cli-support.js";
 import { stopOnSignals } from "./stop-on-signals.js";
 import { trainNamed } from "./train.js";
-import {
-  addTrainFlags,
-  readTrainFlags,
-  TRAIN_FLAG_NAMES,
-  type TrainFlags,
-  trainOptionsOf,
-} from "./train-cli-flags.js";
+import { parseTrainArgs, TRAIN_FLAG_NAMES, type TrainFlags } from "./train-cli-flags.js";
 import { TRAIN_DEFAULTS } from "./train-options.js";
 
 /** The flags that override the model and training configs (new runs; training ones on resume too). */
@@ -97,12 +91,9 @@ async function readConfigFile(
  * 130 stopped by SIGINT/SIGTERM after saving a checkpoint.
  */
 export async function runTrainCli(argv: readonly string[], io: CliIo = {}): Promise<number> {
-  const command = addTrainFlags(
-    program("gqn-train", "Train a Generative Query Network on a GQN dataset.", io),
-  );
-  const usage = parse(command, argv);
-  if (usage !== undefined) return usage;
-  const o = readTrainFlags(command);
+  const parsed = parseTrainArgs(argv, io);
+  if ("exit" in parsed) return parsed.exit;
+  const o = parsed.flags;
   const stderr = io.stderr ?? process.stderr;
   const say = (line: string) => stderr.write(`${line}\n`);
   // The CLI owns the process: Ctrl-C or SIGTERM stops the run with a checkpoint (a second exits).
@@ -111,7 +102,7 @@ export async function runTrainCli(argv: readonly string[], io: CliIo = {}): Prom
     const overrides = await configOverrides(o);
     const result = await trainNamed(
       {
-        ...trainOptionsOf(o),
+        ...parsed.options,
         ...(Object.keys(overrides.model).length > 0 && { model: overrides.model }),
         ...(Object.keys(overrides.training).length > 0 && { training: overrides.training }),
         progress: o.progress && stderr.isTTY === true,

@@ -3,7 +3,17 @@
 // errors give the options all come from this table.
 import { GQN_PRESET_NAMES } from "@gqn/model";
 import { type Command, Option } from "commander";
-import { BACKENDS, countOrRange, integer, positive, schedule, unitInterval } from "./cli-support.js";
+import {
+  BACKENDS,
+  type CliIo,
+  countOrRange,
+  integer,
+  parse,
+  positive,
+  program,
+  schedule,
+  unitInterval,
+} from "./cli-support.js";
 import { type OptionNames, TRAIN_DEFAULTS, type TrainOptions } from "./train-options.js";
 
 /** One flag: how it parses, and what it sets. */
@@ -233,8 +243,24 @@ export type TrainFlags = {
   [K in keyof Flags as AlwaysSet<Flags[K]> extends true ? never : K]?: FlagValue<Flags[K]>;
 };
 
-/** Adds every flag of the table to `command`. */
-export function addTrainFlags(command: Command): Command {
+/**
+ * Parses gqn-train's arguments: the flags and the train() options they set, or the exit code
+ * of a usage error (printed, one line) or of `--help` / `--version`.
+ */
+export function parseTrainArgs(
+  argv: readonly string[],
+  io: CliIo,
+): { exit: number } | { flags: TrainFlags; options: TrainOptions } {
+  const command = addTrainFlags(
+    program("gqn-train", "Train a Generative Query Network on a GQN dataset.", io),
+  );
+  const exit = parse(command, argv);
+  if (exit !== undefined) return { exit };
+  const flags = readTrainFlags(command);
+  return { flags, options: trainOptionsOf(flags) };
+}
+
+function addTrainFlags(command: Command): Command {
   for (const spec of Object.values(TRAIN_FLAGS) as FlagSpec[]) {
     const option = new Option(spec.flag, spec.help);
     if (spec.parse) option.argParser((value: string) => spec.parse?.(value));
@@ -246,8 +272,8 @@ export function addTrainFlags(command: Command): Command {
   return command;
 }
 
-/** The parsed flags of `command` (after {@link addTrainFlags} and parsing), keyed as in the table. */
-export function readTrainFlags(command: Command): TrainFlags {
+/** The parsed flags of `command`, keyed as in the table. */
+function readTrainFlags(command: Command): TrainFlags {
   const parsed = command.opts();
   const flags: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(TRAIN_FLAGS) as [string, FlagSpec][]) {
@@ -258,7 +284,7 @@ export function readTrainFlags(command: Command): TrainFlags {
 }
 
 /** The train() options the flags set directly (the config flags go through configOverrides). */
-export function trainOptionsOf(flags: TrainFlags): TrainOptions {
+function trainOptionsOf(flags: TrainFlags): TrainOptions {
   const options: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(TRAIN_FLAGS) as [keyof TrainFlags, FlagSpec][]) {
     if (spec.to !== undefined && flags[key] !== undefined) options[spec.to] = flags[key];
