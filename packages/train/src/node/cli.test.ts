@@ -2,6 +2,7 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/pr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeSceneRecord, encodeSceneRecord, readTFRecords, TFRecordWriter } from "@gqn/data/node";
+import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { captureIo } from "../../test/capture-io.js";
 import { syntheticDataset } from "../../test/synthetic-data.js";
@@ -293,7 +294,9 @@ describe("gqn-train flags", () => {
     const resumed = await trainCli([...args, ...common, "--steps", "3", "--resume"]);
     expect(resumed.code).toBe(0);
     expect(resumed.stdout).toMatch(/step 3 \(steps\)/);
-    // The checkpoint's config wins on resume: another preset is an error saying what it holds.
+    // The checkpoint's config wins on resume: another preset is an error saying what it holds,
+    // and the checkpoint read for it is freed.
+    const tensors = tf.memory().numTensors;
     const other = await trainCli([
       ...args.slice(0, -2),
       "--preset",
@@ -304,6 +307,7 @@ describe("gqn-train flags", () => {
       "--resume",
     ]);
     expect(other.code).toBe(1);
+    expect(tf.memory().numTensors).toBe(tensors);
     expect(other.stderr).toMatch(
       /gqn-train: .*ckpt-3 holds a .* model, but the preset and model options ask for/,
     );
