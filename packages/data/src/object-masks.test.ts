@@ -46,7 +46,7 @@ describe("object mask files", () => {
     expect([file.frameSize, file.views, file.records]).toEqual([6, 4, 3]);
     for (const r of [2, 0, 1]) {
       const views = await file.read(r);
-      views.forEach((v, i) => expect(v).toEqual(stored(view(r, i, 6))));
+      expect(views).toEqual(views.map((_, i) => stored(view(r, i, 6))));
     }
     await file.close();
   });
@@ -133,9 +133,9 @@ describe("ObjectMasks", () => {
 
   it("names the mask file when one is missing", async () => {
     const masks = ObjectMasks.open(dataDir, info(entry), "train") as ObjectMasks;
-    await expect(masks.queryMasks([{ file: "toy/train/1-of-1.tfrecord", record: 0, views: [1] }])).rejects.toThrow(
-      /toy\/masks\/train\/1-of-1\.masks is missing/,
-    );
+    await expect(
+      masks.queryMasks([{ file: "toy/train/1-of-1.tfrecord", record: 0, views: [1] }]),
+    ).rejects.toThrow(/toy\/masks\/train\/1-of-1\.masks is missing/);
     await masks.close();
   });
 });

@@ -100,7 +100,9 @@ export function encodeObjectMaskFile(
     at += data.length;
   });
   out.writeUInt32LE(at, HEADER_BYTES + records.length * 4);
-  crcs.forEach((crc, r) => out.writeUInt32LE(crc, HEADER_BYTES + (records.length + 1 + r) * 4));
+  crcs.forEach((crc, r) => {
+    out.writeUInt32LE(crc, HEADER_BYTES + (records.length + 1 + r) * 4);
+  });
   return new Uint8Array(out.buffer, out.byteOffset, out.length);
 }
 
@@ -143,7 +145,9 @@ export class ObjectMaskFile {
       const records = header.readUInt32LE(16);
       const tableBytes = (2 * records + 1) * 4;
       if (frameSize < 1 || views < 1 || HEADER_BYTES + tableBytes > size) {
-        throw damaged(`the header (frameSize ${frameSize}, views ${views}, records ${records}) does not fit the file's ${size} bytes`);
+        throw damaged(
+          `the header (frameSize ${frameSize}, views ${views}, records ${records}) does not fit the file's ${size} bytes`,
+        );
       }
       const table = Buffer.alloc(tableBytes);
       await handle.read(table, 0, tableBytes, HEADER_BYTES);
@@ -152,7 +156,9 @@ export class ObjectMaskFile {
       for (let i = 0; i <= records; i++) offsets[i] = table.readUInt32LE(i * 4);
       for (let i = 0; i < records; i++) crcs[i] = table.readUInt32LE((records + 1 + i) * 4);
       if (offsets[records] !== size) {
-        throw damaged(`the file is ${size} bytes long, but its offsets end at ${offsets[records]} (truncated or overwritten)`);
+        throw damaged(
+          `the file is ${size} bytes long, but its offsets end at ${offsets[records]} (truncated or overwritten)`,
+        );
       }
       return new ObjectMaskFile(path, handle, frameSize, views, records, offsets, crcs);
     } catch (error) {
@@ -165,10 +171,14 @@ export class ObjectMaskFile {
   async read(record: number): Promise<ObjectMaskView[]> {
     const where = "ObjectMaskFile.read";
     if (!Number.isInteger(record) || record < 0 || record >= this.records) {
-      throw new CorruptRecordError(where, `the file holds ${this.records} records, so record ${record} has no masks`, {
-        file: this.path,
-        record,
-      });
+      throw new CorruptRecordError(
+        where,
+        `the file holds ${this.records} records, so record ${record} has no masks`,
+        {
+          file: this.path,
+          record,
+        },
+      );
     }
     const start = this.offsets[record] as number;
     const end = this.offsets[record + 1] as number;
@@ -207,7 +217,8 @@ export class ObjectMaskFile {
       }
       views.push({ ids: new Uint8Array(ids), behind });
     }
-    if (at !== raw.length) throw new CorruptRecordError(where, `${raw.length - at} bytes follow the last view`, location);
+    if (at !== raw.length)
+      throw new CorruptRecordError(where, `${raw.length - at} bytes follow the last view`, location);
     return views;
   }
 
@@ -318,6 +329,13 @@ export class ObjectMasks {
   async close(): Promise<void> {
     const files = [...this.files.values()];
     this.files.clear();
-    await Promise.all(files.map((file) => file.then((f) => f.close(), () => {})));
+    await Promise.all(
+      files.map((file) =>
+        file.then(
+          (f) => f.close(),
+          () => {},
+        ),
+      ),
+    );
   }
 }

@@ -1,6 +1,6 @@
+import { writeFileAtomic } from "@gqn/core/node";
 import type { Split } from "@gqn/data";
 import { encodeSceneRecord } from "@gqn/data";
-import { writeFileAtomic } from "@gqn/core/node";
 import { encodeJpeg, encodeObjectMaskFile, type ObjectMaskView, TFRecordWriter } from "@gqn/data/node";
 import { generateScene, sceneSeed } from "./generate-scene.js";
 import { renderScene, renderSceneWithObjects } from "./render-scene.js";
@@ -58,7 +58,9 @@ export async function runSynthFileTask(
       } else {
         rgbFrames = renderScene(scene, cameras, options);
       }
-      const frames = rgbFrames.map((rgb) => encodeJpeg(rgb, task.frameSize, task.frameSize, task.jpegQuality));
+      const frames = rgbFrames.map((rgb) =>
+        encodeJpeg(rgb, task.frameSize, task.frameSize, task.jpegQuality),
+      );
       await writer.write(encodeSceneRecord({ frames, cameras }));
       onScene();
       // Let signals (Ctrl-C) and messages through between scenes.

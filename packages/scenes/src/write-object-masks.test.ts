@@ -99,7 +99,9 @@ describe("object masks of a synthetic dataset", () => {
       "--quiet",
     ];
     expect(await runSynthCli(args(join(root, "cli")), io)).toBe(0);
-    expect(readdirSync(join(root, "cli", "shepard_metzler_5_parts", "masks", "train"))).toEqual(["1-of-1.masks"]);
+    expect(readdirSync(join(root, "cli", "shepard_metzler_5_parts", "masks", "train"))).toEqual([
+      "1-of-1.masks",
+    ]);
     expect(await runSynthCli([...args(join(root, "cli-none")), "--no-object-masks"], io)).toBe(0);
     expect(existsSync(join(root, "cli-none", "shepard_metzler_5_parts", "masks"))).toBe(false);
   });

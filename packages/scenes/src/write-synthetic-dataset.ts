@@ -212,7 +212,9 @@ export async function writeSyntheticDataset(
   const previous = await readPreviousInfo(infoPath);
   const sameSettings = previous !== undefined && JSON.stringify(previous) === JSON.stringify(info);
   try {
-    const planned = new Set(tasks.flatMap((task) => [task.path, ...(task.masksPath ? [task.masksPath] : [])]));
+    const planned = new Set(
+      tasks.flatMap((task) => [task.path, ...(task.masksPath ? [task.masksPath] : [])]),
+    );
     await prepareDirectory(dir, previous, sameSettings, planned);
     // Written first (so the files are never taken for a published set) and again at the end.
     await writeJsonAtomic(infoPath, info);

@@ -2,6 +2,13 @@
 // the training settings' checks, baselines and meters, image grids and TensorBoard event encoding
 // (runs in a browser too). The model itself is @gqn/model.
 export { contextAverage, MeanImage, nearestContextView, ScoreMeter, ssim } from "./baselines.js";
+export {
+  OBJECT_PIXEL_THRESHOLD,
+  type ObjectMaskTensors,
+  type ObjectScore,
+  ObjectScoreMeter,
+  objectPixels,
+} from "./object-scores.js";
 export { encodeFileVersionEvent, encodeSummaryEvent, type SummaryValue } from "./tensorboard-event.js";
 export {
   createTrainer,
