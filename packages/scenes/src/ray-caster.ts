@@ -160,8 +160,9 @@ export class CompiledScene {
     const samples = supersample * supersample;
     const invSamples = 1 / samples;
     const step = 2 / (size * supersample);
-    // Samples per object id (0: background) of the current pixel.
-    const votes = objects ? new Uint16Array(this.count + 1) : undefined;
+    // Samples per object id (0: background) of the current pixel; one sample needs no vote.
+    const votes = objects && samples > 1 ? new Uint16Array(this.count + 1) : undefined;
+    let lastId = 0;
     let index = 0;
     for (let row = 0; row < size; row++) {
       for (let col = 0; col < size; col++) {
@@ -188,9 +189,10 @@ export class CompiledScene {
             r += this.outR;
             g += this.outG;
             bl += this.outB;
-            if (votes) {
+            if (objects) {
               const id = this.shadedObject + 1;
-              votes[id] = (votes[id] as number) + 1;
+              lastId = id;
+              if (votes) votes[id] = (votes[id] as number) + 1;
               // What this ray would see were the objects transparent to it (their shadows stay).
               if (id > 0) this.shade(ox, oy, oz, dx, dy, dz, true);
               behindR += this.outR;
@@ -199,9 +201,12 @@ export class CompiledScene {
             }
           }
         }
-        if (objects && votes) {
-          let id = 0;
-          for (let i = 1; i < votes.length; i++) if ((votes[i] as number) > (votes[id] as number)) id = i;
+        if (objects) {
+          let id = lastId;
+          if (votes) {
+            id = 0;
+            for (let i = 1; i < votes.length; i++) if ((votes[i] as number) > (votes[id] as number)) id = i;
+          }
           objects.ids[index / 3] = id;
           objects.behind[index] = toByte(behindR * invSamples);
           objects.behind[index + 1] = toByte(behindG * invSamples);
