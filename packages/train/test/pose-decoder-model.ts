@@ -13,6 +13,7 @@ import {
 } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
+import { readAdamState, writeAdamState } from "../src/adam-state.js";
 import type { LoopTrainer, ModelConfig, ModelFactory, TrainableModel } from "../src/node/gqn-factory.js";
 
 class PoseDecoder implements TrainableModel {
@@ -76,7 +77,14 @@ function trainer(model: PoseDecoder, training: TrainingConfig): LoopTrainer {
   const { beta1, beta2, epsilon } = training.adam;
   const optimizer = tf.train.adam(training.learningRate.start, beta1, beta2, epsilon);
   return {
-    optimizer,
+    getOptimizerState: () => readAdamState(optimizer),
+    setOptimizerState: (state) =>
+      writeAdamState(
+        optimizer,
+        state,
+        model.net.trainableWeights.map((w) => ({ name: w.originalName, shape: w.shape as number[] })),
+        "PoseDecoder.setOptimizerState",
+      ),
     async step(batch, stepIndex) {
       const t0 = Date.now();
       const sigma = annealed(training.sigma, stepIndex);

@@ -79,7 +79,8 @@ describe("gqn-train flags", () => {
       join(root, "m1"),
     ]);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toBe(`gqn-train: train: dataDir ${join(root, "nope")} is not a directory.\n`);
+    // Errors name the flags as typed, not train()'s option names.
+    expect(missing.stderr).toBe(`gqn-train: --data-dir ${join(root, "nope")} is not a directory.\n`);
     const unknown = await trainCli([
       "--data-dir",
       data.dataDir,
@@ -184,7 +185,7 @@ describe("gqn-train flags", () => {
     ]);
     expect(strict.code).toBe(1);
     expect(strict.stderr).toMatch(
-      /gqn-train: train: 1 of the \d+ training records read were bad .*more than maxSkippedFraction 0\.01/,
+      /gqn-train: 1 of the \d+ training records read were bad .*more than --max-skipped-fraction 0\.01/,
     );
   });
 
@@ -286,7 +287,9 @@ describe("gqn-train flags", () => {
     );
     const again = await trainCli([...args, ...common, "--steps", "3"]);
     expect(again.code).toBe(1);
-    expect(again.stderr).toMatch(/already holds a checkpoint.*--resume/);
+    expect(again.stderr).toMatch(
+      /^gqn-train: .* already holds a checkpoint .*; pass --resume to continue it/m,
+    );
     const resumed = await trainCli([...args, ...common, "--steps", "3", "--resume"]);
     expect(resumed.code).toBe(0);
     expect(resumed.stdout).toMatch(/step 3 \(steps\)/);
@@ -302,7 +305,7 @@ describe("gqn-train flags", () => {
     ]);
     expect(other.code).toBe(1);
     expect(other.stderr).toMatch(
-      /gqn-train: train: .*ckpt-3 holds a .* model, but the preset and model options ask for/,
+      /gqn-train: .*ckpt-3 holds a .* model, but the preset and model options ask for/,
     );
     // Without --preset it resumes with the checkpoint's config (already at step 3: nothing to do).
     const plain = await trainCli([...args.slice(0, -2), ...common, "--steps", "3", "--resume"]);

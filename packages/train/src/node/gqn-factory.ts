@@ -13,8 +13,12 @@ export type TrainableModel = Pick<
   "toLayersModel" | "represent" | "render" | "evaluate" | "dispose"
 >;
 
-/** What the training loop needs of a trainer: these members of {@link createTrainer}'s result. */
-export type LoopTrainer = Pick<Trainer, "optimizer" | "step" | "dispose">;
+/**
+ * What the training loop needs of a trainer: these members of {@link createTrainer}'s result.
+ * Its optimizer state goes into checkpoints and comes back on resume through the trainer's
+ * get/setOptimizerState, the one path for it.
+ */
+export type LoopTrainer = Pick<Trainer, "step" | "getOptimizerState" | "setOptimizerState" | "dispose">;
 
 /** What the loop reads of a model's JSON config (stored in checkpoints as is). */
 export interface ModelConfig {
