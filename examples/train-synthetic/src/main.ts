@@ -259,6 +259,12 @@ async function main(argv: string[]): Promise<number> {
       model: scores.model.psnr - meanImage.psnr,
       predictiveMean: scores.predictiveMean.psnr - meanImage.psnr,
       predictiveMeanOverContextAverage: scores.predictiveMean.psnr - contextAverage.psnr,
+      // On the query views' object pixels (their masks), the gap the context average leaves.
+      ...(scores.predictiveMean.objects &&
+        contextAverage.objects && {
+          predictiveMeanObjectsOverContextAverage:
+            scores.predictiveMean.objects.objectPsnr - contextAverage.objects.objectPsnr,
+        }),
     },
   };
   writeFileSync(join(modelDir, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);

@@ -22,6 +22,16 @@ export { encodeGif } from "./gif.js";
 export * from "./index.js";
 export { decodeJpeg, encodeJpeg, encodePng } from "./jpeg.js";
 export {
+  encodeObjectMaskFile,
+  OBJECT_MASKS_FORMAT,
+  ObjectMaskFile,
+  ObjectMasks,
+  type ObjectMasksEntry,
+  type ObjectMaskView,
+  objectMaskFileName,
+  type QueryObjectMasks,
+} from "./object-masks.js";
+export {
   compressionOfName,
   indexTFRecords,
   type ReadTFRecordAtOptions,

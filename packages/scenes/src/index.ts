@@ -8,8 +8,8 @@ export {
 } from "./camera.js";
 export { hsvToRgb, saturatedPalette } from "./colors.js";
 export { generateScene, type SceneSample, sceneSeed } from "./generate-scene.js";
-export { CompiledScene } from "./ray-caster.js";
-export { type RenderOptions, renderScene, renderView } from "./render-scene.js";
+export { CompiledScene, type ObjectLayers } from "./ray-caster.js";
+export { type RenderOptions, renderScene, renderSceneWithObjects, renderView } from "./render-scene.js";
 export {
   createRoomsScene,
   FLOOR_COLORS,

@@ -13,6 +13,25 @@ const EPSILON = 1e-6;
 const SHADOW_OFFSET = 1e-4;
 
 /**
+ * Per-pixel object layers of one view, `size * size` pixels row-major from the top-left, written
+ * beside the frame by {@link CompiledScene.renderInto}.
+ */
+export interface ObjectLayers {
+  /**
+   * The object each pixel shows: 0 for the background (walls, floor, sky), `i + 1` for
+   * `scene.objects[i]`. With supersampling, the id most of the pixel's samples hit (ties: the
+   * lower id).
+   */
+  ids: Uint8Array;
+  /**
+   * RGB bytes (`size * size * 3`): the view rendered with every object transparent to camera rays
+   * (the walls, floor or sky behind it; their shadows stay). Equal to the frame wherever no sample
+   * of the pixel hit an object.
+   */
+  behind: Uint8Array;
+}
+
+/**
  * A scene packed into typed arrays for the ray caster: primitives, colours and bounds. Built once per
  * scene (all views reuse it); the per-ray code then allocates nothing. Hand-written because no npm
  * ray tracer is both dependency-free and fast on 64x64 frames (a mesh rasteriser or a WebGL port
@@ -45,7 +64,8 @@ export class CompiledScene {
   private hitNy = 0;
   private hitNz = 0;
   private hitPrim = -1;
-  // The shaded colour of the last `shade`.
+  // The object hit by the last `shade` (-1: none) and its shaded colour.
+  private shadedObject = -1;
   private outR = 0;
   private outG = 0;
   private outB = 0;
@@ -123,6 +143,8 @@ export class CompiledScene {
   /**
    * Renders one view into `out` (RGB bytes, row-major from the top-left, `size * size * 3`), from the
    * stored camera `cameras[offset .. offset + 5]`, with `supersample x supersample` samples per pixel.
+   * With `objects`, also writes which object each pixel shows and what lies behind it (see
+   * {@link ObjectLayers}); `out` is the same either way.
    */
   renderInto(
     out: Uint8Array,
@@ -130,6 +152,7 @@ export class CompiledScene {
     cameras: ArrayLike<number>,
     offset: number,
     supersample: number,
+    objects?: ObjectLayers,
   ): void {
     const { position, forward, right, up } = cameraBasis(cameras, offset);
     const [ox, oy, oz] = position;
@@ -137,12 +160,19 @@ export class CompiledScene {
     const samples = supersample * supersample;
     const invSamples = 1 / samples;
     const step = 2 / (size * supersample);
+    // Samples per object id (0: background) of the current pixel; one sample needs no vote.
+    const votes = objects && samples > 1 ? new Uint16Array(this.count + 1) : undefined;
+    let lastId = 0;
     let index = 0;
     for (let row = 0; row < size; row++) {
       for (let col = 0; col < size; col++) {
         let r = 0;
         let g = 0;
         let bl = 0;
+        let behindR = 0;
+        let behindG = 0;
+        let behindB = 0;
+        votes?.fill(0);
         for (let si = 0; si < supersample; si++) {
           // Image-plane coordinates in [-1, 1], +v up.
           const v = (1 - (row * supersample + si + 0.5) * step) * tanHalf;
@@ -155,11 +185,32 @@ export class CompiledScene {
             dx *= inv;
             dy *= inv;
             dz *= inv;
-            this.shade(ox, oy, oz, dx, dy, dz);
+            this.shade(ox, oy, oz, dx, dy, dz, false);
             r += this.outR;
             g += this.outG;
             bl += this.outB;
+            if (objects) {
+              const id = this.shadedObject + 1;
+              lastId = id;
+              if (votes) votes[id] = (votes[id] as number) + 1;
+              // What this ray would see were the objects transparent to it (their shadows stay).
+              if (id > 0) this.shade(ox, oy, oz, dx, dy, dz, true);
+              behindR += this.outR;
+              behindG += this.outG;
+              behindB += this.outB;
+            }
           }
+        }
+        if (objects) {
+          let id = lastId;
+          if (votes) {
+            id = 0;
+            for (let i = 1; i < votes.length; i++) if ((votes[i] as number) > (votes[id] as number)) id = i;
+          }
+          objects.ids[index / 3] = id;
+          objects.behind[index] = toByte(behindR * invSamples);
+          objects.behind[index + 1] = toByte(behindG * invSamples);
+          objects.behind[index + 2] = toByte(behindB * invSamples);
         }
         out[index++] = toByte(r * invSamples);
         out[index++] = toByte(g * invSamples);
@@ -168,8 +219,24 @@ export class CompiledScene {
     }
   }
 
-  /** Colour seen along one unit ray, into outR/outG/outB. */
-  private shade(ox: number, oy: number, oz: number, dx: number, dy: number, dz: number): void {
+  /** Objects in the scene (the largest id an object mask can hold). */
+  get objectCount(): number {
+    return this.count;
+  }
+
+  /**
+   * Colour seen along one unit ray, into outR/outG/outB, and the object it hit into shadedObject
+   * (-1: none). `throughObjects` shades the room as if the ray passed through the objects.
+   */
+  private shade(
+    ox: number,
+    oy: number,
+    oz: number,
+    dx: number,
+    dy: number,
+    dz: number,
+    throughObjects: boolean,
+  ): void {
     // Axis-parallel rays would divide 0 by 0 in the slab tests; nudge them.
     if (dx === 0) dx = 1e-12;
     if (dy === 0) dy = 1e-12;
@@ -181,7 +248,8 @@ export class CompiledScene {
     let ny: number;
     let nz: number;
     let t: number;
-    const hitObject = this.trace(ox, oy, oz, dx, dy, dz, Infinity, false);
+    const hitObject = !throughObjects && this.trace(ox, oy, oz, dx, dy, dz, Infinity, false);
+    this.shadedObject = hitObject ? this.hitPrim : -1;
     if (hitObject) {
       const c = this.hitPrim * 3;
       cr = this.colors[c]!;

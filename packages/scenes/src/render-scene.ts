@@ -1,5 +1,5 @@
 import { GqnError } from "@gqn/core";
-import { CompiledScene } from "./ray-caster.js";
+import { CompiledScene, type ObjectLayers } from "./ray-caster.js";
 import type { Scene } from "./scene.js";
 
 /** Per-call settings of {@link renderView} and {@link renderScene}. */
@@ -88,3 +88,42 @@ export function renderScene(
   }
   return frames;
 }
+
+/**
+ * {@link renderScene} plus, per view, which object each pixel shows and what lies behind it
+ * ({@link ObjectLayers}). The frames are the very bytes `renderScene` returns.
+ */
+export function renderSceneWithObjects(
+  scene: Scene,
+  cameras: ArrayLike<number>,
+  options: RenderOptions = {},
+): { frames: Uint8Array[]; objects: ObjectLayers[] } {
+  const { frameSize, supersample } = resolve(options, "renderSceneWithObjects");
+  if (cameras.length === 0 || cameras.length % 5 !== 0) {
+    throw new GqnError(
+      "INVALID_ARGUMENT",
+      `renderSceneWithObjects: cameras must hold views * 5 floats, but got ${cameras.length}.`,
+    );
+  }
+  const packed = compile(scene);
+  if (packed.objectCount > MAX_OBJECT_ID) {
+    throw new GqnError(
+      "INVALID_ARGUMENT",
+      `renderSceneWithObjects: object ids are bytes, so a scene may hold at most ${MAX_OBJECT_ID} objects, but it holds ${packed.objectCount}.`,
+    );
+  }
+  const frames: Uint8Array[] = [];
+  const objects: ObjectLayers[] = [];
+  const pixels = frameSize * frameSize;
+  for (let offset = 0; offset < cameras.length; offset += 5) {
+    const frame = new Uint8Array(pixels * 3);
+    const layers = { ids: new Uint8Array(pixels), behind: new Uint8Array(pixels * 3) };
+    packed.renderInto(frame, frameSize, cameras, offset, supersample, layers);
+    frames.push(frame);
+    objects.push(layers);
+  }
+  return { frames, objects };
+}
+
+/** The largest object id a byte holds. */
+const MAX_OBJECT_ID = 255;

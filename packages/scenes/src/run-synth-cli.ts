@@ -48,6 +48,7 @@ export async function runSynthCli(argv: readonly string[], io: SynthCliIo = {}):
     )
     .option("--supersample <n>", "anti-aliasing samples per pixel along each axis", integerOption(1, 8), 1)
     .option("--quality <q>", "JPEG quality, 1-100", integerOption(1, 100), 90)
+    .option("--no-object-masks", "skip the per-view object masks written to <dir>/<scene>/masks/")
     .option("--quiet", "no progress output")
     .option("--debug", "print stack traces of errors")
     .version(packageVersion("@gqn/scenes", import.meta.url))
@@ -78,6 +79,7 @@ export async function runSynthCli(argv: readonly string[], io: SynthCliIo = {}):
     workers: number;
     supersample: number;
     quality: number;
+    objectMasks: boolean;
     quiet?: boolean;
   }>();
 
@@ -112,6 +114,7 @@ export async function runSynthCli(argv: readonly string[], io: SynthCliIo = {}):
       workers: o.workers,
       supersample: o.supersample,
       jpegQuality: o.quality,
+      objectMasks: o.objectMasks,
       signal: controller.signal,
       workerUrl: io.workerUrl,
       onProgress: (p) => {
@@ -136,7 +139,7 @@ export async function runSynthCli(argv: readonly string[], io: SynthCliIo = {}):
     const scenes = info.trainScenes + info.testScenes;
     const rendered = scenes - (resumed ?? 0);
     stdout.write(
-      `${info.name}: ${scenes} scenes (${info.trainFiles} train + ${info.testFiles} test files, ${info.frameSize} px, ${info.views} views) -> ${join(o.out, info.name)}; rendered ${rendered} in ${seconds.toFixed(1)} s, ${(rendered / seconds).toFixed(1)} scenes/s\n`,
+      `${info.name}: ${scenes} scenes (${info.trainFiles} train + ${info.testFiles} test files, ${info.frameSize} px, ${info.views} views${info.objectMasks ? ", object masks" : ""}) -> ${join(o.out, info.name)}; rendered ${rendered} in ${seconds.toFixed(1)} s, ${(rendered / seconds).toFixed(1)} scenes/s\n`,
     );
     return 0;
   } catch (error) {

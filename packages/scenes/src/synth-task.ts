@@ -1,8 +1,9 @@
+import { writeFileAtomic } from "@gqn/core/node";
 import type { Split } from "@gqn/data";
 import { encodeSceneRecord } from "@gqn/data";
-import { encodeJpeg, TFRecordWriter } from "@gqn/data/node";
+import { encodeJpeg, encodeObjectMaskFile, type ObjectMaskView, TFRecordWriter } from "@gqn/data/node";
 import { generateScene, sceneSeed } from "./generate-scene.js";
-import { renderScene } from "./render-scene.js";
+import { renderScene, renderSceneWithObjects } from "./render-scene.js";
 import type { SceneKind } from "./scene-kinds.js";
 
 /** One unit of work: render the scenes of one TFRecord file and write it atomically. JSON (crosses to workers). */
@@ -25,6 +26,8 @@ export interface SynthFileTask {
   readonly supersample: number;
   /** JPEG quality, 1-100. */
   readonly jpegQuality: number;
+  /** Where the file's object masks go (written before the TFRecord file is complete); none without. */
+  readonly masksPath?: string;
 }
 
 /**
@@ -37,6 +40,7 @@ export async function runSynthFileTask(
   shouldStop: () => boolean = () => false,
 ): Promise<void> {
   const writer = await TFRecordWriter.open(task.path, { atomic: true });
+  const masks: ObjectMaskView[][] = [];
   try {
     for (let i = 0; i < task.sceneCount; i++) {
       if (shouldStop()) throw new SynthStopped();
@@ -44,14 +48,28 @@ export async function runSynthFileTask(
         task.kind,
         sceneSeed(task.seed, task.split, task.firstScene + i),
       );
-      const frames = renderScene(scene, cameras, {
-        frameSize: task.frameSize,
-        supersample: task.supersample,
-      }).map((rgb) => encodeJpeg(rgb, task.frameSize, task.frameSize, task.jpegQuality));
+      const options = { frameSize: task.frameSize, supersample: task.supersample };
+      // The same ray caster either way, so the frames are the same bytes with masks or without.
+      let rgbFrames: Uint8Array[];
+      if (task.masksPath !== undefined) {
+        const rendered = renderSceneWithObjects(scene, cameras, options);
+        rgbFrames = rendered.frames;
+        masks.push(rendered.objects);
+      } else {
+        rgbFrames = renderScene(scene, cameras, options);
+      }
+      const frames = rgbFrames.map((rgb) =>
+        encodeJpeg(rgb, task.frameSize, task.frameSize, task.jpegQuality),
+      );
       await writer.write(encodeSceneRecord({ frames, cameras }));
       onScene();
       // Let signals (Ctrl-C) and messages through between scenes.
       await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (task.masksPath !== undefined) {
+      // Before the TFRecord file gets its final name: a complete TFRecord file has its masks.
+      const views = masks[0]?.length ?? 0;
+      await writeFileAtomic(task.masksPath, encodeObjectMaskFile(masks, task.frameSize, views));
     }
   } catch (error) {
     await writer.abort();

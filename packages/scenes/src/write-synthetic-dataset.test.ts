@@ -361,7 +361,9 @@ describe("runSynthCli", () => {
       streams,
     );
     expect(code).toBe(0);
-    expect(text.out).toMatch(/rooms_ring_camera: 4 scenes \(2 train \+ 1 test files, 16 px, 10 views\)/);
+    expect(text.out).toMatch(
+      /rooms_ring_camera: 4 scenes \(2 train \+ 1 test files, 16 px, 10 views, object masks\)/,
+    );
     expect(existsSync(join(out, "rooms_ring_camera", "train", "2-of-2.tfrecord"))).toBe(true);
     expect(JSON.parse(readFileSync(join(out, "rooms_ring_camera", "dataset.json"), "utf8")).seed).toBe(5);
   });

@@ -7,6 +7,7 @@ import { Worker } from "node:worker_threads";
 import { GqnError } from "@gqn/core";
 import { findBuiltModule } from "@gqn/core/node";
 import { type Split, shardFileName } from "@gqn/data";
+import { OBJECT_MASKS_FORMAT, type ObjectMasksEntry, objectMaskFileName } from "@gqn/data/node";
 import { CAMERA_CONVENTIONS } from "./camera.js";
 import { getSceneKind, type SceneKind } from "./scene-kinds.js";
 import { runSynthFileTask, type SynthFileTask, SynthStopped } from "./synth-task.js";
@@ -34,6 +35,11 @@ export interface WriteSyntheticDatasetOptions {
   supersample?: number;
   /** JPEG quality of the stored frames, 1-100; default 90. */
   jpegQuality?: number;
+  /**
+   * Write per-view object masks beside the TFRecords (`masks/<split>/<i>-of-<n>.masks`, named in
+   * dataset.json as `objectMasks`); default true. The TFRecords are the same bytes either way.
+   */
+  objectMasks?: boolean;
   /** Called after every finished scene and file. */
   onProgress?: (progress: SynthProgress) => void;
   /** Aborting stops the workers and removes every unfinished file; the promise then rejects with the reason. */
@@ -90,10 +96,17 @@ export interface SyntheticDatasetInfo {
   jpegQuality: number;
   /** How the 5 stored camera floats are to be read. */
   cameraConventions: typeof CAMERA_CONVENTIONS;
+  /** Where the object masks are, when they were written (@gqn/data's `ObjectMasks` reads them). */
+  objectMasks?: ObjectMasksEntry;
 }
+
+/** The folder, under the dataset's directory, of the object masks. */
+const MASKS_DIR = "masks";
 
 const SHARD = /^\d+-of-\d+\.tfrecord$/;
 const TEMPORARY = /\.tfrecord\.tmp/;
+const MASKS = /^\d+-of-\d+\.masks$/;
+const MASKS_TEMPORARY = /\.masks\.tmp/;
 
 /** The resolved settings and the file tasks of a synthetic dataset, without writing anything. */
 export function planSyntheticDataset(options: WriteSyntheticDatasetOptions): {
@@ -108,6 +121,7 @@ export function planSyntheticDataset(options: WriteSyntheticDatasetOptions): {
   const seed = options.seed ?? 0;
   const supersample = options.supersample ?? 1;
   const jpegQuality = options.jpegQuality ?? 90;
+  const objectMasks = options.objectMasks ?? true;
   const integer = (name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): void => {
     if (!Number.isInteger(value) || value < min || value > max) {
       throw new GqnError(
@@ -129,16 +143,18 @@ export function planSyntheticDataset(options: WriteSyntheticDatasetOptions): {
     const files = Math.ceil(scenes / scenesPerFile);
     for (let f = 0; f < files; f++) {
       const firstScene = f * scenesPerFile;
+      const file = shardFileName(f + 1, files);
       tasks.push({
         kind: spec.name,
         split: name,
-        path: join(dir, name, shardFileName(f + 1, files)),
+        path: join(dir, name, file),
         firstScene,
         sceneCount: Math.min(scenesPerFile, scenes - firstScene),
         seed,
         frameSize,
         supersample,
         jpegQuality,
+        ...(objectMasks && { masksPath: join(dir, MASKS_DIR, name, objectMaskFileName(file)) }),
       });
     }
     return files;
@@ -161,6 +177,7 @@ export function planSyntheticDataset(options: WriteSyntheticDatasetOptions): {
       supersample,
       jpegQuality,
       cameraConventions: CAMERA_CONVENTIONS,
+      ...(objectMasks && { objectMasks: { format: OBJECT_MASKS_FORMAT, dir: MASKS_DIR } }),
     },
     tasks,
   };
@@ -195,7 +212,10 @@ export async function writeSyntheticDataset(
   const previous = await readPreviousInfo(infoPath);
   const sameSettings = previous !== undefined && JSON.stringify(previous) === JSON.stringify(info);
   try {
-    await prepareDirectory(dir, previous, sameSettings, new Set(tasks.map((task) => task.path)));
+    const planned = new Set(
+      tasks.flatMap((task) => [task.path, ...(task.masksPath ? [task.masksPath] : [])]),
+    );
+    await prepareDirectory(dir, previous, sameSettings, planned);
     // Written first (so the files are never taken for a published set) and again at the end.
     await writeJsonAtomic(infoPath, info);
   } catch (error) {
@@ -207,7 +227,9 @@ export async function writeSyntheticDataset(
     );
   }
 
-  const todo = tasks.filter((task) => !(sameSettings && existsSync(task.path)));
+  const done = (task: SynthFileTask) =>
+    existsSync(task.path) && (task.masksPath === undefined || existsSync(task.masksPath));
+  const todo = tasks.filter((task) => !(sameSettings && done(task)));
   const scenesTotal = info.trainScenes + info.testScenes;
   const progress: SynthProgress = {
     scenesDone: scenesTotal - todo.reduce((sum, task) => sum + task.sceneCount, 0),
@@ -273,6 +295,19 @@ async function prepareDirectory(
         if (!planned.has(path) || !sameSettings) await rm(path, { force: true });
       }
     }
+    // Mask files: only ever ours (they sit in our folder), kept on the same terms as the shards.
+    const masksDir = join(dir, MASKS_DIR, split);
+    let names: string[] = [];
+    try {
+      names = await readdir(masksDir);
+    } catch {}
+    for (const name of names) {
+      const path = join(masksDir, name);
+      if (MASKS_TEMPORARY.test(name) || (MASKS.test(name) && (!planned.has(path) || !sameSettings))) {
+        await rm(path, { force: true });
+      }
+    }
+    if ([...planned].some((path) => dirname(path) === masksDir)) await mkdir(masksDir, { recursive: true });
   }
 }
 

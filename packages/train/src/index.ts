@@ -3,6 +3,13 @@
 // (runs in a browser too). The model itself is @gqn/model.
 export { contextAverage, MeanImage, nearestContextView, ScoreMeter, ssim } from "./baselines.js";
 export { annealed, type LinearAnneal, PAPER_LR_SCHEDULE, PAPER_SIGMA_SCHEDULE } from "./schedules.js";
+export {
+  OBJECT_PIXEL_THRESHOLD,
+  type ObjectMaskTensors,
+  type ObjectScore,
+  ObjectScoreMeter,
+  objectPixels,
+} from "./object-scores.js";
 export { encodeFileVersionEvent, encodeSummaryEvent, type SummaryValue } from "./tensorboard-event.js";
 export {
   createTrainer,

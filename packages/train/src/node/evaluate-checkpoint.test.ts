@@ -61,6 +61,15 @@ describe("gqn-eval", () => {
       expect(ssim).toBeLessThanOrEqual(1);
     }
     expect(Object.keys(report.baselines).sort()).toEqual(["contextAverage", "meanImage", "nearestView"]);
+    // The synthetic data have object masks: every score has its object scores.
+    expect(report.objectMasks).toBe(true);
+    for (const score of [report.model, report.predictiveMean, ...Object.values(report.baselines)]) {
+      const { objects } = score as { objects: { iou: number; objectPsnr: number; backgroundPsnr: number } };
+      expect(objects.iou).toBeGreaterThanOrEqual(0);
+      expect(objects.iou).toBeLessThanOrEqual(1);
+      expect(objects.objectPsnr).toBeGreaterThan(0);
+      expect(objects.backgroundPsnr).toBeGreaterThan(0);
+    }
     expect(report.elbo.nats).toBeGreaterThan(0);
     // The library call with the same settings reproduces the CLI's figures.
     const again = await evaluateCheckpoint({
@@ -79,6 +88,10 @@ describe("gqn-eval", () => {
     expect(table.stdout).toMatch(/on .* test: 2 scenes, K 3/);
     expect(table.stdout).toMatch(/GQN, mean of 3 prior samples +\d+\.\d\d dB/);
     expect(table.stdout).toMatch(/baseline: nearest context view/);
+    expect(table.stdout).toMatch(/objects +background +IoU +vs ctx avg\n/);
+    expect(table.stdout).toMatch(
+      /\n {2}baseline: context average +\d+\.\d\d dB +\d+\.\d\d dB +[01]\.\d{3} +\+0\.00\n/,
+    );
   }, 120_000);
 
   it("a missing checkpoint or a bad flag: one line and a non-zero exit", async () => {

@@ -66,6 +66,8 @@ export interface EvaluationReport {
   /** The mean of `samples` prior samples per query: the model's least-squares guess. */
   predictiveMean: Score & { samples: number };
   baselines: Record<BaselineName, Score>;
+  /** Whether the dataset has object masks: then every score above has `objects` (docs/training.md#object-scores). */
+  objectMasks: boolean;
   firstBatch?: QueryScores<"model" | "predictiveMean">["firstBatch"];
 }
 
@@ -153,6 +155,7 @@ export async function evaluateCheckpoint(options: EvaluateCheckpointOptions): Pr
       model: scores.renders.model,
       predictiveMean: { samples, ...scores.renders.predictiveMean },
       baselines: scores.baselines,
+      objectMasks: scores.objectMasks,
     };
     if (options.keepFirstBatch) {
       if (scores.firstBatch) report.firstBatch = scores.firstBatch;

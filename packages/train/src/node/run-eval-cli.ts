@@ -1,6 +1,7 @@
 import { Option } from "commander";
 import { BACKENDS, type CliIo, fail, integer, parse, positive, program } from "./cli-support.js";
 import { type EvaluationReport, evaluateCheckpoint } from "./evaluate-checkpoint.js";
+import { formatObjectScores } from "./format-object-scores.js";
 import type { Score } from "./score-queries.js";
 
 /**
@@ -93,5 +94,6 @@ export function formatReport(report: EvaluationReport): string {
     row("baseline: context average", contextAverage),
     row("baseline: nearest context view", nearestView),
     row("baseline: mean training image", meanImage),
+    formatObjectScores(report),
   ].join("");
 }

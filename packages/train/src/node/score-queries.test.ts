@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ObjectMasks, readDatasetInfo, type SceneBatch } from "@gqn/data/node";
 import { writeSyntheticDataset } from "@gqn/scenes/node";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -98,5 +99,70 @@ describe("scoreQueries", () => {
     ).rejects.toThrow(/render failed/);
     expect(tf.memory().numTensors).toBe(before);
     mean.dispose();
+  }, 60_000);
+
+  it("scores objects and background where the dataset has object masks, and says so where not", async () => {
+    const before = tf.memory().numTensors;
+    const mean = await meanTrainingImage(data, { images: 24, seed: 1 });
+    const masks = ObjectMasks.open(dataDir, await readDatasetInfo(dataDir, "rooms_ring_camera"), "test");
+    // The query view with every object removed: what lies behind the objects, the target elsewhere.
+    const emptyRoom = async (batch: SceneBatch) => {
+      const [b, h, w] = batch.target.shape;
+      const read = await (masks as ObjectMasks).queryMasks(batch.scenes);
+      return tf.tidy(() => {
+        const onObject = tf.broadcastTo(
+          tf.reshape(tf.tensor(read.ids, [b, h, w, 1], "int32"), [b, h, w, 1]),
+          [b, h, w, 3],
+        );
+        return tf.where(
+          tf.greater(onObject, 0),
+          tf.tensor4d(read.behind, [b, h, w, 3]),
+          batch.target,
+        ) as tf.Tensor4D;
+      });
+    };
+    const options = { mean, contextSize: 3, batchSize: 2, seed: 3 };
+    const scores = await scoreQueries(data, {
+      ...options,
+      renderers: { perfect: (batch) => tf.clone(batch.target), emptyRoom },
+    });
+    disposeFirstBatch(scores.firstBatch);
+    await masks?.close();
+    expect(scores.objectMasks).toBe(true);
+    const { perfect, emptyRoom: empty } = scores.renders;
+    expect(perfect.objects).toMatchObject({ iou: 1, objectPsnr: Infinity, backgroundPsnr: Infinity });
+    expect(empty.objects?.iou).toBe(0);
+    expect(empty.objects?.backgroundPsnr).toBe(Infinity);
+    const average = scores.baselines.contextAverage.objects!;
+    expect(average.iou).toBeLessThan(0.5);
+    expect(average.objectPsnr).toBeLessThan(average.backgroundPsnr);
+
+    // The same scenes without masks: the same scores, and none of objects.
+    const plainDir = mkdtempSync(join(tmpdir(), "gqn-score-plain-"));
+    try {
+      await writeSyntheticDataset({
+        out: plainDir,
+        scene: "rooms_ring_camera",
+        trainScenes: 12,
+        testScenes: 5,
+        frameSize: 16,
+        scenesPerFile: 6,
+        workers: 0,
+        objectMasks: false,
+      });
+      const plain = await scoreQueries(
+        { ...data, dataDir: plainDir },
+        { ...options, renderers: { perfect: (batch) => tf.clone(batch.target) } },
+      );
+      disposeFirstBatch(plain.firstBatch);
+      expect(plain.objectMasks).toBe(false);
+      expect(plain.renders.perfect.objects).toBeUndefined();
+      const { objects: _objects, ...withoutObjects } = scores.baselines.contextAverage;
+      expect(plain.baselines.contextAverage).toEqual(withoutObjects);
+    } finally {
+      rmSync(plainDir, { recursive: true, force: true });
+    }
+    mean.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   }, 60_000);
 });

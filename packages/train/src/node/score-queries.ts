@@ -4,6 +4,8 @@
 import { createSceneBatches, type SceneBatch } from "@gqn/data/node";
 import * as tf from "@tensorflow/tfjs-core";
 import { contextAverage, MeanImage, nearestContextView, ScoreMeter } from "../baselines.js";
+import type { ObjectScore } from "../object-scores.js";
+import { QueryObjectScores } from "./query-object-scores.js";
 
 /** Where the scenes come from. */
 export interface DatasetRef {
@@ -21,6 +23,8 @@ export interface Score {
   psnr: number;
   /** NaN for frames smaller than SSIM's 11 px window. */
   ssim: number;
+  /** On the query views' objects and background; only where the dataset has object masks. */
+  objects?: ObjectScore;
 }
 
 /** The baselines every renderer is scored beside. */
@@ -54,6 +58,8 @@ export interface ScoreQueriesOptions<R extends string> {
 export interface QueryScores<R extends string> {
   /** Scenes scored (one query view each). */
   scenes: number;
+  /** Whether the dataset has object masks, so that each score has `objects`. */
+  objectMasks: boolean;
   renders: Record<R, Score>;
   baselines: Record<BaselineName, Score>;
   /** The first batch, for a picture (owned by the caller: {@link disposeFirstBatch}). */
@@ -128,6 +134,10 @@ export async function scoreQueries<R extends string>(
     repeat: false,
   });
   const kept: tf.Tensor[] = [];
+  const objects = await QueryObjectScores.open(data, options.split ?? "test");
+  // Renders and baselines apart, whatever the renderers are named.
+  const objectKeys = (group: string, images: Record<string, tf.Tensor4D>) =>
+    Object.fromEntries(Object.entries(images).map(([name, image]) => [`${group}:${name}`, image]));
   try {
     for await (const whole of batches) {
       const take = Math.min(whole.target.shape[0], limit - scenes);
@@ -140,6 +150,7 @@ export async function scoreQueries<R extends string>(
         for (const name of baselineNames) baselines[name] = BASELINES[name](batch, options.mean);
         for (const name of names) renderMeters[name].add(renders[name], batch.target);
         for (const name of baselineNames) baselineMeters[name].add(baselines[name], batch.target);
+        await objects?.add(batch, { ...objectKeys("render", renders), ...objectKeys("baseline", baselines) });
         await options.onBatch?.(batch);
         scenes += batch.target.shape[0];
         if (firstBatch === undefined) {
@@ -169,20 +180,29 @@ export async function scoreQueries<R extends string>(
     throw error;
   } finally {
     await batches.close();
+    await objects?.close();
   }
   if (scenes === 0) {
     throw new Error(
       `scoreQueries: the ${options.split ?? "test"} split of ${data.dataset} in ${data.dataDir} has no scenes.`,
     );
   }
-  const score = (meter: ScoreMeter): Score => ({ mse: meter.mse, psnr: meter.psnr, ssim: meter.ssim });
+  const score = (meter: ScoreMeter, key: string): Score => ({
+    mse: meter.mse,
+    psnr: meter.psnr,
+    ssim: meter.ssim,
+    ...(objects && { objects: objects.result(key) }),
+  });
   const result: QueryScores<R> = {
     scenes,
-    renders: Object.fromEntries(names.map((n) => [n, score(renderMeters[n])])) as Record<R, Score>,
-    baselines: Object.fromEntries(baselineNames.map((n) => [n, score(baselineMeters[n])])) as Record<
-      BaselineName,
+    objectMasks: objects !== undefined,
+    renders: Object.fromEntries(names.map((n) => [n, score(renderMeters[n], `render:${n}`)])) as Record<
+      R,
       Score
     >,
+    baselines: Object.fromEntries(
+      baselineNames.map((n) => [n, score(baselineMeters[n], `baseline:${n}`)]),
+    ) as Record<BaselineName, Score>,
   };
   if (firstBatch !== undefined) result.firstBatch = firstBatch;
   return result;
