@@ -29,8 +29,9 @@ import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import type { GradientSource } from "../trainer.js";
 import {
+  type LoadedCheckpoint,
   latestCheckpoint,
-  loadCheckpoint,
+  loadResumeCheckpoint,
   removeStaleCheckpointFiles,
   restoreOptimizer,
   saveCheckpoint,
@@ -42,7 +43,10 @@ import {
   type ModelFactory,
   type TrainableModel,
 } from "./gqn-factory.js";
+import { dataMismatchNotes, dataNotes, requireSplitFiles } from "./data-checks.js";
+import { withOverrides } from "./model-overrides.js";
 import { requireDirectory } from "./require-directory.js";
+import { lockRunDirectory } from "./run-lock.js";
 import { type LogRecord, RunLog } from "./run-log.js";
 import { TensorBoardWriter } from "./tensorboard-writer.js";
 import { TrainProgress } from "./train-progress.js";
@@ -152,8 +156,13 @@ export type StopReason = "steps" | "time" | "abort";
 export interface TrainResult {
   /** Updates applied in total. */
   step: number;
+  /** Updates applied by this call (0 when the run had reached `steps` already). */
+  stepsRun: number;
   stoppedBy: StopReason;
-  /** The newest evaluation on the test split (undefined without a test split). */
+  /**
+   * The newest evaluation on the test split made by this call (undefined without a test split,
+   * or when this call evaluated nothing: an earlier call's figures are not this call's result).
+   */
   lastEval?: EvalMetrics & { step: number };
   /** The checkpoint directory saved last. */
   checkpoint?: string;
@@ -211,15 +220,18 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
   await requireDirectory(o.dataDir, "train: dataDir");
   const info = await readDatasetInfo(o.dataDir, o.dataset);
+  await requireSplitFiles(o.dataDir, info, o.requireAllShards);
   if (options.backend) await initBackend({ backend: options.backend, log: say });
   await mkdir(o.modelDir, { recursive: true });
-  await removeStaleCheckpointFiles(o.modelDir);
+  const lock = await lockRunDirectory(o.modelDir);
 
   // Everything opened below is closed once, in reverse, however the run ends.
   const teardown = new Teardown();
+  teardown.add(() => lock.release());
   let run: TrainingRun | undefined;
   let failure: unknown;
   try {
+    await removeStaleCheckpointFiles(o.modelDir);
     run = await openTrainingRun(o, options, info, say, teardown);
     if (showProgress) {
       const drawn = new TrainProgress({ total: o.steps, start: run.step });
@@ -237,8 +249,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   say(`[gqn] stopped at step ${done.step} (${done.stopReason}); checkpoint ${done.lastCheckpoint}`);
   return {
     step: done.step,
+    stepsRun: done.step - done.startStep,
     stoppedBy: done.stopReason ?? "steps",
-    ...(done.lastEval && { lastEval: done.lastEval }),
+    ...(done.lastEval && done.evaluated && { lastEval: done.lastEval }),
     ...(done.lastCheckpoint && { checkpoint: done.lastCheckpoint }),
     modelDir: o.modelDir,
     elapsedMs: Date.now() - started,
@@ -298,7 +311,8 @@ async function openTrainingRun(
     if (enabled) teardown.add(() => enabled.disable());
   }
   // What the caller asked the model to be: a resumed run must be of that model.
-  const modelAsked = options.preset !== undefined || options.model !== undefined;
+  const modelAsked =
+    options.preset !== undefined ? "preset" : options.model !== undefined ? "model" : undefined;
   const setup = await openRun(factory, o, modelAsked, info, say, async (model, gqnConfig) => {
     if (workers === 1 && o.microBatchSize === undefined) return undefined;
     if (!factory.replica) {
@@ -336,7 +350,7 @@ async function openTrainingRun(
     ...(o.dataWorkers !== undefined && { workers: o.dataWorkers }),
     ...(o.requireAllShards && { requireAllShards: true }),
     onCorrupt: o.onCorrupt ?? "error",
-    warn: say,
+    warn: dataNotes(say),
   });
   teardown.add(() => batches.close());
   // A resumed run drops the records a crash left beyond its checkpoint, so steps never repeat.
@@ -358,11 +372,13 @@ async function openTrainingRun(
 /** One training run's loop and its state: the step, evaluations, checkpoints and logs. */
 class TrainingRun {
   step: number;
+  readonly startStep: number;
   lastEval: (EvalMetrics & { step: number }) | undefined;
+  /** Whether this call evaluated (lastEval may be an earlier call's, carried in the checkpoint). */
+  evaluated = false;
   lastCheckpoint: string | undefined;
   stopReason: StopReason | undefined;
   private savedStep: number;
-  private scenesRead = 0;
   private windowStart = Date.now();
   private windowSteps = 0;
   private readonly kMax: number;
@@ -378,6 +394,7 @@ class TrainingRun {
     private readonly say: (line: string) => void,
   ) {
     this.step = setup.step;
+    this.startStep = setup.step;
     this.lastEval = setup.lastEval;
     this.lastCheckpoint = setup.checkpoint;
     this.savedStep = setup.checkpoint ? setup.step : -1;
@@ -426,7 +443,6 @@ class TrainingRun {
       );
     }
     const batch: SceneBatch = next.value;
-    this.scenesRead += batch.target.shape[0];
     this.checkSkipped();
     let metrics: Awaited<ReturnType<LoopTrainer["step"]>>;
     try {
@@ -479,14 +495,14 @@ class TrainingRun {
   }
 
   /**
-   * Bad records skipped (onCorrupt "skip") against the records read: too many is a broken
-   * dataset. Each bad record counts once, though every epoch (and the read-ahead) meets it again.
+   * Bad records skipped (onCorrupt "skip") against the records read by the data stream (its
+   * read-ahead included, so a bad record met early is not measured against the few consumed):
+   * too many is a broken dataset.
    */
   private checkSkipped(): void {
     const skipped = this.batches.skipped;
     if (skipped.length === 0) return;
-    const bad = Object.values(skippedPerFile(skipped)).reduce((a, b) => a + b, 0);
-    const read = this.scenesRead + bad;
+    const { records: read, bad } = this.batches.readCounts();
     const max = this.o.maxSkippedFraction ?? 0.01;
     if (bad > max * read) {
       throw new GqnError(
@@ -519,6 +535,7 @@ class TrainingRun {
       this.say,
     );
     this.lastEval = { ...result, step };
+    this.evaluated = true;
     await this.record({
       split: "test",
       step,
@@ -614,7 +631,7 @@ function skippedPerFile(skipped: SceneBatchIterator["skipped"]): Record<string, 
 async function openRun(
   factory: ModelFactory,
   o: ResolvedOptions,
-  modelAsked: boolean,
+  modelAsked: "preset" | "model" | undefined,
   info: DatasetInfo,
   say: (line: string) => void,
   gradientsFor: (model: TrainableModel, gqnConfig: ModelConfig) => Promise<GradientSource | undefined>,
@@ -642,8 +659,13 @@ async function openRun(
     const model = factory.create(gqnConfig, { seed: o.seed });
     const gradients = await gradientsFor(model, gqnConfig);
     const trainer = factory.createTrainer(model, trainingConfig, gradients && { gradients });
-    if (gqnConfig.frameSize !== info.frameSize) {
-      say(`[gqn] resizing ${info.frameSize} px frames to the model's ${gqnConfig.frameSize} px.`);
+    for (const note of dataMismatchNotes({
+      dataset: o.dataset,
+      datasetFrameSize: info.frameSize,
+      modelFrameSize: gqnConfig.frameSize,
+      doing: "training",
+    })) {
+      say(note);
     }
     return {
       model,
@@ -655,14 +677,24 @@ async function openRun(
       rng: new Random(o.seed),
     };
   }
-  const loaded = await loadCheckpoint(existing);
+  const loaded = (await loadResumeCheckpoint(o.modelDir, say)) as LoadedCheckpoint;
   const state = loaded.state as unknown as TrainState & { step: number };
-  if (state.dataset !== undefined && state.dataset !== o.dataset) {
-    say(`[gqn] the checkpoint was trained on ${state.dataset}; continuing on ${o.dataset}.`);
-  }
   const gqnConfig = state.gqnConfig;
+  for (const note of dataMismatchNotes({
+    trainedOn: state.dataset,
+    dataset: o.dataset,
+    datasetFrameSize: info.frameSize,
+    modelFrameSize: gqnConfig.frameSize,
+    doing: "continuing",
+  })) {
+    say(note);
+  }
   if (modelAsked) {
-    const asked = factory.resolve(o.preset, o.model, {}, info.views).model as unknown as ModelConfig;
+    // Without a preset, the model options are compared with the run's own config, not a preset's.
+    const asked =
+      modelAsked === "model"
+        ? (withOverrides(gqnConfig, o.model) as ModelConfig)
+        : (factory.resolve(o.preset, o.model, {}, info.views).model as unknown as ModelConfig);
     if (stableJson(asked) !== stableJson(gqnConfig)) {
       throw new GqnError(
         "CHECKPOINT_ERROR",
@@ -780,7 +812,7 @@ function testBatches(
     shuffleBuffer: 1,
     ...(o.dataWorkers !== undefined && { workers: o.dataWorkers }),
     ...(o.requireAllShards && { requireAllShards: true }),
-    warn: say,
+    warn: dataNotes(say),
   });
 }
 
@@ -860,6 +892,13 @@ function validateOptions(o: ResolvedOptions): void {
     throw new GqnError(
       "INVALID_ARGUMENT",
       `train: seed must be an integer, but got ${JSON.stringify(o.seed)}.`,
+    );
+  }
+  const fraction = o.maxSkippedFraction;
+  if (fraction !== undefined && !(fraction >= 0 && fraction < 1)) {
+    throw new GqnError(
+      "INVALID_ARGUMENT",
+      `train: maxSkippedFraction must be a share in [0, 1), but got ${JSON.stringify(fraction)}.`,
     );
   }
   if (o.maxMinutes !== undefined && !(o.maxMinutes > 0)) {
