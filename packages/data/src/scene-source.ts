@@ -86,6 +86,8 @@ export class SceneSource {
   private epochScenes = 0;
   /** Records met in the current epoch, intact or corrupt, for the count check. */
   private epochRecords = 0;
+  /** Records met so far, intact or corrupt, every epoch counted (the share of bad ones is over these). */
+  recordsRead = 0;
   private countChecked = false;
   /** Whether the current epoch was read from its start (not resumed midway). */
   private fullPass = true;
@@ -224,6 +226,7 @@ export class SceneSource {
         onSkip: (s) => {
           if (s.record < from) return;
           this.epochRecords++;
+          this.recordsRead++;
           this.options.onSkip(s);
         },
       });
@@ -239,6 +242,7 @@ export class SceneSource {
     if (entry.record < this.nextRecord) return undefined;
     this.nextRecord = entry.record + 1;
     this.epochRecords++;
+    this.recordsRead++;
     const item = this.toItem(entry, path, rel);
     if (item) this.epochScenes++;
     return item;

@@ -21,7 +21,7 @@ import {
   unitInterval,
 } from "./cli-support.js";
 import { stopOnSignals } from "./stop-on-signals.js";
-import { train } from "./train.js";
+import { type TrainResult, train } from "./train.js";
 
 type Range = { min: number; max: number };
 type Anneal = { start: number; end: number; steps: number };
@@ -29,6 +29,8 @@ type Anneal = { start: number; end: number; steps: number };
 /** The flags that override the model and training configs (new runs; training ones on resume too). */
 interface ConfigFlags {
   config?: string;
+  /** A resumed run: flags are laid over its own config, not a preset's. */
+  resume?: boolean;
   preset?: GqnPresetName;
   frameSize?: number;
   encoder?: "pool" | "tower" | "pyramid";
@@ -55,10 +57,12 @@ export async function configOverrides(
   const preset = getPreset(o.preset ?? "small");
   if (o.frameSize !== undefined) model.frameSize = o.frameSize;
   if (o.encoder !== undefined) {
+    // A resumed run without --preset keeps its own width: the preset's is not the run's.
+    const keepRunWidth = o.resume === true && o.preset === undefined;
     model.encoder = {
       ...model.encoder,
       type: o.encoder,
-      channels: model.encoder?.channels ?? preset.model.encoder.channels,
+      ...(!keepRunWidth && { channels: model.encoder?.channels ?? preset.model.encoder.channels }),
     };
   }
   if (o.drawSteps !== undefined) {
@@ -99,6 +103,18 @@ async function readConfigFile(
     );
   }
   return parsed as { model?: GqnConfigOverrides; training?: Partial<TrainingConfig> };
+}
+
+/** The summary line: only what this call did (a resumed run's earlier evaluation is not its result). */
+export function resultLine(result: TrainResult, signal: NodeJS.Signals | undefined): string {
+  if (result.stepsRun === 0 && !result.lastEval) {
+    return `gqn-train: nothing to do: the run is at step ${result.step} already (--steps counts a resumed run's earlier steps); checkpoint ${result.checkpoint ?? "none"}`;
+  }
+  const evalText = result.lastEval
+    ? `; test ELBO ${result.lastEval.elbo.toFixed(1)} nats, PSNR ${result.lastEval.psnr.toFixed(2)} dB at step ${result.lastEval.step}`
+    : "";
+  const stoppedBy = signal ? "signal" : result.stoppedBy;
+  return `gqn-train: step ${result.step} (${stoppedBy}, ${result.stepsRun} steps run)${evalText}; checkpoint ${result.checkpoint ?? "none"}`;
 }
 
 /**
@@ -165,8 +181,8 @@ export async function runTrainCli(argv: readonly string[], io: CliIo = {}): Prom
     )
     .option(
       "--max-skipped-fraction <f>",
-      "with --on-corrupt skip, stop when more than this share of the records read are bad",
-      positive,
+      "with --on-corrupt skip, stop when more than this share of the records read are bad (0 <= f < 1)",
+      unitInterval,
       0.01,
     )
     .option(
@@ -257,13 +273,7 @@ export async function runTrainCli(argv: readonly string[], io: CliIo = {}): Prom
       signal: signals.signal,
       log: say,
     });
-    const evalText = result.lastEval
-      ? `; test ELBO ${result.lastEval.elbo.toFixed(1)} nats, PSNR ${result.lastEval.psnr.toFixed(2)} dB`
-      : "";
-    const stoppedBy = signals.received ? "signal" : result.stoppedBy;
-    (io.stdout ?? process.stdout).write(
-      `gqn-train: step ${result.step} (${stoppedBy})${evalText}; checkpoint ${result.checkpoint ?? "none"}\n`,
-    );
+    (io.stdout ?? process.stdout).write(`${resultLine(result, signals.received)}\n`);
     return signals.received ? 130 : 0;
   } catch (error) {
     return fail("gqn-train", error, o.debug, io);
