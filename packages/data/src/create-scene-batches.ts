@@ -104,9 +104,9 @@ export interface SceneBatchIterator extends AsyncIterableIterator<SceneBatch> {
   /** Records and scenes skipped so far (skip mode), each once, though every epoch meets it again. */
   readonly skipped: readonly SkippedRecord[];
   /**
-   * Records the stream has read so far (the shuffle buffer and the batches decoded ahead
-   * included, every epoch counted), and how many of those reads met a bad one: the share of bad
-   * records, whatever has been consumed yet.
+   * The distinct records the stream has read so far (the shuffle buffer and the batches decoded
+   * ahead included), and how many of them were bad: the share of bad records, however few
+   * batches have been consumed yet and however many epochs have passed.
    */
   readCounts(): { records: number; bad: number };
   /** The dataset's facts (published spec or `dataset.json`); reads them on first use. */
@@ -203,7 +203,6 @@ export function createSceneBatches(options: SceneBatchOptions): SceneBatchIterat
 class SceneBatches implements SceneBatchIterator {
   readonly skipped: SkippedRecord[] = [];
   private readonly skippedKeys = new Set<string>();
-  private badReads = 0;
   private readonly warn: (message: string) => void;
   private readonly seed: number;
   private state: SceneBatchState;
@@ -480,12 +479,11 @@ class SceneBatches implements SceneBatchIterator {
   }
 
   readCounts(): { records: number; bad: number } {
-    return { records: this.source?.recordsRead ?? 0, bad: this.badReads };
+    return { records: this.source?.distinctRecordsRead() ?? 0, bad: this.skipped.length };
   }
 
-  /** Counts every meeting of a bad record; reports each bad record once. */
+  /** Reports each bad record once: every epoch (and the read-ahead) meets it again. */
   private reportSkip(skipped: SkippedRecord): void {
-    this.badReads++;
     const key = `${skipped.file}#${skipped.record}`;
     if (this.skippedKeys.has(key)) return;
     this.skippedKeys.add(key);

@@ -207,7 +207,7 @@ export async function loadResumeCheckpoint(
   let loaded: LoadedCheckpoint | undefined;
   for (const candidate of all.slice(0, start + 1).reverse()) {
     try {
-      loaded = await loadCheckpoint(candidate.path);
+      loaded = await loadCheckpointDir(candidate.path);
       break;
     } catch (error) {
       damaged.push(`${basename(candidate.path)} (${(error as Error).message.replace(/\.$/, "")})`);
