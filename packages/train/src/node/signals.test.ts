@@ -66,7 +66,7 @@ describe("gqn-train and process signals", () => {
     const steps = (await listCheckpoints(modelDir)).map((c) => c.step);
     expect(steps).toHaveLength(1);
     expect(steps[0]).toBeGreaterThanOrEqual(2);
-    expect(stdout).toMatch(new RegExp(`step ${steps[0]} \\(signal\\)`));
+    expect(stdout).toMatch(new RegExp(`step ${steps[0]} \\(signal, `));
     // The run directory's lock goes with the process.
     expect(existsSync(join(modelDir, RUN_LOCK_FILE))).toBe(false);
     const loaded = await loadCheckpoint(modelDir);
