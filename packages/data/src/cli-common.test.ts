@@ -28,9 +28,13 @@ describe("cliFailureLines: a file-system failure is one line naming the path and
     const file = join(root, "a-file");
     writeFileSync(file, "x");
     const raw = await failure(() => mkdir(join(file, "out", "deeper"), { recursive: true }));
-    const wrapped = new GqnError("IO_ERROR", `writeSyntheticDataset: cannot prepare ${file}/out: ${(raw as Error).message}.`, {
-      cause: raw,
-    });
+    const wrapped = new GqnError(
+      "IO_ERROR",
+      `writeSyntheticDataset: cannot prepare ${file}/out: ${(raw as Error).message}.`,
+      {
+        cause: raw,
+      },
+    );
     expect((raw as NodeJS.ErrnoException).code).toBe("ENOTDIR");
     for (const error of [raw, wrapped]) {
       expect(cliFailureLines("gqn-synth", error, false)).toEqual([
@@ -54,7 +58,10 @@ describe("cliFailureLines: a file-system failure is one line naming the path and
 
   it("ENOSPC on an open file names the file (withPath)", () => {
     const full = withPath(
-      Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC", syscall: "write" }),
+      Object.assign(new Error("ENOSPC: no space left on device, write"), {
+        code: "ENOSPC",
+        syscall: "write",
+      }),
       "/runs/a/log.jsonl",
     );
     expect(cliFailureLines("gqn-train", full, false)).toEqual([
@@ -82,14 +89,25 @@ describe("cliFailureLines: a file-system failure is one line naming the path and
       context.skip();
     }
     try {
-      const { train } = await writeTestDataset({ dataDir: root, name: "ro-source", views: 2, train: [1], test: [] });
-      let err = "";
-      const code = await runDataCli(["export", train[0] as string, "--record", "0", "--out", join(readOnly, "x")], {
-        stdout: { write: () => true },
-        stderr: { write: (t: string) => (err += t) },
+      const { train } = await writeTestDataset({
+        dataDir: root,
+        name: "ro-source",
+        views: 2,
+        train: [1],
+        test: [],
       });
+      let err = "";
+      const code = await runDataCli(
+        ["export", train[0] as string, "--record", "0", "--out", join(readOnly, "x")],
+        {
+          stdout: { write: () => true },
+          stderr: { write: (t: string) => (err += t) },
+        },
+      );
       expect(code).toBe(1);
-      expect(err).toBe(`gqn-data: cannot use ${readOnly}: the file system is read-only. Choose a path you can write to.\n`);
+      expect(err).toBe(
+        `gqn-data: cannot use ${readOnly}: the file system is read-only. Choose a path you can write to.\n`,
+      );
     } finally {
       execFileSync("umount", [readOnly], { stdio: "ignore" });
     }

@@ -153,7 +153,9 @@ describe("gqn-data verify: a dataset with a dataset.json is complete", () => {
     );
     const noTest = await verifyCopy("no-test", (dir) => rmSync(join(dir, "test"), { recursive: true }));
     expect(noTest.code).toBe(1);
-    expect(noTest.err).toMatch(/^files: tiny \(test\) declares 1 shards .* holds 0 of them; missing: 1-of-1\.tfrecord\n$/);
+    expect(noTest.err).toMatch(
+      /^files: tiny \(test\) declares 1 shards .* holds 0 of them; missing: 1-of-1\.tfrecord\n$/,
+    );
     const misnamed = await verifyCopy("misnamed", (dir) => {
       renameSync(join(dir, "train", "1-of-2.tfrecord"), join(dir, "train", "1-of-4.tfrecord"));
       renameSync(join(dir, "train", "2-of-2.tfrecord"), join(dir, "train", "2-of-4.tfrecord"));
@@ -171,7 +173,9 @@ describe("gqn-data verify: a dataset with a dataset.json is complete", () => {
       rmSync(join(dir, "test", "1-of-1.tfrecord"));
     });
     expect(counted.code).toBe(1);
-    expect(counted.err).toContain("count: tiny (test) declares 2 records in dataset.json, but its 0 files read in");
+    expect(counted.err).toContain(
+      "count: tiny (test) declares 2 records in dataset.json, but its 0 files read in",
+    );
     expect(counted.err).not.toContain("count: tiny (train)");
   });
 
@@ -189,7 +193,9 @@ describe("gqn-data verify: a dataset with a dataset.json is complete", () => {
         "--decode",
       );
       expect(lying.code).toBe(1);
-      expect(lying.out).toMatch(/^CORRUPT: 3 files, 6 records intact, 0 corrupt \(every frame decoded\), 1 other problems/);
+      expect(lying.out).toMatch(
+        /^CORRUPT: 3 files, 6 records intact, 0 corrupt \(every frame decoded\), 1 other problems/,
+      );
       expect(lying.err).toBe(
         `dataset.json: ${join(root, `copy-lie-${field}`, "tiny", "dataset.json")} declares ${field} ${value}, but all 6 records read have ${seen}: dataset.json is wrong (fix it), not the records\n`,
       );

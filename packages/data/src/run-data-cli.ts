@@ -13,7 +13,12 @@ import { camerasToPoses } from "./pose.js";
 import { readTFRecordEntries } from "./read-tfrecords.js";
 import { decodeSceneRecord, type SceneRecord } from "./scene-record.js";
 import type { SkippedRecord } from "./tfrecord-parser.js";
-import { completenessProblems, DeclaredFieldCheck, declaredDatasetOf, type ShardTally } from "./verify-completeness.js";
+import {
+  completenessProblems,
+  DeclaredFieldCheck,
+  declaredDatasetOf,
+  type ShardTally,
+} from "./verify-completeness.js";
 
 /** A writable text stream (process.stdout, or a test's collector). */
 export interface CliStream {
@@ -225,7 +230,9 @@ async function verify(
         if (options.decode) {
           const problem = sceneProblem(entry.data, info);
           const declaredField = problem?.field && fields ? problem : undefined;
-          fields?.check.add(declaredField?.field && { field: declaredField.field, seen: declaredField.seen ?? "?" });
+          fields?.check.add(
+            declaredField?.field && { field: declaredField.field, seen: declaredField.seen ?? "?" },
+          );
           if (problem !== undefined) {
             const error = new CorruptRecordError("verify", problem.reason, {
               file,

@@ -11,15 +11,27 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 const gate = vi.hoisted(() => ({ ops: 0, killAt: Number.POSITIVE_INFINITY }));
 vi.mock("node:fs/promises", async (importOriginal) => {
   const real = await importOriginal<typeof import("node:fs/promises")>();
-  const guarded = <A extends unknown[], R>(f: (...args: A) => Promise<R>) =>
+  const guarded =
+    <A extends unknown[], R>(f: (...args: A) => Promise<R>) =>
     (...args: A): Promise<R> => {
       if (gate.ops >= gate.killAt) return Promise.reject(new Error("killed"));
       gate.ops++;
       return f(...args);
     };
-  const mutating = ["mkdir", "rm", "rename", "open", "writeFile", "appendFile", "unlink", "link", "copyFile"] as const;
+  const mutating = [
+    "mkdir",
+    "rm",
+    "rename",
+    "open",
+    "writeFile",
+    "appendFile",
+    "unlink",
+    "link",
+    "copyFile",
+  ] as const;
   const wrapped: Record<string, unknown> = { ...real };
-  for (const name of mutating) wrapped[name] = guarded(real[name] as (...args: unknown[]) => Promise<unknown>);
+  for (const name of mutating)
+    wrapped[name] = guarded(real[name] as (...args: unknown[]) => Promise<unknown>);
   return { ...wrapped, default: wrapped };
 });
 

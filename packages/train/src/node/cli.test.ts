@@ -57,7 +57,10 @@ describe("gqn-train flags", () => {
     [["--frame-size", "2"], /expected an integer >= 4/],
     [["--max-minutes", "-1"], /expected a positive number/],
     [["--frobnicate"], /unknown option '--frobnicate'/],
-    [["--max-skipped-fraction", "2"], /--max-skipped-fraction <f>' argument '2' is invalid\. expected a number in \[0, 1\)/],
+    [
+      ["--max-skipped-fraction", "2"],
+      /--max-skipped-fraction <f>' argument '2' is invalid\. expected a number in \[0, 1\)/,
+    ],
   ])("%j: exit 2 with one clear line", async (args, message) => {
     const result = await trainCli([...required(), ...args]);
     expect(result.code).toBe(2);
@@ -119,7 +122,9 @@ describe("gqn-train flags", () => {
     ]);
     expect(strict.code).toBe(1);
     // Refused before anything runs or is written: one line, and no run directory.
-    expect(strict.stderr).toMatch(/^gqn-train: .*has \d+ shards named like .*, but \d+ are in .*Download the rest.*\n$/);
+    expect(strict.stderr).toMatch(
+      /^gqn-train: .*has \d+ shards named like .*, but \d+ are in .*Download the rest.*\n$/,
+    );
     expect(strict.stderr.trim().split("\n")).toHaveLength(1);
     expect(existsSync(join(root, "strict-run"))).toBe(false);
   });
@@ -145,7 +150,10 @@ describe("gqn-train flags", () => {
     const many = await syntheticDataset({ trainScenes: 40, testScenes: 4 });
     try {
       const trainDir = join(many.dataDir, many.dataset, "train");
-      const shard = join(trainDir, (await readdir(trainDir)).filter((n) => n.endsWith(".tfrecord")).sort()[0] as string);
+      const shard = join(
+        trainDir,
+        (await readdir(trainDir)).filter((n) => n.endsWith(".tfrecord")).sort()[0] as string,
+      );
       const records: Uint8Array[] = [];
       for await (const record of readTFRecords(shard)) records.push(record);
       const scene = decodeSceneRecord(records[1] as Uint8Array);
@@ -168,7 +176,9 @@ describe("gqn-train flags", () => {
         ...["--on-corrupt", "skip", "--model-dir", join(root, "skip-40-strict")],
       ]);
       expect(strict.code).toBe(1);
-      expect(strict.stderr).toMatch(/gqn-train: train: 1 of the 40 training records read were bad \(2\.5%, more than maxSkippedFraction 0\.01\)/);
+      expect(strict.stderr).toMatch(
+        /gqn-train: train: 1 of the 40 training records read were bad \(2\.5%, more than maxSkippedFraction 0\.01\)/,
+      );
     } finally {
       await many.cleanup();
     }
@@ -360,7 +370,9 @@ describe("gqn-train flags", () => {
     const plain = await trainCli([...args.slice(0, -2), ...common, "--steps", "3", "--resume"]);
     expect(plain.code).toBe(0);
     // Nothing ran: no earlier evaluation passed off as this call's result.
-    expect(plain.stdout).toMatch(/^gqn-train: nothing to do: the run is at step 3 already .*; checkpoint .*ckpt-3\n$/);
+    expect(plain.stdout).toMatch(
+      /^gqn-train: nothing to do: the run is at step 3 already .*; checkpoint .*ckpt-3\n$/,
+    );
     expect(plain.stdout).not.toMatch(/ELBO|PSNR/);
   });
 
@@ -385,7 +397,9 @@ describe("gqn-train flags", () => {
       expect(result.stdout).toBe("");
       expect(result.stderr.trim().split("\n")).toHaveLength(1);
     }
-    expect(again.stderr).toMatch(/^gqn-train: listDatasetFiles: dataset .* \(train\) has \d+ shards .* but 0 are in /);
+    expect(again.stderr).toMatch(
+      /^gqn-train: listDatasetFiles: dataset .* \(train\) has \d+ shards .* but 0 are in /,
+    );
   });
 
   it("a rolled-back `latest`: the run continues from it and its checkpoints are its own, not the old run's", async () => {
@@ -420,12 +434,23 @@ describe("gqn-train flags", () => {
     await rm(join(modelDir, "checkpoints", "ckpt-4", "state.json"));
     const render = capture();
     const rendered = await runRenderCli(
-      ["--model-dir", modelDir, "--data-dir", data.dataDir, "--dataset", data.dataset, "--out", join(root, "r-damaged")],
+      [
+        "--model-dir",
+        modelDir,
+        "--data-dir",
+        data.dataDir,
+        "--dataset",
+        data.dataset,
+        "--out",
+        join(root, "r-damaged"),
+      ],
       render.io,
     );
     expect(rendered).toBe(1);
     expect(render.out.stderr).toMatch(
-      new RegExp(`^gqn-render: .*ckpt-4.* The newest intact checkpoint is ${join(modelDir, "checkpoints", "ckpt-2")}: pass that directory`),
+      new RegExp(
+        `^gqn-render: .*ckpt-4.* The newest intact checkpoint is ${join(modelDir, "checkpoints", "ckpt-2")}: pass that directory`,
+      ),
     );
     expect(render.out.stderr.trim().split("\n")).toHaveLength(1);
     const resumed = await trainCli([...args, ...common.slice(2), "--steps", "5", "--resume"]);

@@ -15,7 +15,10 @@ export async function requireSplitFiles(
   const splits = info.testFiles > 0 ? (["train", "test"] as const) : (["train"] as const);
   for (const split of splits) {
     // The partial-download note is printed once, by the batches that read the split.
-    await listDatasetFiles(dataDir, info, split, { requireAllShards: requireAllShards ?? false, warn: () => {} });
+    await listDatasetFiles(dataDir, info, split, {
+      requireAllShards: requireAllShards ?? false,
+      warn: () => {},
+    });
   }
 }
 

@@ -119,11 +119,15 @@ describe("gqn-eval", () => {
     const scored = await evalCli(["--model-dir", broken, ...data_, "--scenes", "2", "--samples", "1"]);
     expect(scored.code).toBe(1);
     expect(scored.stdout).toBe("");
-    expect(scored.stderr).toMatch(/^gqn-eval: evaluateCheckpoint: .*ckpt-2 holds non-finite weights \(.*: \d+ of \d+ values\)/);
+    expect(scored.stderr).toMatch(
+      /^gqn-eval: evaluateCheckpoint: .*ckpt-2 holds non-finite weights \(.*: \d+ of \d+ values\)/,
+    );
     expect(scored.stderr.trim().split("\n")).toHaveLength(1);
     const render = captureIo();
     const out = join(root, "nan-render");
-    expect(await runRenderCli(["--model-dir", broken, ...data_, "--out", out, "--scenes", "1"], render.io)).toBe(1);
+    expect(
+      await runRenderCli(["--model-dir", broken, ...data_, "--out", out, "--scenes", "1"], render.io),
+    ).toBe(1);
     expect(render.out.stderr).toMatch(/^gqn-render: renderCheckpoint: .*holds non-finite weights/);
     expect(render.out.stderr.trim().split("\n")).toHaveLength(1);
     expect(existsSync(out)).toBe(false);

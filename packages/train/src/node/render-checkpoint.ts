@@ -6,8 +6,8 @@ import { createSceneBatches, encodeGif, encodePng, readDatasetInfo } from "@gqn/
 import { imageGrid, renderOrbit, scaleImage, type TrainingConfig, type UpAxis } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
 import { loadInferenceCheckpoint, trainedContextSize } from "./checkpoint.js";
-import { gqnModelFactory, type ModelConfig, type ModelFactory } from "./gqn-factory.js";
 import { dataMismatchNotes, dataNotes } from "./data-checks.js";
+import { gqnModelFactory, type ModelConfig, type ModelFactory } from "./gqn-factory.js";
 import { requireDirectory } from "./require-directory.js";
 
 /** Options of {@link renderCheckpoint}. */

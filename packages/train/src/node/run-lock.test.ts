@@ -59,7 +59,10 @@ describe("lockRunDirectory", () => {
   });
 });
 
-function gqnTrain(modelDir: string, extra: string[]): ChildProcess & { out: { stdout: string; stderr: string } } {
+function gqnTrain(
+  modelDir: string,
+  extra: string[],
+): ChildProcess & { out: { stdout: string; stderr: string } } {
   const child = spawn(
     process.execPath,
     [script, "--data-dir", data.dataDir, "--dataset", data.dataset, "--model-dir", modelDir]
@@ -86,7 +89,9 @@ describe("gqn-train processes on one model dir", () => {
     const first = gqnTrain(modelDir, ["--steps", "100000", "--log-every", "1", "--debug"]);
     const firstExit = exitOf(first);
     await new Promise<void>((resolve, reject) => {
-      first.once("exit", (code) => reject(new Error(`gqn-train exited early (${code}): ${first.out.stderr}`)));
+      first.once("exit", (code) =>
+        reject(new Error(`gqn-train exited early (${code}): ${first.out.stderr}`)),
+      );
       first.stderr?.on("data", () => {
         if (/step 2:/.test(first.out.stderr)) resolve();
       });

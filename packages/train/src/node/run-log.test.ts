@@ -1,8 +1,8 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
 import { cliFailureLines } from "@gqn/data/node";
+import { describe, expect, it } from "vitest";
 import { type LogRecord, RunLog } from "./run-log.js";
 
 describe("RunLog", () => {

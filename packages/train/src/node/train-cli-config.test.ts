@@ -18,7 +18,11 @@ describe("gqn-train config flags", () => {
     const { model } = await configOverrides({ resume: true, encoder: "pool" });
     expect(model).toEqual({ encoder: { type: "pool" } });
     // A tiny pool run (32 channels): the same encoder asks for nothing new; another type does.
-    const tinyRun = { frameSize: 32, encoder: { type: "pool", frameSize: 32, channels: 32 }, draw: { steps: 4 } };
+    const tinyRun = {
+      frameSize: 32,
+      encoder: { type: "pool", frameSize: 32, channels: 32 },
+      draw: { steps: 4 },
+    };
     expect(withOverrides(tinyRun, model)).toEqual(tinyRun);
     const tower = await configOverrides({ resume: true, encoder: "tower" });
     expect(withOverrides(tinyRun, tower.model)).toEqual({

@@ -36,6 +36,7 @@ import {
   restoreOptimizer,
   saveCheckpoint,
 } from "./checkpoint.js";
+import { dataMismatchNotes, dataNotes, requireSplitFiles } from "./data-checks.js";
 import {
   gqnModelFactory,
   type LoopTrainer,
@@ -43,7 +44,6 @@ import {
   type ModelFactory,
   type TrainableModel,
 } from "./gqn-factory.js";
-import { dataMismatchNotes, dataNotes, requireSplitFiles } from "./data-checks.js";
 import { withOverrides } from "./model-overrides.js";
 import { requireDirectory } from "./require-directory.js";
 import { lockRunDirectory } from "./run-lock.js";
