@@ -38,7 +38,7 @@ describe("cliFailureLines: a file-system failure is one line naming the path and
     expect((raw as NodeJS.ErrnoException).code).toBe("ENOTDIR");
     for (const error of [raw, wrapped]) {
       expect(cliFailureLines("gqn-synth", error, false)).toEqual([
-        `gqn-synth: cannot use ${(raw as NodeJS.ErrnoException).path}: a part of it is a file, not a directory. Choose another path.`,
+        `gqn-synth: cannot use ${file}: a part of it is a file, not a directory. Choose another path.`,
       ]);
     }
   });

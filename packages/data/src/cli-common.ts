@@ -136,7 +136,8 @@ export function cliFailureLines(name: string, error: unknown, debug: boolean | u
   const errno = fileSystemCause(error);
   let code = errno?.code;
   let path = errno?.path;
-  if (code === "ENOENT" && errno?.syscall === "mkdir" && path) {
+  // A recursive mkdir names the whole path it was given, not the part at fault.
+  if ((code === "ENOENT" || code === "ENOTDIR") && errno?.syscall === "mkdir" && path) {
     const found = mkdirReason(path);
     if (found) ({ code, path } = found);
   }
