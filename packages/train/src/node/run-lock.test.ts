@@ -109,7 +109,11 @@ describe("gqn-train processes on one model dir", () => {
     const third = gqnTrain(modelDir, ["--steps", "3", "--resume"]);
     expect(await exitOf(third), third.out.stderr).toBe(0);
     expect(third.out.stdout).toMatch(/^gqn-train: step 3 /);
-    // Released on the way out.
+    // Released on the way out, and on the way out of a failed run too.
+    expect(existsSync(join(modelDir, RUN_LOCK_FILE))).toBe(false);
+    const failed = gqnTrain(modelDir, ["--steps", "4"]);
+    expect(await exitOf(failed)).toBe(1);
+    expect(failed.out.stderr).toMatch(/already holds a checkpoint/);
     expect(existsSync(join(modelDir, RUN_LOCK_FILE))).toBe(false);
   });
 });
