@@ -99,7 +99,7 @@ describe("gqn-train processes on one model dir", () => {
     const second = gqnTrain(modelDir, ["--steps", "4", "--resume"]);
     expect(await exitOf(second)).toBe(1);
     const lines = second.out.stderr.trim().split("\n");
-    expect(lines.at(-1)).toMatch(new RegExp(`^gqn-train: train: .* is in use by process ${first.pid} `));
+    expect(lines.at(-1)).toMatch(new RegExp(`^gqn-train: .* is in use by process ${first.pid} `));
     expect(lines.filter((line) => line.startsWith("gqn-train:"))).toHaveLength(1);
     expect(second.out.stdout).toBe("");
 

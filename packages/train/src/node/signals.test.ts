@@ -71,6 +71,6 @@ describe("gqn-train and process signals", () => {
     expect(existsSync(join(modelDir, RUN_LOCK_FILE))).toBe(false);
     const loaded = await loadCheckpoint(modelDir);
     loaded.model.dispose();
-    for (const w of loaded.optimizerWeights ?? []) w.tensor.dispose();
+    for (const w of loaded.optimizerState ?? []) w.tensor.dispose();
   });
 });
