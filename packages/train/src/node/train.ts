@@ -2,6 +2,7 @@ import { mkdir } from "node:fs/promises";
 import { initBackend } from "@gqn/backend";
 import { GqnError, isGqnError } from "@gqn/core";
 import { readDatasetInfo } from "@gqn/data/node";
+import type { EvalMetrics } from "@gqn/model";
 import { requireSplitFiles } from "./data-checks.js";
 import { openTrainingRun, Teardown } from "./open-run.js";
 import { requireDirectory } from "./require-directory.js";
@@ -13,7 +14,7 @@ import {
   type TrainOptions,
 } from "./train-options.js";
 import { TrainProgress } from "./train-progress.js";
-import type { StepEval, StopReason, TrainingRun } from "./training-run.js";
+import type { StopReason, TrainingRun } from "./training-run.js";
 
 export type { TrainOptions } from "./train-options.js";
 export type { StopReason, TrainState } from "./training-run.js";
@@ -29,7 +30,7 @@ export interface TrainResult {
    * The newest evaluation on the test split made by this call (undefined without a test split,
    * or when this call evaluated nothing: an earlier call's figures are not this call's result).
    */
-  lastEval?: StepEval;
+  lastEval?: EvalMetrics & { step: number };
   /** The checkpoint directory saved last. */
   checkpoint?: string;
   modelDir: string;
