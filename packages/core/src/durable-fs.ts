@@ -10,9 +10,24 @@ export async function writeFileSynced(path: string, data: Uint8Array | string): 
   try {
     await handle.writeFile(data);
     await handle.sync();
+  } catch (error) {
+    throw withPath(error, path);
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * `error` with `path` set when it is a file-system error that names none (a write or sync on an
+ * open file: ENOSPC, EIO), so that its message can say which file.
+ */
+export function withPath(error: unknown, path: string): unknown {
+  const errno = error as NodeJS.ErrnoException;
+  if (error instanceof Error && typeof errno.code === "string" && errno.path === undefined) {
+    errno.path = path;
+    error.message = `${error.message.replace(/\.?$/, "")} (${path})`;
+  }
+  return error;
 }
 
 /** Flushes a directory's entries (renames inside it) to the disk; a no-op where unsupported. */

@@ -1,6 +1,8 @@
 // What every gqn-* command line shares (gqn-data here, gqn-synth in @gqn/scenes, gqn-train,
 // gqn-eval and gqn-render in @gqn/train): one error format, the version, and the seed's spellings.
+import { accessSync, constants, statSync } from "node:fs";
 import { createRequire } from "node:module";
+import { dirname, resolve } from "node:path";
 import { isGqnError } from "@gqn/core";
 import { type Command, InvalidArgumentError } from "commander";
 
@@ -72,35 +74,94 @@ export function underscoreFlagError(command: Command, argv: readonly string[]): 
   return undefined;
 }
 
-/** Errors of the file system that mean "that path is not a writable directory", with the fix. */
+/** Errors of the file system that mean "that path cannot be written", with the fix. */
 const PATH_ERRORS: Readonly<Record<string, string>> = {
   EEXIST: "it exists and is not a directory. Choose another path",
   ENOTDIR: "a part of it is a file, not a directory. Choose another path",
+  EISDIR: "it is a directory, not a file. Choose another path",
   EACCES: "permission denied. Choose a path you can write to",
   EPERM: "permission denied. Choose a path you can write to",
   EROFS: "the file system is read-only. Choose a path you can write to",
   ENOSPC: "the disk is full. Free some space or choose another disk",
+  EDQUOT: "the disk quota is used up. Free some space or choose another disk",
 };
+
+/** The file-system error behind `error` (itself, or a `cause` of a GqnError wrapping it). */
+function fileSystemCause(error: unknown): NodeJS.ErrnoException | undefined {
+  let at: unknown = error;
+  for (let depth = 0; depth < 5 && at instanceof Error; depth++) {
+    const code = (at as NodeJS.ErrnoException).code;
+    if (typeof code === "string" && (code in PATH_ERRORS || code === "ENOENT")) {
+      return at as NodeJS.ErrnoException;
+    }
+    at = (at as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/**
+ * Node's recursive mkdir reports ENOENT where a parent cannot be written (a read-only disk, no
+ * permission) or is a file: the real reason, found at the nearest part of the path that exists.
+ */
+function mkdirReason(path: string): { code: string; path: string } | undefined {
+  let dir = resolve(path);
+  for (;;) {
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+    let isDirectory: boolean;
+    try {
+      isDirectory = statSync(dir).isDirectory();
+    } catch {
+      continue;
+    }
+    if (!isDirectory) return { code: "ENOTDIR", path: dir };
+    try {
+      accessSync(dir, constants.W_OK);
+      return undefined;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      return typeof code === "string" && code in PATH_ERRORS ? { code, path: dir } : undefined;
+    }
+  }
+}
 
 /**
  * A failure as the one line every gqn-* CLI prints: `<name>: <what is wrong>. <what to do>.` A
- * file-system error on a path says which path and what to do; anything unexpected says how to
- * see its stack. With `debug`, the stack follows.
+ * file-system error on a path (EROFS, ENOTDIR, ENOSPC, EACCES, EEXIST...), also one a GqnError
+ * wraps, says which path and what to do; anything unexpected says how to see its stack. With
+ * `debug`, the stack follows.
  */
 export function cliFailureLines(name: string, error: unknown, debug: boolean | undefined): string[] {
-  const errno = error as NodeJS.ErrnoException;
-  const fix = typeof errno?.code === "string" ? PATH_ERRORS[errno.code] : undefined;
+  const errno = fileSystemCause(error);
+  let code = errno?.code;
+  let path = errno?.path;
+  // A recursive mkdir names the whole path it was given, not the part at fault.
+  if ((code === "ENOENT" || code === "ENOTDIR") && errno?.syscall === "mkdir" && path) {
+    const found = mkdirReason(path);
+    if (found) ({ code, path } = found);
+  }
+  const fix = code !== undefined ? PATH_ERRORS[code] : undefined;
+  const message = (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, " ");
   let line: string;
-  if (fix && errno.path) {
-    line = `${name}: cannot use ${errno.path}: ${fix}.`;
+  if (fix && path) {
+    line = `${name}: cannot use ${path}: ${fix}.`;
+  } else if (fix) {
+    // No path in the error (a write to an open file): the message names the file, the fix follows.
+    line = `${prefixed(name, message.replace(/\.?$/, ""))}: ${fix}.`;
   } else {
-    const message = (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, " ");
-    // Messages of our errors start with the function that threw ("train: ..."), some with the
-    // command itself ("gqn-data export: ..."): those are not prefixed twice.
-    line = message.startsWith(`${name}:`) || message.startsWith(`${name} `) ? message : `${name}: ${message}`;
+    line = prefixed(name, message);
   }
   const lines = [line];
   if (debug && error instanceof Error && error.stack) lines.push(error.stack);
   else if (!fix && !isGqnError(error)) lines.push(`${name}: (an unexpected error; --debug prints its stack)`);
   return lines;
+}
+
+/**
+ * Messages of our errors start with the function that threw ("train: ..."), some with the
+ * command itself ("gqn-data export: ..."): those are not prefixed twice.
+ */
+function prefixed(name: string, message: string): string {
+  return message.startsWith(`${name}:`) || message.startsWith(`${name} `) ? message : `${name}: ${message}`;
 }

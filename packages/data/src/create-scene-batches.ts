@@ -59,7 +59,7 @@ export interface SceneBatchOptions {
   prefetch?: number;
   /** A corrupt record or scene: throw (default), or skip it, report it and go on. */
   onCorrupt?: OnCorrupt;
-  /** Called for every record skipped in skip mode; default a `warn` line each. */
+  /** Called once for each bad record skipped in skip mode (not again in later epochs); default a `warn` line. */
   onSkip?: (skipped: SkippedRecord) => void;
   /**
    * Refuse a partial download (every published shard must be present). Default false: the shards
@@ -101,8 +101,14 @@ export interface SceneBatch {
 export interface SceneBatchIterator extends AsyncIterableIterator<SceneBatch> {
   /** The position after the last batch yielded, to resume from with `options.state`. */
   getState(): SceneBatchState;
-  /** Records and scenes skipped so far (skip mode). */
+  /** Records and scenes skipped so far (skip mode), each once, though every epoch meets it again. */
   readonly skipped: readonly SkippedRecord[];
+  /**
+   * The distinct records the stream has read so far (the shuffle buffer and the batches decoded
+   * ahead included), and how many of them were bad: the share of bad records, however few
+   * batches have been consumed yet and however many epochs have passed.
+   */
+  readCounts(): { records: number; bad: number };
   /** The dataset's facts (published spec or `dataset.json`); reads them on first use. */
   info(): Promise<DatasetInfo>;
   /** Stops reading and decoding and ends the worker threads. Idempotent. */
@@ -196,6 +202,7 @@ export function createSceneBatches(options: SceneBatchOptions): SceneBatchIterat
 
 class SceneBatches implements SceneBatchIterator {
   readonly skipped: SkippedRecord[] = [];
+  private readonly skippedKeys = new Set<string>();
   private readonly warn: (message: string) => void;
   private readonly seed: number;
   private state: SceneBatchState;
@@ -471,7 +478,15 @@ class SceneBatches implements SceneBatchIterator {
     return { ...plan, context, target };
   }
 
+  readCounts(): { records: number; bad: number } {
+    return { records: this.source?.distinctRecordsRead() ?? 0, bad: this.skipped.length };
+  }
+
+  /** Reports each bad record once: every epoch (and the read-ahead) meets it again. */
   private reportSkip(skipped: SkippedRecord): void {
+    const key = `${skipped.file}#${skipped.record}`;
+    if (this.skippedKeys.has(key)) return;
+    this.skippedKeys.add(key);
     this.skipped.push(skipped);
     if (this.options.onSkip) this.options.onSkip(skipped);
     else this.warn(`${WHERE}: skipped ${skipped.error.message}`);

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Transformer } from "@napi-rs/image";
@@ -132,5 +132,73 @@ describe("gqn-data", () => {
     const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
     expect(stderr).toBe("");
     expect(code).toBe(0);
+  });
+});
+
+describe("gqn-data verify: a dataset with a dataset.json is complete", () => {
+  /** A copy of the tiny dataset, changed by `damage`, verified whole. */
+  async function verifyCopy(name: string, damage: (dir: string) => void, ...flags: string[]) {
+    const dataDir = join(root, `copy-${name}`);
+    cpSync(join(root, "tiny"), join(dataDir, "tiny"), { recursive: true });
+    damage(join(dataDir, "tiny"));
+    return cli("verify", join(dataDir, "tiny"), "--quiet", ...flags);
+  }
+
+  it("a missing split, missing shards and shards not named as dataset.json declares fail it", async () => {
+    const noTrain = await verifyCopy("no-train", (dir) => rmSync(join(dir, "train"), { recursive: true }));
+    expect(noTrain.code).toBe(1);
+    expect(noTrain.out).toMatch(/^CORRUPT: 1 files, 1 records intact, 0 corrupt, 1 other problems/);
+    expect(noTrain.err).toBe(
+      `files: tiny (train) declares 2 shards in dataset.json (1-of-2.tfrecord...), but ${join(root, "copy-no-train", "tiny", "train")} holds 0 of them; missing: 1-of-2.tfrecord, 2-of-2.tfrecord\n`,
+    );
+    const noTest = await verifyCopy("no-test", (dir) => rmSync(join(dir, "test"), { recursive: true }));
+    expect(noTest.code).toBe(1);
+    expect(noTest.err).toMatch(
+      /^files: tiny \(test\) declares 1 shards .* holds 0 of them; missing: 1-of-1\.tfrecord\n$/,
+    );
+    const misnamed = await verifyCopy("misnamed", (dir) => {
+      renameSync(join(dir, "train", "1-of-2.tfrecord"), join(dir, "train", "1-of-4.tfrecord"));
+      renameSync(join(dir, "train", "2-of-2.tfrecord"), join(dir, "train", "2-of-4.tfrecord"));
+    });
+    expect(misnamed.code).toBe(1);
+    expect(misnamed.err).toMatch(
+      /^files: tiny \(train\) declares 2 shards .* holds 0 of them; missing: 1-of-2\.tfrecord, 2-of-2\.tfrecord; not named as its shards: 1-of-4\.tfrecord, 2-of-4\.tfrecord\n$/,
+    );
+  });
+
+  it("a record count that differs from dataset.json's fails it, for a split not read too", async () => {
+    const counted = await verifyCopy("counts", (dir) => {
+      const info = JSON.parse(readFileSync(join(dir, "dataset.json"), "utf8"));
+      writeFileSync(join(dir, "dataset.json"), JSON.stringify({ ...info, trainScenes: 5, testScenes: 2 }));
+      rmSync(join(dir, "test", "1-of-1.tfrecord"));
+    });
+    expect(counted.code).toBe(1);
+    expect(counted.err).toContain(
+      "count: tiny (test) declares 2 records in dataset.json, but its 0 files read in",
+    );
+    expect(counted.err).not.toContain("count: tiny (train)");
+  });
+
+  it("--decode blames dataset.json once when it disagrees with every record", async () => {
+    for (const [field, value, seen] of [
+      ["views", 5, "3"],
+      ["frameSize", 16, "8x8"],
+    ] as const) {
+      const lying = await verifyCopy(
+        `lie-${field}`,
+        (dir) => {
+          const info = JSON.parse(readFileSync(join(dir, "dataset.json"), "utf8"));
+          writeFileSync(join(dir, "dataset.json"), JSON.stringify({ ...info, [field]: value }));
+        },
+        "--decode",
+      );
+      expect(lying.code).toBe(1);
+      expect(lying.out).toMatch(
+        /^CORRUPT: 3 files, 6 records intact, 0 corrupt \(every frame decoded\), 1 other problems/,
+      );
+      expect(lying.err).toBe(
+        `dataset.json: ${join(root, `copy-lie-${field}`, "tiny", "dataset.json")} declares ${field} ${value}, but all 6 records read have ${seen}: dataset.json is wrong (fix it), not the records\n`,
+      );
+    }
   });
 });

@@ -13,6 +13,12 @@ import { camerasToPoses } from "./pose.js";
 import { readTFRecordEntries } from "./read-tfrecords.js";
 import { decodeSceneRecord, type SceneRecord } from "./scene-record.js";
 import type { SkippedRecord } from "./tfrecord-parser.js";
+import {
+  completenessProblems,
+  DeclaredFieldCheck,
+  declaredDatasetOf,
+  type ShardTally,
+} from "./verify-completeness.js";
 
 /** A writable text stream (process.stdout, or a test's collector). */
 export interface CliStream {
@@ -180,6 +186,7 @@ interface VerifyOptions {
 }
 
 async function verify(
+  root: string,
   paths: string[],
   options: VerifyOptions,
   out: CliStream,
@@ -195,14 +202,23 @@ async function verify(
   const lines: string[] = [];
   // With a bar on screen, lines wait for its end (they would tear it).
   const report = (line: string) => (bar ? lines.push(line) : err.write(line));
-  const perSplit = new Map<
-    string,
-    { info: DatasetInfo; split: string; dir: string; files: number; records: number }
-  >();
+  const tallies: ShardTally[] = [];
+  // Per dataset: its records against dataset.json's views and frame size, and the lines of the
+  // records that disagree, held back until it is known whether all of them do.
+  const declared = new Map<string, { check: DeclaredFieldCheck; held: string[] }>();
   try {
     for (const [i, file] of paths.entries()) {
       const size = sizes[i] as number;
       const info = await datasetOf(file);
+      const dataset = info && (await declaredDatasetOf(file));
+      let fields: { check: DeclaredFieldCheck; held: string[] } | undefined;
+      if (dataset) {
+        fields = declared.get(dataset.dir) ?? {
+          check: new DeclaredFieldCheck(dataset.info, join(dataset.dir, "dataset.json")),
+          held: [],
+        };
+        declared.set(dataset.dir, fields);
+      }
       const onSkip = (s: SkippedRecord) => {
         corrupt++;
         report(skipLine(s));
@@ -212,15 +228,22 @@ async function verify(
         records++;
         inFile++;
         if (options.decode) {
-          const reason = sceneProblem(entry.data, info);
-          if (reason !== undefined) {
-            corrupt++;
-            const error = new CorruptRecordError("verify", reason, {
+          const problem = sceneProblem(entry.data, info);
+          const declaredField = problem?.field && fields ? problem : undefined;
+          fields?.check.add(
+            declaredField?.field && { field: declaredField.field, seen: declaredField.seen ?? "?" },
+          );
+          if (problem !== undefined) {
+            const error = new CorruptRecordError("verify", problem.reason, {
               file,
               record: entry.record,
               offset: entry.offset,
             });
-            report(`corrupt: ${error.message}\n`);
+            if (declaredField) fields?.held.push(`corrupt: ${error.message}\n`);
+            else {
+              corrupt++;
+              report(`corrupt: ${error.message}\n`);
+            }
           }
         }
         if (bar && (records & 63) === 0) {
@@ -230,14 +253,7 @@ async function verify(
       }
       if (inFile === 0 && corrupt === 0) problems.push(`empty: ${file} holds no record`);
       else if (inFile === 0) problems.push(`empty: ${file} holds no intact record`);
-      if (info) {
-        const split = basename(dirname(file));
-        const key = `${info.name}/${split}`;
-        const tally = perSplit.get(key) ?? { info, split, dir: dirname(file), files: 0, records: 0 };
-        tally.records += inFile;
-        tally.files++;
-        perSplit.set(key, tally);
-      }
+      tallies.push({ file, records: inFile });
       done += size;
       bar?.update(Math.round(done / 1e6), { records, corrupt });
     }
@@ -245,16 +261,17 @@ async function verify(
     bar?.stop();
   }
   for (const line of lines) err.write(line);
-  // dataset.json of a synthetic set declares its scene counts: a shard cut at a record boundary
-  // has valid CRCs throughout, and only the count shows it.
-  for (const { info, split, dir, files, records: found } of perSplit.values()) {
-    const declared = (info as DatasetInfo & Record<string, unknown>)[`${split}Scenes`];
-    if (typeof declared === "number" && declared !== found) {
-      problems.push(
-        `count: ${info.name} (${split}) declares ${declared} records in dataset.json, but its ${files} files read in ${dir} hold ${found}`,
-      );
+  for (const { check, held } of declared.values()) {
+    const blame = check.blame();
+    if (blame) problems.push(blame);
+    else {
+      corrupt += held.length;
+      for (const line of held) err.write(line);
     }
   }
+  // dataset.json declares its shards and (synthetic sets) its record counts: a missing split or
+  // a shard cut at a record boundary has valid CRCs throughout, and only these show it.
+  problems.push(...(await completenessProblems(root, tallies)));
   for (const line of problems) err.write(`${line}\n`);
   const ok = corrupt === 0 && problems.length === 0;
   out.write(
@@ -273,13 +290,28 @@ async function datasetOf(file: string): Promise<DatasetInfo | undefined> {
   }
 }
 
+/** Why a record is not a valid scene, and which of dataset.json's fields it disagrees with. */
+interface SceneProblem {
+  reason: string;
+  field?: "views" | "frameSize";
+  /** The record's value of that field. */
+  seen?: string;
+}
+
 /** Why a record is not a valid scene of `info` (views, finite cameras, decodable frames of its size). */
-function sceneProblem(bytes: Uint8Array, info: DatasetInfo | undefined): string | undefined {
+function sceneProblem(bytes: Uint8Array, info: DatasetInfo | undefined): SceneProblem | undefined {
   let scene: SceneRecord;
   try {
-    scene = decodeSceneRecord(bytes, info ? { views: info.views } : {});
+    scene = decodeSceneRecord(bytes);
   } catch (error) {
-    return error instanceof CorruptRecordError ? error.reason : (error as Error).message;
+    return { reason: error instanceof CorruptRecordError ? error.reason : (error as Error).message };
+  }
+  if (info && scene.frames.length !== info.views) {
+    return {
+      reason: `expected ${info.views} frames, but got ${scene.frames.length}`,
+      field: "views",
+      seen: String(scene.frames.length),
+    };
   }
   let size = info?.frameSize;
   for (const [view, frame] of scene.frames.entries()) {
@@ -287,11 +319,14 @@ function sceneProblem(bytes: Uint8Array, info: DatasetInfo | undefined): string 
     try {
       image = decodeJpeg(frame);
     } catch (error) {
-      return `view ${view}: frame is not a decodable JPEG (${(error as Error).message})`;
+      return { reason: `view ${view}: frame is not a decodable JPEG (${(error as Error).message})` };
     }
     size ??= image.width;
     if (image.width !== size || image.height !== size) {
-      return `view ${view}: frame is ${image.width}x${image.height}, but the dataset's frames are ${size}x${size}`;
+      return {
+        reason: `view ${view}: frame is ${image.width}x${image.height}, but the dataset's frames are ${size}x${size}`,
+        ...(info && { field: "frameSize" as const, seen: `${image.width}x${image.height}` }),
+      };
     }
   }
   return undefined;
@@ -339,7 +374,7 @@ export async function runDataCli(argv: readonly string[], io: DataCliIo = {}): P
     .option("--decode", "also decode every frame, and check views, cameras (finite) and frame sizes")
     .option("--quiet", "no progress bar")
     .action(async (path: string, o: VerifyOptions) => {
-      result = await verify(await tfrecordFiles(path), o, stdout, stderr);
+      result = await verify(path, await tfrecordFiles(path), o, stdout, stderr);
     });
   const seedSpelling = underscoreFlagError(program, argv);
   if (seedSpelling) {

@@ -86,6 +86,12 @@ export class SceneSource {
   private epochScenes = 0;
   /** Records met in the current epoch, intact or corrupt, for the count check. */
   private epochRecords = 0;
+  /**
+   * Per file (by index), the span of record indices read so far: a file is read in order from
+   * its start (or a resume point), so the spans count the distinct records read, in one number
+   * per file however many epochs pass.
+   */
+  private readonly spans = new Map<number, { lo: number; hi: number }>();
   private countChecked = false;
   /** Whether the current epoch was read from its start (not resumed midway). */
   private fullPass = true;
@@ -168,6 +174,22 @@ export class SceneSource {
     return item;
   }
 
+  /** The distinct records read so far, intact or corrupt (the read-ahead and the shuffle buffer included). */
+  distinctRecordsRead(): number {
+    let n = 0;
+    for (const { lo, hi } of this.spans.values()) n += hi - lo + 1;
+    return n;
+  }
+
+  private noteRead(file: number, record: number): void {
+    const span = this.spans.get(file);
+    if (!span) this.spans.set(file, { lo: record, hi: record });
+    else {
+      span.lo = Math.min(span.lo, record);
+      span.hi = Math.max(span.hi, record);
+    }
+  }
+
   /** Stops reading (closes the open file). */
   async close(): Promise<void> {
     this.done = true;
@@ -224,6 +246,7 @@ export class SceneSource {
         onSkip: (s) => {
           if (s.record < from) return;
           this.epochRecords++;
+          this.noteRead(index, s.record);
           this.options.onSkip(s);
         },
       });
@@ -239,6 +262,7 @@ export class SceneSource {
     if (entry.record < this.nextRecord) return undefined;
     this.nextRecord = entry.record + 1;
     this.epochRecords++;
+    this.noteRead(index, entry.record);
     const item = this.toItem(entry, path, rel);
     if (item) this.epochScenes++;
     return item;

@@ -169,4 +169,16 @@ describe("checkpoints", () => {
     await expect(loadCheckpoint(dir)).rejects.toMatchObject({ code: "CHECKPOINT_ERROR" });
     model.dispose();
   });
+
+  it("never overwrites or silently keeps an existing ckpt-<step>", async () => {
+    const model = denseModel();
+    await saveCheckpoint({ modelDir: dir, step: 3, model, state: { run: "old" } });
+    await expect(saveCheckpoint({ modelDir: dir, step: 3, model, state: { run: "new" } })).rejects.toThrow(
+      /saveCheckpoint: .*ckpt-3 exists already, and a checkpoint is never overwritten/,
+    );
+    const loaded = await loadCheckpoint(dir);
+    expect(loaded.state.run).toBe("old");
+    loaded.model.dispose();
+    model.dispose();
+  });
 });

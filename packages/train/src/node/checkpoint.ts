@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { GqnError } from "@gqn/core";
-import { processAlive, syncDir, writeFileAtomic, writeFileSynced } from "@gqn/core/node";
+import { processAlive, syncDir, writeFileSynced } from "@gqn/core/node";
 import { layersModelFiles } from "@gqn/model/node";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
@@ -57,12 +57,15 @@ export interface LoadedCheckpoint {
 
 /**
  * Saves a checkpoint atomically under `<modelDir>/checkpoints/`: every file goes into
- * `ckpt-<step>.tmp-<pid>`, is flushed, and
- * the directory is renamed to `ckpt-<step>`; then the `latest` pointer is replaced (temp file +
- * rename) and checkpoints beyond the newest `keep` are removed. A process killed at any moment
- * leaves either the previous checkpoint or the new one complete, never a half-written one under
- * a checkpoint name. A checkpoint already saved at this step is kept as it is.
+ * `ckpt-<step>.tmp-<pid>` and is flushed; the `latest` pointer is replaced (temp file + rename)
+ * to name `ckpt-<step>`; the directory is renamed to `ckpt-<step>`; then checkpoints beyond the
+ * newest `keep` are removed. A process killed at any moment leaves either the previous
+ * checkpoint or the new one complete, and `latest` naming it ({@link latestCheckpoint} passes
+ * over a pointer to a directory that is not there yet), never a half-written one under a
+ * checkpoint name.
  *
+ * @throws GqnError `CHECKPOINT_ERROR` when `ckpt-<step>` exists already: a checkpoint is never
+ *   overwritten or silently kept.
  * @returns the checkpoint directory.
  */
 export async function saveCheckpoint(options: SaveCheckpointOptions): Promise<string> {
@@ -81,29 +84,36 @@ export async function saveCheckpoint(options: SaveCheckpointOptions): Promise<st
       `saveCheckpoint: keep must be a positive integer, but got ${keep}.`,
     );
   }
-  await mkdir(root, { recursive: true });
   const name = `ckpt-${step}`;
   const final = join(root, name);
-  if (!(await exists(final))) {
-    const tmp = join(root, `${name}.tmp-${process.pid}`);
-    await rm(tmp, { recursive: true, force: true });
-    try {
-      await writeCheckpointFiles(tmp, options);
-      await syncDir(tmp);
-      await rename(tmp, final);
-    } catch (error) {
-      await rm(tmp, { recursive: true, force: true });
-      throw new GqnError(
-        "CHECKPOINT_ERROR",
-        `saveCheckpoint: could not write ${final}: ${(error as Error).message}`,
-        {
-          cause: error,
-        },
-      );
-    }
-    await syncDir(root);
+  if (await exists(final)) {
+    throw new GqnError(
+      "CHECKPOINT_ERROR",
+      `saveCheckpoint: ${final} exists already, and a checkpoint is never overwritten: resume from it, or move it away first.`,
+    );
   }
-  await writeFileAtomic(join(root, LATEST_FILE), `${name}\n`);
+  await mkdir(root, { recursive: true });
+  const tmp = join(root, `${name}.tmp-${process.pid}`);
+  await rm(tmp, { recursive: true, force: true });
+  try {
+    await writeCheckpointFiles(tmp, options);
+    await syncDir(tmp);
+  } catch (error) {
+    await rm(tmp, { recursive: true, force: true });
+    throw new GqnError(
+      "CHECKPOINT_ERROR",
+      `saveCheckpoint: could not write ${final}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  // The pointer first: until the rename it names a directory that is not there, and readers
+  // take the newest one listed, which is then the previous checkpoint.
+  const pointer = join(root, LATEST_FILE);
+  const pointerTmp = `${pointer}.tmp-${process.pid}`;
+  await writeFileSynced(pointerTmp, `${name}\n`);
+  await rename(pointerTmp, pointer);
+  await rename(tmp, final);
+  await syncDir(root);
   await pruneCheckpoints(root, keep);
   return final;
 }
@@ -162,6 +172,73 @@ async function latestIn(root: string): Promise<string | undefined> {
     // No pointer yet: fall back to listing.
   }
   return (await listIn(root)).at(-1)?.path;
+}
+
+/**
+ * The checkpoint a resumed run continues from: the one `checkpoints/latest` names, else the
+ * newest listed; when it cannot be loaded, the next older intact one. Checkpoints newer than the
+ * one used (damaged ones, or those beyond a `latest` rolled back by hand) are renamed out of the
+ * checkpoint names (`ckpt-<step>.aside-<time>`), so that the run's saves and pruning never meet
+ * another history; `say` gets a line naming each and the one used. Undefined when there is no
+ * checkpoint.
+ *
+ * @throws GqnError `CHECKPOINT_ERROR` when checkpoints exist but none can be loaded, naming each.
+ */
+export async function loadResumeCheckpoint(
+  modelDir: string,
+  say: (line: string) => void,
+): Promise<LoadedCheckpoint | undefined> {
+  const root = checkpointsDir(modelDir);
+  const all = await listIn(root);
+  if (all.length === 0) return undefined;
+  const named = await pointerTarget(root);
+  const start = named ? all.findIndex((c) => c.path === named) : all.length - 1;
+  const damaged: string[] = [];
+  let loaded: LoadedCheckpoint | undefined;
+  for (const candidate of all.slice(0, start + 1).reverse()) {
+    try {
+      loaded = await loadCheckpointDir(candidate.path);
+      break;
+    } catch (error) {
+      damaged.push(`${basename(candidate.path)} (${(error as Error).message.replace(/\.$/, "")})`);
+    }
+  }
+  if (!loaded) {
+    throw new GqnError(
+      "CHECKPOINT_ERROR",
+      `train: no checkpoint in ${root} can be loaded: ${damaged.join("; ")}. Remove them to start a new run, or choose another model dir.`,
+    );
+  }
+  const used = loaded;
+  const newer = all.filter((c) => c.step > used.step);
+  if (newer.length === 0) return loaded;
+  const stamp = Date.now();
+  const moved: string[] = [];
+  for (const c of newer) {
+    const aside = `${c.path}.aside-${stamp}`;
+    await rename(c.path, aside);
+    moved.push(basename(aside));
+  }
+  await syncDir(root);
+  const why =
+    damaged.length > 0
+      ? `the newer checkpoint cannot be loaded: ${damaged.join("; ")}`
+      : `${LATEST_FILE} names it, though newer checkpoints exist`;
+  say(
+    `[gqn] resuming from ${basename(loaded.path)}, the newest intact checkpoint (${why}); moved aside, not deleted: ${moved.join(", ")}.`,
+  );
+  return loaded;
+}
+
+/** The existing checkpoint directory `latest` names, if any. */
+async function pointerTarget(root: string): Promise<string | undefined> {
+  try {
+    const name = (await readFile(join(root, LATEST_FILE), "utf8")).trim();
+    if (CKPT_PATTERN.test(name) && (await exists(join(root, name)))) return join(root, name);
+  } catch {
+    // No pointer.
+  }
+  return undefined;
 }
 
 /**
@@ -224,6 +301,36 @@ export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
       `loadCheckpoint: no checkpoint in ${path} (expected ${join(path, CHECKPOINTS_DIR, "ckpt-<step>")} or a checkpoint directory).`,
     );
   }
+  if (dir === path) return loadCheckpointDir(dir);
+  try {
+    return await loadCheckpointDir(dir);
+  } catch (error) {
+    // Given a model dir whose newest checkpoint is damaged: name an older one that can be used.
+    const older = (await listIn(dirname(dir))).filter((c) => c.path !== dir).reverse();
+    for (const c of older) {
+      if (await looksIntact(c.path)) {
+        throw new GqnError(
+          "CHECKPOINT_ERROR",
+          `${(error as Error).message.replace(/\.?$/, ".")} The newest intact checkpoint is ${c.path}: pass that directory instead of ${path} to use it (gqn-train --resume moves the damaged one aside and continues from it).`,
+          { cause: error },
+        );
+      }
+    }
+    throw error;
+  }
+}
+
+/** Whether a checkpoint directory has a readable state and a model file (without loading it). */
+async function looksIntact(dir: string): Promise<boolean> {
+  try {
+    const state = JSON.parse(await readFile(join(dir, STATE_FILE), "utf8")) as { step?: unknown };
+    return Number.isInteger(state.step) && (await exists(join(dir, "model.json")));
+  } catch {
+    return false;
+  }
+}
+
+async function loadCheckpointDir(dir: string): Promise<LoadedCheckpoint> {
   let state: LoadedCheckpoint["state"];
   try {
     state = JSON.parse(await readFile(join(dir, STATE_FILE), "utf8"));
@@ -302,16 +409,19 @@ export interface RunCheckpoint {
 /**
  * What a run opening `modelDir` needs of its checkpoints, in one call: the leftovers of
  * interrupted saves are removed ({@link removeStaleCheckpointFiles}), the newest complete
- * checkpoint is found and, with `load`, read ({@link loadCheckpoint}).
+ * checkpoint is found and, with `load`, the newest intact one is read ({@link loadResumeCheckpoint}).
  */
 export async function readRunCheckpoint(
   modelDir: string,
-  options: { load: boolean },
+  options: { load: boolean; say?: (line: string) => void },
 ): Promise<RunCheckpoint> {
   await removeStaleCheckpointFiles(modelDir);
   const path = await latestCheckpoint(modelDir);
   if (!path) return {};
-  return options.load ? { path, loaded: await loadCheckpoint(path) } : { path };
+  if (!options.load) return { path };
+  // The newest intact one: a damaged newer checkpoint is moved aside with a line (`say`).
+  const loaded = (await loadResumeCheckpoint(modelDir, options.say ?? (() => {}))) as LoadedCheckpoint;
+  return { path: loaded.path, loaded };
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -331,6 +441,19 @@ export interface InferenceCheckpoint<Model = unknown, Training = unknown> {
   model: tfl.LayersModel;
   gqnConfig: Model;
   trainingConfig?: Training;
+  /** The dataset the run trained on, when its state records it. */
+  dataset?: string;
+}
+
+/** `"<weight>: N of M values"` for the first weight holding NaN or infinity; undefined when all are finite. */
+export function nonFiniteWeights(model: tfl.LayersModel): string | undefined {
+  for (const weight of model.weights) {
+    const values = weight.read().dataSync();
+    let bad = 0;
+    for (const v of values) if (!Number.isFinite(v)) bad++;
+    if (bad > 0) return `${weight.name}: ${bad} of ${values.length} values`;
+  }
+  return undefined;
 }
 
 /**
@@ -343,16 +466,25 @@ export async function loadInferenceCheckpoint<Model = unknown, Training = unknow
 ): Promise<InferenceCheckpoint<Model, Training>> {
   const loaded = await loadCheckpoint(path);
   for (const w of loaded.optimizerState ?? []) w.tensor.dispose();
-  const state = loaded.state as { gqnConfig?: Model; trainingConfig?: Training };
+  const state = loaded.state as { gqnConfig?: Model; trainingConfig?: Training; dataset?: unknown };
   if (!state.gqnConfig) {
     loaded.model.dispose();
     throw new GqnError("CHECKPOINT_ERROR", `${where}: ${loaded.path}/state.json has no gqnConfig.`);
+  }
+  const broken = nonFiniteWeights(loaded.model);
+  if (broken) {
+    loaded.model.dispose();
+    throw new GqnError(
+      "NON_FINITE",
+      `${where}: ${loaded.path} holds non-finite weights (${broken}), so nothing it renders or scores means anything. Use an earlier checkpoint of the run.`,
+    );
   }
   return {
     path: loaded.path,
     step: loaded.step,
     model: loaded.model,
     gqnConfig: state.gqnConfig,
+    ...(typeof state.dataset === "string" && { dataset: state.dataset }),
     ...(state.trainingConfig !== undefined && { trainingConfig: state.trainingConfig }),
   };
 }

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -57,6 +58,10 @@ describe("gqn-train flags", () => {
     [["--frame-size", "2"], /expected an integer >= 4/],
     [["--max-minutes", "-1"], /expected a positive number/],
     [["--frobnicate"], /unknown option '--frobnicate'/],
+    [
+      ["--max-skipped-fraction", "2"],
+      /--max-skipped-fraction <f>' argument '2' is invalid\. expected a number in \[0, 1\)/,
+    ],
   ])("%j: exit 2 with one clear line", async (args, message) => {
     const result = await trainCli([...required(), ...args]);
     expect(result.code).toBe(2);
@@ -118,10 +123,67 @@ describe("gqn-train flags", () => {
       "--require-all-shards",
     ]);
     expect(strict.code).toBe(1);
-    // The run's log lines come first; the failure is one line.
-    const failure = strict.stderr.split("\n").filter((line) => line.startsWith("gqn-train:"));
-    expect(failure).toHaveLength(1);
-    expect(failure[0]).toMatch(/has \d+ shards named like .*, but \d+ are in .*Download the rest/);
+    // Refused before anything runs or is written: one line, and no run directory.
+    expect(strict.stderr).toMatch(
+      /^gqn-train: .*has \d+ shards named like .*, but \d+ are in .*Download the rest.*\n$/,
+    );
+    expect(strict.stderr.trim().split("\n")).toHaveLength(1);
+    expect(existsSync(join(root, "strict-run"))).toBe(false);
+  });
+
+  it("the partial-download note is a [gqn] line, printed once per run", async () => {
+    const partial = join(root, "partial-note");
+    await cp(data.dataDir, partial, { recursive: true });
+    const trainDir = join(partial, data.dataset, "train");
+    const shards = (await readdir(trainDir)).filter((name) => name.endsWith(".tfrecord")).sort();
+    await rm(join(trainDir, shards[0] as string));
+    const run = await trainCli([
+      ...["--data-dir", partial, "--dataset", data.dataset, "--preset", "tiny", "--batch-size", "2"],
+      ...["--backend", "wasm", "--data-workers", "0", "--eval-every", "1", "--steps", "3"],
+      ...["--model-dir", join(root, "partial-note-run")],
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const notes = run.stderr.split("\n").filter((line) => line.includes("(a partial download)"));
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatch(/^\[gqn\] using 1 of 2 train shards/);
+  });
+
+  it("--on-corrupt skip: 1 bad record in 40 is 2.5% of the records read, reported once", async () => {
+    const many = await syntheticDataset({ trainScenes: 40, testScenes: 4 });
+    try {
+      const trainDir = join(many.dataDir, many.dataset, "train");
+      const shard = join(
+        trainDir,
+        (await readdir(trainDir)).filter((n) => n.endsWith(".tfrecord")).sort()[0] as string,
+      );
+      const records: Uint8Array[] = [];
+      for await (const record of readTFRecords(shard)) records.push(record);
+      const scene = decodeSceneRecord(records[1] as Uint8Array);
+      scene.cameras[3] = Number.NaN;
+      records[1] = encodeSceneRecord(scene);
+      const writer = await TFRecordWriter.open(shard);
+      for (const record of records) await writer.write(record);
+      await writer.close();
+      const run = await trainCli([
+        ...["--data-dir", many.dataDir, "--dataset", many.dataset, "--preset", "tiny", "--batch-size", "2"],
+        ...["--backend", "wasm", "--data-workers", "0", "--eval-every", "0", "--steps", "4"],
+        ...["--on-corrupt", "skip", "--max-skipped-fraction", "0.05", "--model-dir", join(root, "skip-40")],
+      ]);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stderr.split("\n").filter((line) => line.includes("NaN as yaw"))).toHaveLength(1);
+      // 1 in 40 is more than 1%: stopped, with the share over the 40 records read.
+      const strict = await trainCli([
+        ...["--data-dir", many.dataDir, "--dataset", many.dataset, "--preset", "tiny", "--batch-size", "2"],
+        ...["--backend", "wasm", "--data-workers", "0", "--eval-every", "0", "--steps", "4"],
+        ...["--on-corrupt", "skip", "--model-dir", join(root, "skip-40-strict")],
+      ]);
+      expect(strict.code).toBe(1);
+      expect(strict.stderr).toMatch(
+        /gqn-train: 1 of the 40 training records read were bad \(2\.5%, more than --max-skipped-fraction 0\.01\)/,
+      );
+    } finally {
+      await many.cleanup();
+    }
   });
 
   it("a NaN camera stops training naming its file and record, or is skipped and counted with --on-corrupt skip", async () => {
@@ -284,7 +346,7 @@ describe("gqn-train flags", () => {
     expect(first.stderr).toMatch(/\[gqn\] convolutions: (onnxruntime-node|XNNPACK)/);
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(
-      /^gqn-train: step 2 \(steps\); test ELBO .* PSNR .* dB; checkpoint .*ckpt-2\n$/,
+      /^gqn-train: step 2 \(steps, 2 steps run\); test ELBO .* PSNR .* dB at step 2; checkpoint .*ckpt-2\n$/,
     );
     const again = await trainCli([...args, ...common, "--steps", "3"]);
     expect(again.code).toBe(1);
@@ -293,7 +355,7 @@ describe("gqn-train flags", () => {
     );
     const resumed = await trainCli([...args, ...common, "--steps", "3", "--resume"]);
     expect(resumed.code).toBe(0);
-    expect(resumed.stdout).toMatch(/step 3 \(steps\)/);
+    expect(resumed.stdout).toMatch(/step 3 \(steps, 1 steps run\)/);
     // The checkpoint's config wins on resume: another preset is an error saying what it holds,
     // and the checkpoint read for it is freed.
     const tensors = tf.memory().numTensors;
@@ -314,6 +376,96 @@ describe("gqn-train flags", () => {
     // Without --preset it resumes with the checkpoint's config (already at step 3: nothing to do).
     const plain = await trainCli([...args.slice(0, -2), ...common, "--steps", "3", "--resume"]);
     expect(plain.code).toBe(0);
+    // Nothing ran: no earlier evaluation passed off as this call's result.
+    expect(plain.stdout).toMatch(
+      /^gqn-train: nothing to do: the run is at step 3 already .*; checkpoint .*ckpt-3\n$/,
+    );
+    expect(plain.stdout).not.toMatch(/ELBO|PSNR/);
+  });
+
+  it("a resumed run whose dataset is missing fails before anything, printing no old result", async () => {
+    const modelDir = join(root, "stale-result");
+    const args = ["--data-dir", data.dataDir, "--dataset", data.dataset, "--model-dir", modelDir];
+    const common = ["--preset", "tiny", "--batch-size", "2", "--backend", "wasm", "--data-workers", "0"];
+    expect((await trainCli([...args, ...common, "--steps", "2"])).code).toBe(0);
+    const missing = await trainCli([
+      ...["--data-dir", join(root, "empty-data"), "--dataset", data.dataset, "--model-dir", modelDir],
+      ...common.slice(2),
+      ...["--steps", "1", "--resume"],
+    ]);
+    await mkdir(join(root, "empty-data"), { recursive: true });
+    const again = await trainCli([
+      ...["--data-dir", join(root, "empty-data"), "--dataset", data.dataset, "--model-dir", modelDir],
+      ...common.slice(2),
+      ...["--steps", "1", "--resume"],
+    ]);
+    for (const result of [missing, again]) {
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe("");
+      expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    }
+    expect(again.stderr).toMatch(
+      /^gqn-train: listDatasetFiles: dataset .* \(train\) has \d+ shards .* but 0 are in /,
+    );
+  });
+
+  it("a rolled-back `latest`: the run continues from it and its checkpoints are its own, not the old run's", async () => {
+    const modelDir = join(root, "rollback");
+    const args = ["--data-dir", data.dataDir, "--dataset", data.dataset, "--model-dir", modelDir];
+    const common = [
+      ...["--preset", "tiny", "--batch-size", "2", "--backend", "wasm", "--data-workers", "0"],
+      ...["--eval-every", "0", "--checkpoint-every", "2", "--keep-checkpoints", "3"],
+    ];
+    expect((await trainCli([...args, ...common, "--steps", "6"])).code).toBe(0);
+    const ckpts = join(modelDir, "checkpoints");
+    const oldWeights = await readFile(join(ckpts, "ckpt-6", "weights.bin"));
+    await writeFile(join(ckpts, "latest"), "ckpt-2\n");
+    const resumed = await trainCli([...args, ...common.slice(2), "--steps", "6", "--resume", "--lr", "0.01"]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(
+      /\[gqn\] resuming from ckpt-2, the newest intact checkpoint \(latest names it, though newer checkpoints exist\); moved aside, not deleted: ckpt-4\.aside-\d+, ckpt-6\.aside-\d+\./,
+    );
+    expect(resumed.stdout).toMatch(/step 6 \(steps, 4 steps run\).*ckpt-6/);
+    const newWeights = await readFile(join(ckpts, "ckpt-6", "weights.bin"));
+    expect(Buffer.compare(newWeights, oldWeights)).not.toBe(0);
+  });
+
+  it("a damaged newest checkpoint: resume says which one it uses; gqn-render names the intact one", async () => {
+    const modelDir = join(root, "damaged");
+    const args = ["--data-dir", data.dataDir, "--dataset", data.dataset, "--model-dir", modelDir];
+    const common = [
+      ...["--preset", "tiny", "--batch-size", "2", "--backend", "wasm", "--data-workers", "0"],
+      ...["--eval-every", "0", "--checkpoint-every", "2"],
+    ];
+    expect((await trainCli([...args, ...common, "--steps", "4"])).code).toBe(0);
+    await rm(join(modelDir, "checkpoints", "ckpt-4", "state.json"));
+    const render = capture();
+    const rendered = await runRenderCli(
+      [
+        "--model-dir",
+        modelDir,
+        "--data-dir",
+        data.dataDir,
+        "--dataset",
+        data.dataset,
+        "--out",
+        join(root, "r-damaged"),
+      ],
+      render.io,
+    );
+    expect(rendered).toBe(1);
+    expect(render.out.stderr).toMatch(
+      new RegExp(
+        `^gqn-render: .*ckpt-4.* The newest intact checkpoint is ${join(modelDir, "checkpoints", "ckpt-2")}: pass that directory`,
+      ),
+    );
+    expect(render.out.stderr.trim().split("\n")).toHaveLength(1);
+    const resumed = await trainCli([...args, ...common.slice(2), "--steps", "5", "--resume"]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(
+      /\[gqn\] resuming from ckpt-2, the newest intact checkpoint \(the newer checkpoint cannot be loaded: ckpt-4 \(.*state\.json.*\)\); moved aside, not deleted: ckpt-4\.aside-\d+\./,
+    );
+    expect(resumed.stdout).toMatch(/step 5 \(steps, 3 steps run\).*ckpt-5/);
   });
 });
 

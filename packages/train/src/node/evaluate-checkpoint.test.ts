@@ -1,6 +1,7 @@
 // gqn-eval on a real tiny GQN trained for two steps: the table and the JSON report the same
 // scores, the baselines are there, and a missing checkpoint is one line.
-import { mkdtemp, rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
@@ -9,6 +10,7 @@ import { captureIo } from "../../test/capture-io.js";
 import { syntheticDataset } from "../../test/synthetic-data.js";
 import { evaluateCheckpoint } from "./evaluate-checkpoint.js";
 import { runEvalCli } from "./run-eval-cli.js";
+import { runRenderCli } from "./run-render-cli.js";
 import { train } from "./train.js";
 
 let data: Awaited<ReturnType<typeof syntheticDataset>>;
@@ -92,6 +94,56 @@ describe("gqn-eval", () => {
     expect(table.stdout).toMatch(
       /\n {2}baseline: context average +\d+\.\d\d dB +\d+\.\d\d dB +[01]\.\d{3} +\+0\.00\n/,
     );
+  }, 120_000);
+
+  it("another dataset and frame size: a note each; a partial download: one [gqn] note", async () => {
+    const small = await syntheticDataset({ trainScenes: 8, testScenes: 2, frameSize: 16 });
+    try {
+      // The same scenes under another name, at 16 px, with one of the two train shards missing.
+      const other = join(small.dataDir, "other");
+      await cp(join(small.dataDir, small.dataset), other, { recursive: true });
+      const info = JSON.parse(await readFile(join(other, "dataset.json"), "utf8"));
+      await writeFile(join(other, "dataset.json"), JSON.stringify({ ...info, name: "other" }));
+      const shards = (await readdir(join(other, "train"))).sort();
+      await rm(join(other, "train", shards[0] as string));
+      const result = await evalCli([
+        ...["--model-dir", modelDir, "--data-dir", small.dataDir, "--dataset", "other"],
+        ...["--split", "train", "--scenes", "2", "--samples", "1", "--batch-size", "2"],
+      ]);
+      expect(result.code, result.stderr).toBe(0);
+      const lines = result.stderr.trim().split("\n");
+      expect(lines).toContain(`[gqn] the checkpoint was trained on ${data.dataset}; scoring on other.`);
+      expect(lines).toContain("[gqn] resizing 16 px frames to the model's 32 px.");
+      expect(lines.filter((line) => line.includes("(a partial download)"))).toEqual([
+        expect.stringMatching(/^\[gqn\] using 1 of 2 train shards of "other"/),
+      ]);
+    } finally {
+      await small.cleanup();
+    }
+  }, 120_000);
+
+  it("a checkpoint with NaN weights: gqn-eval and gqn-render refuse it in one line", async () => {
+    const broken = join(root, "nan", "ckpt-2");
+    await cp(join(modelDir, "checkpoints", "ckpt-2"), broken, { recursive: true });
+    const weights = await readFile(join(broken, "weights.bin"));
+    new Float32Array(weights.buffer, weights.byteOffset, weights.byteLength / 4).fill(Number.NaN);
+    await writeFile(join(broken, "weights.bin"), weights);
+    const data_ = ["--data-dir", data.dataDir, "--dataset", data.dataset];
+    const scored = await evalCli(["--model-dir", broken, ...data_, "--scenes", "2", "--samples", "1"]);
+    expect(scored.code).toBe(1);
+    expect(scored.stdout).toBe("");
+    expect(scored.stderr).toMatch(
+      /^gqn-eval: evaluateCheckpoint: .*ckpt-2 holds non-finite weights \(.*: \d+ of \d+ values\)/,
+    );
+    expect(scored.stderr.trim().split("\n")).toHaveLength(1);
+    const render = captureIo();
+    const out = join(root, "nan-render");
+    expect(
+      await runRenderCli(["--model-dir", broken, ...data_, "--out", out, "--scenes", "1"], render.io),
+    ).toBe(1);
+    expect(render.out.stderr).toMatch(/^gqn-render: renderCheckpoint: .*holds non-finite weights/);
+    expect(render.out.stderr.trim().split("\n")).toHaveLength(1);
+    expect(existsSync(out)).toBe(false);
   }, 120_000);
 
   it("a missing checkpoint or a bad flag: one line and a non-zero exit", async () => {

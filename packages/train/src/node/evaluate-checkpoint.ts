@@ -9,6 +9,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { annealed } from "../schedules.js";
 import type { TrainingConfig } from "../training-config.js";
 import { loadInferenceCheckpoint, trainedContextSize } from "./checkpoint.js";
+import { dataMismatchNotes, dataNotes } from "./data-checks.js";
 import {
   type BaselineName,
   disposeFirstBatch,
@@ -48,6 +49,8 @@ export interface EvaluateCheckpointOptions {
   keepFirstBatch?: boolean;
   /** Called after each batch with the scenes scored so far. */
   onProgress?: (scenes: number) => void;
+  /** Where notes go (another dataset or frame size than the model's, a partial download); default stderr. */
+  log?: (line: string) => void;
 }
 
 /** What {@link evaluateCheckpoint} measured. */
@@ -102,6 +105,16 @@ export async function evaluateCheckpoint(options: EvaluateCheckpointOptions): Pr
     options.modelDir,
     "evaluateCheckpoint",
   );
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  for (const note of dataMismatchNotes({
+    trainedOn: loaded.dataset,
+    dataset: options.dataset,
+    datasetFrameSize: info.frameSize,
+    modelFrameSize: loaded.gqnConfig.frameSize,
+    doing: "scoring",
+  })) {
+    log(note);
+  }
   const model = GqnModel.fromLayersModel(loaded.model, loaded.gqnConfig);
   try {
     const contextSize = options.contextSize ?? trainedContextSize(loaded.trainingConfig, info.views, 5);
@@ -112,6 +125,7 @@ export async function evaluateCheckpoint(options: EvaluateCheckpointOptions): Pr
       dataset: options.dataset,
       frameSize: loaded.gqnConfig.frameSize,
       ...(options.dataWorkers !== undefined && { workers: options.dataWorkers }),
+      warn: dataNotes(log),
     };
     const mean = await meanTrainingImage(data, { images: options.meanImages ?? 2000, seed });
     const render = (n: number) => (batch: SceneBatch) =>
@@ -157,6 +171,7 @@ export async function evaluateCheckpoint(options: EvaluateCheckpointOptions): Pr
       baselines: scores.baselines,
       objectMasks: scores.objectMasks,
     };
+    requireFiniteReport(report);
     if (options.keepFirstBatch) {
       if (scores.firstBatch) report.firstBatch = scores.firstBatch;
     } else {
@@ -165,5 +180,22 @@ export async function evaluateCheckpoint(options: EvaluateCheckpointOptions): Pr
     return report;
   } finally {
     model.dispose();
+  }
+}
+
+/** A score that is NaN or infinite is no score: NON_FINITE, naming the figure. */
+function requireFiniteReport(report: EvaluationReport): void {
+  const figures: [string, number][] = [
+    ["ELBO", report.elbo.nats],
+    ["the one-sample PSNR", report.model.psnr],
+    ["the predictive mean's PSNR", report.predictiveMean.psnr],
+  ];
+  for (const [name, value] of figures) {
+    if (!Number.isFinite(value)) {
+      throw new GqnError(
+        "NON_FINITE",
+        `evaluateCheckpoint: ${report.checkpoint} gives ${name} ${value} on ${report.dataset} ${report.split}: the model's outputs are not finite numbers.`,
+      );
+    }
   }
 }

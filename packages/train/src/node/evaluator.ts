@@ -7,6 +7,7 @@ import { createSceneBatches, encodePng, type SceneBatch, type SceneBatchIterator
 import { type EvalMetrics, imageGrid, psnrFromMse } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
 import { annealed, type LinearAnneal } from "../schedules.js";
+import { dataNotes } from "./data-checks.js";
 import type { TrainableModel } from "./gqn-factory.js";
 import type { TensorBoardWriter } from "./tensorboard-writer.js";
 
@@ -50,7 +51,7 @@ export class Evaluator {
     const sigma = annealed(this.setup.sigma, step);
     const sums = { elbo: 0, nll: 0, kl: 0, bitsPerDim: 0, mse: 0 };
     let n = 0;
-    const batches = this.testBatches(this.setup.say);
+    const batches = this.testBatches(dataNotes(this.setup.say));
     try {
       for await (const batch of batches) {
         try {

@@ -8,8 +8,10 @@ import { createSceneBatches, type DatasetInfo } from "@gqn/data/node";
 import * as tf from "@tensorflow/tfjs-core";
 import type { TrainingConfig } from "../training-config.js";
 import { type LoadedCheckpoint, readRunCheckpoint } from "./checkpoint.js";
+import { dataMismatchNotes, dataNotes } from "./data-checks.js";
 import { Evaluator } from "./evaluator.js";
 import { gqnModelFactory, type ModelConfig, type ModelFactory } from "./gqn-factory.js";
+import { withOverrides } from "./model-overrides.js";
 import { RunLog } from "./run-log.js";
 import { TensorBoardWriter } from "./tensorboard-writer.js";
 import type { OptionNames, ResolvedTrainOptions } from "./train-options.js";
@@ -40,8 +42,11 @@ export class Teardown {
 export interface OpenRunRequest {
   options: ResolvedTrainOptions;
   names: OptionNames;
-  /** Whether the caller asked for a model (preset or model options): a resumed run must be of it. */
-  modelAsked: boolean;
+  /**
+   * What the caller asked the model to be: a preset (a resumed run must be that preset's model),
+   * or model options alone (laid over the run's own config, they must not change it).
+   */
+  modelAsked: "preset" | "model" | undefined;
   info: DatasetInfo;
   say: (line: string) => void;
   /** Receives the cleanup of everything opened. */
@@ -55,7 +60,7 @@ export interface OpenRunRequest {
  */
 export async function openTrainingRun(request: OpenRunRequest): Promise<TrainingRun> {
   const { options: o, say, teardown } = request;
-  const found = await readRunCheckpoint(o.modelDir, { load: o.resume === true });
+  const found = await readRunCheckpoint(o.modelDir, { load: o.resume === true, say });
   if (found.path && !o.resume) {
     const { where, option } = request.names;
     throw new GqnError(
@@ -77,7 +82,7 @@ export async function openTrainingRun(request: OpenRunRequest): Promise<Training
     ...(o.dataWorkers !== undefined && { workers: o.dataWorkers }),
     ...(o.requireAllShards && { requireAllShards: true }),
     onCorrupt: o.onCorrupt,
-    warn: say,
+    warn: dataNotes(say),
   });
   teardown.add(() => batches.close());
   // A resumed run drops the records a crash left beyond its checkpoint, so steps never repeat.
@@ -192,10 +197,15 @@ async function openModel(
     gqnConfig: settled.gqnConfig,
     trainingConfig: settled.trainingConfig,
   };
+  const notes = dataMismatchNotes({
+    trainedOn: state?.dataset,
+    dataset: o.dataset,
+    datasetFrameSize: info.frameSize,
+    modelFrameSize: settled.gqnConfig.frameSize,
+    doing: loaded ? "continuing" : "training",
+  });
+  for (const note of notes) say(note);
   if (!loaded || !state) {
-    if (settled.gqnConfig.frameSize !== info.frameSize) {
-      say(`[gqn] resizing ${info.frameSize} px frames to the model's ${settled.gqnConfig.frameSize} px.`);
-    }
     return { ...common, step: 0, rng: new Random(deriveSeed(o.seed, "latent noise")) };
   }
   // The data order carries on only when the batches are shaped as before.
@@ -230,12 +240,13 @@ function settleConfigs(
     return { gqnConfig: model, trainingConfig: training };
   }
   const state = loaded.state as unknown as TrainState & { step: number };
-  if (state.dataset !== undefined && state.dataset !== o.dataset) {
-    say(`[gqn] the checkpoint was trained on ${state.dataset}; continuing on ${o.dataset}.`);
-  }
   const gqnConfig = state.gqnConfig;
   if (request.modelAsked) {
-    const asked = factory.resolve(o.preset, o.model, {}).model;
+    // Without a preset, the model options are compared with the run's own config, not a preset's.
+    const asked =
+      request.modelAsked === "model"
+        ? (withOverrides(gqnConfig, o.model) as ModelConfig)
+        : factory.resolve(o.preset, o.model, {}).model;
     if (stableJson(asked) !== stableJson(gqnConfig)) {
       throw new GqnError(
         "CHECKPOINT_ERROR",

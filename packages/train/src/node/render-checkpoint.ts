@@ -7,6 +7,7 @@ import { imageGrid, renderOrbit, scaleImage, type UpAxis } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
 import type { TrainingConfig } from "../training-config.js";
 import { loadInferenceCheckpoint, trainedContextSize } from "./checkpoint.js";
+import { dataMismatchNotes, dataNotes } from "./data-checks.js";
 import { gqnModelFactory, type ModelConfig, type ModelFactory } from "./gqn-factory.js";
 import { requireDirectory } from "./require-directory.js";
 
@@ -36,6 +37,8 @@ export interface RenderCheckpointOptions {
   backend?: BackendRequest;
   /** JPEG decoding threads of the data loader; default @gqn/data's. */
   dataWorkers?: number;
+  /** Where notes go (another dataset or frame size than the model's, a partial download); default stderr. */
+  log?: (line: string) => void;
 }
 
 /** What {@link renderCheckpoint} wrote. */
@@ -94,6 +97,16 @@ export async function renderCheckpoint(options: RenderCheckpointOptions): Promis
     options.modelDir,
     "renderCheckpoint",
   );
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  for (const note of dataMismatchNotes({
+    trainedOn: loaded.dataset,
+    dataset: options.dataset,
+    datasetFrameSize: info.frameSize,
+    modelFrameSize: loaded.gqnConfig.frameSize,
+    doing: "rendering",
+  })) {
+    log(note);
+  }
   const model = factory.fromLayersModel(loaded.model, loaded.gqnConfig);
   const k = options.contextSize ?? trainedContextSize(loaded.trainingConfig, info.views, 3);
   const result: RenderResult = { checkpoint: loaded.path, step: loaded.step, scenes: [], orbitFrames: [] };
@@ -108,6 +121,7 @@ export async function renderCheckpoint(options: RenderCheckpointOptions): Promis
     seed,
     repeat: false,
     ...(options.dataWorkers !== undefined && { workers: options.dataWorkers }),
+    warn: dataNotes(log),
   });
   await mkdir(options.out, { recursive: true });
   try {
@@ -147,6 +161,7 @@ export async function renderCheckpoint(options: RenderCheckpointOptions): Promis
             }),
           );
           try {
+            requireFinite(prediction, loaded.path);
             for (let i = 0; i < n; i++) {
               const grid = tf.tidy(() => {
                 const one = <T extends tf.Tensor>(t: T) => tf.slice(t, i, 1) as T;
@@ -190,4 +205,17 @@ export async function renderCheckpoint(options: RenderCheckpointOptions): Promis
     model.dispose();
   }
   return result;
+}
+
+/** A rendering with NaN or infinite pixels is refused: it would be written as a black panel. */
+function requireFinite(prediction: tf.Tensor, checkpoint: string): void {
+  const finite = tf.tidy(() => tf.all(tf.isFinite(prediction)));
+  const ok = finite.dataSync()[0] === 1;
+  finite.dispose();
+  if (!ok) {
+    throw new GqnError(
+      "NON_FINITE",
+      `renderCheckpoint: ${checkpoint} renders non-finite pixels: the model's outputs are not finite numbers.`,
+    );
+  }
 }

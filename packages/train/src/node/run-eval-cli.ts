@@ -66,6 +66,7 @@ export async function runEvalCli(argv: readonly string[], io: CliIo = {}): Promi
       ...(o.contextSize !== undefined && { contextSize: o.contextSize }),
       ...(o.sigma !== undefined && { sigma: o.sigma }),
       onProgress,
+      log: (line) => stderr.write(`${line}\n`),
     });
     if (stderr.isTTY) stderr.write("\n");
     const stdout = io.stdout ?? process.stdout;

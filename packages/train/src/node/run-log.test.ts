@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { cliFailureLines } from "@gqn/data/node";
 import { describe, expect, it } from "vitest";
 import { type LogRecord, RunLog } from "./run-log.js";
 
@@ -48,5 +49,22 @@ describe("RunLog", () => {
     await log.close();
     expect(await readFile(path, "utf8")).toBe('{"split":"train","step":1}\n{"split":"test","step":2}\n');
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it("a full disk on an append names the log file", async () => {
+    // Every write to /dev/full fails with ENOSPC, as on a full disk.
+    const log = await RunLog.open("/dev/full");
+    const error = await log
+      .append({ split: "train", step: 1, elbo: 1, nll: 1, kl: 0, lr: 1, sigma: 1, stepMs: 1, time: "t" })
+      .then(
+        () => undefined,
+        (e: unknown) => e as NodeJS.ErrnoException,
+      );
+    expect(error?.code).toBe("ENOSPC");
+    expect(error?.path).toBe("/dev/full");
+    expect(cliFailureLines("gqn-train", error, false)).toEqual([
+      "gqn-train: cannot use /dev/full: the disk is full. Free some space or choose another disk.",
+    ]);
+    await log.close();
   });
 });

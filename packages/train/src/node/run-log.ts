@@ -1,6 +1,6 @@
 import { type FileHandle, mkdir, open, readFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { writeFileAtomic } from "@gqn/core/node";
+import { withPath, writeFileAtomic } from "@gqn/core/node";
 
 /**
  * One line of `log.jsonl`: a training step (`split: "train"`) or an evaluation on the test split
@@ -57,7 +57,11 @@ export class RunLog {
   /** Queues one record; a non-finite number is written as `null` (JSON has none). */
   append(record: LogRecord): Promise<void> {
     const line = `${JSON.stringify(record)}\n`;
-    const written = this.queue.then(() => this.handle.appendFile(line));
+    const written = this.queue.then(() =>
+      this.handle.appendFile(line).catch((error: unknown) => {
+        throw withPath(error, this.path);
+      }),
+    );
     this.queue = written.catch(() => {});
     return written;
   }

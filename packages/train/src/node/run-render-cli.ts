@@ -62,6 +62,7 @@ export async function runRenderCli(argv: readonly string[], io: CliIo = {}): Pro
       up: o.up,
       backend: o.backend,
       seed: o.seed,
+      log: (line) => (io.stderr ?? process.stderr).write(`${line}\n`),
     });
     if (result.scenes.length === 0 && result.orbitFrames.length === 0) {
       throw new GqnError("IO_ERROR", `the test split of ${o.dataset} gave no scene to render.`);

@@ -4,7 +4,7 @@ import { type GqnConfigOverrides, getPreset } from "@gqn/model";
 import { getTrainingPreset, type TrainingConfig } from "../training-config.js";
 import { type CliIo, fail } from "./cli-support.js";
 import { stopOnSignals } from "./stop-on-signals.js";
-import { trainNamed } from "./train.js";
+import { type TrainResult, trainNamed } from "./train.js";
 import { parseTrainArgs, TRAIN_FLAG_NAMES, type TrainFlags } from "./train-cli-flags.js";
 import { TRAIN_DEFAULTS } from "./train-options.js";
 
@@ -12,6 +12,7 @@ import { TRAIN_DEFAULTS } from "./train-options.js";
 type ConfigFlags = Pick<
   TrainFlags,
   | "config"
+  | "resume"
   | "preset"
   | "frameSize"
   | "encoder"
@@ -39,10 +40,12 @@ export async function configOverrides(
   const preset = getPreset(presetName);
   if (o.frameSize !== undefined) model.frameSize = o.frameSize;
   if (o.encoder !== undefined) {
+    // A resumed run without --preset keeps its own width: the preset's is not the run's.
+    const keepRunWidth = o.resume === true && o.preset === undefined;
     model.encoder = {
       ...model.encoder,
       type: o.encoder,
-      channels: model.encoder?.channels ?? preset.model.encoder.channels,
+      ...(!keepRunWidth && { channels: model.encoder?.channels ?? preset.model.encoder.channels }),
     };
   }
   if (o.drawSteps !== undefined) {
@@ -85,6 +88,18 @@ async function readConfigFile(
   return parsed as { model?: GqnConfigOverrides; training?: Partial<TrainingConfig> };
 }
 
+/** The summary line: only what this call did (a resumed run's earlier evaluation is not its result). */
+export function resultLine(result: TrainResult, signal: NodeJS.Signals | undefined): string {
+  if (result.stepsRun === 0 && !result.lastEval) {
+    return `gqn-train: nothing to do: the run is at step ${result.step} already (--steps counts a resumed run's earlier steps); checkpoint ${result.checkpoint ?? "none"}`;
+  }
+  const evalText = result.lastEval
+    ? `; test ELBO ${result.lastEval.elbo.toFixed(1)} nats, PSNR ${result.lastEval.psnr.toFixed(2)} dB at step ${result.lastEval.step}`
+    : "";
+  const stoppedBy = signal ? "signal" : result.stoppedBy;
+  return `gqn-train: step ${result.step} (${stoppedBy}, ${result.stepsRun} steps run)${evalText}; checkpoint ${result.checkpoint ?? "none"}`;
+}
+
 /**
  * The `gqn-train` command. `argv` are the arguments after the command name. Resolves to the exit
  * code: 0 done (steps or time budget reached), 1 failed (one line on stderr), 2 bad usage,
@@ -111,13 +126,7 @@ export async function runTrainCli(argv: readonly string[], io: CliIo = {}): Prom
       },
       TRAIN_FLAG_NAMES,
     );
-    const evalText = result.lastEval
-      ? `; test ELBO ${result.lastEval.elbo.toFixed(1)} nats, PSNR ${result.lastEval.psnr.toFixed(2)} dB`
-      : "";
-    const stoppedBy = signals.received ? "signal" : result.stoppedBy;
-    (io.stdout ?? process.stdout).write(
-      `gqn-train: step ${result.step} (${stoppedBy})${evalText}; checkpoint ${result.checkpoint ?? "none"}\n`,
-    );
+    (io.stdout ?? process.stdout).write(`${resultLine(result, signals.received)}\n`);
     return signals.received ? 130 : 0;
   } catch (error) {
     return fail("gqn-train", error, o.debug, io);

@@ -15,6 +15,8 @@ export interface DatasetRef {
   workers?: number;
   /** Frames resized to this size (a model's); default the dataset's. */
   frameSize?: number;
+  /** Where the data pipeline's notes go (a partial download...); default `console.warn`. */
+  warn?: (message: string) => void;
 }
 
 /** Mean squared error, PSNR (dB) and mean SSIM over a whole split, of images in [0, 1]. */

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleScript } from "../../test/bundle-script.js";
 import { syntheticDataset } from "../../test/synthetic-data.js";
 import { listCheckpoints, loadCheckpoint } from "./checkpoint.js";
+import { RUN_LOCK_FILE } from "./run-lock.js";
 
 let script: string;
 let data: Awaited<ReturnType<typeof syntheticDataset>>;
@@ -64,7 +66,9 @@ describe("gqn-train and process signals", () => {
     const steps = (await listCheckpoints(modelDir)).map((c) => c.step);
     expect(steps).toHaveLength(1);
     expect(steps[0]).toBeGreaterThanOrEqual(2);
-    expect(stdout).toMatch(new RegExp(`step ${steps[0]} \\(signal\\)`));
+    expect(stdout).toMatch(new RegExp(`step ${steps[0]} \\(signal, `));
+    // The run directory's lock goes with the process.
+    expect(existsSync(join(modelDir, RUN_LOCK_FILE))).toBe(false);
     const loaded = await loadCheckpoint(modelDir);
     loaded.model.dispose();
     for (const w of loaded.optimizerState ?? []) w.tensor.dispose();

@@ -4,6 +4,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { withOverrides } from "./model-overrides.js";
 import { configOverrides } from "./run-train-cli.js";
 
 let root: string;
@@ -13,6 +14,23 @@ beforeAll(async () => {
 afterAll(async () => rm(root, { recursive: true, force: true }));
 
 describe("gqn-train config flags", () => {
+  it("--resume --encoder without --preset is laid over the run's own config, not the small preset's", async () => {
+    const { model } = await configOverrides({ resume: true, encoder: "pool" });
+    expect(model).toEqual({ encoder: { type: "pool" } });
+    // A tiny pool run (32 channels): the same encoder asks for nothing new; another type does.
+    const tinyRun = {
+      frameSize: 32,
+      encoder: { type: "pool", frameSize: 32, channels: 32 },
+      draw: { steps: 4 },
+    };
+    expect(withOverrides(tinyRun, model)).toEqual(tinyRun);
+    const tower = await configOverrides({ resume: true, encoder: "tower" });
+    expect(withOverrides(tinyRun, tower.model)).toEqual({
+      ...tinyRun,
+      encoder: { type: "tower", frameSize: 32, channels: 32 },
+    });
+  });
+
   it("map the seed's knobs onto the model and training configs", async () => {
     const { model, training } = await configOverrides({
       preset: "tiny",

@@ -196,8 +196,8 @@ const TRAIN_FLAGS = {
   },
   maxSkippedFraction: {
     flag: "--max-skipped-fraction <f>",
-    help: "with --on-corrupt skip, stop when more than this share of the records read are bad",
-    parse: positive,
+    help: "with --on-corrupt skip, stop when more than this share of the records read are bad (0 <= f < 1)",
+    parse: unitInterval,
     default: TRAIN_DEFAULTS.maxSkippedFraction,
     to: "maxSkippedFraction",
   },

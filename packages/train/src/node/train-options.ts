@@ -161,6 +161,9 @@ export function resolveTrainOptions(options: TrainOptions, names: OptionNames): 
   }
   if (!Number.isInteger(o.seed)) throw invalid("seed", "an integer");
   if (o.maxMinutes !== undefined && !(o.maxMinutes > 0)) throw invalid("maxMinutes", "a positive number");
+  if (!(o.maxSkippedFraction >= 0 && o.maxSkippedFraction < 1)) {
+    throw invalid("maxSkippedFraction", "a share in [0, 1)");
+  }
   for (const key of ["workers", "microBatchSize"] as const) {
     const value = o[key];
     if (value !== undefined && (!Number.isInteger(value) || value < 1)) {

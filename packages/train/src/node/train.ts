@@ -3,8 +3,10 @@ import { initBackend } from "@gqn/backend";
 import { GqnError, isGqnError } from "@gqn/core";
 import { readDatasetInfo } from "@gqn/data/node";
 import type { EvalMetrics } from "@gqn/model";
+import { requireSplitFiles } from "./data-checks.js";
 import { openTrainingRun, Teardown } from "./open-run.js";
 import { requireDirectory } from "./require-directory.js";
+import { lockRunDirectory } from "./run-lock.js";
 import {
   type OptionNames,
   resolveTrainOptions,
@@ -21,8 +23,13 @@ export type { StopReason, TrainState } from "./training-run.js";
 export interface TrainResult {
   /** Updates applied in total. */
   step: number;
+  /** Updates applied by this call (0 when the run had reached `steps` already). */
+  stepsRun: number;
   stoppedBy: StopReason;
-  /** The newest evaluation on the test split (undefined without a test split). */
+  /**
+   * The newest evaluation on the test split made by this call (undefined without a test split,
+   * or when this call evaluated nothing: an earlier call's figures are not this call's result).
+   */
   lastEval?: EvalMetrics & { step: number };
   /** The checkpoint directory saved last. */
   checkpoint?: string;
@@ -59,16 +66,20 @@ export async function trainNamed(options: TrainOptions, names: OptionNames): Pro
 
   await requireDirectory(o.dataDir, `${names.where}: ${names.option("dataDir")}`);
   const info = await readDatasetInfo(o.dataDir, o.dataset);
+  await requireSplitFiles(o.dataDir, info, o.requireAllShards);
   if (options.backend) await initBackend({ backend: options.backend, log: say });
   await mkdir(o.modelDir, { recursive: true });
+  const lock = await lockRunDirectory(o.modelDir, names.where);
 
   // Everything opened below is closed once, in reverse, however the run ends.
   const teardown = new Teardown();
+  teardown.add(() => lock.release());
   let run: TrainingRun | undefined;
   let failure: unknown;
   try {
     // What the caller asked the model to be: a resumed run must be of that model.
-    const modelAsked = options.preset !== undefined || options.model !== undefined;
+    const modelAsked =
+      options.preset !== undefined ? "preset" : options.model !== undefined ? "model" : undefined;
     run = await openTrainingRun({ options: o, names, modelAsked, info, say, teardown });
     if (showProgress) {
       const drawn = new TrainProgress({ total: o.steps, start: run.step });
@@ -86,8 +97,9 @@ export async function trainNamed(options: TrainOptions, names: OptionNames): Pro
   say(`[gqn] stopped at step ${done.step} (${done.stopReason}); checkpoint ${done.lastCheckpoint}`);
   return {
     step: done.step,
+    stepsRun: done.step - done.startStep,
     stoppedBy: done.stopReason ?? "steps",
-    ...(done.lastEval && { lastEval: done.lastEval }),
+    ...(done.lastEval && done.evaluated && { lastEval: done.lastEval }),
     ...(done.lastCheckpoint && { checkpoint: done.lastCheckpoint }),
     modelDir: o.modelDir,
     elapsedMs: Date.now() - started,

@@ -65,11 +65,13 @@ export interface TrainingRunSetup {
 /** One training run's loop and its state: the step, evaluations, checkpoints and logs. */
 export class TrainingRun {
   step: number;
+  readonly startStep: number;
   lastEval: (EvalMetrics & { step: number }) | undefined;
+  /** Whether this call evaluated (lastEval may be an earlier call's, carried in the checkpoint). */
+  evaluated = false;
   lastCheckpoint: string | undefined;
   stopReason: StopReason | undefined;
   private savedStep: number;
-  private scenesRead = 0;
   private windowStart = Date.now();
   private windowSteps = 0;
   private readonly o: ResolvedTrainOptions;
@@ -79,6 +81,7 @@ export class TrainingRun {
     this.o = setup.options;
     this.run = setup.model;
     this.step = this.run.step;
+    this.startStep = this.run.step;
     this.lastEval = this.run.lastEval;
     this.lastCheckpoint = this.run.checkpoint;
     this.savedStep = this.run.checkpoint ? this.run.step : -1;
@@ -127,7 +130,6 @@ export class TrainingRun {
       );
     }
     const batch: SceneBatch = next.value;
-    this.scenesRead += batch.target.shape[0];
     this.checkSkipped();
     let metrics: Awaited<ReturnType<LoopTrainer["step"]>>;
     try {
@@ -176,14 +178,14 @@ export class TrainingRun {
   }
 
   /**
-   * Bad records skipped (onCorrupt "skip") against the records read: too many is a broken
-   * dataset. Each bad record counts once, though every epoch (and the read-ahead) meets it again.
+   * Bad records skipped (onCorrupt "skip") against the records read by the data stream (its
+   * read-ahead included, so a bad record met early is not measured against the few consumed):
+   * too many is a broken dataset.
    */
   private checkSkipped(): void {
     const { skipped } = this.setup.batches;
     if (skipped.length === 0) return;
-    const bad = Object.values(skippedPerFile(skipped)).reduce((a, b) => a + b, 0);
-    const read = this.scenesRead + bad;
+    const { records: read, bad } = this.setup.batches.readCounts();
     const max = this.o.maxSkippedFraction;
     if (bad > max * read) {
       const { where, option } = this.setup.names;
@@ -207,6 +209,7 @@ export class TrainingRun {
     const t0 = Date.now();
     const result = await evaluator.evaluate(step, { grid: o.renderEvery > 0 && step % o.renderEvery === 0 });
     this.lastEval = { ...result, step };
+    this.evaluated = true;
     await this.record({
       split: "test",
       step,
