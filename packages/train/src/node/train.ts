@@ -42,6 +42,7 @@ import {
   type ModelFactory,
   type TrainableModel,
 } from "./gqn-factory.js";
+import { priorAndPosterior, targetPriorPosteriorGrid } from "./prior-and-posterior.js";
 import { requireDirectory } from "./require-directory.js";
 import { type LogRecord, RunLog } from "./run-log.js";
 import { TensorBoardWriter } from "./tensorboard-writer.js";
@@ -792,16 +793,14 @@ async function writeGrid(
   step: number,
   board: TensorBoardWriter | undefined,
 ): Promise<void> {
-  const prediction = tf.tidy(() =>
-    model.render(model.represent(batch.contextFrames, batch.contextPoses), batch.queryPose, {
-      seed: deriveSeed(o.seed, "image grid"),
-    }),
-  );
+  const { prior: prediction, posterior } = priorAndPosterior(model, batch, deriveSeed(o.seed, "image grid"));
   let grid: ReturnType<typeof imageGrid>;
+  let posteriorGrid: ReturnType<typeof imageGrid> | undefined;
   try {
     grid = imageGrid(batch.contextFrames, [batch.target, prediction]);
+    if (posterior) posteriorGrid = targetPriorPosteriorGrid(batch.target, prediction, posterior);
   } finally {
-    prediction.dispose();
+    tf.dispose([prediction, ...(posterior ? [posterior] : [])]);
   }
   const dir = join(o.modelDir, "images");
   await mkdir(dir, { recursive: true });
@@ -810,6 +809,7 @@ async function writeGrid(
     encodePng(grid.data, grid.width, grid.height),
   );
   board?.image(step, "test/context_target_prediction", grid);
+  if (posteriorGrid) board?.image(step, "test/target_prior_posterior", posteriorGrid);
 }
 
 function scalarsOf(r: LogRecord): Record<string, number | undefined> {
