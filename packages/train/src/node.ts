@@ -55,9 +55,11 @@ export {
   type StopReason,
   type TrainOptions,
   type TrainResult,
+  type TrainRunOptions,
   type TrainState,
   train,
 } from "./node/train.js";
+export type { DirectoryTrainData, InMemoryTrainData, TrainData } from "./node/train-data.js";
 export { type ProgressValues, TrainProgress, type TrainProgressOptions } from "./node/train-progress.js";
 export {
   encodeFileVersionEvent,

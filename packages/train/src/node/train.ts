@@ -12,7 +12,6 @@ import {
   createSceneBatches,
   type DatasetInfo,
   encodePng,
-  readDatasetInfo,
   type SceneBatch,
   type SceneBatchIterator,
   type SceneBatchState,
@@ -43,17 +42,19 @@ import {
   type TrainableModel,
 } from "./gqn-factory.js";
 import { priorAndPosterior, targetPriorPosteriorGrid } from "./prior-and-posterior.js";
-import { requireDirectory } from "./require-directory.js";
 import { type LogRecord, RunLog } from "./run-log.js";
 import { TensorBoardWriter } from "./tensorboard-writer.js";
+import { dataFiles, type OpenedTrainData, openTrainData, type TrainData } from "./train-data.js";
 import { TrainProgress } from "./train-progress.js";
 
-/** Options of {@link train}. Only `dataDir`, `dataset` and `modelDir` are required. */
-export interface TrainOptions {
-  /** The directory holding `<dataset>/<train|test>/*.tfrecord` (and `dataset.json` for custom data). */
-  dataDir: string;
-  /** A published dataset name, or a directory of `dataDir` with a `dataset.json`. */
-  dataset: string;
+/**
+ * Options of {@link train}: the data (`dataDir` and `dataset`, or `scenes` in memory:
+ * {@link TrainData}), `modelDir`, and the run's settings.
+ */
+export type TrainOptions = TrainData & TrainRunOptions;
+
+/** The settings of {@link train} besides its data. Only `modelDir` is required. */
+export interface TrainRunOptions {
   /** Where the run lives: `checkpoints/`, `log.jsonl`, `tensorboard/`, `images/`. */
   modelDir: string;
   /**
@@ -202,7 +203,7 @@ const DEFAULTS = {
  */
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const started = Date.now();
-  const o = { ...DEFAULTS, ...definedOnly(options) };
+  const o: ResolvedOptions = { ...DEFAULTS, ...definedOnly(options), dataset: options.dataset ?? "" };
   validateOptions(o);
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const showProgress = options.progress ?? process.stderr.isTTY === true;
@@ -210,8 +211,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   // Lines go above the progress bar once it is drawn.
   const say = (line: string) => (bar ? bar.log(line) : log(line));
 
-  await requireDirectory(o.dataDir, "train: dataDir");
-  const info = await readDatasetInfo(o.dataDir, o.dataset);
+  const data = await openTrainData(options);
+  o.dataset = data.name;
   if (options.backend) await initBackend({ backend: options.backend, log: say });
   await mkdir(o.modelDir, { recursive: true });
   await removeStaleCheckpointFiles(o.modelDir);
@@ -221,7 +222,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let run: TrainingRun | undefined;
   let failure: unknown;
   try {
-    run = await openTrainingRun(o, options, info, say, teardown);
+    run = await openTrainingRun(o, options, data, say, teardown);
     if (showProgress) {
       const drawn = new TrainProgress({ total: o.steps, start: run.step });
       bar = drawn;
@@ -284,10 +285,11 @@ function explainFailure(failure: unknown, run: TrainingRun | undefined): unknown
 async function openTrainingRun(
   o: ResolvedOptions,
   options: TrainOptions,
-  info: DatasetInfo,
+  data: OpenedTrainData,
   say: (line: string) => void,
   teardown: Teardown,
 ): Promise<TrainingRun> {
+  const { info } = data;
   const factory: ModelFactory = await gqnModelFactory();
   const workers = o.workers ?? 1;
   let accelerator: OnnxConvAccelerator | undefined;
@@ -326,8 +328,7 @@ async function openTrainingRun(
   teardown.add(() => setup.model.dispose());
   teardown.add(() => setup.trainer.dispose());
   const batches = createSceneBatches({
-    dataDir: o.dataDir,
-    dataset: o.dataset,
+    ...data.source,
     split: "train",
     batchSize: setup.trainingConfig.batchSize,
     contextSize: setup.trainingConfig.contextSize,
@@ -563,7 +564,7 @@ class TrainingRun {
   }
 }
 
-type ResolvedOptions = typeof DEFAULTS & TrainOptions;
+type ResolvedOptions = typeof DEFAULTS & TrainOptions & { dataset: string };
 
 interface RunSetup {
   model: TrainableModel;
@@ -770,8 +771,7 @@ function testBatches(
   say: (line: string) => void,
 ): SceneBatchIterator {
   return createSceneBatches({
-    dataDir: o.dataDir,
-    dataset: o.dataset,
+    ...dataFiles(o),
     split: "test",
     batchSize: training.batchSize,
     contextSize: k,
@@ -830,13 +830,11 @@ function scalarsOf(r: LogRecord): Record<string, number | undefined> {
 }
 
 function validateOptions(o: ResolvedOptions): void {
-  for (const key of ["dataDir", "dataset", "modelDir"] as const) {
-    if (typeof o[key] !== "string" || o[key].length === 0) {
-      throw new GqnError(
-        "INVALID_ARGUMENT",
-        `train: ${key} must be a non-empty string, but got ${JSON.stringify(o[key])}.`,
-      );
-    }
+  if (typeof o.modelDir !== "string" || o.modelDir.length === 0) {
+    throw new GqnError(
+      "INVALID_ARGUMENT",
+      `train: modelDir must be a non-empty string, but got ${JSON.stringify(o.modelDir)}.`,
+    );
   }
   const counts = {
     steps: 0,
