@@ -151,6 +151,10 @@ export async function runTrainCli(argv: readonly string[], io: CliIo = {}): Prom
     )
     .option("--seed <n>", "seed of the weights, data order and latents", integer(0), 1)
     .option("--resume", "continue from the newest checkpoint in --model-dir")
+    .option(
+      "--init-from <dir>",
+      "start a new run (step 0, fresh optimizer and schedules) from these weights: a checkpoint or a saved model dir; not with --resume",
+    )
     .option("--eval-every <n>", "evaluate on the test split every N steps (0: at the end only)", integer(0))
     .option("--eval-batches <n>", "test batches per evaluation", integer(1))
     .option("--render-every <n>", "write a PNG grid every N steps (0: never)", integer(0))
@@ -201,6 +205,7 @@ export async function runTrainCli(argv: readonly string[], io: CliIo = {}): Prom
       accelerator: "auto" | "onnx" | "none";
       seed: number;
       resume?: boolean;
+      initFrom?: string;
       evalEvery?: number;
       evalBatches?: number;
       renderEvery?: number;
@@ -239,6 +244,7 @@ export async function runTrainCli(argv: readonly string[], io: CliIo = {}): Prom
       accelerator: o.accelerator,
       seed: o.seed,
       resume: o.resume,
+      initFrom: o.initFrom,
       evalEvery: o.evalEvery,
       evalBatches: o.evalBatches,
       renderEvery: o.renderEvery,

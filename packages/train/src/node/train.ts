@@ -46,6 +46,7 @@ import { type LogRecord, RunLog } from "./run-log.js";
 import { TensorBoardWriter } from "./tensorboard-writer.js";
 import { dataFiles, type OpenedTrainData, openTrainData, type TrainData } from "./train-data.js";
 import { TrainProgress } from "./train-progress.js";
+import { openWarmStart } from "./warm-start.js";
 
 /**
  * Options of {@link train}: the data (`dataDir` and `dataset`, or `scenes` in memory:
@@ -89,6 +90,13 @@ export interface TrainRunOptions {
   seed?: number;
   /** Continue from the newest checkpoint in `modelDir` (a new run when there is none). */
   resume?: boolean;
+  /**
+   * Start a new run (step 0, a fresh optimizer and schedules) from these weights: a checkpoint
+   * (`ckpt-<step>`, or a model dir) or a saved model directory (`model.json`), such as the shipped
+   * model. The run takes its model config; `preset` and `model`, when given, must make the same
+   * one. Not with `resume`.
+   */
+  initFrom?: string;
   /** Log a train record every N steps (log.jsonl, TensorBoard, `onLog`); default 10. */
   logEvery?: number;
   /** Evaluate on the test split every N steps (0: only at the end); default 500. */
@@ -635,13 +643,24 @@ async function openRun(
   };
   if (!existing) {
     if (o.resume) say(`[gqn] no checkpoint in ${o.modelDir}: starting a new run.`);
-    const { model: gqnConfig, training: trainingConfig } = factory.resolve(
-      o.preset,
-      o.model,
-      overrides,
-      info.views,
-    );
+    const warm = o.initFrom
+      ? await openWarmStart(factory, o.initFrom, {
+          preset: o.preset,
+          modelAsked,
+          model: o.model,
+          training: overrides,
+          views: info.views,
+        })
+      : undefined;
+    const { model: gqnConfig, training: trainingConfig } =
+      warm?.configs ?? factory.resolve(o.preset, o.model, overrides, info.views);
     const model = factory.create(gqnConfig, { seed: o.seed });
+    if (warm) {
+      warm.copyInto(model);
+      say(
+        `[gqn] new run from the weights of ${warm.path}${warm.step !== undefined ? ` (step ${warm.step})` : ""}.`,
+      );
+    }
     const gradients = await gradientsFor(model, gqnConfig);
     const trainer = factory.createTrainer(model, trainingConfig, gradients && { gradients });
     if (gqnConfig.frameSize !== info.frameSize) {
@@ -853,6 +872,12 @@ function validateOptions(o: ResolvedOptions): void {
         `train: ${key} must be an integer >= ${min}, but got ${JSON.stringify(value)}.`,
       );
     }
+  }
+  if (o.initFrom !== undefined && o.resume) {
+    throw new GqnError(
+      "INVALID_ARGUMENT",
+      "train: initFrom (--init-from) starts a new run and cannot be combined with resume (--resume).",
+    );
   }
   if (!Number.isInteger(o.seed)) {
     throw new GqnError(

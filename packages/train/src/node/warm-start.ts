@@ -1,0 +1,162 @@
+import { access } from "node:fs/promises";
+import { join } from "node:path";
+import { GqnError } from "@gqn/core";
+import type { TrainingConfig } from "@gqn/model";
+import { layersModelFiles } from "@gqn/model/node";
+import * as tfl from "@tensorflow/tfjs-layers";
+import { loadCheckpoint, resolveCheckpoint } from "./checkpoint.js";
+import type { ModelConfig, ModelFactory, TrainableModel } from "./gqn-factory.js";
+
+/** What a new run takes from `initFrom`: its configs, and the weights to copy into the new model. */
+export interface WarmStart {
+  /** The model config (the source's) and the training config of the new run. */
+  configs: { model: ModelConfig; training: TrainingConfig };
+  /** Copies the source's weights into `model` (of the same architecture) and frees the source. */
+  copyInto(model: TrainableModel): void;
+  /** Frees the source without copying (when the run fails before its model exists). */
+  dispose(): void;
+  /** The checkpoint or saved-model directory read. */
+  path: string;
+  /** The source's step, when it is a checkpoint. */
+  step?: number;
+}
+
+/** What {@link openWarmStart} needs of the run's options. */
+export interface WarmStartOptions {
+  preset: string;
+  /** Whether the caller named a preset or model options: then they must describe the source's model. */
+  modelAsked: boolean;
+  model: object | undefined;
+  /** Training overrides (batch size, K, schedules...) of the new run. */
+  training: Partial<TrainingConfig>;
+  views: number;
+}
+
+const WHERE = "train: initFrom (--init-from)";
+
+/**
+ * Opens the weights a new run starts from: a checkpoint (a `ckpt-<step>` directory, or a model dir
+ * and its newest checkpoint) or a saved model (a directory with `model.json`, such as the viewer's
+ * shipped model). The new run takes the source's model config; a preset or model options, when
+ * given, must make the same one, or this refuses naming the keys that differ. Its training config
+ * is the preset's when one is named, else the source's (when it recorded one), with the overrides;
+ * the step, the optimizer and the schedules start afresh.
+ */
+export async function openWarmStart(
+  factory: ModelFactory,
+  path: string,
+  options: WarmStartOptions,
+): Promise<WarmStart> {
+  const source = await readSource(path);
+  try {
+    const asked = factory.resolve(options.preset, options.model, options.training, options.views);
+    if (options.modelAsked) {
+      const differing = differingKeys(asked.model, source.gqnConfig);
+      if (differing.length > 0) {
+        throw new GqnError(
+          "INVALID_CONFIG",
+          `${WHERE}: ${source.path} holds another architecture than the preset and model options make (differing keys: ${differing.join(", ")}); drop those options to take the source's, or choose another source.`,
+        );
+      }
+    }
+    const training: TrainingConfig = {
+      ...(!options.modelAsked && source.trainingConfig ? source.trainingConfig : asked.training),
+      ...options.training,
+    };
+    factory.validateTraining(training, options.views);
+    return {
+      configs: { model: source.gqnConfig, training },
+      path: source.path,
+      ...(source.step !== undefined && { step: source.step }),
+      copyInto(model) {
+        try {
+          model.toLayersModel().setWeights(source.model.getWeights());
+        } finally {
+          source.model.dispose();
+        }
+      },
+      dispose: () => source.model.dispose(),
+    };
+  } catch (error) {
+    source.model.dispose();
+    throw error;
+  }
+}
+
+interface Source {
+  path: string;
+  model: tfl.LayersModel;
+  gqnConfig: ModelConfig;
+  trainingConfig?: TrainingConfig;
+  step?: number;
+}
+
+async function readSource(path: string): Promise<Source> {
+  const checkpoint = await resolveCheckpoint(path).catch(() => undefined);
+  if (checkpoint) {
+    const loaded = await loadCheckpoint(checkpoint);
+    // A new run: the source's Adam moments are not carried over.
+    for (const w of loaded.optimizerWeights ?? []) w.tensor.dispose();
+    const state = loaded.state as { gqnConfig?: ModelConfig; trainingConfig?: TrainingConfig };
+    const gqnConfig = state.gqnConfig ?? configInModel(loaded.model);
+    if (!gqnConfig) {
+      loaded.model.dispose();
+      throw new GqnError("CHECKPOINT_ERROR", `${WHERE}: ${loaded.path}/state.json has no gqnConfig.`);
+    }
+    return {
+      path: loaded.path,
+      model: loaded.model,
+      gqnConfig,
+      ...(state.trainingConfig && { trainingConfig: state.trainingConfig }),
+      step: loaded.step,
+    };
+  }
+  const ok = await access(join(path, "model.json")).then(
+    () => true,
+    () => false,
+  );
+  if (!ok) {
+    throw new GqnError(
+      "INVALID_ARGUMENT",
+      `${WHERE}: ${path} is neither a checkpoint (ckpt-<step>, or a model dir holding one) nor a saved model (a directory with model.json).`,
+    );
+  }
+  let model: tfl.LayersModel;
+  try {
+    model = await tfl.loadLayersModel(layersModelFiles(path));
+  } catch (error) {
+    throw new GqnError(
+      "CHECKPOINT_ERROR",
+      `${WHERE}: cannot load the model in ${path}: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  const gqnConfig = configInModel(model);
+  if (!gqnConfig) {
+    model.dispose();
+    throw new GqnError("CHECKPOINT_ERROR", `${WHERE}: ${path}/model.json holds no GQN layer with a config.`);
+  }
+  return { path, model, gqnConfig };
+}
+
+/** The GQN config a saved LayersModel carries in its GqnRenderer layer's config. */
+function configInModel(model: tfl.LayersModel): ModelConfig | undefined {
+  for (const layer of model.layers) {
+    const config = layer.getConfig().gqn as unknown;
+    if (config && typeof config === "object") return config as ModelConfig;
+  }
+  return undefined;
+}
+
+/** The dotted keys at which two JSON values differ (`encoder.channels`, `draw.steps`), sorted. */
+export function differingKeys(a: unknown, b: unknown, prefix = ""): string[] {
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    v !== null && typeof v === "object" && !Array.isArray(v);
+  if (isObject(a) && isObject(b)) {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+    return keys.flatMap((key) => differingKeys(a[key], b[key], prefix ? `${prefix}.${key}` : key));
+  }
+  return JSON.stringify(a) === JSON.stringify(b) ? [] : [prefix || "(the whole config)"];
+}
