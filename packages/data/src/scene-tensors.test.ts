@@ -69,7 +69,9 @@ describe("scenesToArrays", () => {
     );
     expect(() =>
       scenesToArrays([{ frames: scene.frames, cameras: [1, 2, 3] }], { context: [0], query: 1 }),
-    ).toThrow("scenesToArrays: scene 0: cameras must hold 5 numbers per view [x, y, z, yaw, pitch], but got 3.");
+    ).toThrow(
+      "scenesToArrays: scene 0: cameras must hold 5 numbers per view [x, y, z, yaw, pitch], but got 3.",
+    );
     expect(() =>
       scenesToArrays(
         [scene, scene],
