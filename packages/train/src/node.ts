@@ -11,7 +11,6 @@ export {
   loadCheckpoint,
   removeStaleCheckpointFiles,
   resolveCheckpoint,
-  restoreOptimizer,
   type SaveCheckpointOptions,
   saveCheckpoint,
 } from "./node/checkpoint.js";
@@ -55,11 +54,11 @@ export {
   type StopReason,
   type TrainOptions,
   type TrainResult,
-  type TrainRunOptions,
   type TrainState,
   train,
 } from "./node/train.js";
 export type { DirectoryTrainData, InMemoryTrainData, TrainData } from "./node/train-data.js";
+export type { TrainRunOptions } from "./node/train-options.js";
 export { type ProgressValues, TrainProgress, type TrainProgressOptions } from "./node/train-progress.js";
 export {
   encodeFileVersionEvent,

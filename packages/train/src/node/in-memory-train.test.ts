@@ -62,7 +62,7 @@ describe("train on scenes in memory", () => {
     const loaded = await loadCheckpoint(modelDir);
     expect(loaded.state).toMatchObject({ step: 3, dataset: "in-memory" });
     const model = GqnModel.fromLayersModel(loaded.model, loaded.state.gqnConfig as GqnConfig);
-    for (const w of loaded.optimizerWeights ?? []) w.tensor.dispose();
+    for (const w of loaded.optimizerState ?? []) w.tensor.dispose();
     const scene = renderedScene(100);
     const query = Array.from(scene.cameras as Float32Array).slice(20, 25);
     const batch = await scenesToTensors([scene], { context: [0, 1, 2], query });

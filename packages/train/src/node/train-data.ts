@@ -7,6 +7,7 @@ import {
   type SceneIterable,
 } from "@gqn/data/node";
 import { requireDirectory } from "./require-directory.js";
+import type { OptionNames } from "./train-options.js";
 
 /** Training data from a dataset's files. */
 export interface DirectoryTrainData {
@@ -42,17 +43,21 @@ export interface OpenedTrainData {
   source: { dataDir: string; dataset: string } | { scenes: SceneIterable };
 }
 
-/** Checks the data options and reads the dataset's facts (for scenes in memory, from the first scene). */
-export async function openTrainData(data: TrainData): Promise<OpenedTrainData> {
+/**
+ * Checks the data options and reads the dataset's facts (for scenes in memory, from the first
+ * scene); errors name the options as `names` says.
+ */
+export async function openTrainData(data: TrainData, names: OptionNames): Promise<OpenedTrainData> {
+  const { where, option } = names;
   if (data.scenes !== undefined) {
     if (data.dataDir !== undefined) {
       throw new GqnError(
         "INVALID_ARGUMENT",
-        "train: pass either dataDir and dataset (files) or scenes (in memory), not both.",
+        `${where}: pass either ${option("dataDir")} and ${option("dataset")} (files) or scenes (in memory), not both.`,
       );
     }
     const { first, scenes } = await peekScene(data.scenes);
-    if (!first) throw new GqnError("INVALID_ARGUMENT", "train: scenes gave no scene.");
+    if (!first) throw new GqnError("INVALID_ARGUMENT", `${where}: scenes gave no scene.`);
     const name = data.dataset ?? "in-memory";
     return { info: inMemoryDatasetInfo(first, name), name, source: { scenes } };
   }
@@ -60,11 +65,11 @@ export async function openTrainData(data: TrainData): Promise<OpenedTrainData> {
     if (typeof data[key] !== "string" || data[key].length === 0) {
       throw new GqnError(
         "INVALID_ARGUMENT",
-        `train: ${key} must be a non-empty string (or pass scenes), but got ${JSON.stringify(data[key])}.`,
+        `${where}: ${option(key)} must be a non-empty string, but got ${JSON.stringify(data[key])}.`,
       );
     }
   }
-  await requireDirectory(data.dataDir, "train: dataDir");
+  await requireDirectory(data.dataDir, `${where}: ${option("dataDir")}`);
   const info = await readDatasetInfo(data.dataDir, data.dataset);
   return { info, name: data.dataset, source: { dataDir: data.dataDir, dataset: data.dataset } };
 }

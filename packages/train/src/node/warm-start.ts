@@ -1,20 +1,19 @@
 import { access } from "node:fs/promises";
 import { join } from "node:path";
 import { GqnError } from "@gqn/core";
-import type { TrainingConfig } from "@gqn/model";
 import { layersModelFiles } from "@gqn/model/node";
+import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
+import type { TrainingConfig } from "../training-config.js";
 import { loadCheckpoint, resolveCheckpoint } from "./checkpoint.js";
-import type { ModelConfig, ModelFactory, TrainableModel } from "./gqn-factory.js";
+import type { ModelConfig, ModelFactory } from "./gqn-factory.js";
 
-/** What a new run takes from `initFrom`: its configs, and the weights to copy into the new model. */
+/** What a new run takes from `initFrom`: its configs, and the source's weights. */
 export interface WarmStart {
   /** The model config (the source's) and the training config of the new run. */
   configs: { model: ModelConfig; training: TrainingConfig };
-  /** Copies the source's weights into `model` (of the same architecture) and frees the source. */
-  copyInto(model: TrainableModel): void;
-  /** Frees the source without copying (when the run fails before its model exists). */
-  dispose(): void;
+  /** The source's model, for the factory's `open({ from: { model } })`, which then owns it. */
+  model: tfl.LayersModel;
   /** The checkpoint or saved-model directory read. */
   path: string;
   /** The source's step, when it is a checkpoint. */
@@ -29,33 +28,33 @@ export interface WarmStartOptions {
   model: object | undefined;
   /** Training overrides (batch size, K, schedules...) of the new run. */
   training: Partial<TrainingConfig>;
-  views: number;
+  /** What errors start with: the caller and the option's name; default `train: initFrom`. */
+  where?: string;
 }
-
-const WHERE = "train: initFrom (--init-from)";
 
 /**
  * Opens the weights a new run starts from: a checkpoint (a `ckpt-<step>` directory, or a model dir
  * and its newest checkpoint) or a saved model (a directory with `model.json`, such as the viewer's
  * shipped model). The new run takes the source's model config; a preset or model options, when
  * given, must make the same one, or this refuses naming the keys that differ. Its training config
- * is the preset's when one is named, else the source's (when it recorded one), with the overrides;
- * the step, the optimizer and the schedules start afresh.
+ * is the preset's when one is named, else the source's (when it recorded one), with the overrides
+ * (checked when the factory opens the model); the step, the optimizer and the schedules start afresh.
  */
 export async function openWarmStart(
   factory: ModelFactory,
   path: string,
   options: WarmStartOptions,
 ): Promise<WarmStart> {
-  const source = await readSource(path);
+  const where = options.where ?? "train: initFrom";
+  const source = await readSource(path, where);
   try {
-    const asked = factory.resolve(options.preset, options.model, options.training, options.views);
+    const asked = factory.resolve(options.preset, options.model, options.training);
     if (options.modelAsked) {
       const differing = differingKeys(asked.model, source.gqnConfig);
       if (differing.length > 0) {
         throw new GqnError(
           "INVALID_CONFIG",
-          `${WHERE}: ${source.path} holds another architecture than the preset and model options make (differing keys: ${differing.join(", ")}); drop those options to take the source's, or choose another source.`,
+          `${where}: ${source.path} holds another architecture than the preset and model options make (differing keys: ${differing.join(", ")}); drop those options to take the source's, or choose another source.`,
         );
       }
     }
@@ -63,19 +62,11 @@ export async function openWarmStart(
       ...(!options.modelAsked && source.trainingConfig ? source.trainingConfig : asked.training),
       ...options.training,
     };
-    factory.validateTraining(training, options.views);
     return {
       configs: { model: source.gqnConfig, training },
+      model: source.model,
       path: source.path,
       ...(source.step !== undefined && { step: source.step }),
-      copyInto(model) {
-        try {
-          model.toLayersModel().setWeights(source.model.getWeights());
-        } finally {
-          source.model.dispose();
-        }
-      },
-      dispose: () => source.model.dispose(),
     };
   } catch (error) {
     source.model.dispose();
@@ -91,17 +82,17 @@ interface Source {
   step?: number;
 }
 
-async function readSource(path: string): Promise<Source> {
+async function readSource(path: string, where: string): Promise<Source> {
   const checkpoint = await resolveCheckpoint(path).catch(() => undefined);
   if (checkpoint) {
     const loaded = await loadCheckpoint(checkpoint);
     // A new run: the source's Adam moments are not carried over.
-    for (const w of loaded.optimizerWeights ?? []) w.tensor.dispose();
+    tf.dispose(loaded.optimizerState?.map((w) => w.tensor) ?? []);
     const state = loaded.state as { gqnConfig?: ModelConfig; trainingConfig?: TrainingConfig };
     const gqnConfig = state.gqnConfig ?? configInModel(loaded.model);
     if (!gqnConfig) {
       loaded.model.dispose();
-      throw new GqnError("CHECKPOINT_ERROR", `${WHERE}: ${loaded.path}/state.json has no gqnConfig.`);
+      throw new GqnError("CHECKPOINT_ERROR", `${where}: ${loaded.path}/state.json has no gqnConfig.`);
     }
     return {
       path: loaded.path,
@@ -118,7 +109,7 @@ async function readSource(path: string): Promise<Source> {
   if (!ok) {
     throw new GqnError(
       "INVALID_ARGUMENT",
-      `${WHERE}: ${path} is neither a checkpoint (ckpt-<step>, or a model dir holding one) nor a saved model (a directory with model.json).`,
+      `${where}: ${path} is neither a checkpoint (ckpt-<step>, or a model dir holding one) nor a saved model (a directory with model.json).`,
     );
   }
   let model: tfl.LayersModel;
@@ -127,7 +118,7 @@ async function readSource(path: string): Promise<Source> {
   } catch (error) {
     throw new GqnError(
       "CHECKPOINT_ERROR",
-      `${WHERE}: cannot load the model in ${path}: ${(error as Error).message}`,
+      `${where}: cannot load the model in ${path}: ${(error as Error).message}`,
       {
         cause: error,
       },
@@ -136,7 +127,7 @@ async function readSource(path: string): Promise<Source> {
   const gqnConfig = configInModel(model);
   if (!gqnConfig) {
     model.dispose();
-    throw new GqnError("CHECKPOINT_ERROR", `${WHERE}: ${path}/model.json holds no GQN layer with a config.`);
+    throw new GqnError("CHECKPOINT_ERROR", `${where}: ${path}/model.json holds no GQN layer with a config.`);
   }
   return { path, model, gqnConfig };
 }
