@@ -1,6 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { initBackend } from "@gqn/backend";
 import { GqnError, isGqnError } from "@gqn/core";
+import type { EvalMetrics } from "@gqn/model";
 import { openTrainingRun, Teardown } from "./open-run.js";
 import { openTrainData } from "./train-data.js";
 import {
@@ -10,7 +11,7 @@ import {
   type TrainOptions,
 } from "./train-options.js";
 import { TrainProgress } from "./train-progress.js";
-import type { StepEval, StopReason, TrainingRun } from "./training-run.js";
+import type { StopReason, TrainingRun } from "./training-run.js";
 
 export type { TrainOptions } from "./train-options.js";
 export type { StopReason, TrainState } from "./training-run.js";
@@ -21,7 +22,7 @@ export interface TrainResult {
   step: number;
   stoppedBy: StopReason;
   /** The newest evaluation on the test split (undefined without a test split). */
-  lastEval?: StepEval;
+  lastEval?: EvalMetrics & { step: number };
   /** The checkpoint directory saved last. */
   checkpoint?: string;
   modelDir: string;

@@ -18,9 +18,6 @@ import type { TrainProgress } from "./train-progress.js";
 /** Why train() returned. */
 export type StopReason = "steps" | "time" | "abort";
 
-/** An evaluation on the test split, with the step it was taken at. */
-export type StepEval = EvalMetrics & { step: number };
-
 /** The run state saved in each checkpoint's `state.json` (the step is added by saveCheckpoint). */
 export interface TrainState {
   gqnConfig: ModelConfig;
@@ -31,7 +28,7 @@ export interface TrainState {
   dataState: SceneBatchState;
   /** The latent-noise generator's state (`Random.getState()`). */
   rngState: number;
-  lastEval?: StepEval;
+  lastEval?: EvalMetrics & { step: number };
 }
 
 /** The model side of a run, new or resumed: what opening a run gives the loop. */
@@ -47,7 +44,7 @@ export interface RunModel {
   rng: Random;
   /** Where the training batches carry on from (a resumed run with the same batches). */
   dataState?: SceneBatchState;
-  lastEval?: StepEval;
+  lastEval?: EvalMetrics & { step: number };
   /** The checkpoint a resumed run started from. */
   checkpoint?: string;
 }
@@ -68,7 +65,7 @@ export interface TrainingRunSetup {
 /** One training run's loop and its state: the step, evaluations, checkpoints and logs. */
 export class TrainingRun {
   step: number;
-  lastEval: StepEval | undefined;
+  lastEval: (EvalMetrics & { step: number }) | undefined;
   lastCheckpoint: string | undefined;
   stopReason: StopReason | undefined;
   private savedStep: number;
