@@ -7,6 +7,11 @@ import type { DatasetInfo, Split } from "./datasets.js";
 import { type DecodeBatchJob, type DecodeBatchResult, decodeBatch } from "./decode-batch.js";
 import { DecodePool } from "./decode-pool.js";
 import { CorruptRecordError } from "./errors.js";
+import {
+  createInMemorySceneBatches,
+  type InMemorySceneBatchOptions,
+  isInMemory,
+} from "./in-memory-scene-batches.js";
 import { cameraToPose } from "./pose.js";
 import {
   initialSceneSourceState,
@@ -14,6 +19,7 @@ import {
   SceneSource,
   type SceneSourceState,
 } from "./scene-source.js";
+import { arraysToTensors, loadTfjsCore } from "./scene-tensors.js";
 import type { OnCorrupt, SkippedRecord } from "./tfrecord-parser.js";
 
 const WHERE = "createSceneBatches";
@@ -21,8 +27,14 @@ const WHERE = "createSceneBatches";
 /** The number of context views: fixed, or drawn uniformly per batch from `min..max` (both included). */
 export type ContextSize = number | { min: number; max: number };
 
-/** Options of {@link createSceneBatches}. */
-export interface SceneBatchOptions {
+/**
+ * Options of {@link createSceneBatches}: scenes from files (`dataDir` and `dataset`), or scenes in
+ * memory (`scenes`, any iterable or async iterable of `{ frames, cameras }`).
+ */
+export type SceneBatchOptions = DirectorySceneBatchOptions | InMemorySceneBatchOptions;
+
+/** Options of {@link createSceneBatches} for a dataset's TFRecord files. */
+export interface DirectorySceneBatchOptions {
   /** The directory holding `<dataset>/<split>/<i>-of-<n>.tfrecord`. */
   dataDir: string;
   /** A published dataset name, or any directory of `dataDir` with a `dataset.json`. */
@@ -143,23 +155,9 @@ function defaultWorkerUrl(): URL | undefined {
     .url;
 }
 
-let tfModule: Promise<typeof tfc> | undefined;
-// tfjs-core is loaded on first use, so @gqn/data/node works without it for everything but batches
-// (writers, readers and the CLI).
-function loadTf(): Promise<typeof tfc> {
-  tfModule ??= import("@tensorflow/tfjs-core").catch((error) => {
-    tfModule = undefined;
-    throw new GqnError(
-      "UNSUPPORTED",
-      `${WHERE}: batches are tfjs tensors; install @tensorflow/tfjs-core (${(error as Error).message}).`,
-      { cause: error },
-    );
-  });
-  return tfModule;
-}
-
 /**
- * Batches of GQN scenes as tfjs tensors, read from `<dataDir>/<dataset>/<split>/`: for each scene a random
+ * Batches of GQN scenes as tfjs tensors, read from `<dataDir>/<dataset>/<split>/` or taken from
+ * `scenes` in memory (in their order, views drawn as for files): for each scene a random
  * permutation of its views gives K context views and the next one as the query, never one of the context.
  * Files are read in a seeded order per epoch, scenes pass through a seeded shuffle buffer, and JPEG decoding
  * runs ahead of the consumer on `workers` threads. Records are validated as they are read (CRCs, Example
@@ -174,14 +172,28 @@ function loadTf(): Promise<typeof tfc> {
  * ```
  */
 export function createSceneBatches(options: SceneBatchOptions): SceneBatchIterator {
+  const withFiles = "dataDir" in options || "dataset" in options;
+  if (isInMemory(options) === withFiles) {
+    throw new GqnError(
+      "INVALID_ARGUMENT",
+      withFiles
+        ? `${WHERE}: pass either dataDir and dataset (files) or scenes (in memory), not both.`
+        : `${WHERE}: options need dataDir and dataset (files) or scenes (an iterable of { frames, cameras }).`,
+    );
+  }
   positiveInt(options.batchSize, "batchSize");
   if (options.frameSize !== undefined) positiveInt(options.frameSize, "frameSize");
-  if (options.shuffleBuffer !== undefined) positiveInt(options.shuffleBuffer, "shuffleBuffer", 0);
-  if (options.workers !== undefined) positiveInt(options.workers, "workers", 0);
-  if (options.prefetch !== undefined) positiveInt(options.prefetch, "prefetch");
+  const state = options.state;
+  if (state !== undefined && (state.version !== 1 || !Array.isArray(state.buffer))) {
+    throw new GqnError("INVALID_ARGUMENT", `${WHERE}: options.state is not a state from getState().`);
+  }
   if (options.seed !== undefined && !Number.isInteger(options.seed)) {
     throw new GqnError("INVALID_ARGUMENT", `${WHERE}: seed must be an integer, but got ${options.seed}.`);
   }
+  if (isInMemory(options)) return createInMemorySceneBatches(options);
+  if (options.shuffleBuffer !== undefined) positiveInt(options.shuffleBuffer, "shuffleBuffer", 0);
+  if (options.workers !== undefined) positiveInt(options.workers, "workers", 0);
+  if (options.prefetch !== undefined) positiveInt(options.prefetch, "prefetch");
   const split = options.split ?? "train";
   if (split !== "train" && split !== "test") {
     throw new GqnError("INVALID_ARGUMENT", `${WHERE}: split must be "train" or "test", but got "${split}".`);
@@ -192,10 +204,6 @@ export function createSceneBatches(options: SceneBatchOptions): SceneBatchIterat
       "INVALID_ARGUMENT",
       `${WHERE}: onCorrupt must be "error" or "skip", but got "${onCorrupt}".`,
     );
-  }
-  const state = options.state;
-  if (state !== undefined && (state.version !== 1 || !Array.isArray(state.buffer))) {
-    throw new GqnError("INVALID_ARGUMENT", `${WHERE}: options.state is not a state from getState().`);
   }
   return new SceneBatches(options, split, onCorrupt);
 }
@@ -226,7 +234,7 @@ class SceneBatches implements SceneBatchIterator {
   private closed = false;
 
   constructor(
-    private readonly options: SceneBatchOptions,
+    private readonly options: DirectorySceneBatchOptions,
     private readonly split: Split,
     private readonly onCorrupt: OnCorrupt,
   ) {
@@ -493,10 +501,9 @@ class SceneBatches implements SceneBatchIterator {
   }
 
   private async toBatch(ready: Ready): Promise<SceneBatch> {
-    const tf = await loadTf();
+    const tf = await loadTfjsCore(WHERE);
     const b = ready.items.length;
     const { k } = ready;
-    const size = this.frameSize;
     const contextPoses = new Float32Array(b * k * 7);
     const queryPose = new Float32Array(b * 7);
     ready.items.forEach((item, s) => {
@@ -507,20 +514,24 @@ class SceneBatches implements SceneBatchIterator {
         else cameraToPose(camera, queryPose, s * 7);
       });
     });
-    const tensors = {
-      contextFrames: tf.tensor5d(ready.context, [b, k, size, size, 3], "float32"),
-      contextPoses: tf.tensor3d(contextPoses, [b, k, 7], "float32"),
-      queryPose: tf.tensor2d(queryPose, [b, 7], "float32"),
-      target: tf.tensor4d(ready.target, [b, size, size, 3], "float32"),
-    };
+    const tensors = arraysToTensors(tf, {
+      contextFrames: ready.context,
+      contextPoses,
+      queryPose,
+      target: ready.target,
+      shape: [b, k, this.frameSize],
+    });
     return {
-      ...tensors,
+      contextFrames: tensors.contextFrames,
+      contextPoses: tensors.contextPoses,
+      queryPose: tensors.queryPose,
+      target: tensors.target as tfc.Tensor4D,
       scenes: ready.items.map((item, s) => ({
         file: item.locator.file,
         record: item.locator.record,
         views: [...(ready.views[s] as number[])],
       })),
-      dispose: () => tf.dispose(Object.values(tensors)),
+      dispose: tensors.dispose,
     };
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Writes an RGBA image as float32 RGB in [0, 1] into `out` at `offset` (`outWidth * outHeight * 3` floats),
+ * Writes an RGBA image (or RGB with `channels` 3) as float32 RGB in [0, 1] into `out` at `offset` (`outWidth * outHeight * 3` floats),
  * resizing bilinearly with corners aligned when the sizes differ (`tf.image.resizeBilinear(x, size, true)`,
  * TensorFlow's `align_corners=True`: the corner pixels of input and output coincide). Platform-neutral.
  *
@@ -14,10 +14,11 @@ export function rgbaToFloatRgb(
   offset: number,
   outWidth = width,
   outHeight = height,
+  channels: 3 | 4 = 4,
 ): void {
   const scale = 1 / 255;
   if (outWidth === width && outHeight === height) {
-    for (let i = 0, j = offset, n = width * height * 4; i < n; i += 4, j += 3) {
+    for (let i = 0, j = offset, n = width * height * channels; i < n; i += channels, j += 3) {
       out[j] = (rgba[i] as number) * scale;
       out[j + 1] = (rgba[i + 1] as number) * scale;
       out[j + 2] = (rgba[i + 2] as number) * scale;
@@ -34,8 +35,8 @@ export function rgbaToFloatRgb(
   for (let x = 0; x < outWidth; x++) {
     const sx = x * rx;
     const x0 = Math.floor(sx);
-    x0s[x] = x0 * 4;
-    x1s[x] = Math.min(x0 + 1, width - 1) * 4;
+    x0s[x] = x0 * channels;
+    x1s[x] = Math.min(x0 + 1, width - 1) * channels;
     fxs[x] = sx - x0;
   }
   let j = offset;
@@ -43,8 +44,8 @@ export function rgbaToFloatRgb(
     const sy = y * ry;
     const y0 = Math.floor(sy);
     const fy = sy - y0;
-    const top = y0 * width * 4;
-    const bottom = Math.min(y0 + 1, height - 1) * width * 4;
+    const top = y0 * width * channels;
+    const bottom = Math.min(y0 + 1, height - 1) * width * channels;
     for (let x = 0; x < outWidth; x++) {
       const a = x0s[x] as number;
       const b = x1s[x] as number;

@@ -20,6 +20,16 @@ export {
   encodeSceneRecord,
   type SceneRecord,
 } from "./scene-record.js";
+export {
+  type InMemoryScene,
+  type SceneArrays,
+  type SceneFrame,
+  type SceneTensorOptions,
+  type SceneTensors,
+  type SceneViews,
+  scenesToArrays,
+  scenesToTensors,
+} from "./scene-tensors.js";
 export { frameTFRecord, TFRECORD_FOOTER_BYTES, TFRECORD_HEADER_BYTES } from "./tfrecord-framing.js";
 export {
   type OnCorrupt,

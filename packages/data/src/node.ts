@@ -11,6 +11,7 @@ export {
 export {
   type ContextSize,
   createSceneBatches,
+  type DirectorySceneBatchOptions,
   type SceneBatch,
   type SceneBatchIterator,
   type SceneBatchOptions,
@@ -19,6 +20,12 @@ export {
 export { type ListDatasetFilesOptions, listDatasetFiles, readDatasetInfo } from "./dataset-files.js";
 export { fastCrc32c } from "./fast-crc32c.js";
 export { encodeGif } from "./gif.js";
+export {
+  type InMemorySceneBatchOptions,
+  inMemoryDatasetInfo,
+  peekScene,
+  type SceneIterable,
+} from "./in-memory-scene-batches.js";
 export * from "./index.js";
 export { decodeJpeg, encodeJpeg, encodePng } from "./jpeg.js";
 export {

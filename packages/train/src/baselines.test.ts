@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
 import { contextAverage, MeanImage, nearestContextView, ScoreMeter, ssim } from "./baselines.js";
@@ -80,6 +81,29 @@ describe("ssim", () => {
     tf.dispose([x, same, flatA, flatB, flat, noisy, lower]);
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  // Values from tf.image.ssim's definition and scikit-image, computed outside this project by
+  // test/fixtures/ssim-reference/make-ssim-reference.py.
+  const reference = JSON.parse(
+    readFileSync(new URL("../test/fixtures/ssim-reference/ssim-reference.json", import.meta.url), "utf8"),
+  ) as { cases: { name: string; shape: number[]; a: number[]; b: number[]; ssim: number }[] };
+
+  it.each(reference.cases.map((c) => [c.name, c] as const))(
+    "matches the reference value within 1e-4: %s",
+    (_name, c) => {
+      const [h = 0, w = 0, channels = 0] = c.shape;
+      const image = (values: number[]) =>
+        tf.tensor4d(
+          values.map((v) => v / 255),
+          [1, h, w, channels],
+        );
+      const a = image(c.a);
+      const b = image(c.b);
+      const value = ssim(a, b);
+      expect(Math.abs((value.dataSync()[0] as number) - c.ssim)).toBeLessThan(1e-4);
+      tf.dispose([a, b, value]);
+    },
+  );
 
   it("names frames smaller than its window", () => {
     const small = tf.zeros([1, 8, 8, 3]) as tf.Tensor4D;

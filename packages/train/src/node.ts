@@ -57,6 +57,8 @@ export {
   type TrainState,
   train,
 } from "./node/train.js";
+export type { DirectoryTrainData, InMemoryTrainData, TrainData } from "./node/train-data.js";
+export type { TrainRunOptions } from "./node/train-options.js";
 export { type ProgressValues, TrainProgress, type TrainProgressOptions } from "./node/train-progress.js";
 export {
   encodeFileVersionEvent,

@@ -1,5 +1,5 @@
+import { ProtoWriter } from "@gqn/core";
 import type { ConvParams } from "../wasm-kernels/conv-engine.js";
-import { ProtoWriter } from "./protobuf-writer.js";
 
 /** What one cached ONNX convolution session computes. */
 export interface ConvModelSpec extends ConvParams {

@@ -7,6 +7,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { captureIo } from "../../test/capture-io.js";
 import { syntheticDataset } from "../../test/synthetic-data.js";
+import { loadCheckpoint } from "./checkpoint.js";
 import { runRenderCli } from "./run-render-cli.js";
 import { runTrainCli } from "./run-train-cli.js";
 
@@ -470,6 +471,98 @@ describe("gqn-train flags", () => {
 });
 
 describe("gqn-render", () => {
+  it("--init-from starts a new run from a checkpoint's weights; another architecture or --resume is one line", async () => {
+    const common = [
+      "--data-dir",
+      data.dataDir,
+      "--dataset",
+      data.dataset,
+      "--preset",
+      "tiny",
+      "--batch-size",
+      "2",
+      "--data-workers",
+      "0",
+      "--eval-every",
+      "0",
+      "--log-every",
+      "1",
+    ];
+    const source = join(root, "warm-source");
+    expect((await trainCli([...common, "--model-dir", source, "--steps", "2"])).code).toBe(0);
+
+    // Step 0 of the new run holds the source's weights.
+    const atZero = join(root, "warm-0");
+    const zero = await trainCli([...common, "--model-dir", atZero, "--init-from", source, "--steps", "0"]);
+    expect(zero.code).toBe(0);
+    expect(zero.stderr).toMatch(/new run from the weights of .*ckpt-2 \(step 2\)/);
+    const [from, copied] = await Promise.all([loadCheckpoint(source), loadCheckpoint(atZero)]);
+    expect(copied.step).toBe(0);
+    expect(copied.model.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(
+      from.model.getWeights().map((w) => Array.from(w.dataSync())),
+    );
+
+    // Training goes on from there: steps 1 and 2 on the fresh schedules and a fresh Adam.
+    const onward = join(root, "warm-2");
+    const two = await trainCli([...common, "--model-dir", onward, "--init-from", source, "--steps", "2"]);
+    expect(two.code).toBe(0);
+    const log = async (dir: string) =>
+      (await readFile(join(dir, "log.jsonl"), "utf8"))
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line))
+        .filter((r) => r.split === "train");
+    const [fresh, warm] = await Promise.all([log(source), log(onward)]);
+    expect(warm.map((r) => [r.step, r.lr, r.sigma])).toEqual(fresh.map((r) => [r.step, r.lr, r.sigma]));
+    // The same batches as the source's first steps, from trained weights: a lower loss.
+    expect(warm[0].elbo).toBeLessThan(fresh[0].elbo);
+    const continued = await loadCheckpoint(onward);
+    expect(continued.step).toBe(2);
+    // Adam's iteration count and bias-correction powers of 2 steps, as the source's after its 2:
+    // not carried on to 4.
+    const counters = (c: typeof from) =>
+      (c.optimizerState ?? [])
+        .filter((w) => w.tensor.size === 1)
+        .map((w) => [w.name.replace(/.*\//, ""), Array.from(w.tensor.dataSync())]);
+    expect(counters(continued)).toHaveLength(3);
+    expect(counters(continued)).toEqual(counters(from));
+    for (const c of [from, copied, continued]) {
+      c.model.dispose();
+      for (const w of c.optimizerState ?? []) w.tensor.dispose();
+    }
+
+    const other = await trainCli([
+      ...common.slice(0, 4),
+      "--preset",
+      "small",
+      "--model-dir",
+      join(root, "warm-other"),
+      "--init-from",
+      source,
+      "--steps",
+      "1",
+    ]);
+    expect(other.code).toBe(1);
+    const failures = (result: { stderr: string }) =>
+      result.stderr.split("\n").filter((line) => line.startsWith("gqn-train:"));
+    expect(failures(other)).toHaveLength(1);
+    expect(failures(other)[0]).toMatch(
+      /^gqn-train: --init-from: .*ckpt-2 holds another architecture than the preset and model options make \(differing keys: preset\)/,
+    );
+    const both = await trainCli([
+      ...common,
+      "--model-dir",
+      join(root, "warm-both"),
+      "--init-from",
+      source,
+      "--resume",
+    ]);
+    expect(both.code).toBe(1);
+    expect(failures(both)).toEqual([
+      "gqn-train: --init-from starts a new run and cannot be combined with --resume.",
+    ]);
+  });
+
   it("renders test scenes beside their targets and an orbit as PNG frames and a GIF", async () => {
     const modelDir = join(root, "run");
     const out = join(root, "renders");

@@ -9,6 +9,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { annealed, type LinearAnneal } from "../schedules.js";
 import { dataNotes } from "./data-checks.js";
 import type { TrainableModel } from "./gqn-factory.js";
+import { priorAndPosterior, targetPriorPosteriorGrid } from "./prior-and-posterior.js";
 import type { TensorBoardWriter } from "./tensorboard-writer.js";
 
 /** What an {@link Evaluator} reads: the model, the test data and where grids go. */
@@ -118,16 +119,14 @@ export class Evaluator {
   /** `images/step-<step>.png`: one row per scene, context views | target | prior prediction. */
   private async writeGrid(batch: SceneBatch, step: number): Promise<void> {
     const { model, seed, modelDir, board } = this.setup;
-    const prediction = tf.tidy(() =>
-      model.render(model.represent(batch.contextFrames, batch.contextPoses), batch.queryPose, {
-        seed: deriveSeed(seed, "image grid"),
-      }),
-    );
+    const { prior: prediction, posterior } = priorAndPosterior(model, batch, deriveSeed(seed, "image grid"));
     let grid: ReturnType<typeof imageGrid>;
+    let posteriorGrid: ReturnType<typeof imageGrid> | undefined;
     try {
       grid = imageGrid(batch.contextFrames, [batch.target, prediction]);
+      if (posterior) posteriorGrid = targetPriorPosteriorGrid(batch.target, prediction, posterior);
     } finally {
-      prediction.dispose();
+      tf.dispose([prediction, ...(posterior ? [posterior] : [])]);
     }
     const dir = join(modelDir, "images");
     await mkdir(dir, { recursive: true });
@@ -136,5 +135,6 @@ export class Evaluator {
       encodePng(grid.data, grid.width, grid.height),
     );
     board?.image(step, "test/context_target_prediction", grid);
+    if (posteriorGrid) board?.image(step, "test/target_prior_posterior", posteriorGrid);
   }
 }

@@ -1,11 +1,12 @@
 // The loop on the real GQN (tiny preset, 32 px, batch 2, a few steps on wasm): the ELBO falls,
 // a run split in two and resumed equals an unbroken one, and gqn-render reads the checkpoints.
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { summaryTags } from "../../test/event-file-reader.js";
 import { syntheticDataset } from "../../test/synthetic-data.js";
 import { loadCheckpoint } from "./checkpoint.js";
 import type { LogRecord } from "./run-log.js";
@@ -54,6 +55,16 @@ describe("train on the tiny GQN", () => {
     expect(last.elbo).toBeLessThan(first.elbo);
     expect(result.lastEval?.elbo).toBe(last.elbo);
     expect(Number.isFinite(result.lastEval?.psnr)).toBe(true);
+  });
+
+  it("logs the posterior's reconstruction beside the prior's render among the TensorBoard images", async () => {
+    const modelDir = join(root, "images");
+    await train({ ...options(), modelDir, steps: 1, evalEvery: 1, renderEvery: 1, checkpointEvery: 0 });
+    const [events] = await readdir(join(modelDir, "tensorboard"));
+    const tags = summaryTags(await readFile(join(modelDir, "tensorboard", events as string)));
+    const images = ["test/context_target_prediction", "test/target_prior_posterior"];
+    // Grids at step 0 and step 1: each time the prior's grid, then target | prior | posterior.
+    expect(tags.filter((tag) => images.includes(tag))).toEqual([...images, ...images]);
   });
 
   it("resumes exactly: 2 + 2 steps give the weights, Adam state and schedules of 4", async () => {

@@ -9,12 +9,14 @@ import { type GqnReplicaConfig, gqnReplica, gqnReplicaModule } from "./gqn-repli
 
 /**
  * What the training loop needs of a model: these members of {@link GqnModel}. Any model with
- * them trains in the loop (its own tests use a one-layer pose decoder, to run in seconds).
+ * them trains in the loop (its own tests use a one-layer pose decoder, to run in seconds). With
+ * `infer`, the TensorBoard images show the posterior's reconstruction too.
  */
 export type TrainableModel = Pick<
   GqnModel,
   "toLayersModel" | "represent" | "render" | "evaluate" | "dispose"
->;
+> &
+  Partial<Pick<GqnModel, "infer">>;
 
 /**
  * What the training loop needs of a trainer: these members of {@link createTrainer}'s result.

@@ -14,8 +14,10 @@ import { gqnModelFactory, type ModelConfig, type ModelFactory } from "./gqn-fact
 import { withOverrides } from "./model-overrides.js";
 import { RunLog } from "./run-log.js";
 import { TensorBoardWriter } from "./tensorboard-writer.js";
+import { dataFiles, type OpenedTrainData } from "./train-data.js";
 import type { OptionNames, ResolvedTrainOptions } from "./train-options.js";
 import { type RunModel, TrainingRun, type TrainState } from "./training-run.js";
+import { openWarmStart } from "./warm-start.js";
 
 /** Cleanups run once, last added first; the first error is returned after all have run. */
 export class Teardown {
@@ -48,6 +50,8 @@ export interface OpenRunRequest {
    */
   modelAsked: "preset" | "model" | undefined;
   info: DatasetInfo;
+  /** Where the training batches come from: the files, or the scenes in memory. */
+  source: OpenedTrainData["source"];
   say: (line: string) => void;
   /** Receives the cleanup of everything opened. */
   teardown: Teardown;
@@ -71,8 +75,7 @@ export async function openTrainingRun(request: OpenRunRequest): Promise<Training
   const accelerator = enableAccelerator(o, say, teardown);
   const model = await openModel(request, found.loaded, accelerator);
   const batches = createSceneBatches({
-    dataDir: o.dataDir,
-    dataset: o.dataset,
+    ...request.source,
     split: "train",
     batchSize: model.trainingConfig.batchSize,
     contextSize: model.trainingConfig.contextSize,
@@ -103,7 +106,7 @@ export async function openTrainingRun(request: OpenRunRequest): Promise<Training
     request.info.testFiles > 0
       ? new Evaluator({
           model: model.model,
-          data: o,
+          data: { ...o, ...dataFiles(o) },
           seed: o.seed,
           batchSize: model.trainingConfig.batchSize,
           contextSize: typeof k === "number" ? k : k.max,
@@ -159,9 +162,21 @@ async function openModel(
     );
   }
   const state = loaded?.state as (TrainState & { step: number }) | undefined;
+  const warm =
+    !loaded && o.initFrom !== undefined
+      ? await openWarmStart(factory, o.initFrom, {
+          preset: o.preset,
+          modelAsked: request.modelAsked,
+          model: o.model,
+          training: overrides,
+          where: `${names.where}: ${names.option("initFrom")}`,
+        })
+      : undefined;
   let settled: ReturnType<typeof settleConfigs>;
   try {
-    settled = settleConfigs(request, factory, overrides, loaded);
+    settled = warm
+      ? { gqnConfig: warm.configs.model, trainingConfig: warm.configs.training }
+      : settleConfigs(request, factory, overrides, loaded);
   } catch (error) {
     // Refused before the factory took the checkpoint's tensors: they are freed here.
     loaded?.model.dispose();
@@ -176,6 +191,8 @@ async function openModel(
     ...(loaded && {
       from: { model: loaded.model, ...(loaded.optimizerState && { optimizerState: loaded.optimizerState }) },
     }),
+    // A warm start: the source's weights, and a fresh optimizer.
+    ...(warm && { from: { model: warm.model } }),
     ...(parallel && {
       parallel: {
         workers,
@@ -206,6 +223,11 @@ async function openModel(
   });
   for (const note of notes) say(note);
   if (!loaded || !state) {
+    if (warm) {
+      say(
+        `[gqn] new run from the weights of ${warm.path}${warm.step !== undefined ? ` (step ${warm.step})` : ""}.`,
+      );
+    }
     return { ...common, step: 0, rng: new Random(deriveSeed(o.seed, "latent noise")) };
   }
   // The data order carries on only when the batches are shaped as before.

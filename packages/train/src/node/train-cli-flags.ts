@@ -145,6 +145,12 @@ const TRAIN_FLAGS = {
     to: "seed",
   },
   resume: { flag: "--resume", help: "continue from the newest checkpoint in --model-dir", to: "resume" },
+  initFrom: {
+    flag: "--init-from <dir>",
+    help: "start a new run (step 0, fresh optimizer and schedules) from these weights: a checkpoint or a saved model dir; not with --resume",
+    parse: String,
+    to: "initFrom",
+  },
   evalEvery: {
     flag: "--eval-every <n>",
     help: "evaluate on the test split every N steps (0: at the end only)",

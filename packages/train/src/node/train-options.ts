@@ -5,13 +5,16 @@ import type { ContextSize } from "@gqn/data/node";
 import type { GqnConfigOverrides, GqnPresetName } from "@gqn/model";
 import type { TrainingConfig } from "../training-config.js";
 import type { LogRecord } from "./run-log.js";
+import type { TrainData } from "./train-data.js";
 
-/** Options of {@link train}. Only `dataDir`, `dataset` and `modelDir` are required. */
-export interface TrainOptions {
-  /** The directory holding `<dataset>/<train|test>/*.tfrecord` (and `dataset.json` for custom data). */
-  dataDir: string;
-  /** A published dataset name, or a directory of `dataDir` with a `dataset.json`. */
-  dataset: string;
+/**
+ * Options of {@link train}: the data (`dataDir` and `dataset`, or `scenes` in memory:
+ * {@link TrainData}), `modelDir`, and the run's settings.
+ */
+export type TrainOptions = TrainData & TrainRunOptions;
+
+/** The settings of {@link train} besides its data. Only `modelDir` is required. */
+export interface TrainRunOptions {
   /** Where the run lives: `checkpoints/`, `log.jsonl`, `tensorboard/`, `images/`. */
   modelDir: string;
   /**
@@ -46,6 +49,13 @@ export interface TrainOptions {
   seed?: number;
   /** Continue from the newest checkpoint in `modelDir` (a new run when there is none). */
   resume?: boolean;
+  /**
+   * Start a new run (step 0, a fresh optimizer and schedules) from these weights: a checkpoint
+   * (`ckpt-<step>`, or a model dir) or a saved model directory (`model.json`), such as the shipped
+   * model. The run takes its model config; `preset` and `model`, when given, must make the same
+   * one. Not with `resume`.
+   */
+  initFrom?: string;
   /** Log a train record every N steps (log.jsonl, TensorBoard, `onLog`); default 10. */
   logEvery?: number;
   /** Evaluate on the test split every N steps (0: only at the end); default 500. */
@@ -119,8 +129,8 @@ export const TRAIN_DEFAULTS = {
   onCorrupt: "error" as "error" | "skip",
 };
 
-/** {@link TrainOptions} with their defaults filled in and checked. */
-export type ResolvedTrainOptions = typeof TRAIN_DEFAULTS & TrainOptions;
+/** {@link TrainOptions} with their defaults filled in and checked; `dataset` names the data (files or scenes). */
+export type ResolvedTrainOptions = typeof TRAIN_DEFAULTS & TrainOptions & { dataset: string };
 
 /**
  * How errors name the caller and its options: train()'s own names (`train: dataDir ...`), or a
@@ -138,14 +148,24 @@ export const TRAIN_OPTION_NAMES: OptionNames = { where: "train", option: (key) =
 
 /** Fills in the defaults and checks the options, naming them as `names` says. */
 export function resolveTrainOptions(options: TrainOptions, names: OptionNames): ResolvedTrainOptions {
-  const o: ResolvedTrainOptions = { ...TRAIN_DEFAULTS, ...definedOnly(options) };
+  const o: ResolvedTrainOptions = {
+    ...TRAIN_DEFAULTS,
+    ...definedOnly(options),
+    dataset: options.dataset ?? "in-memory",
+  };
   const invalid = (key: keyof TrainOptions, what: string) =>
     new GqnError(
       "INVALID_ARGUMENT",
       `${names.where}: ${names.option(key)} must be ${what}, but got ${JSON.stringify(o[key])}.`,
     );
-  for (const key of ["dataDir", "dataset", "modelDir"] as const) {
-    if (typeof o[key] !== "string" || o[key].length === 0) throw invalid(key, "a non-empty string");
+  // The data options are checked by openTrainData.
+  if (typeof o.modelDir !== "string" || o.modelDir.length === 0)
+    throw invalid("modelDir", "a non-empty string");
+  if (o.initFrom !== undefined && o.resume) {
+    throw new GqnError(
+      "INVALID_ARGUMENT",
+      `${names.where}: ${names.option("initFrom")} starts a new run and cannot be combined with ${names.option("resume")}.`,
+    );
   }
   const counts = {
     steps: 0,

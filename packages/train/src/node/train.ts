@@ -1,12 +1,11 @@
 import { mkdir } from "node:fs/promises";
 import { initBackend } from "@gqn/backend";
 import { GqnError, isGqnError } from "@gqn/core";
-import { readDatasetInfo } from "@gqn/data/node";
 import type { EvalMetrics } from "@gqn/model";
 import { requireSplitFiles } from "./data-checks.js";
 import { openTrainingRun, Teardown } from "./open-run.js";
-import { requireDirectory } from "./require-directory.js";
 import { lockRunDirectory } from "./run-lock.js";
+import { openTrainData } from "./train-data.js";
 import {
   type OptionNames,
   resolveTrainOptions,
@@ -64,9 +63,9 @@ export async function trainNamed(options: TrainOptions, names: OptionNames): Pro
   // Lines go above the progress bar once it is drawn.
   const say = (line: string) => (bar ? bar.log(line) : log(line));
 
-  await requireDirectory(o.dataDir, `${names.where}: ${names.option("dataDir")}`);
-  const info = await readDatasetInfo(o.dataDir, o.dataset);
-  await requireSplitFiles(o.dataDir, info, o.requireAllShards);
+  const data = await openTrainData(options, names);
+  o.dataset = data.name;
+  if ("dataDir" in data.source) await requireSplitFiles(data.source.dataDir, data.info, o.requireAllShards);
   if (options.backend) await initBackend({ backend: options.backend, log: say });
   await mkdir(o.modelDir, { recursive: true });
   const lock = await lockRunDirectory(o.modelDir, names.where);
@@ -80,7 +79,15 @@ export async function trainNamed(options: TrainOptions, names: OptionNames): Pro
     // What the caller asked the model to be: a resumed run must be of that model.
     const modelAsked =
       options.preset !== undefined ? "preset" : options.model !== undefined ? "model" : undefined;
-    run = await openTrainingRun({ options: o, names, modelAsked, info, say, teardown });
+    run = await openTrainingRun({
+      options: o,
+      names,
+      modelAsked,
+      info: data.info,
+      source: data.source,
+      say,
+      teardown,
+    });
     if (showProgress) {
       const drawn = new TrainProgress({ total: o.steps, start: run.step });
       bar = drawn;

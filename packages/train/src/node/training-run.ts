@@ -93,7 +93,7 @@ export class TrainingRun {
     const { say } = this.setup;
     const k = run.trainingConfig.contextSize;
     say(
-      `[gqn] training ${o.model || run.checkpoint ? "" : `preset ${o.preset}, `}${run.gqnConfig.frameSize} px on ${o.dataset}: batch ${run.trainingConfig.batchSize}, K ${typeof k === "number" ? k : `${k.min}-${k.max}`}, steps ${this.step} -> ${o.steps}${o.maxMinutes !== undefined ? ` or ${o.maxMinutes} min` : ""}; run dir ${o.modelDir}`,
+      `[gqn] training ${o.model || o.initFrom || run.checkpoint ? "" : `preset ${o.preset}, `}${run.gqnConfig.frameSize} px on ${o.dataset}: batch ${run.trainingConfig.batchSize}, K ${typeof k === "number" ? k : `${k.min}-${k.max}`}, steps ${this.step} -> ${o.steps}${o.maxMinutes !== undefined ? ` or ${o.maxMinutes} min` : ""}; run dir ${o.modelDir}`,
     );
     if (!this.setup.evaluator) say(`[gqn] ${o.dataset} has no test split: no evaluations, no image grids.`);
     const deadline = o.maxMinutes !== undefined ? started + o.maxMinutes * 60_000 : Number.POSITIVE_INFINITY;

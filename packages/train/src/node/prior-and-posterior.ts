@@ -1,0 +1,49 @@
+import type { RgbImage } from "@gqn/data";
+import { imageGrid } from "@gqn/model";
+import * as tf from "@tensorflow/tfjs-core";
+import type { TrainableModel } from "./gqn-factory.js";
+
+/** The tensors a batch's image grids show, owned by the caller. */
+export interface PriorAndPosterior {
+  /** `[B, S, S, 3]`: the prior's render of each query view (what the model draws unseen). */
+  prior: tf.Tensor4D;
+  /**
+   * `[B, S, S, 3]`: the posterior's reconstruction of each target, the mean image of DRAW's
+   * inference path (`infer`), which sees the target; absent for a model without `infer`.
+   */
+  posterior?: tf.Tensor4D;
+}
+
+/** Renders a batch's queries with the prior and reconstructs its targets with the posterior, both seeded. */
+export function priorAndPosterior(
+  model: TrainableModel,
+  batch: {
+    contextFrames: tf.Tensor5D;
+    contextPoses: tf.Tensor3D;
+    queryPose: tf.Tensor2D;
+    target: tf.Tensor4D;
+  },
+  seed: number,
+): PriorAndPosterior {
+  return tf.tidy(() => {
+    const r = model.represent(batch.contextFrames, batch.contextPoses);
+    const prior = model.render(r, batch.queryPose, { seed });
+    if (!model.infer) return { prior };
+    const { mean } = model.infer(r, batch.queryPose, batch.target, { seed });
+    return { prior, posterior: mean };
+  });
+}
+
+/** One row per scene: target | prior render | posterior reconstruction. */
+export function targetPriorPosteriorGrid(
+  target: tf.Tensor4D,
+  prior: tf.Tensor4D,
+  posterior: tf.Tensor4D,
+): RgbImage {
+  const targets = tf.expandDims(target, 1) as tf.Tensor5D; // [B, 1, S, S, 3]
+  try {
+    return imageGrid(targets, [prior, posterior]);
+  } finally {
+    targets.dispose();
+  }
+}

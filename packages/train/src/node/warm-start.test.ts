@@ -1,0 +1,90 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type GqnConfig, GqnModel, getPreset, resolveGqnConfig } from "@gqn/model";
+import { layersModelFiles } from "@gqn/model/node";
+import * as tf from "@tensorflow/tfjs-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadCheckpoint } from "./checkpoint.js";
+import { gqnModelFactory } from "./gqn-factory.js";
+import { differingKeys, openWarmStart } from "./warm-start.js";
+
+// The viewer's shipped model: what docs/training.md fine-tunes.
+const SHIPPED = fileURLToPath(
+  new URL("../../../../examples/viewer/public/models/gqn-rooms", import.meta.url),
+);
+const weightsOf = (model: { getWeights(): tf.Tensor[] }) =>
+  model.getWeights().map((w) => Array.from(w.dataSync()));
+
+let root: string;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), "gqn-warm-"));
+});
+afterAll(async () => rm(root, { recursive: true, force: true }));
+
+const asked = { model: undefined, training: {} };
+
+describe("openWarmStart", () => {
+  it("takes the shipped model's config and weights for a new model", async () => {
+    const factory = gqnModelFactory;
+    const before = tf.memory().numTensors;
+    const warm = await openWarmStart(factory, SHIPPED, { ...asked, preset: "small", modelAsked: false });
+    const shipped = await loadCheckpoint(SHIPPED);
+    expect(warm.step).toBe(shipped.step);
+    expect(warm.configs.model).toEqual(shipped.state.gqnConfig);
+    expect(warm.configs.training).toEqual(shipped.state.trainingConfig);
+    expect(weightsOf(warm.model)).toEqual(weightsOf(shipped.model));
+    // The factory adopts the source's weights for the new run's model, with a fresh trainer.
+    const opened = await factory.open({
+      config: warm.configs.model as GqnConfig,
+      training: warm.configs.training,
+      datasetViews: 10,
+      seed: 5,
+      from: { model: warm.model },
+    });
+    expect(weightsOf(opened.model.toLayersModel())).toEqual(weightsOf(shipped.model));
+    await opened.close();
+    shipped.model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("refuses a preset of another architecture, naming the keys that differ", async () => {
+    const factory = gqnModelFactory;
+    const before = tf.memory().numTensors;
+    await expect(
+      openWarmStart(factory, SHIPPED, { ...asked, preset: "tiny", modelAsked: true }),
+    ).rejects.toThrow(
+      /holds another architecture than the preset and model options make \(differing keys: draw\.canvasChannels, draw\.hiddenChannels, draw\.latentChannels, draw\.steps, encoder\.channels, encoder\.hiddenChannels, encoder\.type, encoder\.variant\)/,
+    );
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("reads a saved model directory (model.json, no state) and names a path that is neither", async () => {
+    const factory = gqnModelFactory;
+    const tiny = resolveGqnConfig(getPreset("tiny").model, {});
+    const saved = GqnModel.create(tiny, { seed: 3 });
+    const dir = join(root, "saved");
+    await saved.toLayersModel().save(layersModelFiles(dir));
+    const warm = await openWarmStart(factory, dir, { ...asked, preset: "tiny", modelAsked: true });
+    expect(warm.configs.model).toEqual(tiny);
+    expect(weightsOf(warm.model)).toEqual(weightsOf(saved.toLayersModel()));
+    warm.model.dispose();
+    saved.dispose();
+    await expect(
+      openWarmStart(factory, root, { ...asked, preset: "tiny", modelAsked: true }),
+    ).rejects.toThrow(
+      `train: initFrom: ${root} is neither a checkpoint (ckpt-<step>, or a model dir holding one) nor a saved model (a directory with model.json).`,
+    );
+  });
+});
+
+describe("differingKeys", () => {
+  it("lists nested keys that differ or exist on one side only", () => {
+    expect(differingKeys({ a: 1, b: { c: 2, d: [1] } }, { a: 1, b: { c: 3, d: [1], e: 0 } })).toEqual([
+      "b.c",
+      "b.e",
+    ]);
+    expect(differingKeys({ a: 1 }, { a: 1 })).toEqual([]);
+  });
+});
