@@ -120,6 +120,7 @@ class InMemorySceneBatches implements SceneBatchIterator {
   private infoPromise: Promise<DatasetInfo> | undefined;
   private scenes: SceneIterable;
   private ended = false;
+  private taken = 0;
 
   constructor(private readonly options: InMemorySceneBatchOptions) {
     const seed = options.state?.seed ?? options.seed ?? 0;
@@ -154,6 +155,11 @@ class InMemorySceneBatches implements SceneBatchIterator {
 
   getState(): SceneBatchState {
     return structuredClone(this.state);
+  }
+
+  /** Scenes in memory are never bad: every scene taken counts as a record read. */
+  readCounts(): { records: number; bad: number } {
+    return { records: this.taken, bad: 0 };
   }
 
   async next(): Promise<IteratorResult<SceneBatch>> {
@@ -247,6 +253,7 @@ class InMemorySceneBatches implements SceneBatchIterator {
     }
     if (next.done) return undefined;
     this.state.record++;
+    this.taken++;
     return next.value;
   }
 }

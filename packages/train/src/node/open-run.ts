@@ -166,7 +166,7 @@ async function openModel(
     !loaded && o.initFrom !== undefined
       ? await openWarmStart(factory, o.initFrom, {
           preset: o.preset,
-          modelAsked: request.modelAsked,
+          modelAsked: request.modelAsked !== undefined,
           model: o.model,
           training: overrides,
           where: `${names.where}: ${names.option("initFrom")}`,
