@@ -35,6 +35,7 @@ import {
   restoreOptimizer,
   saveCheckpoint,
 } from "./checkpoint.js";
+import { EvalProgress } from "./eval-progress.js";
 import {
   gqnModelFactory,
   type LoopTrainer,
@@ -710,6 +711,7 @@ async function evaluate(
   const sums = { elbo: 0, nll: 0, kl: 0, bitsPerDim: 0, mse: 0 };
   let n = 0;
   const batches = testBatches(o, training, frameSize, k, say);
+  const progress = new EvalProgress({ step, batches: o.evalBatches, say });
   try {
     for await (const batch of batches) {
       try {
@@ -720,6 +722,7 @@ async function evaluate(
       } finally {
         batch.dispose();
       }
+      progress.batchDone(n);
       if (n >= o.evalBatches) break;
     }
   } finally {
