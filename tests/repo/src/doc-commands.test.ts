@@ -37,7 +37,7 @@ interface DocCommand {
  */
 function docCommands(file: string, text: string): DocCommand[] {
   const candidates: string[] = [];
-  for (const block of text.matchAll(/^```(?:sh|bash|)\n([\s\S]*?)^```/gm)) {
+  for (const block of text.matchAll(/^```(?:sh|bash|)(?:[ \t][^\n]*)?\n([\s\S]*?)^```/gm)) {
     // Shell continuations, and usage lines whose wrapped options start with "[", join their command.
     const joined = (block[1] ?? "").replace(/\\\n\s*/g, " ").replace(/\n\s+(?=\[)/g, " ");
     candidates.push(...joined.split("\n"));
