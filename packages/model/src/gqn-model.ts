@@ -184,12 +184,17 @@ export class GqnModel {
     this.checkAlive("lossTerms");
     return tf.tidy(() => {
       const r = this.layer.represent(batch.contextFrames, batch.contextPoses, options.training ?? true);
-      const { mean, klPerStep } = this.layer.infer(r, batch.queryPose, batch.target, {
-        ...(options.seed !== undefined && { seed: options.seed }),
-        ...(options.steps !== undefined && { steps: options.steps }),
-      }); // [B, S, S, 3], [B, L]
-      return { ...elboTerms(batch.target, mean, klPerStep, sigma) };
+      return { ...this.termsGiven(r, batch, sigma, options) };
     });
+  }
+
+  /** {@link GqnModel.lossTerms} from a representation already computed (borrowed); call inside tf.tidy. */
+  private termsGiven(r: tf.Tensor4D, batch: GqnBatch, sigma: number, options: InferOptions): ElboTerms {
+    const { mean, klPerStep } = this.layer.infer(r, batch.queryPose, batch.target, {
+      ...(options.seed !== undefined && { seed: options.seed }),
+      ...(options.steps !== undefined && { steps: options.steps }),
+    }); // [B, S, S, 3], [B, L]
+    return elboTerms(batch.target, mean, klPerStep, sigma);
   }
 
   /**
@@ -200,8 +205,9 @@ export class GqnModel {
     this.checkAlive("evaluate");
     const seed = options.seed;
     const packed = tf.tidy(() => {
-      const terms = this.lossTerms(batch, sigma, { training: false, ...(seed !== undefined && { seed }) });
+      // One representation for both: the ELBO's posterior and the prior's rendering.
       const r = this.layer.represent(batch.contextFrames, batch.contextPoses); // [B, h, w, c]
+      const terms = this.termsGiven(r, batch, sigma, seed === undefined ? {} : { seed });
       const image = this.layer.render(
         r,
         batch.queryPose,

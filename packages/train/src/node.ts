@@ -11,7 +11,6 @@ export {
   loadCheckpoint,
   removeStaleCheckpointFiles,
   resolveCheckpoint,
-  restoreOptimizer,
   type SaveCheckpointOptions,
   saveCheckpoint,
 } from "./node/checkpoint.js";
