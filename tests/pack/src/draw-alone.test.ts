@@ -59,6 +59,11 @@ describe("@gqn/draw alone, from its tarball", () => {
     }
   });
 
+  it("is found by what it is: its keywords name DRAW, ConvLSTM and VAE", () => {
+    const manifest = JSON.parse(readFileSync(join(project, "node_modules/@gqn/draw/package.json"), "utf8"));
+    expect(manifest.keywords).toEqual(expect.arrayContaining(["draw", "convlstm", "vae"]));
+  });
+
   it("trains 3 steps with the README's first snippet", () => {
     const readme = readFileSync(join(root, "packages/draw/README.md"), "utf8");
     const program = transformSync(firstTsSnippet(readme), { loader: "ts", format: "esm" }).code;
