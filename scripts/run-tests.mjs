@@ -16,6 +16,11 @@ const workspaceDirs = ["packages", "examples", "tests"].flatMap((group) =>
 const reportOf = (dir) => join(dir, ".vitest-report.json");
 for (const dir of workspaceDirs) rmSync(reportOf(dir), { force: true });
 
+// Tests write into temp or ignored folders only: a tracked file that a run changes is a failure.
+const trackedChanges = () =>
+  spawnSync("git", ["status", "--porcelain", "--untracked-files=no"], { encoding: "utf8" }).stdout ?? "";
+const changedBefore = new Set(trackedChanges().split("\n").filter(Boolean));
+
 const turbo = spawnSync(
   "pnpm",
   ["exec", "turbo", "run", "test", "--continue", "--concurrency=1", ...process.argv.slice(2)],
@@ -49,6 +54,9 @@ for (const dir of workspaceDirs) {
     const unrun = suite.assertionResults.filter((a) => a.status === "pending").length;
     if (unrun > 0) broken.push(`${suite.name}: ${unrun} tests never ran (did its worker die?)`);
   }
+}
+for (const line of trackedChanges().split("\n").filter(Boolean)) {
+  if (!changedBefore.has(line)) broken.push(`the tests changed a tracked file: ${line.slice(3)}`);
 }
 if (turbo.status !== 0 && failed === 0 && broken.length === 0) {
   broken.push(`turbo exited with status ${turbo.status} (see its output above)`);

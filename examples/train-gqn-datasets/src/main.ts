@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { getDatasetSpec } from "@gqn/data";
 import { writeSyntheticDataset } from "@gqn/scenes/node";
 import { runTrainCli } from "@gqn/train/node";
+import { continueRun } from "./continue-run.js";
 
 const DEFAULTS = {
   "--data-dir": "/tmp/data/gqn-dataset",
@@ -16,6 +17,9 @@ const DEFAULTS = {
   "--model-dir": "/tmp/models/gqn",
   "--preset": "tf-gqn",
 } as const;
+
+/** Steps of the synthetic stand-in run (and of each run after it). */
+const DEMO_STEPS = 20;
 
 function flag(argv: string[], name: string): string | undefined {
   const at = argv.indexOf(name);
@@ -38,8 +42,10 @@ async function main(): Promise<number> {
   const dataset = flag(argv, "--dataset") as string;
   const spec = getDatasetSpec(dataset); // throws a clear error for an unknown name
   if (hasRecords(join(dataDir, dataset, "train"))) {
-    process.stderr.write(`gqn-train ${argv.join(" ")}\n`);
-    return runTrainCli(argv);
+    const run = await continueRun(argv, flag(argv, "--model-dir") as string);
+    if (run.note) process.stderr.write(`${run.note}\n`);
+    process.stderr.write(`gqn-train ${run.argv.join(" ")}\n`);
+    return runTrainCli(run.argv);
   }
 
   process.stderr.write(
@@ -81,12 +87,15 @@ async function main(): Promise<number> {
     "--preset",
     "tiny",
     "--steps",
-    "20",
+    String(DEMO_STEPS),
     "--eval-every",
     "10",
   ];
-  process.stderr.write(`gqn-train ${demoArgv.join(" ")}\n`);
-  return runTrainCli(demoArgv);
+  // Run again, the demo trains DEMO_STEPS more from where it stopped.
+  const run = await continueRun(demoArgv, demoModel, DEMO_STEPS);
+  if (run.note) process.stderr.write(`${run.note}\n`);
+  process.stderr.write(`gqn-train ${run.argv.join(" ")}\n`);
+  return runTrainCli(run.argv);
 }
 
 main().then(

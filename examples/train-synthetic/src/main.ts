@@ -1,6 +1,6 @@
-// The main job: render synthetic Shepard-Metzler scenes if none are there, train the GQN preset
-// that fits this machine on the fastest backend, then compare its test renders with always
-// predicting the mean training image. `pnpm start -- --help` lists the flags.
+// The main job: render synthetic scenes (rooms by default) if none are there, train the GQN preset
+// that fits this machine on the fastest backend, then score its test renders beside three
+// baselines (help.ts). `pnpm start -- --help` lists the flags.
 import { readFileSync, writeFileSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
@@ -26,33 +26,7 @@ import {
 } from "@gqn/train/node";
 import { curvesSvg } from "./curves-svg.js";
 import { ensureDataset } from "./ensure-dataset.js";
-
-const HELP = `Usage: pnpm start [-- options]
-
-Renders a synthetic Shepard-Metzler dataset (once), trains a GQN on it for a time budget, and
-compares its test renders with the mean training image.
-
-  --minutes M        training time budget (default 10)
-  --steps N          stop after N steps if that comes before the budget
-  --preset NAME      tiny | small | tf-gqn | paper (default: tiny, or tf-gqn on a GPU)
-  --backend B        auto | tensorflow | wasm | cpu (default auto: the fastest installed)
-  --scene NAME       rooms_ring_camera | shepard_metzler_5_parts | shepard_metzler_7_parts
-                     (default rooms_ring_camera, the seed's dataset)
-  --data-dir D       where the dataset is rendered (default ./data)
-  --model-dir M      where checkpoints, logs and renders go (default ./runs/<scene>)
-  --frame-size PX    frame size of the rendered scenes (default 32; 64 with a GPU)
-  --train-scenes N   training scenes to render (default 2000)
-  --test-scenes N    test scenes to render (default 200)
-  --batch-size B     scenes per training batch (default 8; 36 on a GPU)
-  --context-size K   context views per scene (default 5)
-  --encoder TYPE     pool | tower | pyramid (default on a CPU: tower, at the preset's width;
-                     else the preset's)
-  --draw-steps L     DRAW steps: L, or MIN-MAX drawn per batch (the model gets L = MAX and
-                     renders with any L up to it); default the preset's
-  --seed S           seeds the data, the model and the prior (default 1)
-  --resume           continue the run in --model-dir instead of starting over
-  --help             this text
-`;
+import { DEFAULT_SCENE, HELP, MAIN_OPTIONS } from "./help.js";
 
 /** Steps a minute per preset at 32 px, batch 8, on a quiet 2-core machine (docs/performance.md). */
 const CPU_STEPS_PER_MINUTE: Record<GqnPresetName, number> = { tiny: 250, small: 75, "tf-gqn": 1, paper: 1 };
@@ -91,25 +65,7 @@ async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     strict: true,
-    options: {
-      minutes: { type: "string" },
-      steps: { type: "string" },
-      encoder: { type: "string" },
-      preset: { type: "string" },
-      scene: { type: "string" },
-      backend: { type: "string" },
-      "data-dir": { type: "string" },
-      "model-dir": { type: "string" },
-      "frame-size": { type: "string" },
-      "train-scenes": { type: "string" },
-      "test-scenes": { type: "string" },
-      "batch-size": { type: "string" },
-      "context-size": { type: "string" },
-      "draw-steps": { type: "string" },
-      seed: { type: "string" },
-      resume: { type: "boolean" },
-      help: { type: "boolean" },
-    },
+    options: MAIN_OPTIONS,
   });
   if (values.help) {
     process.stdout.write(HELP);
@@ -141,7 +97,7 @@ async function main(argv: string[]): Promise<number> {
   // quiet 2-core machine (wasm + onnxruntime); a slower machine stops before their end.
   const budgetSteps = Math.round(minutes * CPU_STEPS_PER_MINUTE[preset]);
   const annealSteps = native ? 200_000 : Math.max(100, Math.min(stepLimit ?? budgetSteps, budgetSteps));
-  const dataset = sceneKind(values.scene ?? "rooms_ring_camera");
+  const dataset = sceneKind(values.scene ?? DEFAULT_SCENE);
   const dataDir = resolve(values["data-dir"] ?? "data");
   const modelDir = resolve(values["model-dir"] ?? `runs/${dataset.replaceAll("_", "-")}`);
 

@@ -120,8 +120,10 @@ describe("viewer in headless chromium", () => {
     await empty.close();
   });
 
-  it("saves a screenshot of the page for docs/viewer.md", async () => {
-    const dir = join(VIEWER_ROOT, "../../docs/images");
+  // Into the ignored out/ folder: a test run must not rewrite tracked files. GQN_UPDATE_DOC_IMAGES=1
+  // writes it over docs/images/ instead, to refresh the picture on purpose.
+  it("saves a screenshot of the page (docs/viewer.md's with GQN_UPDATE_DOC_IMAGES=1)", async () => {
+    const dir = join(VIEWER_ROOT, process.env.GQN_UPDATE_DOC_IMAGES === "1" ? "../../docs/images" : "out");
     mkdirSync(dir, { recursive: true });
     const file = join(dir, harness.standIn ? "viewer-stand-in.png" : "viewer.png");
     // The camera of the first held-out view, so the picture shows the rendering beside the truth.

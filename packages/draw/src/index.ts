@@ -17,3 +17,4 @@ export {
   type InferOptions,
   type InferResult,
 } from "./draw.js";
+export { gaussianNll, nllFloor } from "./gaussian-nll.js";

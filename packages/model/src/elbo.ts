@@ -1,28 +1,9 @@
 import { assertShape } from "@gqn/core";
+import { gaussianNll, nllFloor } from "@gqn/draw";
 import * as tf from "@tensorflow/tfjs-core";
 
-const HALF_LOG_TWO_PI = 0.5 * Math.log(2 * Math.PI);
-
-/**
- * The Gaussian negative log density of each target image under `N(mean, sigma^2)` per pixel,
- * summed over pixels and channels: `sum (x - mu)^2 / (2 sigma^2) + log sigma + log(2 pi) / 2`.
- *
- * @param target - `[B, H, W, C]`. Borrowed.
- * @param mean - `[B, H, W, C]`, the observation head's linear output. Borrowed.
- * @param sigma - the pixel standard deviation (the annealed sigma_t).
- * @returns `[B]` nats per image, owned by the caller.
- */
-export function gaussianNll(target: tf.Tensor4D, mean: tf.Tensor4D, sigma: number): tf.Tensor1D {
-  assertShape(mean.shape, target.shape, "gaussianNll", "mean");
-  const [, h, w, c] = target.shape;
-  // @gqn/draw's gaussianLogDensity, summed, but with its constant added once in float64: summed
-  // per pixel in float32 it is off by 1.1 nats at 64x64x3 (measured), more than the tests allow.
-  const constant = h * w * c * (Math.log(sigma) + HALF_LOG_TWO_PI);
-  return tf.tidy(() => {
-    const squared = tf.sum(tf.square(tf.sub(target, mean)), [1, 2, 3]); // [B]
-    return tf.add(tf.div(squared, 2 * sigma * sigma), constant) as tf.Tensor1D;
-  });
-}
+// The pixel likelihood is DRAW's: one home for it, so a DRAW-only user needs no @gqn/model.
+export { gaussianNll, nllFloor };
 
 /** The terms of the negative ELBO, each averaged over the batch (scalars owned by the caller). */
 export interface ElboTerms {
@@ -59,14 +40,6 @@ export function elboTerms(
 /** Nats per image to bits per dimension: `nats / (dims * ln 2)` with `dims = H * W * C`. */
 export function bitsPerDim(nats: number, dims: number): number {
   return nats / (dims * Math.LN2);
-}
-
-/**
- * The part of the NLL that no prediction can remove: `dims * (log sigma + log(2 pi) / 2)` nats
- * (about 6909 for 64x64x3 at sigma 0.7). NLL minus this is the reconstruction error term.
- */
-export function nllFloor(dims: number, sigma: number): number {
-  return dims * (Math.log(sigma) + HALF_LOG_TWO_PI);
 }
 
 /** Peak signal-to-noise ratio in dB of a mean squared error, for images in [0, 1]. */

@@ -1,47 +1,17 @@
-import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SMOKE_EXPECTED, smokeProgram } from "./smoke.js";
-
-const root = resolve(import.meta.dirname, "../../..");
-const TFJS = "4.22.0";
-
-interface PublicPackage {
-  name: string;
-  dir: string;
-}
-
-const packages: PublicPackage[] = readdirSync(join(root, "packages"))
-  .map((name) => join(root, "packages", name))
-  .map((dir) => ({ dir, manifest: JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) }))
-  .filter(({ manifest }) => !manifest.private)
-  .map(({ dir, manifest }) => ({ name: manifest.name as string, dir }));
+import { publicPackages as packages, packPackages, root, run, TFJS } from "./tarballs.js";
 
 const work = mkdtempSync(join(tmpdir(), "gqn-pack-"));
-const tarballs = new Map<string, string>();
-
-/** Runs a command; on failure the error carries its output, which is what one needs to read. */
-function run(command: string, args: string[], cwd: string): string {
-  try {
-    return execFileSync(command, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-  } catch (error) {
-    const { stdout = "", stderr = "" } = error as { stdout?: string; stderr?: string };
-    throw new Error(`${command} ${args.join(" ")} failed:\n${stdout}\n${stderr}`);
-  }
-}
+let tarballs = new Map<string, string>();
 
 beforeAll(() => {
   const packDir = join(work, "tarballs");
   mkdirSync(packDir);
-  for (const pkg of packages) {
-    const before = new Set(readdirSync(packDir));
-    run("pnpm", ["pack", "--pack-destination", packDir], pkg.dir);
-    const created = readdirSync(packDir).find((file) => !before.has(file));
-    if (!created) throw new Error(`pnpm pack made no tarball for ${pkg.name}`);
-    tarballs.set(pkg.name, join(packDir, created));
-  }
+  tarballs = packPackages(packages, packDir);
 });
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -2,12 +2,9 @@
 // the command (and subcommand) exists, and every flag the line uses is one that its --help lists.
 // A renamed or removed flag then fails here instead of in a reader's terminal.
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-
-const root = fileURLToPath(new URL("../../../", import.meta.url));
+import { markdownFiles, readDoc, root } from "./doc-files.js";
 
 /** Each CLI's bin, relative to the repository root. */
 const CLIS: Readonly<Record<string, string>> = {
@@ -18,27 +15,14 @@ const CLIS: Readonly<Record<string, string>> = {
   "gqn-synth": "packages/scenes/bin/gqn-synth.mjs",
 };
 
-/** The markdown files a user reads: the READMEs and docs/ (not the generated API reference). */
-function markdownFiles(): string[] {
-  const inDir = (dir: string) =>
-    readdirSync(join(root, dir), { withFileTypes: true })
-      .filter((entry) => entry.isFile() && entry.name.endsWith(".md"))
-      .map((entry) => join(dir, entry.name));
-  const readmes = ["packages", "examples"].flatMap((group) =>
-    readdirSync(join(root, group), { withFileTypes: true })
-      .filter((entry) => entry.isDirectory())
-      .map((entry) => join(group, entry.name, "README.md"))
-      .filter((path) => {
-        try {
-          readFileSync(join(root, path));
-          return true;
-        } catch {
-          return false;
-        }
-      }),
-  );
-  return ["README.md", "CONTRIBUTING.md", ...readmes, ...inDir("docs")];
-}
+/** The page that is each CLI's reference: it names every flag that the CLI's --help lists. */
+const REFERENCE_PAGES: Readonly<Record<string, string>> = {
+  "gqn-train": "docs/training.md",
+  "gqn-eval": "docs/training.md",
+  "gqn-render": "docs/training.md",
+  "gqn-data": "packages/data/README.md",
+  "gqn-synth": "packages/scenes/README.md",
+};
 
 interface DocCommand {
   file: string;
@@ -53,7 +37,7 @@ interface DocCommand {
  */
 function docCommands(file: string, text: string): DocCommand[] {
   const candidates: string[] = [];
-  for (const block of text.matchAll(/^```(?:sh|bash|)\n([\s\S]*?)^```/gm)) {
+  for (const block of text.matchAll(/^```(?:sh|bash|)(?:[ \t][^\n]*)?\n([\s\S]*?)^```/gm)) {
     // Shell continuations, and usage lines whose wrapped options start with "[", join their command.
     const joined = (block[1] ?? "").replace(/\\\n\s*/g, " ").replace(/\n\s+(?=\[)/g, " ");
     candidates.push(...joined.split("\n"));
@@ -89,7 +73,7 @@ function subcommands(cli: string): string[] {
   return [...section.matchAll(/^ {2}([a-z]+)\b/gm)].map((m) => m[1] as string).filter((c) => c !== "help");
 }
 
-const commands = markdownFiles().flatMap((file) => docCommands(file, readFileSync(join(root, file), "utf8")));
+const commands = markdownFiles().flatMap((file) => docCommands(file, readDoc(file)));
 
 describe("command lines in the docs", () => {
   it("are found (the docs do show our CLIs)", () => {
@@ -103,6 +87,24 @@ describe("command lines in the docs", () => {
   });
 });
 
+/** The flags of a --help text's option lines (not those its descriptions mention), less --help and --version. */
+function helpFlags(text: string): string[] {
+  const flags = [...text.matchAll(/^ {2}(?:-\w, )?(--[a-z][a-z0-9-]*)/gm)].map((m) => m[1] as string);
+  return flags.filter((flag) => flag !== "--help" && flag !== "--version");
+}
+
+describe.each(Object.entries(REFERENCE_PAGES))("%s's reference page, %s", (cli, page) => {
+  it("names every flag of its --help", () => {
+    const text = readDoc(page);
+    const missing = [undefined, ...subcommands(cli)].flatMap((subcommand) =>
+      helpFlags(help(cli, subcommand))
+        .filter((flag) => !new RegExp(`${flag}(?![\\w-])`).test(text))
+        .map((flag) => `${cli}${subcommand ? ` ${subcommand}` : ""} ${flag}`),
+    );
+    expect([...new Set(missing)], `flags that ${page} does not mention`).toEqual([]);
+  });
+});
+
 /** The subcommand and flags of a doc command that its CLI's --help does not list. */
 function unknownFlags(command: Pick<DocCommand, "cli" | "words">): string[] {
   const known = subcommands(command.cli);
@@ -113,6 +115,14 @@ function unknownFlags(command: Pick<DocCommand, "cli" | "words">): string[] {
   const flags = command.words.join(" ").match(/--[a-z][a-z0-9-]*/g) ?? [];
   return flags.filter((flag) => !new RegExp(`(^|[\\s,])${flag}\\b`, "m").test(text));
 }
+
+describe("helpFlags", () => {
+  it("reads option lines only", () => {
+    const text =
+      "Options:\n  -V, --version  v\n  --lr <s>   rate (tf-gqn: --adam_lr_*)\n  --no-progress  x\n                 --wrapped-mention\n  -h, --help  h\n";
+    expect(helpFlags(text)).toEqual(["--lr", "--no-progress"]);
+  });
+});
 
 describe("docCommands", () => {
   it("reads fenced lines, continuations and inline spans, and skips prose mentions", () => {

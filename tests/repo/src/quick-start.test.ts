@@ -11,7 +11,8 @@ const read = (path: string) => readFileSync(`${root}${path}`, "utf8");
 function quickStartCommands(readme: string): string[] {
   const section = readme.split(/^## Quick start\s*$/m)[1];
   if (section === undefined) throw new Error('README.md has no "## Quick start" section');
-  const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1];
+  // The fence may carry words after "sh" (` no-run <reason>` for the doc runner).
+  const block = /```sh(?:[ \t][^\n]*)?\n([\s\S]*?)```/.exec(section)?.[1];
   if (block === undefined) throw new Error("README.md's quick start has no ```sh block");
   return block
     .split("\n")

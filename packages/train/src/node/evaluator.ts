@@ -8,6 +8,7 @@ import { type EvalMetrics, imageGrid, psnrFromMse } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
 import { annealed, type LinearAnneal } from "../schedules.js";
 import { dataNotes } from "./data-checks.js";
+import { EvalProgress } from "./eval-progress.js";
 import type { TrainableModel } from "./gqn-factory.js";
 import { priorAndPosterior, targetPriorPosteriorGrid } from "./prior-and-posterior.js";
 import type { TensorBoardWriter } from "./tensorboard-writer.js";
@@ -53,6 +54,7 @@ export class Evaluator {
     const sums = { elbo: 0, nll: 0, kl: 0, bitsPerDim: 0, mse: 0 };
     let n = 0;
     const batches = this.testBatches(dataNotes(this.setup.say));
+    const progress = new EvalProgress({ step, batches: evalBatches, say: this.setup.say });
     try {
       for await (const batch of batches) {
         try {
@@ -63,6 +65,7 @@ export class Evaluator {
         } finally {
           batch.dispose();
         }
+        progress.batchDone(n);
         if (n >= evalBatches) break;
       }
     } finally {

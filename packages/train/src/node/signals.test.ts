@@ -11,17 +11,22 @@ import { listCheckpoints, loadCheckpoint } from "./checkpoint.js";
 import { RUN_LOCK_FILE } from "./run-lock.js";
 
 let script: string;
+let busyScript: string;
 let data: Awaited<ReturnType<typeof syntheticDataset>>;
 let root: string;
 beforeAll(async () => {
   script = await bundleScript(fileURLToPath(new URL("../../test/train-cli-child.ts", import.meta.url)), {
     "/gqn-factory.js": fileURLToPath(new URL("../../test/pose-decoder-factory-module.ts", import.meta.url)),
   });
+  busyScript = await bundleScript(
+    fileURLToPath(new URL("../../test/busy-after-signal-child.ts", import.meta.url)),
+  );
   data = await syntheticDataset();
   root = await mkdtemp(join(tmpdir(), "gqn-signal-"));
 });
 afterAll(async () => {
   await rm(script, { force: true });
+  await rm(busyScript, { force: true });
   await data.cleanup();
   await rm(root, { recursive: true, force: true });
 });
@@ -73,4 +78,39 @@ describe("gqn-train and process signals", () => {
     loaded.model.dispose();
     for (const w of loaded.optimizerState ?? []) w.tensor.dispose();
   });
+});
+
+describe("a second signal", () => {
+  it.each(["SIGINT", "SIGTERM"] as const)(
+    "%s ends the process at once, even during a long synchronous step",
+    async (signal) => {
+      const child = spawn(process.execPath, [busyScript], { stdio: ["ignore", "ignore", "pipe"] });
+      let stderr = "";
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+        child.once("exit", (code, killedBy) => resolve({ code, signal: killedBy })),
+      );
+      const seen = (text: string) =>
+        new Promise<void>((resolve) => {
+          const check = () => {
+            if (stderr.includes(text)) resolve();
+          };
+          child.stderr?.on("data", check);
+          check();
+        });
+      child.stderr?.on("data", (chunk) => {
+        stderr += String(chunk);
+      });
+      await seen("ready");
+      child.kill(signal);
+      await seen("busy");
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const sent = performance.now();
+      child.kill(signal);
+      const end = await exited;
+      expect(performance.now() - sent).toBeLessThan(5_000);
+      expect(end.signal).toBe(signal);
+      expect(stderr).toContain(`${signal}: stopping after this step`);
+      expect(stderr).not.toContain("finished the step");
+    },
+  );
 });

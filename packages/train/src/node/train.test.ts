@@ -35,6 +35,27 @@ const base = () => ({
 });
 
 describe("train", () => {
+  it("says that the step-0 evaluation is running before it ends", async () => {
+    const lines: string[] = [];
+    const records: LogRecord[] = [];
+    await train({
+      ...base(),
+      modelDir: join(root, "eval-progress"),
+      steps: 1,
+      evalEvery: 1,
+      evalBatches: 2,
+      renderEvery: 0,
+      log: (line) => lines.push(line),
+      onLog: (r) => {
+        if (r.split === "test" && r.step === 0) lines.push("<step-0 record>");
+        records.push(r);
+      },
+    });
+    const announced = lines.indexOf("[gqn] evaluating step 0 on 2 test batches...");
+    expect(announced).toBeGreaterThanOrEqual(0);
+    expect(announced).toBeLessThan(lines.indexOf("<step-0 record>"));
+  });
+
   it("trains, logs, evaluates, renders grids, writes TensorBoard events and checkpoints", async () => {
     const modelDir = join(root, "run");
     const records: LogRecord[] = [];
