@@ -3,7 +3,7 @@
 // with `pnpm gqn-*` and `gqn-*` running the workspace's built CLIs. A block that cannot run here
 // (installs from npm, downloads, benchmarks, browsers, the main job) is marked ```sh no-run <reason>.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -35,9 +35,14 @@ const blocks = markdownFiles().flatMap((file) =>
   codeBlocks(file, readDoc(file)).filter((block) => block.lang === "sh" || block.lang === "bash"),
 );
 
+// The docs speak from a clone's root: the shipped model is read there (`--init-from`, `--model-dir`).
+const SHIPPED_MODELS = "examples/viewer/public/models";
+
 function runBlock(block: CodeBlock): string {
   const dir = join(workDir, block.file.replaceAll("/", "_"));
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(join(dir, SHIPPED_MODELS, ".."), { recursive: true });
+  if (!existsSync(join(dir, SHIPPED_MODELS)))
+    symlinkSync(join(root, SHIPPED_MODELS), join(dir, SHIPPED_MODELS));
   const script = `${PRELUDE}\n${block.code.split("\n").map(withShortBudget).join("\n")}\n`;
   const result = spawnSync("bash", ["-c", script], {
     cwd: dir,
