@@ -2,7 +2,6 @@
 // the training settings' checks, baselines and meters, image grids and TensorBoard event encoding
 // (runs in a browser too). The model itself is @gqn/model.
 export { contextAverage, MeanImage, nearestContextView, ScoreMeter, ssim } from "./baselines.js";
-export { annealed, type LinearAnneal, PAPER_LR_SCHEDULE, PAPER_SIGMA_SCHEDULE } from "./schedules.js";
 export {
   OBJECT_PIXEL_THRESHOLD,
   type ObjectMaskTensors,
@@ -10,6 +9,7 @@ export {
   ObjectScoreMeter,
   objectPixels,
 } from "./object-scores.js";
+export { annealed, type LinearAnneal, PAPER_LR_SCHEDULE, PAPER_SIGMA_SCHEDULE } from "./schedules.js";
 export { encodeFileVersionEvent, encodeSummaryEvent, type SummaryValue } from "./tensorboard-event.js";
 export {
   createTrainer,
