@@ -1,5 +1,5 @@
 import { deriveSeed, formatShape, GqnError } from "@gqn/core";
-import { type Kwargs, type LayerArgs, ScopedLayer } from "@gqn/core/layers";
+import { type LayerArgs, ScopedLayer } from "@gqn/core/layers";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import type { SceneEncoder } from "./scene-encoder.js";
@@ -48,7 +48,7 @@ export interface ConvOptions {
  *
  * A subclass implements three things: `outputShape`, `buildWeights()` (create every weight with
  * `addConv` or `addWeight`; called once, inside the layer's name scope, so weight names come out
- * as `<layer name>/<weight name>`), and `forward(frames, poses, training)` (the math for a batch
+ * as `<layer name>/<weight name>`), and `forward(frames, poses)` (the math for a batch
  * of views; it runs inside `tf.tidy`). It must also declare `static className`, register itself
  * with `tfl.serialization.registerClass`, and add its own construction arguments to `getConfig()`.
  *
@@ -83,10 +83,10 @@ export abstract class SceneEncoderLayer extends ScopedLayer implements SceneEnco
    * The encoder's math: `[N, H, W, 3]`, `[N, P]` -> `[N, h, w, c]`. Runs inside `tf.tidy`, after
    * the shapes were checked; read weights with `weight.read()`.
    */
-  protected abstract forward(frames: tf.Tensor4D, poses: tf.Tensor2D, training: boolean): tf.Tensor4D;
+  protected abstract forward(frames: tf.Tensor4D, poses: tf.Tensor2D): tf.Tensor4D;
 
   /** {@inheritDoc SceneEncoder.encode} */
-  encode(frames: tf.Tensor4D, poses: tf.Tensor2D, training = false): tf.Tensor4D {
+  encode(frames: tf.Tensor4D, poses: tf.Tensor2D): tf.Tensor4D {
     const where = `${this.getClassName()}.encode`;
     this.checkInputShapes(frames.shape, poses.shape, where);
     for (const [what, t] of [
@@ -101,7 +101,7 @@ export abstract class SceneEncoderLayer extends ScopedLayer implements SceneEnco
         );
       }
     }
-    return this.apply([frames, poses], { training }) as tf.Tensor4D;
+    return this.apply([frames, poses]) as tf.Tensor4D;
   }
 
   /**
@@ -123,8 +123,8 @@ export abstract class SceneEncoderLayer extends ScopedLayer implements SceneEnco
     return [frames[0] ?? null, ...this.outputShape];
   }
 
-  /** The layer's forward pass on `[frames, poses]`, as tfjs calls it; `kwargs.training` is passed on. */
-  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
+  /** The layer's forward pass on `[frames, poses]`, as tfjs calls it. */
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     if (!Array.isArray(inputs) || inputs.length !== 2) {
       throw new GqnError(
         "INVALID_ARGUMENT",
@@ -133,7 +133,7 @@ export abstract class SceneEncoderLayer extends ScopedLayer implements SceneEnco
     }
     const [frames, poses] = inputs as [tf.Tensor4D, tf.Tensor2D];
     this.checkInputShapes(frames.shape, poses.shape, `${this.getClassName()}.call`);
-    return tf.tidy(() => this.forward(frames, poses, kwargs.training === true));
+    return tf.tidy(() => this.forward(frames, poses));
   }
 
   /** The layer config plus `frameSize`, `poseSize` and `seed`; subclasses add their own arguments. */

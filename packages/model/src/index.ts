@@ -26,8 +26,8 @@ export {
   type TrainingConfig,
   validateGqnConfig,
 } from "./gqn-config.js";
-export { GqnLayer, type GqnLayerArgs, type InferOptions, type RenderOptions } from "./gqn-layer.js";
-export { type EvalMetrics, GqnModel, type GqnModelOptions, type LossOptions } from "./gqn-model.js";
+export type { InferOptions, RenderOptions } from "./gqn-layer.js";
+export { type EvalMetrics, GqnModel, type GqnModelOptions } from "./gqn-model.js";
 export { imageGrid, scaleImage, toRgbImages } from "./images.js";
 export { type OrbitOptions, orbitPoses, type PriorRenderer, renderOrbit, type UpAxis } from "./orbit.js";
 export { annealed, type LinearAnneal, PAPER_LR_SCHEDULE, PAPER_SIGMA_SCHEDULE } from "./schedules.js";

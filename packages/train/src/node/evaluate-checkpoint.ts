@@ -129,7 +129,7 @@ export async function evaluateCheckpoint(options: EvaluateCheckpointOptions): Pr
         ...(options.scenes !== undefined && { scenes: options.scenes }),
         renderers: { model: render(1), predictiveMean: render(samples) },
         onBatch: async (batch) => {
-          const loss = tf.tidy(() => model.lossTerms(batch, sigma, { seed, training: false }).loss);
+          const loss = tf.tidy(() => model.lossTerms(batch, sigma, { seed }).loss);
           elboSum += ((await loss.data())[0] as number) * batch.target.shape[0];
           loss.dispose();
         },
