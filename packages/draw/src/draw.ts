@@ -25,7 +25,7 @@ export interface DrawArgs extends Partial<DrawConfig> {
 }
 
 /** Options of {@link Draw.infer}. */
-export interface InferOptions {
+export interface DrawInferOptions {
   /** Seeds the posterior samples (distinct per step; 0 and negative seeds work): the same seed gives the same result. */
   seed?: number;
   /**
@@ -140,7 +140,7 @@ export class Draw extends ScopedLayer {
    * @param condition - `[B, h, w, c]`, borrowed.
    * @param target - `[B, scale*h, scale*w, imageChannels]`, borrowed.
    */
-  infer(condition: tf.Tensor4D, target: tf.Tensor4D, options: InferOptions = {}): InferResult {
+  infer(condition: tf.Tensor4D, target: tf.Tensor4D, options: DrawInferOptions = {}): InferResult {
     this.ensureBuilt(condition, "infer");
     const steps = this.checkSteps(options.steps, "infer");
     this.checkTarget(condition, target);

@@ -5,15 +5,13 @@ export {
   conditionedCore,
   convLstmStep,
   convLstmUpdate,
-  fusedConvLstmUpdate,
-  unfusedConvLstmUpdate,
 } from "./conv-lstm.js";
 export { DiagonalGaussian, gaussianFromHead, gaussianLogDensity } from "./diagonal-gaussian.js";
 export {
   Draw,
   type DrawArgs,
+  type DrawInferOptions,
   type GenerateOptions,
   type GenerateResult,
-  type InferOptions,
   type InferResult,
 } from "./draw.js";

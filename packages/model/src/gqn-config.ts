@@ -246,15 +246,6 @@ export function validateGqnConfig(config: GqnConfig): void {
   }
 }
 
-/** Checks the model's frame size against the dataset's (frames are resized only on request). */
-export function checkFrameSize(config: GqnConfig, datasetFrameSize: number, resized: boolean): void {
-  if (!resized && config.frameSize !== datasetFrameSize) {
-    throw invalid(
-      `checkFrameSize: the model takes ${config.frameSize} px frames, but the dataset has ${datasetFrameSize} px frames; pass a frame size to resize them.`,
-    );
-  }
-}
-
 function invalid(message: string): GqnError {
   return new GqnError("INVALID_CONFIG", message);
 }

@@ -13,7 +13,6 @@ export {
 } from "./elbo.js";
 export type { GqnBatch } from "./gqn-batch.js";
 export {
-  checkFrameSize,
   completeGqnConfig,
   GQN_PRESET_NAMES,
   GQN_PRESETS,

@@ -3,7 +3,7 @@ import { CompiledScene } from "./ray-caster.js";
 import type { Scene } from "./scene.js";
 
 /** Per-call settings of {@link renderView} and {@link renderScene}. */
-export interface RenderOptions {
+export interface RenderSceneOptions {
   /** Width and height of the square frame, pixels; default 64. */
   frameSize?: number;
   /** Samples per pixel along each axis (anti-aliasing); 1 (default) casts one ray per pixel. */
@@ -22,7 +22,7 @@ function compile(scene: Scene): CompiledScene {
   return packed;
 }
 
-function resolve(options: RenderOptions, where: string): { frameSize: number; supersample: number } {
+function resolve(options: RenderSceneOptions, where: string): { frameSize: number; supersample: number } {
   const frameSize = options.frameSize ?? 64;
   const supersample = options.supersample ?? 1;
   if (!Number.isInteger(frameSize) || frameSize < 1) {
@@ -47,7 +47,7 @@ function resolve(options: RenderOptions, where: string): { frameSize: number; su
 export function renderView(
   scene: Scene,
   camera: ArrayLike<number>,
-  options: RenderOptions = {},
+  options: RenderSceneOptions = {},
   out?: Uint8Array,
 ): Uint8Array {
   const { frameSize, supersample } = resolve(options, "renderView");
@@ -70,7 +70,7 @@ export function renderView(
 export function renderScene(
   scene: Scene,
   cameras: ArrayLike<number>,
-  options: RenderOptions = {},
+  options: RenderSceneOptions = {},
 ): Uint8Array[] {
   const { frameSize, supersample } = resolve(options, "renderScene");
   if (cameras.length === 0 || cameras.length % 5 !== 0) {
