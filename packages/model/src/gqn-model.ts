@@ -1,4 +1,4 @@
-import { assertShape, checkInteger, deriveSeed, GqnError } from "@gqn/core";
+import { assertShape, canonicalJson, checkInteger, deriveSeed, GqnError } from "@gqn/core";
 import type { InferResult } from "@gqn/draw";
 import { GQN_POSE_SIZE } from "@gqn/encoders";
 import * as tf from "@tensorflow/tfjs-core";
@@ -101,8 +101,8 @@ export class GqnModel {
       );
     }
     if (config !== undefined) {
-      const expected = JSON.stringify(canonical(resolveGqnConfig(config)));
-      const stored = JSON.stringify(canonical(layer.gqnConfig));
+      const expected = canonicalJson(resolveGqnConfig(config));
+      const stored = canonicalJson(layer.gqnConfig);
       if (expected !== stored) {
         throw new GqnError(
           "INVALID_CONFIG",
@@ -263,18 +263,4 @@ function wrap(layer: GqnLayer): tfl.LayersModel {
   const query = tfl.input({ shape: [GQN_POSE_SIZE], name: "query_pose" });
   const image = layer.apply([frames, poses, query]) as tfl.SymbolicTensor;
   return tfl.model({ inputs: [frames, poses, query], outputs: image, name: "gqn_model" });
-}
-
-/** A config with sorted keys and no undefined fields, for comparison. */
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (value && typeof value === "object") {
-    return Object.fromEntries(
-      Object.entries(value)
-        .filter(([, v]) => v !== undefined)
-        .sort(([a], [b]) => (a < b ? -1 : 1))
-        .map(([k, v]) => [k, canonical(v)]),
-    );
-  }
-  return value;
 }
