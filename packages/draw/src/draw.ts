@@ -1,4 +1,4 @@
-import { deriveSeed, GqnError } from "@gqn/core";
+import { checkInteger, deriveSeed, GqnError } from "@gqn/core";
 import { type Kwargs, ScopedLayer } from "@gqn/core/layers";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
@@ -263,12 +263,7 @@ export class Draw extends ScopedLayer {
   /** The steps a pass runs: the configured L unless asked otherwise (any L with tied weights). */
   private checkSteps(steps: number | undefined, where: string): number {
     if (steps === undefined) return this.drawConfig.steps;
-    if (!Number.isInteger(steps) || steps < 1) {
-      throw new GqnError(
-        "INVALID_ARGUMENT",
-        `Draw.${where}: steps must be a positive integer, but got ${steps}.`,
-      );
-    }
+    checkInteger(steps, `Draw.${where}`, "steps");
     if (!this.drawConfig.tied && steps !== this.drawConfig.steps) {
       throw new GqnError(
         "INVALID_ARGUMENT",

@@ -1,4 +1,4 @@
-import { deriveSeed, formatShape, GqnError } from "@gqn/core";
+import { checkInteger, deriveSeed, formatShape, GqnError } from "@gqn/core";
 import { type LayerArgs, ScopedLayer } from "@gqn/core/layers";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
@@ -67,9 +67,11 @@ export abstract class SceneEncoderLayer extends ScopedLayer implements SceneEnco
   constructor(args: SceneEncoderLayerArgs) {
     super(args);
     const where = this.getClassName();
-    this.frameSize = checkPositiveInteger(args.frameSize, where, "frameSize");
-    this.poseSize = checkPositiveInteger(args.poseSize ?? GQN_POSE_SIZE, where, "poseSize");
-    if (args.seed !== undefined && args.seed !== null) checkInteger(args.seed, where, "seed");
+    this.frameSize = checkInteger(args.frameSize, where, "frameSize", { code: "INVALID_CONFIG" });
+    this.poseSize = checkInteger(args.poseSize ?? GQN_POSE_SIZE, where, "poseSize", {
+      code: "INVALID_CONFIG",
+    });
+    if (args.seed !== undefined && args.seed !== null) checkSeed(args.seed, where, "seed");
     this.seed = args.seed ?? undefined;
   }
 
@@ -238,18 +240,7 @@ function checkShape(
   }
 }
 
-/** Checks that a construction argument is a positive integer, in the house error form. */
-export function checkPositiveInteger(value: unknown, where: string, what: string): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
-    throw new GqnError(
-      "INVALID_CONFIG",
-      `${where}: ${what} must be a positive integer, but got ${JSON.stringify(value)}.`,
-    );
-  }
-  return value;
-}
-
-function checkInteger(value: unknown, where: string, what: string): number {
+function checkSeed(value: unknown, where: string, what: string): number {
   if (typeof value !== "number" || !Number.isInteger(value)) {
     throw new GqnError(
       "INVALID_CONFIG",

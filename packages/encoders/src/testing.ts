@@ -33,7 +33,7 @@ export interface SceneEncoderSuiteOptions {
    */
   serialization?: boolean;
   /**
-   * Check that the output grid is one @gqn/train conditions DRAW on: the core grid
+   * Check that the output grid is one @gqn/model conditions DRAW on: the core grid
    * `[frameSize/4, frameSize/4, c]` or `[1, 1, c]`; default true. Turn off for encoders meant for
    * other models.
    */

@@ -1,7 +1,7 @@
 import { GqnError } from "@gqn/core";
 import { DEFAULT_DRAW_CONFIG, type DrawConfig, resolveDrawConfig } from "@gqn/draw";
 import { type Aggregation, createEncoder, type EncoderConfig, resolveEncoderConfig } from "@gqn/encoders";
-import type { LinearAnneal } from "./schedules.js";
+import { type LinearAnneal, PAPER_LR_SCHEDULE, PAPER_SIGMA_SCHEDULE } from "./schedules.js";
 
 /**
  * The whole GQN, as construction-time JSON: what a checkpoint stores, and what rebuilds an
@@ -53,8 +53,8 @@ export type GqnPresetName = "tf-gqn" | "paper" | "small" | "tiny";
 const PAPER_TRAINING: TrainingConfig = {
   batchSize: 36,
   contextSize: 5,
-  sigma: { start: 2.0, end: 0.7, steps: 2e5 },
-  learningRate: { start: 5e-4, end: 5e-5, steps: 1.6e6 },
+  sigma: { ...PAPER_SIGMA_SCHEDULE },
+  learningRate: { ...PAPER_LR_SCHEDULE },
   adam: { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
 };
 
@@ -176,30 +176,25 @@ export function resolveGqnConfig(
  * @throws GqnError `INVALID_CONFIG` naming the offending field.
  */
 export function completeGqnConfig(config: GqnConfig): GqnConfig {
-  validateGqnConfig(config);
+  const draw = checkGqnConfig(config);
   const { name: _name, ...encoder } = resolveEncoderConfig(config.encoder);
-  return { ...config, encoder, draw: resolveDrawConfig(config.draw) };
+  return { ...config, encoder, draw };
 }
 
 /** Checks a full {@link GqnConfig}; throws INVALID_CONFIG with the house message form. */
 export function validateGqnConfig(config: GqnConfig): void {
+  checkGqnConfig(config);
+}
+
+/** The checks of {@link validateGqnConfig}; returns the DRAW config resolved (once) on the way. */
+function checkGqnConfig(config: GqnConfig): DrawConfig {
   const where = "resolveGqnConfig";
   if (config === null || typeof config !== "object" || !config.draw || !config.encoder) {
     throw invalid(
       `${where}: config must be an object with encoder and draw, but got ${JSON.stringify(config)}.`,
     );
   }
-  for (const key of ["steps", "hiddenChannels", "canvasChannels", "latentChannels", "kernelSize"] as const) {
-    const value = config.draw[key];
-    if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
-      throw invalid(`${where}: draw.${key} must be a positive integer, but got ${JSON.stringify(value)}.`);
-    }
-  }
-  if (config.draw.kernelSize % 2 !== 1) {
-    throw invalid(
-      `${where}: draw.kernelSize must be odd (a 'same' convolution centred on each cell), but got ${config.draw.kernelSize}.`,
-    );
-  }
+  // @gqn/draw checks its own fields (positive integers, an odd kernel, a boolean tied).
   let draw: DrawConfig;
   try {
     draw = resolveDrawConfig(config.draw);
@@ -244,6 +239,7 @@ export function validateGqnConfig(config: GqnConfig): void {
       `${where}: the encoder's output grid must be 1x1 (tiled) or DRAW's core grid ${core}x${core} (frameSize / ${scale}), but ${config.encoder.type} gives ${h}x${w} at ${s} px.`,
     );
   }
+  return draw;
 }
 
 function invalid(message: string): GqnError {

@@ -1,4 +1,4 @@
-import { GqnError } from "@gqn/core";
+import { checkInteger, GqnError } from "@gqn/core";
 import { CompiledScene } from "./ray-caster.js";
 import type { Scene } from "./scene.js";
 
@@ -25,18 +25,8 @@ function compile(scene: Scene): CompiledScene {
 function resolve(options: RenderSceneOptions, where: string): { frameSize: number; supersample: number } {
   const frameSize = options.frameSize ?? 64;
   const supersample = options.supersample ?? 1;
-  if (!Number.isInteger(frameSize) || frameSize < 1) {
-    throw new GqnError(
-      "INVALID_ARGUMENT",
-      `${where}: frameSize must be an integer >= 1, but got ${frameSize}.`,
-    );
-  }
-  if (!Number.isInteger(supersample) || supersample < 1 || supersample > 8) {
-    throw new GqnError(
-      "INVALID_ARGUMENT",
-      `${where}: supersample must be an integer in [1, 8], but got ${supersample}.`,
-    );
-  }
+  checkInteger(frameSize, where, "frameSize");
+  checkInteger(supersample, where, "supersample", { max: 8 });
   return { frameSize, supersample };
 }
 

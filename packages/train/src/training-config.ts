@@ -1,4 +1,4 @@
-import { deriveSeed, GqnError } from "@gqn/core";
+import { checkInteger, deriveSeed, GqnError } from "@gqn/core";
 import type { GqnConfig, TrainingConfig } from "@gqn/model";
 
 /**
@@ -7,11 +7,7 @@ import type { GqnConfig, TrainingConfig } from "@gqn/model";
  */
 export function validateTrainingConfig(training: TrainingConfig, datasetViews?: number): void {
   const where = "validateTrainingConfig";
-  if (!Number.isInteger(training.batchSize) || training.batchSize < 1) {
-    throw invalid(
-      `${where}: batchSize must be a positive integer, but got ${JSON.stringify(training.batchSize)}.`,
-    );
-  }
+  checkInteger(training.batchSize, where, "batchSize", { code: "INVALID_CONFIG" });
   const k = training.contextSize;
   const kMax = typeof k === "number" ? k : k.max;
   const kMin = typeof k === "number" ? k : k.min;

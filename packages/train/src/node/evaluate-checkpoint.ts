@@ -2,7 +2,7 @@
 // mean of N samples beside the three baselines, on the same queries. gqn-eval prints it; the main
 // job calls it on its final checkpoint, so the two report the same figures.
 import { type BackendRequest, initBackend } from "@gqn/backend";
-import { deriveSeed, GqnError } from "@gqn/core";
+import { checkInteger, deriveSeed } from "@gqn/core";
 import { readDatasetInfo, type SceneBatch } from "@gqn/data/node";
 import { annealed, bitsPerDim, type GqnConfig, GqnModel, type TrainingConfig } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
@@ -83,12 +83,7 @@ export async function evaluateCheckpoint(options: EvaluateCheckpointOptions): Pr
     ["scenes", options.scenes ?? 1],
     ["contextSize", options.contextSize ?? 1],
   ] as const) {
-    if (!Number.isInteger(value) || value < 1) {
-      throw new GqnError(
-        "INVALID_ARGUMENT",
-        `evaluateCheckpoint: ${name} must be a positive integer, but got ${value}.`,
-      );
-    }
+    checkInteger(value, "evaluateCheckpoint", name);
   }
   if (options.backend) await initBackend({ backend: options.backend, log: () => {} });
   const split = options.split ?? "test";
