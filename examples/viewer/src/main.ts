@@ -11,7 +11,7 @@ import { cameraToPose } from "./camera-pose.js";
 import { loadFrames, paintRgb } from "./load-frames.js";
 import { cameraToOrbit, dragOrbit, type OrbitCamera, orbitToCamera } from "./orbit-camera.js";
 import { RenderTimer } from "./render-timer.js";
-import { type BundleScene, pairDroppedImages, parseSceneBundle, type SceneBundle } from "./scene-bundle.js";
+import { pairDroppedImages, parseSceneBundle, type SceneBundle } from "./scene-bundle.js";
 import { SceneRenderer } from "./scene-renderer.js";
 import { selectBackend, type ViewerBackendRequest } from "./select-backend.js";
 
@@ -431,5 +431,3 @@ async function waitForRenders(): Promise<void> {
 }
 
 start().catch(fail);
-
-export type { BundleScene };

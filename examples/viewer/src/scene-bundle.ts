@@ -50,7 +50,7 @@ export function parseSceneBundle(json: unknown): SceneBundle {
   if (typeof bundle.dataset !== "string") fail("dataset must be a string.");
   if (bundle.split !== "train" && bundle.split !== "test")
     fail(`split must be "train" or "test", but got ${JSON.stringify(bundle.split)}.`);
-  const frameSize = checkInteger(bundle.frameSize, "parseSceneBundle", "frameSize");
+  checkInteger(bundle.frameSize, "parseSceneBundle", "frameSize");
   if (!Array.isArray(bundle.scenes) || bundle.scenes.length === 0) fail("scenes must be a non-empty array.");
   bundle.scenes.forEach((scene: unknown, i: number) => {
     const s = scene as Partial<Record<keyof BundleScene, unknown>>;
