@@ -31,7 +31,6 @@ describe("presets and resolveGqnConfig", () => {
       latentChannels: 3,
     });
     expect(GQN_PRESETS.paper.model.encoder.type).toBe("tower");
-    expect(GQN_PRESETS.paper.training.learningRate).toEqual({ start: 5e-4, end: 5e-5, steps: 1.6e6 });
   });
 
   it("resizes the encoder with the frame size and merges overrides", () => {

@@ -1,7 +1,6 @@
 import { GqnError } from "@gqn/core";
 import { DEFAULT_DRAW_CONFIG, type DrawConfig, resolveDrawConfig } from "@gqn/draw";
 import { type Aggregation, createEncoder, type EncoderConfig, resolveEncoderConfig } from "@gqn/encoders";
-import { type LinearAnneal, PAPER_LR_SCHEDULE, PAPER_SIGMA_SCHEDULE } from "./schedules.js";
 
 /**
  * The whole GQN, as construction-time JSON: what a checkpoint stores, and what rebuilds an
@@ -18,45 +17,18 @@ export interface GqnConfig {
   draw: DrawConfig;
 }
 
-/** Training hyper-parameters (JSON; stored in checkpoints so `--resume` carries them on). */
-export interface TrainingConfig {
-  /** Scenes per batch. */
-  batchSize: number;
-  /** Context views per scene: a fixed K, or K drawn per batch from `min..max` (the paper's). */
-  contextSize: number | { min: number; max: number };
-  /** Pixel standard deviation of the Gaussian likelihood, annealed per step. */
-  sigma: LinearAnneal;
-  /** Adam learning rate, annealed per step. */
-  learningRate: LinearAnneal;
-  /** Adam's beta1, beta2 and epsilon. */
-  adam: { beta1: number; beta2: number; epsilon: number };
-  /**
-   * DRAW steps of each training pass: the model's L when absent, a fixed number, or L drawn per
-   * batch from `min..max` (tf-gqn's snapshots were trained with 2..12). Anything but the model's L
-   * needs tied DRAW weights; the trained model then renders with any L.
-   */
-  drawSteps?: number | { min: number; max: number };
-}
-
-/** A named preset: a model and the training settings it was described with. */
+/**
+ * A named model configuration. The training settings each was described with (batch size,
+ * schedules, Adam) are @gqn/train's `TRAINING_PRESETS`, under the same names.
+ */
 export interface GqnPreset {
   /** Where the numbers come from. */
   readonly source: string;
   readonly model: GqnConfig;
-  readonly training: TrainingConfig;
 }
 
 /** The names of {@link GQN_PRESETS}. */
 export type GqnPresetName = "tf-gqn" | "paper" | "small" | "tiny";
-
-// The paper's schedules (docs/model.md), shared by every preset.
-const PAPER_TRAINING: TrainingConfig = {
-  batchSize: 36,
-  contextSize: 5,
-  sigma: { ...PAPER_SIGMA_SCHEDULE },
-  learningRate: { ...PAPER_LR_SCHEDULE },
-  adam: { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
-};
 
 /**
  * The named configurations. Every number says where it comes from:
@@ -70,17 +42,16 @@ const PAPER_TRAINING: TrainingConfig = {
  */
 export const GQN_PRESETS: Readonly<Record<GqnPresetName, GqnPreset>> = Object.freeze({
   "tf-gqn": {
-    source: "ogroth/tf-gqn defaults (pool encoder on its tower, L8 C256 Cu256 Z64, batch 36)",
+    source: "ogroth/tf-gqn defaults (pool encoder on its tower, L8 C256 Cu256 Z64)",
     model: {
       frameSize: 64,
       encoder: { type: "pool", frameSize: 64, channels: 256, variant: "tf-gqn" },
       aggregation: "sum",
       draw: { ...DEFAULT_DRAW_CONFIG },
     },
-    training: PAPER_TRAINING,
   },
   paper: {
-    source: "Eslami et al. 2018 (tower encoder, L12 C128 Cu128 Z3, batch 36), as torch-gqn reads it",
+    source: "Eslami et al. 2018 (tower encoder, L12 C128 Cu128 Z3), as torch-gqn reads it",
     model: {
       frameSize: 64,
       encoder: { type: "tower", frameSize: 64, channels: 256 },
@@ -93,27 +64,24 @@ export const GQN_PRESETS: Readonly<Record<GqnPresetName, GqnPreset>> = Object.fr
         latentChannels: 3,
       },
     },
-    training: PAPER_TRAINING,
   },
   small: {
-    source: "ours: a CPU-sized tower GQN at 32 px (L8 C64 Cu64 Z16), paper schedules, batch 8",
+    source: "ours: a CPU-sized tower GQN at 32 px (L8 C64 Cu64 Z16)",
     model: {
       frameSize: 32,
       encoder: { type: "tower", frameSize: 32, channels: 64 },
       aggregation: "sum",
       draw: { ...DEFAULT_DRAW_CONFIG, steps: 8, hiddenChannels: 64, canvasChannels: 64, latentChannels: 16 },
     },
-    training: { ...PAPER_TRAINING, batchSize: 8 },
   },
   tiny: {
-    source: "ours: tests and smoke runs at 32 px (pool encoder, L4 C32 Cu32 Z8), batch 4",
+    source: "ours: tests and smoke runs at 32 px (pool encoder, L4 C32 Cu32 Z8)",
     model: {
       frameSize: 32,
       encoder: { type: "pool", frameSize: 32, channels: 32 },
       aggregation: "sum",
       draw: { ...DEFAULT_DRAW_CONFIG, steps: 4, hiddenChannels: 32, canvasChannels: 32, latentChannels: 8 },
     },
-    training: { ...PAPER_TRAINING, batchSize: 4, contextSize: 3 },
   },
 });
 

@@ -1,11 +1,11 @@
 import { deriveSeed } from "@gqn/core";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { testBatch, tinyConfig } from "../test/model-fixtures.js";
 import type { GqnBatch } from "./gqn-batch.js";
 import { resolveGqnConfig } from "./gqn-config.js";
-import type { RenderOptions } from "./gqn-layer.js";
+import { GqnLayer, type RenderOptions } from "./gqn-layer.js";
 import { GqnModel } from "./gqn-model.js";
 
 /** The query views of a batch, represented and rendered in one go. */
@@ -154,6 +154,22 @@ describe("GqnModel", () => {
     expect(m.bitsPerDim).toBeCloseTo(m.elbo / (16 * 16 * 3 * Math.LN2), 6);
     expect(m.mse).toBeGreaterThan(0);
     expect(m.psnr).toBeCloseTo(-10 * Math.log10(m.mse), 6);
+    batch.dispose();
+  });
+
+  it("evaluates with one representation, to the numbers of lossTerms and render", async () => {
+    const batch = testBatch(2, 2, 16, 7);
+    const represent = vi.spyOn(GqnLayer.prototype, "represent");
+    const m = await model.evaluate(batch, 0.7, { seed: 2 });
+    expect(represent).toHaveBeenCalledTimes(1);
+    represent.mockRestore();
+    const terms = model.lossTerms(batch, 0.7, { seed: 2 });
+    const image = renderBatch(model, batch, { seed: deriveSeed(2, "render") });
+    const mse = tf.tidy(() => tf.mean(tf.mean(tf.square(tf.sub(batch.target, image)), [1, 2, 3])));
+    expect(m.elbo).toBe(terms.loss.dataSync()[0]);
+    expect(m.kl).toBe(terms.kl.dataSync()[0]);
+    expect(m.mse).toBeCloseTo(mse.dataSync()[0] as number, 6);
+    tf.dispose([terms.loss, terms.nll, terms.kl, image, mse]);
     batch.dispose();
   });
 

@@ -22,11 +22,9 @@ export {
   type GqnPresetName,
   getPreset,
   resolveGqnConfig,
-  type TrainingConfig,
   validateGqnConfig,
 } from "./gqn-config.js";
 export type { InferOptions, RenderOptions } from "./gqn-layer.js";
 export { type EvalMetrics, GqnModel, type GqnModelOptions } from "./gqn-model.js";
 export { imageGrid, scaleImage, toRgbImages } from "./images.js";
 export { type OrbitOptions, orbitPoses, type PriorRenderer, renderOrbit, type UpAxis } from "./orbit.js";
-export { annealed, type LinearAnneal, PAPER_LR_SCHEDULE, PAPER_SIGMA_SCHEDULE } from "./schedules.js";

@@ -22,7 +22,7 @@ import { initBackend } from "@gqn/backend";
 import { createDataParallel, tryEnableOnnxConvAccelerator } from "@gqn/backend/node";
 import { GQN_PRESETS, GqnModel } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
-import { createTrainer } from "../dist/index.js";
+import { createTrainer, TRAINING_PRESETS } from "../dist/index.js";
 import { gqnReplica, gqnReplicaModule } from "../dist/node.js";
 
 const list = (name, fallback) =>
@@ -36,8 +36,7 @@ const ENGINES = list("GQN_BENCH_ENGINES", "wasm,wasm+onnx,wasm+onnx x2,tensorflo
 const MICRO = Number(process.env.GQN_BENCH_MICRO ?? 1);
 const big = (preset) => preset === "tf-gqn" || preset === "paper";
 const batchOf = (preset) => Number(process.env.GQN_BENCH_BATCH ?? (big(preset) ? 36 : 8));
-const contextOf = (preset) =>
-  Number(process.env.GQN_BENCH_CONTEXT ?? GQN_PRESETS[preset].training.contextSize);
+const contextOf = (preset) => Number(process.env.GQN_BENCH_CONTEXT ?? TRAINING_PRESETS[preset].contextSize);
 const JSON_LINES = process.env.GQN_BENCH_JSON === "1";
 const print = (line) => {
   if (!JSON_LINES) console.log(line);
@@ -100,7 +99,11 @@ async function flopsPerScene(preset) {
   await initBackend({ backend: "wasm", log: () => {} });
   const config = GQN_PRESETS[preset];
   const model = GqnModel.create(config.model, { seed: 1 });
-  const trainer = createTrainer(model, { ...config.training, batchSize: 1, contextSize: contextOf(preset) });
+  const trainer = createTrainer(model, {
+    ...TRAINING_PRESETS[preset],
+    batchSize: 1,
+    contextSize: contextOf(preset),
+  });
   const batch = makeBatch(preset, 1, 1);
   try {
     const profile = await tf.profile(() => trainer.step(batch, 0));
@@ -139,7 +142,7 @@ async function measure(preset, engine) {
   }
   const trainer = createTrainer(
     model,
-    { ...config.training, batchSize, contextSize: contextOf(preset) },
+    { ...TRAINING_PRESETS[preset], batchSize, contextSize: contextOf(preset) },
     group ? { gradients: group } : {},
   );
   const times = [];

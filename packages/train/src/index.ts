@@ -2,6 +2,7 @@
 // the training settings' checks, baselines and meters, image grids and TensorBoard event encoding
 // (runs in a browser too). The model itself is @gqn/model.
 export { contextAverage, MeanImage, nearestContextView, ScoreMeter, ssim } from "./baselines.js";
+export { annealed, type LinearAnneal, PAPER_LR_SCHEDULE, PAPER_SIGMA_SCHEDULE } from "./schedules.js";
 export { encodeFileVersionEvent, encodeSummaryEvent, type SummaryValue } from "./tensorboard-event.js";
 export {
   createTrainer,
@@ -13,4 +14,11 @@ export {
   type Trainer,
   type TrainerOptions,
 } from "./trainer.js";
-export { checkDrawSteps, drawStepsAt, validateTrainingConfig } from "./training-config.js";
+export {
+  checkDrawSteps,
+  drawStepsAt,
+  getTrainingPreset,
+  TRAINING_PRESETS,
+  type TrainingConfig,
+  validateTrainingConfig,
+} from "./training-config.js";

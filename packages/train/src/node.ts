@@ -9,7 +9,6 @@ export {
   loadCheckpoint,
   removeStaleCheckpointFiles,
   resolveCheckpoint,
-  restoreOptimizer,
   type SaveCheckpointOptions,
   saveCheckpoint,
 } from "./node/checkpoint.js";

@@ -1,13 +1,15 @@
 import { isGqnError } from "@gqn/core";
-import { annealed, GQN_PRESETS, GqnModel, type TrainingConfig } from "@gqn/model";
+import { GqnModel } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterEach, describe, expect, it } from "vitest";
 import { testBatch, tinyConfig } from "../test/model-fixtures.js";
+import { annealed } from "./schedules.js";
 import { createTrainer, type GradientSource } from "./trainer.js";
+import { TRAINING_PRESETS, type TrainingConfig } from "./training-config.js";
 
 // A fixed sigma (so the NLL's constant part cannot move) and a rate that learns in few steps.
 const TRAINING: TrainingConfig = {
-  ...GQN_PRESETS.tiny.training,
+  ...TRAINING_PRESETS.tiny,
   batchSize: 4,
   contextSize: 2,
   sigma: { start: 0.5, end: 0.5, steps: 1 },

@@ -1,10 +1,16 @@
 import { deriveSeed, GqnError } from "@gqn/core";
-import { annealed, bitsPerDim, type GqnBatch, type GqnModel, type TrainingConfig } from "@gqn/model";
+import { bitsPerDim, type GqnBatch, type GqnModel } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
-import { checkDrawSteps, drawStepsAt, validateTrainingConfig } from "./training-config.js";
+import { type NamedTensor, readAdamState, writeAdamState } from "./adam-state.js";
+import { annealed } from "./schedules.js";
+import {
+  checkDrawSteps,
+  drawStepsAt,
+  type TrainingConfig,
+  validateTrainingConfig,
+} from "./training-config.js";
 
-/** A named tensor as tfjs optimizers save them (`Optimizer.getWeights`). */
-export type NamedTensor = Awaited<ReturnType<tf.Optimizer["getWeights"]>>[number];
+export type { NamedTensor } from "./adam-state.js";
 
 /** What one {@link Trainer.step} reports (numbers; nats per image unless said otherwise). */
 export interface StepMetrics {
@@ -174,60 +180,14 @@ export function createTrainer(
     }
   };
 
-  const getOptimizerState = async (): Promise<NamedTensor[]> => {
-    const [iterations, ...moments] = await optimizer.getWeights();
-    const powers = adamPowers(optimizer);
-    // The moments are the optimizer's live variables: hand out copies.
-    return [
-      ...(iterations ? [iterations] : []),
-      ...moments.map(({ name, tensor }) => ({ name, tensor: tf.clone(tensor) })),
-      ...(powers
-        ? [
-            { name: BETA1_POWER, tensor: tf.clone(powers.accBeta1) },
-            { name: BETA2_POWER, tensor: tf.clone(powers.accBeta2) },
-          ]
-        : []),
-    ];
-  };
-
-  const setOptimizerState = async (state: NamedTensor[]): Promise<void> => {
-    const weights = model.trainableWeights;
-    const saved = new Map(
-      state.filter((s) => s.name === BETA1_POWER || s.name === BETA2_POWER).map((s) => [s.name, s.tensor]),
+  const getOptimizerState = (): Promise<NamedTensor[]> => readAdamState(optimizer);
+  const setOptimizerState = (state: NamedTensor[]): Promise<void> =>
+    writeAdamState(
+      optimizer,
+      state,
+      model.trainableWeights.map((w) => ({ name: w.originalName, shape: w.shape as number[] })),
+      "Trainer.setOptimizerState",
     );
-    const slots = state.filter((s) => s.name !== BETA1_POWER && s.name !== BETA2_POWER);
-    const [iterations, ...moments] = slots;
-    if (iterations?.tensor.size !== 1 || (moments.length !== 0 && moments.length !== 2 * weights.length)) {
-      throw new GqnError(
-        "INVALID_ARGUMENT",
-        `Trainer.setOptimizerState: state must be the iteration count and 2 x ${weights.length} moments, but got ${slots.length} tensors.`,
-      );
-    }
-    moments.forEach(({ name, tensor }, i) => {
-      const weight = weights[i % weights.length];
-      if (weight && !tf.util.arraysEqual(tensor.shape, weight.shape as number[])) {
-        throw new GqnError(
-          "INVALID_ARGUMENT",
-          `Trainer.setOptimizerState: moment ${name} must have shape [${weight.shape.join(", ")}] (of ${weight.originalName}), but got [${tensor.shape.join(", ")}].`,
-        );
-      }
-    });
-    // setWeights replaces the moment variables without freeing the old ones.
-    const [oldIterations, ...oldMoments] = await optimizer.getWeights();
-    tf.dispose([oldIterations?.tensor, ...oldMoments.map((m) => m.tensor)].filter((t) => t !== undefined));
-    await optimizer.setWeights(slots);
-    // setWeights recomputes beta^t with pow(); the saved running products continue the run
-    // bit for bit (the products and pow() differ in the last float32 bits).
-    const powers = adamPowers(optimizer);
-    const beta1 = saved.get(BETA1_POWER);
-    const beta2 = saved.get(BETA2_POWER);
-    if (powers && beta1 && beta2) {
-      tf.tidy(() => {
-        powers.accBeta1.assign(tf.reshape(beta1, []));
-        powers.accBeta2.assign(tf.reshape(beta2, []));
-      });
-    }
-  };
 
   return {
     optimizer,
@@ -241,23 +201,6 @@ export function createTrainer(
       optimizer.dispose();
     },
   };
-}
-
-const BETA1_POWER = "adam/beta1_power";
-const BETA2_POWER = "adam/beta2_power";
-
-/** tfjs's AdamOptimizer keeps beta1^t and beta2^t as private running products. */
-interface AdamPowers {
-  accBeta1: tf.Variable;
-  accBeta2: tf.Variable;
-}
-
-// Reads a tfjs internal on purpose, guarded: without it a restored trainer drifts from the
-// original in the last bits.
-function adamPowers(optimizer: tf.AdamOptimizer): AdamPowers | undefined {
-  const adam = optimizer as unknown as Partial<AdamPowers>;
-  if (!(adam.accBeta1 instanceof tf.Variable) || !(adam.accBeta2 instanceof tf.Variable)) return undefined;
-  return { accBeta1: adam.accBeta1, accBeta2: adam.accBeta2 };
 }
 
 /** The default posterior seed of step t: distinct per step, the same on a resumed run. */

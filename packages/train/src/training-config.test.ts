@@ -1,10 +1,9 @@
-import { GQN_PRESETS } from "@gqn/model";
 import { describe, expect, it } from "vitest";
-import { validateTrainingConfig } from "./training-config.js";
+import { getTrainingPreset, TRAINING_PRESETS, validateTrainingConfig } from "./training-config.js";
 
 describe("validateTrainingConfig", () => {
   it("checks the context size against the dataset's views", () => {
-    const training = { ...GQN_PRESETS.tiny.training };
+    const training = { ...TRAINING_PRESETS.tiny };
     expect(() => validateTrainingConfig({ ...training, contextSize: 15 }, 15)).toThrow(
       "validateTrainingConfig: contextSize must be less than the dataset's 15 views per scene (K context views + 1 target), but got 15.",
     );
@@ -15,5 +14,14 @@ describe("validateTrainingConfig", () => {
       /batchSize must be a positive integer/,
     );
     expect(() => validateTrainingConfig(training, 15)).not.toThrow();
+  });
+
+  it("has the training settings of every model preset, the paper's schedules in each", async () => {
+    const { GQN_PRESET_NAMES } = await import("@gqn/model");
+    expect(Object.keys(TRAINING_PRESETS).sort()).toEqual([...GQN_PRESET_NAMES].sort());
+    expect(getTrainingPreset("paper").learningRate).toEqual({ start: 5e-4, end: 5e-5, steps: 1.6e6 });
+    expect(getTrainingPreset("paper").sigma).toEqual({ start: 2, end: 0.7, steps: 2e5 });
+    expect(getTrainingPreset("small").batchSize).toBe(8);
+    expect(() => getTrainingPreset("huge")).toThrow(/preset must be one of tf-gqn, paper, small, tiny/);
   });
 });

@@ -1,5 +1,58 @@
 import { checkInteger, deriveSeed, GqnError } from "@gqn/core";
-import type { GqnConfig, TrainingConfig } from "@gqn/model";
+import { type GqnConfig, type GqnPresetName, getPreset } from "@gqn/model";
+import { type LinearAnneal, PAPER_LR_SCHEDULE, PAPER_SIGMA_SCHEDULE } from "./schedules.js";
+
+/** Training hyper-parameters (JSON; stored in checkpoints so `--resume` carries them on). */
+export interface TrainingConfig {
+  /** Scenes per batch. */
+  batchSize: number;
+  /** Context views per scene: a fixed K, or K drawn per batch from `min..max` (the paper's). */
+  contextSize: number | { min: number; max: number };
+  /** Pixel standard deviation of the Gaussian likelihood, annealed per step. */
+  sigma: LinearAnneal;
+  /** Adam learning rate, annealed per step. */
+  learningRate: LinearAnneal;
+  /** Adam's beta1, beta2 and epsilon. */
+  adam: { beta1: number; beta2: number; epsilon: number };
+  /**
+   * DRAW steps of each training pass: the model's L when absent, a fixed number, or L drawn per
+   * batch from `min..max` (tf-gqn's snapshots were trained with 2..12). Anything but the model's L
+   * needs tied DRAW weights; the trained model then renders with any L.
+   */
+  drawSteps?: number | { min: number; max: number };
+}
+
+// The paper's schedules and Adam (docs/model.md), shared by every preset.
+const PAPER_TRAINING: TrainingConfig = {
+  batchSize: 36,
+  contextSize: 5,
+  sigma: { ...PAPER_SIGMA_SCHEDULE },
+  learningRate: { ...PAPER_LR_SCHEDULE },
+  adam: { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
+};
+
+/**
+ * The training settings of each of @gqn/model's presets (`GQN_PRESETS`), under the same names:
+ *
+ * | preset | batch | K | schedules, Adam | source |
+ * |---|---|---|---|---|
+ * | `tf-gqn` | 36 | 5 | the paper's | ogroth/tf-gqn defaults |
+ * | `paper` | 36 | 5 | the paper's | Eslami et al. 2018 |
+ * | `small` | 8 | 5 | the paper's | ours: a CPU-sized batch |
+ * | `tiny` | 4 | 3 | the paper's | ours: tests and smoke runs |
+ */
+export const TRAINING_PRESETS: Readonly<Record<GqnPresetName, TrainingConfig>> = Object.freeze({
+  "tf-gqn": PAPER_TRAINING,
+  paper: PAPER_TRAINING,
+  small: { ...PAPER_TRAINING, batchSize: 8 },
+  tiny: { ...PAPER_TRAINING, batchSize: 4, contextSize: 3 },
+});
+
+/** The training settings of a preset, or @gqn/model's INVALID_CONFIG error that lists the names. */
+export function getTrainingPreset(name: string): TrainingConfig {
+  getPreset(name);
+  return TRAINING_PRESETS[name as GqnPresetName];
+}
 
 /**
  * Checks a training config, and the context size against the dataset's views per scene (K

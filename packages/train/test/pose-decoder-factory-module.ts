@@ -2,6 +2,4 @@
 // runs on the small pose-decoder model, so the test is about signals, not about GQN step times.
 import { poseDecoderFactory } from "./pose-decoder-model.js";
 
-export async function gqnModelFactory() {
-  return poseDecoderFactory;
-}
+export const gqnModelFactory = poseDecoderFactory;

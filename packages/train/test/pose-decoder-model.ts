@@ -3,17 +3,13 @@
 // weight penalty standing in for the KL. The loop tests run on it, so they test the loop in
 // seconds; the GQN itself is trained end to end by gqn-end-to-end.test.ts.
 import { GqnError } from "@gqn/core";
-import {
-  annealed,
-  type EvalMetrics,
-  type GqnBatch,
-  PAPER_LR_SCHEDULE,
-  PAPER_SIGMA_SCHEDULE,
-  type TrainingConfig,
-} from "@gqn/model";
+import type { EvalMetrics, GqnBatch } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
+import { readAdamState, writeAdamState } from "../src/adam-state.js";
 import type { LoopTrainer, ModelConfig, ModelFactory, TrainableModel } from "../src/node/gqn-factory.js";
+import { annealed, PAPER_LR_SCHEDULE, PAPER_SIGMA_SCHEDULE } from "../src/schedules.js";
+import type { TrainingConfig } from "../src/training-config.js";
 
 class PoseDecoder implements TrainableModel {
   constructor(readonly net: tfl.LayersModel) {}
@@ -76,7 +72,14 @@ function trainer(model: PoseDecoder, training: TrainingConfig): LoopTrainer {
   const { beta1, beta2, epsilon } = training.adam;
   const optimizer = tf.train.adam(training.learningRate.start, beta1, beta2, epsilon);
   return {
-    optimizer,
+    getOptimizerState: () => readAdamState(optimizer),
+    setOptimizerState: (state) =>
+      writeAdamState(
+        optimizer,
+        state,
+        model.net.trainableWeights.map((w) => ({ name: w.originalName, shape: w.shape as number[] })),
+        "PoseDecoder.setOptimizerState",
+      ),
     async step(batch, stepIndex) {
       const t0 = Date.now();
       const sigma = annealed(training.sigma, stepIndex);
@@ -132,9 +135,27 @@ function validateTraining(training: TrainingConfig, views: number): void {
   }
 }
 
-/** The {@link ModelFactory} of the pose decoder: every preset is 32 px, batch 4, K 3, the paper's schedules. */
+function create(frameSize: number, seed: number): PoseDecoder {
+  const input = tfl.input({ shape: [7] });
+  const dense = tfl.layers
+    .dense({
+      units: frameSize * frameSize * 3,
+      kernelInitializer: tfl.initializers.glorotUniform({ seed }),
+    })
+    .apply(input) as tfl.SymbolicTensor;
+  const image = tfl.layers
+    .reshape({ targetShape: [frameSize, frameSize, 3] })
+    .apply(dense) as tfl.SymbolicTensor;
+  return new PoseDecoder(tfl.model({ inputs: input, outputs: image }));
+}
+
+/**
+ * The {@link ModelFactory} of the pose decoder: every preset is 32 px, batch 4, K 3, the paper's
+ * schedules; it has no data-parallel replicas.
+ */
 export const poseDecoderFactory: ModelFactory<ModelConfig & { preset: string }, PoseDecoder> = {
-  resolve(preset, _model, overrides, views) {
+  dataParallel: false,
+  resolve(preset, _model, overrides) {
     const training: TrainingConfig = {
       batchSize: 4,
       contextSize: 3,
@@ -143,23 +164,30 @@ export const poseDecoderFactory: ModelFactory<ModelConfig & { preset: string }, 
       adam: { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
       ...overrides,
     };
-    validateTraining(training, views);
     // The preset is part of the config, so a resume with another preset is seen to differ.
     return { model: { frameSize: 32, preset }, training };
   },
-  validateTraining,
-  create(config, options) {
-    const s = config.frameSize;
-    const input = tfl.input({ shape: [7] });
-    const dense = tfl.layers
-      .dense({
-        units: s * s * 3,
-        kernelInitializer: tfl.initializers.glorotUniform({ seed: options.seed ?? 0 }),
-      })
-      .apply(input) as tfl.SymbolicTensor;
-    const image = tfl.layers.reshape({ targetShape: [s, s, 3] }).apply(dense) as tfl.SymbolicTensor;
-    return new PoseDecoder(tfl.model({ inputs: input, outputs: image }));
+  async open({ config, training, datasetViews, seed, from }) {
+    let model: PoseDecoder | undefined;
+    let loopTrainer: LoopTrainer | undefined;
+    try {
+      validateTraining(training, datasetViews);
+      model = from ? new PoseDecoder(from.model) : create(config.frameSize, seed);
+      loopTrainer = trainer(model, training);
+      if (from?.optimizerState) await loopTrainer.setOptimizerState(from.optimizerState);
+      const opened = { model, trainer: loopTrainer };
+      const close = async () => {
+        opened.trainer.dispose();
+        opened.model.dispose();
+      };
+      return { ...opened, close };
+    } catch (error) {
+      loopTrainer?.dispose();
+      (model?.net ?? from?.model)?.dispose();
+      throw error;
+    } finally {
+      tf.dispose(from?.optimizerState?.map((w) => w.tensor) ?? []);
+    }
   },
   fromLayersModel: (model) => new PoseDecoder(model),
-  createTrainer: (model, training) => trainer(model, training),
 };

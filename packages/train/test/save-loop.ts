@@ -4,6 +4,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import * as tfl from "@tensorflow/tfjs-layers";
+import { readAdamState } from "../src/adam-state.js";
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint } from "../src/node/checkpoint.js";
 
 const modelDir = process.argv[2] ?? "";
@@ -24,6 +25,8 @@ tf.tidy(() => {
 });
 for (;;) {
   step++;
-  await saveCheckpoint({ modelDir, step, model, optimizer, state: { marker: step * 7 }, keep: 2 });
+  const optimizerState = await readAdamState(optimizer);
+  await saveCheckpoint({ modelDir, step, model, optimizerState, state: { marker: step * 7 }, keep: 2 });
+  tf.dispose(optimizerState.map((w) => w.tensor));
   process.stdout.write(`saved ${step}\n`);
 }

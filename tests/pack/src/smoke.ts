@@ -45,7 +45,7 @@ const result = {
   steps: draw.DEFAULT_DRAW_CONFIG.steps,
   represented: r.shape,
   view: view.shape,
-  sigma0: model.annealed(model.PAPER_SIGMA_SCHEDULE, 0),
+  sigma0: train.annealed(train.PAPER_SIGMA_SCHEDULE, 0),
   trainer: typeof train.createTrainer,
 };
 console.log(JSON.stringify(result));

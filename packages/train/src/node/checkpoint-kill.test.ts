@@ -52,9 +52,9 @@ describe("a SIGKILL during a save", () => {
       // Reported saves are complete; the one under way may or may not have made it.
       expect(loaded.step).toBeGreaterThanOrEqual(reported);
       expect(loaded.state.marker).toBe(loaded.step * 7);
-      expect(loaded.optimizerWeights?.length).toBe(5); // iterations + 2 moments x (kernel, bias)
+      expect(loaded.optimizerState?.length).toBe(7); // iterations, 2 moments x (kernel, bias), 2 powers
       loaded.model.dispose();
-      for (const w of loaded.optimizerWeights ?? []) w.tensor.dispose();
+      for (const w of loaded.optimizerState ?? []) w.tensor.dispose();
       if ((await readdir(join(dir, "checkpoints"))).some((n) => n.includes(".tmp-"))) midSave++;
       await removeStaleCheckpointFiles(dir);
       const names = await readdir(join(dir, "checkpoints"));

@@ -4,13 +4,13 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { BETA1_POWER, BETA2_POWER, readAdamState, writeAdamState } from "../adam-state.js";
 import {
   latestCheckpoint,
   listCheckpoints,
   loadCheckpoint,
   removeStaleCheckpointFiles,
   resolveCheckpoint,
-  restoreOptimizer,
   saveCheckpoint,
 } from "./checkpoint.js";
 
@@ -20,6 +20,27 @@ function denseModel() {
     .dense({ units: 2, kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) })
     .apply(input) as tfl.SymbolicTensor;
   return tfl.model({ inputs: input, outputs: output });
+}
+
+/** The model's weights as the optimizer state's moments must fit them. */
+const weightsOf = (model: tfl.LayersModel) =>
+  model.trainableWeights.map((w) => ({ name: w.originalName, shape: w.shape as number[] }));
+
+/** Saves with the optimizer's state, disposing the copies afterwards. */
+async function save(model: tfl.LayersModel, optimizer: tf.AdamOptimizer, step: number, keep = 2) {
+  const optimizerState = await readAdamState(optimizer);
+  try {
+    return await saveCheckpoint({
+      modelDir: dir,
+      step,
+      model,
+      optimizerState,
+      state: { rng: 42 + step },
+      keep,
+    });
+  } finally {
+    tf.dispose(optimizerState.map((w) => w.tensor));
+  }
 }
 
 function trainStep(model: tfl.LayersModel, optimizer: tf.Optimizer) {
@@ -46,7 +67,7 @@ describe("checkpoints", () => {
     const before = tf.memory().numTensors;
     for (const step of [1, 2, 3, 4]) {
       trainStep(model, optimizer);
-      await saveCheckpoint({ modelDir: dir, step, model, optimizer, state: { rng: 42 + step }, keep: 2 });
+      await save(model, optimizer, step);
     }
     expect(tf.memory().numTensors).toBe(before);
     expect((await listCheckpoints(dir)).map((c) => c.step)).toEqual([3, 4]);
@@ -62,10 +83,12 @@ describe("checkpoints", () => {
     expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
 
     const restored = tf.train.adam(0.1);
-    await restoreOptimizer(restored, loaded.optimizerWeights ?? [], loaded.adamPowers);
-    const original = await optimizer.getWeights();
-    const copy = await restored.getWeights();
+    await writeAdamState(restored, loaded.optimizerState ?? [], weightsOf(loaded.model), "test");
+    tf.dispose((loaded.optimizerState ?? []).map((w) => w.tensor));
+    const original = await readAdamState(optimizer);
+    const copy = await readAdamState(restored);
     expect(copy.map((w) => w.name)).toEqual(original.map((w) => w.name));
+    expect(original.slice(-2).map((w) => w.name)).toEqual([BETA1_POWER, BETA2_POWER]);
     for (const [i, w] of original.entries()) {
       expect(Array.from(copy[i]?.tensor.dataSync() ?? [])).toEqual(Array.from(w.tensor.dataSync()));
     }
@@ -75,11 +98,53 @@ describe("checkpoints", () => {
     const wa = model.getWeights().map((t) => Array.from(t.dataSync()));
     const wb = loaded.model.getWeights().map((t) => Array.from(t.dataSync()));
     expect(wb).toEqual(wa);
-    tf.dispose([x, a, b, original[0]?.tensor, copy[0]?.tensor]);
+    tf.dispose([x, a, b, ...original.map((w) => w.tensor), ...copy.map((w) => w.tensor)]);
     loaded.model.dispose();
     model.dispose();
     optimizer.dispose();
     restored.dispose();
+  });
+
+  it("reads the optimizer files of earlier versions (Adam's powers in optimizer.json) into the same state", async () => {
+    const model = denseModel();
+    const optimizer = tf.train.adam(0.1);
+    trainStep(model, optimizer);
+    trainStep(model, optimizer);
+    const path = await save(model, optimizer, 2);
+    // The earlier layout: getWeights() in optimizer.bin, the powers as numbers beside its specs.
+    const slots = await optimizer.getWeights();
+    const { data, specs } = await tf.io.encodeWeights(slots);
+    slots[0]?.tensor.dispose();
+    const state = await readAdamState(optimizer);
+    const powers = state.slice(-2).map((w) => w.tensor.dataSync()[0]);
+    tf.dispose(state.map((w) => w.tensor));
+    await writeFile(join(path, "optimizer.bin"), new Uint8Array(data));
+    await writeFile(
+      join(path, "optimizer.json"),
+      JSON.stringify({
+        className: "Adam",
+        config: optimizer.getConfig(),
+        weights: specs,
+        adamPowers: powers,
+      }),
+    );
+    const loaded = await loadCheckpoint(path);
+    expect(loaded.optimizerState?.map((w) => w.name)).toEqual([
+      ...specs.map((s) => s.name),
+      BETA1_POWER,
+      BETA2_POWER,
+    ]);
+    const restored = tf.train.adam(0.1);
+    await writeAdamState(restored, loaded.optimizerState ?? [], weightsOf(loaded.model), "test");
+    tf.dispose((loaded.optimizerState ?? []).map((w) => w.tensor));
+    // The next step is the same from both: moments and bias corrections carried on, bit for bit.
+    trainStep(model, optimizer);
+    trainStep(loaded.model, restored);
+    expect(loaded.model.getWeights().map((t) => Array.from(t.dataSync()))).toEqual(
+      model.getWeights().map((t) => Array.from(t.dataSync())),
+    );
+    for (const m of [model, loaded.model]) m.dispose();
+    for (const o of [optimizer, restored]) o.dispose();
   });
 
   it("falls back to the highest complete checkpoint and cleans leftovers of dead processes", async () => {

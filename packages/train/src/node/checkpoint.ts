@@ -5,8 +5,7 @@ import { processAlive, syncDir, writeFileAtomic, writeFileSynced } from "@gqn/co
 import { layersModelFiles } from "@gqn/model/node";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
-
-type NamedTensor = Awaited<ReturnType<tf.Optimizer["getWeights"]>>[number];
+import { BETA1_POWER, BETA2_POWER, type NamedTensor } from "../adam-state.js";
 
 /** The folder of a model dir that holds its checkpoints. */
 const CHECKPOINTS_DIR = "checkpoints";
@@ -28,8 +27,11 @@ export interface SaveCheckpointOptions {
   step: number;
   /** The model to save in the tfjs LayersModel format (`model.json` + `weights.bin`). */
   model: tfl.LayersModel;
-  /** The optimizer whose slots (Adam moments, iteration count) are saved beside it. */
-  optimizer?: tf.Optimizer;
+  /**
+   * The optimizer's state, saved beside the model (borrowed): a trainer's `getOptimizerState()`
+   * (Adam's iteration count, both moments and the running beta powers).
+   */
+  optimizerState?: readonly NamedTensor[];
   /** JSON run state (config, schedules, RNG and data state...); `step` is added. */
   state: Record<string, unknown>;
   /** How many checkpoints to keep, newest first; default 3. */
@@ -45,12 +47,12 @@ export interface LoadedCheckpoint {
   model: tfl.LayersModel;
   /** The run state saved with it, `step` included. */
   state: Record<string, unknown> & { step: number };
-  /** The optimizer's class and config (`getConfig()`), when one was saved. */
-  optimizerConfig?: { className: string; config: tf.serialization.ConfigDict };
-  /** The optimizer's weights in `getWeights()` order (the caller disposes them), when saved. */
-  optimizerWeights?: NamedTensor[];
-  /** Adam's running beta powers, when saved (see {@link restoreOptimizer}). */
-  adamPowers?: [number, number];
+  /**
+   * The optimizer's state as it was saved, for a trainer's `setOptimizerState` (the caller
+   * disposes the tensors). Older checkpoints kept Adam's powers in `optimizer.json` (`adamPowers`):
+   * they come back as the same two named entries.
+   */
+  optimizerState?: NamedTensor[];
 }
 
 /**
@@ -109,22 +111,10 @@ export async function saveCheckpoint(options: SaveCheckpointOptions): Promise<st
 async function writeCheckpointFiles(dir: string, options: SaveCheckpointOptions): Promise<void> {
   await mkdir(dir, { recursive: true });
   await options.model.save(layersModelFiles(dir, { sync: true }));
-  if (options.optimizer) {
-    const named = await options.optimizer.getWeights();
-    // getWeights returns the live slot variables plus a fresh iterations scalar (ours to dispose).
-    const { data, specs } = await tf.io.encodeWeights(named);
-    const iterations = named.find((w) => w.name === "iter");
-    iterations?.tensor.dispose();
+  if (options.optimizerState) {
+    const { data, specs } = await tf.io.encodeWeights([...options.optimizerState]);
     await writeFileSynced(join(dir, OPTIMIZER_BIN), new Uint8Array(data));
-    await writeFileSynced(
-      join(dir, OPTIMIZER_JSON),
-      JSON.stringify({
-        className: options.optimizer.getClassName(),
-        config: options.optimizer.getConfig(),
-        weights: specs,
-        adamPowers: readAdamPowers(options.optimizer),
-      }),
-    );
+    await writeFileSynced(join(dir, OPTIMIZER_JSON), JSON.stringify({ weights: specs }));
   }
   await writeFileSynced(
     join(dir, STATE_FILE),
@@ -268,9 +258,8 @@ export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
   if (await exists(join(dir, OPTIMIZER_JSON))) {
     try {
       const meta = JSON.parse(await readFile(join(dir, OPTIMIZER_JSON), "utf8")) as {
-        className: string;
-        config: tf.serialization.ConfigDict;
         weights: tf.io.WeightsManifestEntry[];
+        /** Where older checkpoints kept Adam's running powers. */
         adamPowers?: [number, number];
       };
       const bytes = await readFile(join(dir, OPTIMIZER_BIN));
@@ -278,12 +267,16 @@ export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
         bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
         meta.weights,
       );
-      loaded.optimizerConfig = { className: meta.className, config: meta.config };
-      loaded.optimizerWeights = meta.weights.map((spec) => ({
+      loaded.optimizerState = meta.weights.map((spec) => ({
         name: spec.name,
         tensor: decoded[spec.name] as tf.Tensor,
       }));
-      if (meta.adamPowers) loaded.adamPowers = meta.adamPowers;
+      if (meta.adamPowers) {
+        loaded.optimizerState.push(
+          { name: BETA1_POWER, tensor: tf.scalar(meta.adamPowers[0]) },
+          { name: BETA2_POWER, tensor: tf.scalar(meta.adamPowers[1]) },
+        );
+      }
     } catch (error) {
       model.dispose();
       throw new GqnError(
@@ -298,43 +291,27 @@ export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
   return loaded;
 }
 
+/** What {@link readRunCheckpoint} found in a run directory. */
+export interface RunCheckpoint {
+  /** The newest complete checkpoint directory, when there is one. */
+  path?: string;
+  /** That checkpoint, read (the caller disposes its model and optimizer tensors), when asked to load. */
+  loaded?: LoadedCheckpoint;
+}
+
 /**
- * Gives an optimizer the slots a checkpoint saved (Adam: iterations and both moments, in the
- * order of the variables it trains), then disposes the loaded tensors. With `adamPowers` (from
- * {@link LoadedCheckpoint}) Adam's bias-correction products are restored bit for bit; without
- * them tfjs recomputes them as `beta^(t+1)`, which differs from the running product in the last
- * float32 bits.
+ * What a run opening `modelDir` needs of its checkpoints, in one call: the leftovers of
+ * interrupted saves are removed ({@link removeStaleCheckpointFiles}), the newest complete
+ * checkpoint is found and, with `load`, read ({@link loadCheckpoint}).
  */
-export async function restoreOptimizer(
-  optimizer: tf.Optimizer,
-  weights: NamedTensor[],
-  adamPowers?: [number, number],
-): Promise<void> {
-  try {
-    await optimizer.setWeights(weights);
-  } finally {
-    tf.dispose(weights.map((w) => w.tensor));
-  }
-  const adam = optimizer as unknown as AdamInternals;
-  if (adamPowers && adam.accBeta1 instanceof tf.Variable && adam.accBeta2 instanceof tf.Variable) {
-    tf.tidy(() => {
-      adam.accBeta1?.assign(tf.scalar(adamPowers[0]));
-      adam.accBeta2?.assign(tf.scalar(adamPowers[1]));
-    });
-  }
-}
-
-/** tfjs's AdamOptimizer keeps beta1^t and beta2^t as private running products. */
-interface AdamInternals {
-  accBeta1?: tf.Variable;
-  accBeta2?: tf.Variable;
-}
-
-// Reads a tfjs internal on purpose (guarded): without it a resumed run drifts from an unbroken one.
-function readAdamPowers(optimizer: tf.Optimizer): [number, number] | undefined {
-  const adam = optimizer as unknown as AdamInternals;
-  if (!(adam.accBeta1 instanceof tf.Variable) || !(adam.accBeta2 instanceof tf.Variable)) return undefined;
-  return [adam.accBeta1.dataSync()[0] as number, adam.accBeta2.dataSync()[0] as number];
+export async function readRunCheckpoint(
+  modelDir: string,
+  options: { load: boolean },
+): Promise<RunCheckpoint> {
+  await removeStaleCheckpointFiles(modelDir);
+  const path = await latestCheckpoint(modelDir);
+  if (!path) return {};
+  return options.load ? { path, loaded: await loadCheckpoint(path) } : { path };
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -365,7 +342,7 @@ export async function loadInferenceCheckpoint<Model = unknown, Training = unknow
   where: string,
 ): Promise<InferenceCheckpoint<Model, Training>> {
   const loaded = await loadCheckpoint(path);
-  for (const w of loaded.optimizerWeights ?? []) w.tensor.dispose();
+  for (const w of loaded.optimizerState ?? []) w.tensor.dispose();
   const state = loaded.state as { gqnConfig?: Model; trainingConfig?: Training };
   if (!state.gqnConfig) {
     loaded.model.dispose();

@@ -2,6 +2,7 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/pr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeSceneRecord, encodeSceneRecord, readTFRecords, TFRecordWriter } from "@gqn/data/node";
+import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { captureIo } from "../../test/capture-io.js";
 import { syntheticDataset } from "../../test/synthetic-data.js";
@@ -10,7 +11,7 @@ import { runTrainCli } from "./run-train-cli.js";
 
 // The loop runs on a small pose-decoder model here (seconds); gqn-end-to-end.test.ts runs the GQN.
 vi.mock("./gqn-factory.js", async () => ({
-  gqnModelFactory: async () => (await import("../../test/pose-decoder-model.js")).poseDecoderFactory,
+  gqnModelFactory: (await import("../../test/pose-decoder-model.js")).poseDecoderFactory,
 }));
 
 let data: Awaited<ReturnType<typeof syntheticDataset>>;
@@ -79,7 +80,8 @@ describe("gqn-train flags", () => {
       join(root, "m1"),
     ]);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toBe(`gqn-train: train: dataDir ${join(root, "nope")} is not a directory.\n`);
+    // Errors name the flags as typed, not train()'s option names.
+    expect(missing.stderr).toBe(`gqn-train: --data-dir ${join(root, "nope")} is not a directory.\n`);
     const unknown = await trainCli([
       "--data-dir",
       data.dataDir,
@@ -184,7 +186,7 @@ describe("gqn-train flags", () => {
     ]);
     expect(strict.code).toBe(1);
     expect(strict.stderr).toMatch(
-      /gqn-train: train: 1 of the \d+ training records read were bad .*more than maxSkippedFraction 0\.01/,
+      /gqn-train: 1 of the \d+ training records read were bad .*more than --max-skipped-fraction 0\.01/,
     );
   });
 
@@ -286,11 +288,15 @@ describe("gqn-train flags", () => {
     );
     const again = await trainCli([...args, ...common, "--steps", "3"]);
     expect(again.code).toBe(1);
-    expect(again.stderr).toMatch(/already holds a checkpoint.*--resume/);
+    expect(again.stderr).toMatch(
+      /^gqn-train: .* already holds a checkpoint .*; pass --resume to continue it/m,
+    );
     const resumed = await trainCli([...args, ...common, "--steps", "3", "--resume"]);
     expect(resumed.code).toBe(0);
     expect(resumed.stdout).toMatch(/step 3 \(steps\)/);
-    // The checkpoint's config wins on resume: another preset is an error saying what it holds.
+    // The checkpoint's config wins on resume: another preset is an error saying what it holds,
+    // and the checkpoint read for it is freed.
+    const tensors = tf.memory().numTensors;
     const other = await trainCli([
       ...args.slice(0, -2),
       "--preset",
@@ -301,8 +307,9 @@ describe("gqn-train flags", () => {
       "--resume",
     ]);
     expect(other.code).toBe(1);
+    expect(tf.memory().numTensors).toBe(tensors);
     expect(other.stderr).toMatch(
-      /gqn-train: train: .*ckpt-3 holds a .* model, but the preset and model options ask for/,
+      /gqn-train: .*ckpt-3 holds a .* model, but the preset and model options ask for/,
     );
     // Without --preset it resumes with the checkpoint's config (already at step 3: nothing to do).
     const plain = await trainCli([...args.slice(0, -2), ...common, "--steps", "3", "--resume"]);

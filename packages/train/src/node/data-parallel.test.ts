@@ -131,6 +131,6 @@ describe("data-parallel GQN", () => {
     const loaded = await loadCheckpoint(result.checkpoint as string);
     expect(loaded.step).toBe(3);
     loaded.model.dispose();
-    for (const w of loaded.optimizerWeights ?? []) w.tensor.dispose();
+    for (const w of loaded.optimizerState ?? []) w.tensor.dispose();
   }, 120_000);
 });

@@ -4,8 +4,10 @@
 import { type BackendRequest, initBackend } from "@gqn/backend";
 import { checkInteger, deriveSeed } from "@gqn/core";
 import { readDatasetInfo, type SceneBatch } from "@gqn/data/node";
-import { annealed, bitsPerDim, type GqnConfig, GqnModel, type TrainingConfig } from "@gqn/model";
+import { bitsPerDim, type GqnConfig, GqnModel } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
+import { annealed } from "../schedules.js";
+import type { TrainingConfig } from "../training-config.js";
 import { loadInferenceCheckpoint, trainedContextSize } from "./checkpoint.js";
 import {
   type BaselineName,

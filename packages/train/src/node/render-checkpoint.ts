@@ -3,8 +3,9 @@ import { join } from "node:path";
 import { type BackendRequest, initBackend } from "@gqn/backend";
 import { checkInteger } from "@gqn/core";
 import { createSceneBatches, encodeGif, encodePng, readDatasetInfo } from "@gqn/data/node";
-import { imageGrid, renderOrbit, scaleImage, type TrainingConfig, type UpAxis } from "@gqn/model";
+import { imageGrid, renderOrbit, scaleImage, type UpAxis } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
+import type { TrainingConfig } from "../training-config.js";
 import { loadInferenceCheckpoint, trainedContextSize } from "./checkpoint.js";
 import { gqnModelFactory, type ModelConfig, type ModelFactory } from "./gqn-factory.js";
 import { requireDirectory } from "./require-directory.js";
@@ -69,7 +70,7 @@ export async function renderCheckpoint(options: RenderCheckpointOptions): Promis
   await requireDirectory(options.dataDir, "renderCheckpoint: dataDir");
   if (options.backend) await initBackend({ backend: options.backend, log: () => {} });
   const info = await readDatasetInfo(options.dataDir, options.dataset);
-  const factory: ModelFactory = await gqnModelFactory();
+  const factory: ModelFactory = gqnModelFactory;
   const loaded = await loadInferenceCheckpoint<ModelConfig, TrainingConfig>(
     options.modelDir,
     "renderCheckpoint",

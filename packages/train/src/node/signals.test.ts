@@ -67,6 +67,6 @@ describe("gqn-train and process signals", () => {
     expect(stdout).toMatch(new RegExp(`step ${steps[0]} \\(signal\\)`));
     const loaded = await loadCheckpoint(modelDir);
     loaded.model.dispose();
-    for (const w of loaded.optimizerWeights ?? []) w.tensor.dispose();
+    for (const w of loaded.optimizerState ?? []) w.tensor.dispose();
   });
 });

@@ -1,3 +1,5 @@
+// The paper's schedules: linear anneals of the pixel sigma and the learning rate, pure
+// functions of the step.
 /**
  * A linear anneal from `start` to `end` over `steps`, then held at `end` (the paper's form for
  * both the pixel sigma and the learning rate).

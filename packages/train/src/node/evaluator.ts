@@ -1,0 +1,139 @@
+// Evaluation on the test split during training: the metrics, the image grids, and the test
+// batches both read, built once per run with what they need.
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { deriveSeed, GqnError } from "@gqn/core";
+import { createSceneBatches, encodePng, type SceneBatch, type SceneBatchIterator } from "@gqn/data/node";
+import { type EvalMetrics, imageGrid, psnrFromMse } from "@gqn/model";
+import * as tf from "@tensorflow/tfjs-core";
+import { annealed, type LinearAnneal } from "../schedules.js";
+import type { TrainableModel } from "./gqn-factory.js";
+import type { TensorBoardWriter } from "./tensorboard-writer.js";
+
+/** What an {@link Evaluator} reads: the model, the test data and where grids go. */
+export interface EvaluatorSetup {
+  model: TrainableModel;
+  /** The run's data: the test split of `dataset` in `dataDir`, read like the training batches. */
+  data: {
+    dataDir: string;
+    dataset: string;
+    dataWorkers?: number;
+    requireAllShards?: boolean;
+  };
+  /** Seeds the test scenes' order and the evaluation's and grids' latents. */
+  seed: number;
+  /** Scenes per test batch. */
+  batchSize: number;
+  /** Context views per test scene: the largest K of training. */
+  contextSize: number;
+  frameSize: number;
+  /** The pixel sigma schedule: the ELBO is taken at the step's sigma. */
+  sigma: LinearAnneal;
+  /** Test batches per evaluation, averaged. */
+  evalBatches: number;
+  /** Grids go to `<modelDir>/images/step-<step>.png`. */
+  modelDir: string;
+  board: TensorBoardWriter | undefined;
+  say: (line: string) => void;
+}
+
+/** Evaluates a training run's model on the first test batches (the same scenes every time). */
+export class Evaluator {
+  constructor(private readonly setup: EvaluatorSetup) {}
+
+  /**
+   * The test metrics at `step`, averaged over `evalBatches` batches; with `grid`, the first
+   * batch's image grid too.
+   */
+  async evaluate(step: number, options: { grid: boolean }): Promise<EvalMetrics> {
+    const { model, seed, evalBatches, data } = this.setup;
+    const sigma = annealed(this.setup.sigma, step);
+    const sums = { elbo: 0, nll: 0, kl: 0, bitsPerDim: 0, mse: 0 };
+    let n = 0;
+    const batches = this.testBatches(this.setup.say);
+    try {
+      for await (const batch of batches) {
+        try {
+          const m = await model.evaluate(batch, sigma, { seed: deriveSeed(seed, "evaluation") });
+          for (const key of Object.keys(sums) as (keyof typeof sums)[]) sums[key] += m[key];
+          n++;
+          if (options.grid && n === 1) await this.writeGrid(batch, step);
+        } finally {
+          batch.dispose();
+        }
+        if (n >= evalBatches) break;
+      }
+    } finally {
+      await batches.close();
+    }
+    if (n === 0) {
+      throw new GqnError("IO_ERROR", `train: the test split of ${data.dataset} gave no batch to evaluate.`);
+    }
+    const mse = sums.mse / n;
+    return {
+      elbo: sums.elbo / n,
+      nll: sums.nll / n,
+      kl: sums.kl / n,
+      bitsPerDim: sums.bitsPerDim / n,
+      mse,
+      psnr: psnrFromMse(mse),
+    };
+  }
+
+  /** The image grid of the first test batch at `step`, without evaluating. */
+  async renderGrid(step: number): Promise<void> {
+    const batches = this.testBatches(() => {});
+    try {
+      const next = await batches.next();
+      if (next.done) return;
+      try {
+        await this.writeGrid(next.value, step);
+      } finally {
+        next.value.dispose();
+      }
+    } finally {
+      await batches.close();
+    }
+  }
+
+  private testBatches(warn: (line: string) => void): SceneBatchIterator {
+    const { data, seed, batchSize, contextSize, frameSize } = this.setup;
+    return createSceneBatches({
+      dataDir: data.dataDir,
+      dataset: data.dataset,
+      split: "test",
+      batchSize,
+      contextSize,
+      frameSize,
+      seed,
+      repeat: true,
+      shuffleBuffer: 1,
+      ...(data.dataWorkers !== undefined && { workers: data.dataWorkers }),
+      ...(data.requireAllShards && { requireAllShards: true }),
+      warn,
+    });
+  }
+
+  /** `images/step-<step>.png`: one row per scene, context views | target | prior prediction. */
+  private async writeGrid(batch: SceneBatch, step: number): Promise<void> {
+    const { model, seed, modelDir, board } = this.setup;
+    const prediction = tf.tidy(() =>
+      model.render(model.represent(batch.contextFrames, batch.contextPoses), batch.queryPose, {
+        seed: deriveSeed(seed, "image grid"),
+      }),
+    );
+    let grid: ReturnType<typeof imageGrid>;
+    try {
+      grid = imageGrid(batch.contextFrames, [batch.target, prediction]);
+    } finally {
+      prediction.dispose();
+    }
+    const dir = join(modelDir, "images");
+    await mkdir(dir, { recursive: true });
+    await writeFile(
+      join(dir, `step-${String(step).padStart(8, "0")}.png`),
+      encodePng(grid.data, grid.width, grid.height),
+    );
+    board?.image(step, "test/context_target_prediction", grid);
+  }
+}

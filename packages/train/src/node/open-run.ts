@@ -1,0 +1,258 @@
+// Opening a run, new or resumed, in one place: the run directory's newest checkpoint is read
+// once, then the model and its trainer, data-parallel replicas, the batches, the log and the
+// TensorBoard file are opened, each with its cleanup.
+import { join } from "node:path";
+import { type OnnxConvAccelerator, tryEnableOnnxConvAccelerator } from "@gqn/backend/node";
+import { canonicalJson, deriveSeed, GqnError, Random } from "@gqn/core";
+import { createSceneBatches, type DatasetInfo } from "@gqn/data/node";
+import * as tf from "@tensorflow/tfjs-core";
+import type { TrainingConfig } from "../training-config.js";
+import { type LoadedCheckpoint, readRunCheckpoint } from "./checkpoint.js";
+import { Evaluator } from "./evaluator.js";
+import { gqnModelFactory, type ModelConfig, type ModelFactory } from "./gqn-factory.js";
+import { RunLog } from "./run-log.js";
+import { TensorBoardWriter } from "./tensorboard-writer.js";
+import type { OptionNames, ResolvedTrainOptions } from "./train-options.js";
+import { type RunModel, TrainingRun, type TrainState } from "./training-run.js";
+
+/** Cleanups run once, last added first; the first error is returned after all have run. */
+export class Teardown {
+  private readonly steps: (() => unknown)[] = [];
+
+  add(step: () => unknown): void {
+    this.steps.push(step);
+  }
+
+  async run(): Promise<unknown> {
+    let first: unknown;
+    for (const step of this.steps.splice(0).reverse()) {
+      try {
+        await step();
+      } catch (error) {
+        first ??= error;
+      }
+    }
+    return first;
+  }
+}
+
+/** What {@link openTrainingRun} needs: the options, the dataset, where lines and cleanups go. */
+export interface OpenRunRequest {
+  options: ResolvedTrainOptions;
+  names: OptionNames;
+  /** Whether the caller asked for a model (preset or model options): a resumed run must be of it. */
+  modelAsked: boolean;
+  info: DatasetInfo;
+  say: (line: string) => void;
+  /** Receives the cleanup of everything opened. */
+  teardown: Teardown;
+}
+
+/**
+ * Opens a run: the accelerator, the model (new or resumed from the newest checkpoint, read
+ * once) and its trainer, data-parallel replicas, the training batches, `log.jsonl`, the
+ * TensorBoard file and the evaluator, each with its cleanup.
+ */
+export async function openTrainingRun(request: OpenRunRequest): Promise<TrainingRun> {
+  const { options: o, say, teardown } = request;
+  const found = await readRunCheckpoint(o.modelDir, { load: o.resume === true });
+  if (found.path && !o.resume) {
+    const { where, option } = request.names;
+    throw new GqnError(
+      "CHECKPOINT_ERROR",
+      `${where}: ${o.modelDir} already holds a checkpoint (${found.path}); pass ${option("resume")} to continue it, or choose another model dir.`,
+    );
+  }
+  const accelerator = enableAccelerator(o, say, teardown);
+  const model = await openModel(request, found.loaded, accelerator);
+  const batches = createSceneBatches({
+    dataDir: o.dataDir,
+    dataset: o.dataset,
+    split: "train",
+    batchSize: model.trainingConfig.batchSize,
+    contextSize: model.trainingConfig.contextSize,
+    frameSize: model.gqnConfig.frameSize,
+    seed: o.seed,
+    ...(model.dataState && { state: model.dataState }),
+    ...(o.dataWorkers !== undefined && { workers: o.dataWorkers }),
+    ...(o.requireAllShards && { requireAllShards: true }),
+    onCorrupt: o.onCorrupt,
+    warn: say,
+  });
+  teardown.add(() => batches.close());
+  // A resumed run drops the records a crash left beyond its checkpoint, so steps never repeat.
+  // A new run (no checkpoint: a crash before the first one) keeps nothing of the old log.
+  const runLog = await RunLog.open(join(o.modelDir, "log.jsonl"), {
+    dropAfterStep: model.checkpoint ? model.step : -1,
+  });
+  teardown.add(() => runLog.close());
+  let board: TensorBoardWriter | undefined;
+  if (o.tensorboard !== false) {
+    const writer = await TensorBoardWriter.open(join(o.modelDir, "tensorboard"), { step: model.step });
+    board = writer;
+    // A TensorBoard file that cannot be finished does not fail a run whose checkpoint is saved.
+    teardown.add(() => writer.close().catch(() => {}));
+  }
+  const k = model.trainingConfig.contextSize;
+  const evaluator =
+    request.info.testFiles > 0
+      ? new Evaluator({
+          model: model.model,
+          data: o,
+          seed: o.seed,
+          batchSize: model.trainingConfig.batchSize,
+          contextSize: typeof k === "number" ? k : k.max,
+          frameSize: model.gqnConfig.frameSize,
+          sigma: model.trainingConfig.sigma,
+          evalBatches: o.evalBatches,
+          modelDir: o.modelDir,
+          board,
+          say,
+        })
+      : undefined;
+  return new TrainingRun({ options: o, names: request.names, model, batches, runLog, board, evaluator, say });
+}
+
+/**
+ * On the wasm backend with an accelerator asked for: onnxruntime's convolutions on every core
+ * (threads 0) for one replica, as bench:train and bench:vs-reference measure it; one thread per
+ * replica when the replicas fill the cores.
+ */
+function enableAccelerator(
+  o: ResolvedTrainOptions,
+  say: (line: string) => void,
+  teardown: Teardown,
+): OnnxConvAccelerator | undefined {
+  if ((o.accelerator ?? "none") === "none" || tf.getBackend() !== "wasm") return undefined;
+  const accelerator = tryEnableOnnxConvAccelerator({ log: say, threads: (o.workers ?? 1) > 1 ? 1 : 0 });
+  if (accelerator) teardown.add(() => accelerator.disable());
+  return accelerator;
+}
+
+/**
+ * A new run's model from the preset, or the checkpoint's model, optimizer state and run state:
+ * the configs are settled here, then the factory builds the model and its trainer in one call.
+ */
+async function openModel(
+  request: OpenRunRequest,
+  loaded: LoadedCheckpoint | undefined,
+  accelerator: OnnxConvAccelerator | undefined,
+): Promise<RunModel> {
+  const { options: o, info, say, names } = request;
+  const factory: ModelFactory = gqnModelFactory;
+  const overrides: Partial<TrainingConfig> = {
+    ...o.training,
+    ...(o.batchSize !== undefined && { batchSize: o.batchSize }),
+    ...(o.contextSize !== undefined && { contextSize: o.contextSize }),
+  };
+  const workers = o.workers ?? 1;
+  const parallel = workers > 1 || o.microBatchSize !== undefined;
+  if (parallel && !factory.dataParallel) {
+    throw new GqnError(
+      "INVALID_ARGUMENT",
+      `${names.where}: this model cannot train data-parallel (${names.option("workers")}, ${names.option("microBatchSize")}).`,
+    );
+  }
+  const state = loaded?.state as (TrainState & { step: number }) | undefined;
+  let settled: ReturnType<typeof settleConfigs>;
+  try {
+    settled = settleConfigs(request, factory, overrides, loaded);
+  } catch (error) {
+    // Refused before the factory took the checkpoint's tensors: they are freed here.
+    loaded?.model.dispose();
+    tf.dispose(loaded?.optimizerState?.map((w) => w.tensor) ?? []);
+    throw error;
+  }
+  const opened = await factory.open({
+    config: settled.gqnConfig,
+    training: settled.trainingConfig,
+    datasetViews: info.views,
+    seed: o.seed,
+    ...(loaded && {
+      from: { model: loaded.model, ...(loaded.optimizerState && { optimizerState: loaded.optimizerState }) },
+    }),
+    ...(parallel && {
+      parallel: {
+        workers,
+        ...(o.microBatchSize !== undefined && { microBatchSize: o.microBatchSize }),
+        ...(accelerator && { onnxThreads: 1 }),
+      },
+    }),
+  });
+  request.teardown.add(() => opened.close());
+  if (parallel) {
+    say(
+      `[gqn] data-parallel: ${workers} replica${workers > 1 ? "s" : ""}${o.microBatchSize !== undefined ? `, micro-batches of at most ${o.microBatchSize}` : ""}.`,
+    );
+  }
+  const common = {
+    model: opened.model,
+    layersModel: opened.model.toLayersModel(),
+    trainer: opened.trainer,
+    gqnConfig: settled.gqnConfig,
+    trainingConfig: settled.trainingConfig,
+  };
+  if (!loaded || !state) {
+    if (settled.gqnConfig.frameSize !== info.frameSize) {
+      say(`[gqn] resizing ${info.frameSize} px frames to the model's ${settled.gqnConfig.frameSize} px.`);
+    }
+    return { ...common, step: 0, rng: new Random(deriveSeed(o.seed, "latent noise")) };
+  }
+  // The data order carries on only when the batches are shaped as before.
+  const sameData =
+    settled.trainingConfig.batchSize === state.trainingConfig.batchSize && state.dataset === o.dataset;
+  say(`[gqn] resumed from ${loaded.path} at step ${loaded.step}.`);
+  return {
+    ...common,
+    step: loaded.step,
+    rng: Random.fromState(state.rngState),
+    ...(sameData && state.dataState && { dataState: state.dataState }),
+    ...(state.lastEval && { lastEval: state.lastEval }),
+    checkpoint: loaded.path,
+  };
+}
+
+/**
+ * The run's model and training configs: a new run's from the preset and options; a resumed
+ * run's model config from the checkpoint (the preset and model options, when given, must ask
+ * for the same model), and its training config with the options on top.
+ */
+function settleConfigs(
+  request: OpenRunRequest,
+  factory: ModelFactory,
+  overrides: Partial<TrainingConfig>,
+  loaded: LoadedCheckpoint | undefined,
+): { gqnConfig: ModelConfig; trainingConfig: TrainingConfig } {
+  const { options: o, say } = request;
+  if (!loaded) {
+    if (o.resume) say(`[gqn] no checkpoint in ${o.modelDir}: starting a new run.`);
+    const { model, training } = factory.resolve(o.preset, o.model, overrides);
+    return { gqnConfig: model, trainingConfig: training };
+  }
+  const state = loaded.state as unknown as TrainState & { step: number };
+  if (state.dataset !== undefined && state.dataset !== o.dataset) {
+    say(`[gqn] the checkpoint was trained on ${state.dataset}; continuing on ${o.dataset}.`);
+  }
+  const gqnConfig = state.gqnConfig;
+  if (request.modelAsked) {
+    const asked = factory.resolve(o.preset, o.model, {}).model;
+    if (canonicalJson(asked) !== canonicalJson(gqnConfig)) {
+      throw new GqnError(
+        "CHECKPOINT_ERROR",
+        `${request.names.where}: ${loaded.path} holds a ${describeModel(gqnConfig)} model, but the preset and model options ask for a ${describeModel(asked)} one; resume without them (the checkpoint's config wins), or choose another model dir.`,
+      );
+    }
+  }
+  return { gqnConfig, trainingConfig: { ...state.trainingConfig, ...overrides } };
+}
+
+/** A model config in a few words: `tower 64, L8 C64 Z16, 32 px` (a GQN's), else its JSON. */
+function describeModel(config: ModelConfig): string {
+  const { encoder, draw, frameSize } = config as {
+    frameSize: number;
+    encoder?: { type?: string; channels?: number };
+    draw?: { steps?: number; hiddenChannels?: number; latentChannels?: number };
+  };
+  if (!encoder || !draw) return JSON.stringify(config);
+  return `${encoder.type} ${encoder.channels ?? ""}, L${draw.steps} C${draw.hiddenChannels} Z${draw.latentChannels}, ${frameSize} px`;
+}
