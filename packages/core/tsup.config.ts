@@ -2,5 +2,5 @@ import { defineConfig } from "tsup";
 import { libraryConfig } from "../../tsup.shared.ts";
 
 export default defineConfig(
-  libraryConfig({ index: "src/index.ts", node: "src/node.ts", layers: "src/layers.ts" }),
+  libraryConfig({ index: "src/index.ts", node: "src/node.ts", layers: "src/layers.ts", cli: "src/cli.ts" }),
 );

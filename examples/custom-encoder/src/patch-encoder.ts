@@ -1,7 +1,6 @@
-import { GqnError } from "@gqn/core";
+import { checkInteger, GqnError } from "@gqn/core";
 import {
   type ConvWeights,
-  checkPositiveInteger,
   registerEncoderType,
   SceneEncoderLayer,
   type SceneEncoderLayerArgs,
@@ -39,12 +38,10 @@ export class PatchEncoder extends SceneEncoderLayer {
 
   constructor(args: PatchEncoderArgs) {
     super(args); // checks frameSize, poseSize and seed
-    this.channels = checkPositiveInteger(args.channels ?? 64, "PatchEncoder", "channels");
-    this.mlpChannels = checkPositiveInteger(
-      args.mlpChannels ?? 2 * this.channels,
-      "PatchEncoder",
-      "mlpChannels",
-    );
+    this.channels = checkInteger(args.channels ?? 64, "PatchEncoder", "channels", { code: "INVALID_CONFIG" });
+    this.mlpChannels = checkInteger(args.mlpChannels ?? 2 * this.channels, "PatchEncoder", "mlpChannels", {
+      code: "INVALID_CONFIG",
+    });
     if (this.frameSize % 4 !== 0) {
       throw new GqnError(
         "INVALID_CONFIG",

@@ -2,14 +2,13 @@ import type { Random } from "@gqn/core";
 
 /** The classes the example generates. */
 export const SHAPE_CLASSES = ["square", "disc", "cross", "ring"] as const;
-export type ShapeClass = (typeof SHAPE_CLASSES)[number];
 
 /**
  * One `size x size` RGB image (float32 in [0, 1], row-major HWC) of a shape of class `label`,
  * at a random position, scale and saturated colour on black: enough variety that the generator
  * needs its latents, small enough to learn in a minute.
  */
-export function drawShape(label: number, size: number, random: Random): Float32Array {
+function drawShape(label: number, size: number, random: Random): Float32Array {
   const image = new Float32Array(size * size * 3);
   const r = size * (0.22 + 0.12 * random.next());
   const cx = size / 2 + (random.next() - 0.5) * (size - 2 * r) * 0.8;

@@ -9,14 +9,8 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { initBackend } from "@gqn/backend";
-import {
-  createSceneBatches,
-  encodeGif,
-  encodePng,
-  flagValue,
-  integerOption,
-  type SceneBatch,
-} from "@gqn/data/node";
+import { flagValue, integerOption } from "@gqn/core/cli";
+import { createSceneBatches, encodeGif, encodePng, type SceneBatch } from "@gqn/data/node";
 import { GqnModel, renderOrbit, scaleImage } from "@gqn/model";
 import { layersModelFiles } from "@gqn/model/node";
 import { writeSyntheticDataset } from "@gqn/scenes/node";

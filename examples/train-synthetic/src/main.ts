@@ -6,7 +6,8 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { initBackend } from "@gqn/backend";
-import { encodePng, flagValue, integerOption, positiveNumberOption } from "@gqn/data/node";
+import { flagValue, integerOption, positiveNumberOption } from "@gqn/core/cli";
+import { encodePng } from "@gqn/data/node";
 import {
   GQN_PRESET_NAMES,
   type GqnConfig,

@@ -2,22 +2,18 @@
 // the query camera the user moves. Everything here is DOM wiring; the logic it drives lives in
 // scene-renderer.ts, orbit-camera.ts, scene-bundle.ts and select-backend.ts, which have tests.
 
-// @gqn/model registers the GQN's layer class, which tf.loadLayersModel needs to rebuild a saved
-// GqnModel. The class is named below: an import that only ran for its side effects could be
-// tree-shaken out of the build.
-import { GqnLayer } from "@gqn/model";
+// scene-renderer.ts imports @gqn/model, which registers the GQN's layer class that
+// tf.loadLayersModel needs to rebuild a saved GqnModel (it uses GqnModel, so the import stays in
+// the bundle).
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { cameraToPose } from "./camera-pose.js";
 import { loadFrames, paintRgb } from "./load-frames.js";
 import { cameraToOrbit, dragOrbit, type OrbitCamera, orbitToCamera } from "./orbit-camera.js";
 import { RenderTimer } from "./render-timer.js";
-import { type BundleScene, pairDroppedImages, parseSceneBundle, type SceneBundle } from "./scene-bundle.js";
+import { pairDroppedImages, parseSceneBundle, type SceneBundle } from "./scene-bundle.js";
 import { SceneRenderer } from "./scene-renderer.js";
 import { selectBackend, type ViewerBackendRequest } from "./select-backend.js";
-
-/** The layer classes a checkpoint may name, registered by the imports above. */
-const REGISTERED_LAYERS = [GqnLayer.className];
 
 const params = new URLSearchParams(location.search);
 const MODEL_URL = params.get("model") ?? "./models/gqn-rooms/model.json";
@@ -100,7 +96,7 @@ async function loadModel(source: string | tf.io.IOHandler, name: string): Promis
       );
     }
     throw new Error(
-      `could not load the model ${name} (layer classes known: ${REGISTERED_LAYERS.join(", ")}, stock tfjs layers): ${message}`,
+      `could not load the model ${name} (layer classes known: @gqn/model's GQN, stock tfjs layers): ${message}`,
     );
   });
   const renderer = new SceneRenderer(model);
@@ -435,5 +431,3 @@ async function waitForRenders(): Promise<void> {
 }
 
 start().catch(fail);
-
-export type { BundleScene };

@@ -19,7 +19,7 @@ export interface OrbitCamera {
 export const MAX_PITCH = (85 * Math.PI) / 180;
 
 /** Radians of orbit per pixel dragged. */
-export const DRAG_RADIANS_PER_PIXEL = Math.PI / 200;
+const DRAG_RADIANS_PER_PIXEL = Math.PI / 200;
 
 /** Wraps an angle to (-pi, pi]. */
 export function wrapAngle(angle: number): number {
@@ -28,7 +28,7 @@ export function wrapAngle(angle: number): number {
 }
 
 /** The orbit camera with yaw wrapped and pitch clamped. */
-export function normalizeOrbit(orbit: OrbitCamera): OrbitCamera {
+function normalizeOrbit(orbit: OrbitCamera): OrbitCamera {
   if (![orbit.yaw, orbit.pitch, orbit.distance].every(Number.isFinite) || orbit.distance <= 0) {
     throw new GqnError(
       "INVALID_ARGUMENT",

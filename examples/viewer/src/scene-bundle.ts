@@ -1,4 +1,4 @@
-import { GqnError } from "@gqn/core";
+import { checkInteger, GqnError } from "@gqn/core";
 
 /** The `format` tag of a scene bundle file. */
 export const SCENE_BUNDLE_FORMAT = "gqn-scene-bundle";
@@ -50,10 +50,7 @@ export function parseSceneBundle(json: unknown): SceneBundle {
   if (typeof bundle.dataset !== "string") fail("dataset must be a string.");
   if (bundle.split !== "train" && bundle.split !== "test")
     fail(`split must be "train" or "test", but got ${JSON.stringify(bundle.split)}.`);
-  const frameSize = bundle.frameSize;
-  if (typeof frameSize !== "number" || !Number.isInteger(frameSize) || frameSize < 1) {
-    fail(`frameSize must be a positive integer, but got ${JSON.stringify(frameSize)}.`);
-  }
+  checkInteger(bundle.frameSize, "parseSceneBundle", "frameSize");
   if (!Array.isArray(bundle.scenes) || bundle.scenes.length === 0) fail("scenes must be a non-empty array.");
   bundle.scenes.forEach((scene: unknown, i: number) => {
     const s = scene as Partial<Record<keyof BundleScene, unknown>>;

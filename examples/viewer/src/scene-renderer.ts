@@ -1,5 +1,5 @@
 import { assertShape, GqnError } from "@gqn/core";
-import { GqnLayer, GqnModel } from "@gqn/model";
+import { GqnModel } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 
@@ -67,9 +67,7 @@ export class SceneRenderer {
     this.slots = slots;
     this.frameSize = frameSize;
     this.contextSize = framesShape[1] ?? null;
-    this.gqn = model.layers.some((layer) => layer instanceof GqnLayer)
-      ? GqnModel.fromLayersModel(model)
-      : undefined;
+    this.gqn = GqnModel.isGqnModel(model) ? GqnModel.fromLayersModel(model) : undefined;
   }
 
   /** True when renders reuse the cached representation (a saved GqnModel). */

@@ -6,7 +6,7 @@ import wasmThreadedSimdUrl from "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend
 import * as tf from "@tensorflow/tfjs-core";
 
 /** The tfjs backends the viewer can run on, fastest first. */
-export const VIEWER_BACKENDS = ["webgpu", "webgl", "wasm", "cpu"] as const;
+const VIEWER_BACKENDS = ["webgpu", "webgl", "wasm", "cpu"] as const;
 
 /** A backend of {@link VIEWER_BACKENDS}, or `auto` for the first that works well. */
 export type ViewerBackendRequest = (typeof VIEWER_BACKENDS)[number] | "auto";
@@ -97,7 +97,7 @@ async function setBackend(name: string): Promise<boolean> {
 }
 
 /** The unmasked WebGL renderer string, or undefined when the page gets no WebGL context. */
-export function webglRenderer(): string | undefined {
+function webglRenderer(): string | undefined {
   const canvas = document.createElement("canvas");
   const gl = (canvas.getContext("webgl2") ?? canvas.getContext("webgl")) as WebGLRenderingContext | null;
   if (!gl) return undefined;

@@ -36,7 +36,7 @@ export interface InitBackendOptions {
 }
 
 /** The install command that provides each optional backend package. */
-export const INSTALL_HINTS: Readonly<Record<string, string>> = {
+const INSTALL_HINTS: Readonly<Record<string, string>> = {
   "@tensorflow/tfjs-node-gpu":
     "npm install @tensorflow/tfjs-node-gpu@4.22.0 (Linux x86-64 with CUDA 11.2 + cuDNN 8.1; downloads libtensorflow 2.9.1 at install)",
   "@tensorflow/tfjs-node":

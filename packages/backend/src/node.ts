@@ -7,7 +7,6 @@ export {
   type DataParallel,
   type DataParallelGradients,
   type DataParallelOptions,
-  shardSizes,
 } from "./data-parallel/create-data-parallel.js";
 export type { BuildReplica, Replica, ReplicaLoss, ReplicaStepContext } from "./data-parallel/replica.js";
 export {

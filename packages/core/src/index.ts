@@ -1,3 +1,5 @@
+export { canonicalJson } from "./canonical-json.js";
+export { checkInteger, type IntegerRange } from "./check-integer.js";
 export { deriveSeed } from "./derive-seed.js";
 export { GqnError, type GqnErrorCode, isGqnError } from "./errors.js";
 export { FUSED_KERNELS } from "./fused-kernels.js";

@@ -1,5 +1,5 @@
 import { availableParallelism } from "node:os";
-import { GqnError } from "@gqn/core";
+import { checkInteger, GqnError } from "@gqn/core";
 import { findBuiltModule } from "@gqn/core/node";
 import type * as tfc from "@tensorflow/tfjs-core";
 import { listDatasetFiles, readDatasetInfo } from "./dataset-files.js";
@@ -140,15 +140,6 @@ interface Ready extends Planned {
   target: Float32Array;
 }
 
-function positiveInt(value: number, name: string, min = 1): void {
-  if (!Number.isInteger(value) || value < min) {
-    throw new GqnError(
-      "INVALID_ARGUMENT",
-      `${WHERE}: ${name} must be an integer >= ${min}, but got ${String(value)}.`,
-    );
-  }
-}
-
 /** The package's built decode worker (`findBuiltModule`), or undefined when it is not built. */
 function defaultWorkerUrl(): URL | undefined {
   return findBuiltModule({ file: "decode-worker.js", callerUrl: import.meta.url, packageName: "@gqn/data" })
@@ -181,8 +172,8 @@ export function createSceneBatches(options: SceneBatchOptions): SceneBatchIterat
         : `${WHERE}: options need dataDir and dataset (files) or scenes (an iterable of { frames, cameras }).`,
     );
   }
-  positiveInt(options.batchSize, "batchSize");
-  if (options.frameSize !== undefined) positiveInt(options.frameSize, "frameSize");
+  checkInteger(options.batchSize, WHERE, "batchSize");
+  if (options.frameSize !== undefined) checkInteger(options.frameSize, WHERE, "frameSize");
   const state = options.state;
   if (state !== undefined && (state.version !== 1 || !Array.isArray(state.buffer))) {
     throw new GqnError("INVALID_ARGUMENT", `${WHERE}: options.state is not a state from getState().`);
@@ -191,9 +182,10 @@ export function createSceneBatches(options: SceneBatchOptions): SceneBatchIterat
     throw new GqnError("INVALID_ARGUMENT", `${WHERE}: seed must be an integer, but got ${options.seed}.`);
   }
   if (isInMemory(options)) return createInMemorySceneBatches(options);
-  if (options.shuffleBuffer !== undefined) positiveInt(options.shuffleBuffer, "shuffleBuffer", 0);
-  if (options.workers !== undefined) positiveInt(options.workers, "workers", 0);
-  if (options.prefetch !== undefined) positiveInt(options.prefetch, "prefetch");
+  if (options.shuffleBuffer !== undefined)
+    checkInteger(options.shuffleBuffer, WHERE, "shuffleBuffer", { min: 0 });
+  if (options.workers !== undefined) checkInteger(options.workers, WHERE, "workers", { min: 0 });
+  if (options.prefetch !== undefined) checkInteger(options.prefetch, WHERE, "prefetch");
   const split = options.split ?? "train";
   if (split !== "train" && split !== "test") {
     throw new GqnError("INVALID_ARGUMENT", `${WHERE}: split must be "train" or "test", but got "${split}".`);

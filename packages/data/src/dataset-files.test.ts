@@ -49,7 +49,9 @@ describe("readDatasetInfo and listDatasetFiles", () => {
     await expect(readDatasetInfo(root, "other")).rejects.toThrow(/unknown dataset "other"/);
     mkdirSync(join(root, "bad"));
     writeFileSync(join(root, "bad", "dataset.json"), JSON.stringify({ ...info, name: "bad", views: 0 }));
-    await expect(readDatasetInfo(root, "bad")).rejects.toThrow(/views as a positive integer, but got 0/);
+    await expect(readDatasetInfo(root, "bad")).rejects.toThrow(
+      /dataset.json: views must be a positive integer, but got 0/,
+    );
   });
 
   it("reads a partial download with a note; requireAllShards refuses it; misnamed files are named", async () => {

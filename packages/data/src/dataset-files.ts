@@ -1,6 +1,6 @@
 import { readdir, readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { GqnError } from "@gqn/core";
+import { checkInteger, GqnError } from "@gqn/core";
 import { DATASETS, type DatasetInfo, datasetFileNames, type Split } from "./datasets.js";
 
 /**
@@ -46,13 +46,10 @@ export async function readDatasetInfo(dataDir: string, dataset: string): Promise
   const info = { ...spec, ...(json as Record<string, unknown>) } as Record<string, unknown>;
   info.name ??= dataset;
   for (const key of ["frameSize", "views", "trainFiles", "testFiles"] as const) {
-    const value = info[key];
-    if (typeof value !== "number" || !Number.isInteger(value) || value < (key === "testFiles" ? 0 : 1)) {
-      throw new GqnError(
-        "INVALID_CONFIG",
-        `${where}: ${path} must give ${key} as a ${key === "testFiles" ? "non-negative" : "positive"} integer, but got ${JSON.stringify(value)}.`,
-      );
-    }
+    checkInteger(info[key], `${where}: ${path}`, key, {
+      min: key === "testFiles" ? 0 : 1,
+      code: "INVALID_CONFIG",
+    });
   }
   if (info.name !== dataset) {
     throw new GqnError(

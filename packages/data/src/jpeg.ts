@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { GqnError } from "@gqn/core";
+import { checkInteger, GqnError } from "@gqn/core";
 import type { Transformer as NapiTransformer } from "@napi-rs/image";
 import { decodeJpegRgba } from "./libjpeg.js";
 import type { RgbImage } from "./rgb-image.js";
@@ -62,12 +62,8 @@ export function decodeJpeg(bytes: Uint8Array): RgbImage {
 }
 
 function toRgba(rgb: Uint8Array, width: number, height: number, where: string): Uint8Array {
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
-    throw new GqnError(
-      "INVALID_ARGUMENT",
-      `${where}: width and height must be positive integers, but got ${width}x${height}.`,
-    );
-  }
+  checkInteger(width, where, "width");
+  checkInteger(height, where, "height");
   if (rgb.length !== width * height * 3) {
     throw new GqnError(
       "INVALID_ARGUMENT",
@@ -86,12 +82,7 @@ function toRgba(rgb: Uint8Array, width: number, height: number, where: string): 
 
 /** Encodes RGB bytes (`width * height * 3`, row-major) as a baseline JPEG. Deterministic. `quality` 1-100. */
 export function encodeJpeg(rgb: Uint8Array, width: number, height: number, quality = 90): Uint8Array {
-  if (!Number.isInteger(quality) || quality < 1 || quality > 100) {
-    throw new GqnError(
-      "INVALID_ARGUMENT",
-      `encodeJpeg: quality must be an integer in [1, 100], but got ${quality}.`,
-    );
-  }
+  checkInteger(quality, "encodeJpeg", "quality", { max: 100 });
   const rgba = toRgba(rgb, width, height, "encodeJpeg");
   return new Uint8Array(encoder("encodeJpeg").fromRgbaPixels(rgba, width, height).jpegSync(quality));
 }

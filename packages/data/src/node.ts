@@ -1,14 +1,6 @@
 // Node-only entry (file system, codecs, workers). Re-exports the platform-neutral API too.
 
 export {
-  cliFailureLines,
-  flagValue,
-  integerOption,
-  packageVersion,
-  positiveNumberOption,
-  underscoreFlagError,
-} from "./cli-common.js";
-export {
   type ContextSize,
   createSceneBatches,
   type DirectorySceneBatchOptions,

@@ -1,9 +1,15 @@
 import { mkdir, readdir, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { GqnError } from "@gqn/core";
+import {
+  Command,
+  CommanderError,
+  cliFailureLines,
+  integerOption,
+  packageVersion,
+  underscoreFlagError,
+} from "@gqn/core/cli";
 import { SingleBar } from "cli-progress";
-import { Command, CommanderError } from "commander";
-import { cliFailureLines, integerOption, packageVersion, underscoreFlagError } from "./cli-common.js";
 import { readDatasetInfo } from "./dataset-files.js";
 import type { DatasetInfo } from "./datasets.js";
 import { CorruptRecordError } from "./errors.js";

@@ -64,7 +64,14 @@ const WHERE = "createSceneBatches";
 
 /** The state of a stream that has handed out nothing yet. */
 export function initialSceneSourceState(seed: number): SceneSourceState {
-  return { seed, epoch: 0, file: 0, record: 0, random: new Random(seed ^ 0x5bd1e995).getState(), buffer: [] };
+  return {
+    seed,
+    epoch: 0,
+    file: 0,
+    record: 0,
+    random: new Random(deriveSeed(seed, "scene source")).getState(),
+    buffer: [],
+  };
 }
 
 /**

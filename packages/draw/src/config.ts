@@ -1,4 +1,4 @@
-import { GqnError } from "@gqn/core";
+import { checkInteger, GqnError } from "@gqn/core";
 
 /** Construction-time DRAW configuration (JSON only; stored in checkpoints). */
 export interface DrawConfig {
@@ -62,15 +62,8 @@ export function resolveDrawConfig(config: Partial<DrawConfig> = {}): DrawConfig 
   for (const [key, value] of Object.entries(config)) {
     if (value !== undefined) (resolved as unknown as Record<string, unknown>)[key] = value;
   }
-  for (const key of INTEGER_KEYS) {
-    const value = resolved[key];
-    if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
-      throw new GqnError(
-        "INVALID_CONFIG",
-        `resolveDrawConfig: ${key} must be a positive integer, but got ${JSON.stringify(value)}.`,
-      );
-    }
-  }
+  for (const key of INTEGER_KEYS)
+    checkInteger(resolved[key], "resolveDrawConfig", key, { code: "INVALID_CONFIG" });
   if (resolved.kernelSize % 2 === 0) {
     throw new GqnError(
       "INVALID_CONFIG",

@@ -6,8 +6,9 @@ const LOG_2PI = Math.log(2 * Math.PI);
 /**
  * Element-wise log density of `x` under `N(mu, sigma^2)`:
  * `-((x - mu)^2 / (2 sigma^2)) - log sigma - log(2 pi) / 2`. `sigma` is a tensor of `mu`'s shape
- * or one number (the GQN's pixel sigma). The one Gaussian log density of @gqn: the latents' and
- * the ELBO's likelihood both use it.
+ * or one number. It backs {@link DiagonalGaussian.logProb}. The ELBO does not call it: its KL
+ * is closed-form ({@link DiagonalGaussian.kl}), and its likelihood (@gqn/model's `gaussianNll`)
+ * sums this formula per image with the constant added once, in float64.
  *
  * @returns a tensor of `x`'s shape, owned by the caller.
  */

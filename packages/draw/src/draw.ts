@@ -1,4 +1,4 @@
-import { deriveSeed, GqnError } from "@gqn/core";
+import { checkInteger, deriveSeed, GqnError } from "@gqn/core";
 import { type Kwargs, ScopedLayer } from "@gqn/core/layers";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
@@ -25,7 +25,7 @@ export interface DrawArgs extends Partial<DrawConfig> {
 }
 
 /** Options of {@link Draw.infer}. */
-export interface InferOptions {
+export interface DrawInferOptions {
   /** Seeds the posterior samples (distinct per step; 0 and negative seeds work): the same seed gives the same result. */
   seed?: number;
   /**
@@ -140,7 +140,7 @@ export class Draw extends ScopedLayer {
    * @param condition - `[B, h, w, c]`, borrowed.
    * @param target - `[B, scale*h, scale*w, imageChannels]`, borrowed.
    */
-  infer(condition: tf.Tensor4D, target: tf.Tensor4D, options: InferOptions = {}): InferResult {
+  infer(condition: tf.Tensor4D, target: tf.Tensor4D, options: DrawInferOptions = {}): InferResult {
     this.ensureBuilt(condition, "infer");
     const steps = this.checkSteps(options.steps, "infer");
     this.checkTarget(condition, target);
@@ -263,12 +263,7 @@ export class Draw extends ScopedLayer {
   /** The steps a pass runs: the configured L unless asked otherwise (any L with tied weights). */
   private checkSteps(steps: number | undefined, where: string): number {
     if (steps === undefined) return this.drawConfig.steps;
-    if (!Number.isInteger(steps) || steps < 1) {
-      throw new GqnError(
-        "INVALID_ARGUMENT",
-        `Draw.${where}: steps must be a positive integer, but got ${steps}.`,
-      );
-    }
+    checkInteger(steps, `Draw.${where}`, "steps");
     if (!this.drawConfig.tied && steps !== this.drawConfig.steps) {
       throw new GqnError(
         "INVALID_ARGUMENT",

@@ -5,16 +5,14 @@ export {
   conditionedCore,
   convLstmStep,
   convLstmUpdate,
-  fusedConvLstmUpdate,
-  unfusedConvLstmUpdate,
 } from "./conv-lstm.js";
 export { DiagonalGaussian, gaussianFromHead, gaussianLogDensity } from "./diagonal-gaussian.js";
 export {
   Draw,
   type DrawArgs,
+  type DrawInferOptions,
   type GenerateOptions,
   type GenerateResult,
-  type InferOptions,
   type InferResult,
 } from "./draw.js";
 export { gaussianNll, nllFloor } from "./gaussian-nll.js";

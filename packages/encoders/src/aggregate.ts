@@ -1,4 +1,4 @@
-import { GqnError } from "@gqn/core";
+import { checkInteger, GqnError } from "@gqn/core";
 import * as tf from "@tensorflow/tfjs-core";
 
 /** How the K views of a scene combine: the paper's element-wise sum, or their mean. */
@@ -14,12 +14,7 @@ export type Aggregation = "sum" | "mean";
  * @returns `[B, h, w, c]`, owned by the caller.
  */
 export function aggregateViews(perView: tf.Tensor4D, views: number, mode: Aggregation = "sum"): tf.Tensor4D {
-  if (!Number.isInteger(views) || views < 1) {
-    throw new GqnError(
-      "INVALID_ARGUMENT",
-      `aggregateViews: views must be a positive integer, but got ${views}.`,
-    );
-  }
+  checkInteger(views, "aggregateViews", "views");
   if (mode !== "sum" && mode !== "mean") {
     throw new GqnError(
       "INVALID_ARGUMENT",

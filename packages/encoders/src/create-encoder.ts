@@ -41,8 +41,8 @@ export type EncoderFactory = (config: EncoderConfig) => SceneEncoderLayer;
 const factories = new Map<string, EncoderFactory>();
 
 /**
- * Makes `createEncoder({ type, ... })` build a custom encoder, so presets, CLIs and checkpoints
- * of @gqn/train can name it like a built-in. Registering the same type twice replaces the
+ * Makes `createEncoder({ type, ... })` build a custom encoder, so @gqn/model's configs and saved
+ * models, and @gqn/train's CLIs and checkpoints, can name it like a built-in. Registering the same type twice replaces the
  * factory; built-in type names cannot be taken.
  */
 export function registerEncoderType(type: string, factory: EncoderFactory): void {

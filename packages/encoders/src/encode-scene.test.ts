@@ -27,7 +27,7 @@ describe("encodeScene", () => {
   it("leaks nothing", () => {
     tf.dispose(encodeScene(encoder, frames, poses)); // builds the weights
     const before = tf.memory().numTensors;
-    tf.dispose(encodeScene(encoder, frames, poses, { training: true }));
+    tf.dispose(encodeScene(encoder, frames, poses));
     expect(tf.memory().numTensors).toBe(before);
   });
 

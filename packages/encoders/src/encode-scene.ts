@@ -7,8 +7,6 @@ import type { SceneEncoder } from "./scene-encoder.js";
 export interface EncodeSceneOptions {
   /** How the K views combine; default `sum` (the paper's). */
   aggregation?: Aggregation;
-  /** Passed to the encoder; default false. */
-  training?: boolean;
 }
 
 /**
@@ -33,7 +31,6 @@ export function encodeScene(
     const views = encoder.encode(
       tf.reshape(frames, [b * k, s, s, 3]),
       tf.reshape(poses, [b * k, encoder.poseSize]),
-      options.training ?? false,
     ); // [B*K, h, w, c]
     return aggregateViews(views, k, options.aggregation ?? "sum"); // [B, h, w, c]
   });

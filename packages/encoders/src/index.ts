@@ -14,7 +14,6 @@ export type { SceneEncoder } from "./scene-encoder.js";
 export {
   type ConvOptions,
   type ConvWeights,
-  checkPositiveInteger,
   GQN_POSE_SIZE,
   SceneEncoderLayer,
   type SceneEncoderLayerArgs,

@@ -1,11 +1,6 @@
-import { GqnError } from "@gqn/core";
+import { checkInteger, GqnError } from "@gqn/core";
 import * as tf from "@tensorflow/tfjs-core";
-import {
-  type ConvWeights,
-  checkPositiveInteger,
-  SceneEncoderLayer,
-  type SceneEncoderLayerArgs,
-} from "./scene-encoder-layer.js";
+import { type ConvWeights, SceneEncoderLayer, type SceneEncoderLayerArgs } from "./scene-encoder-layer.js";
 import { tilePose } from "./tile-pose.js";
 
 /** Construction arguments of {@link PyramidEncoder} (JSON; stored by `getConfig`). */
@@ -46,7 +41,7 @@ export class PyramidEncoder extends SceneEncoderLayer {
   constructor(args: PyramidEncoderArgs) {
     super(args);
     const where = this.getClassName();
-    this.channels = checkPositiveInteger(args.channels ?? 256, where, "channels");
+    this.channels = checkInteger(args.channels ?? 256, where, "channels", { code: "INVALID_CONFIG" });
     const c = this.channels;
     const hidden = args.hiddenChannels ?? [Math.ceil(c / 8), Math.ceil(c / 4), Math.ceil(c / 2)];
     if (!Array.isArray(hidden) || hidden.length !== 3) {
@@ -56,7 +51,7 @@ export class PyramidEncoder extends SceneEncoderLayer {
       );
     }
     this.hiddenChannels = hidden.map((h) =>
-      checkPositiveInteger(h, where, "hiddenChannels[i]"),
+      checkInteger(h, where, "hiddenChannels[i]", { code: "INVALID_CONFIG" }),
     ) as unknown as [number, number, number];
     if (this.frameSize % 8 !== 0) {
       throw new GqnError(

@@ -1,5 +1,5 @@
-import { deriveSeed, formatShape, GqnError } from "@gqn/core";
-import { type Kwargs, type LayerArgs, ScopedLayer } from "@gqn/core/layers";
+import { checkInteger, deriveSeed, formatShape, GqnError } from "@gqn/core";
+import { type LayerArgs, ScopedLayer } from "@gqn/core/layers";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import type { SceneEncoder } from "./scene-encoder.js";
@@ -48,7 +48,7 @@ export interface ConvOptions {
  *
  * A subclass implements three things: `outputShape`, `buildWeights()` (create every weight with
  * `addConv` or `addWeight`; called once, inside the layer's name scope, so weight names come out
- * as `<layer name>/<weight name>`), and `forward(frames, poses, training)` (the math for a batch
+ * as `<layer name>/<weight name>`), and `forward(frames, poses)` (the math for a batch
  * of views; it runs inside `tf.tidy`). It must also declare `static className`, register itself
  * with `tfl.serialization.registerClass`, and add its own construction arguments to `getConfig()`.
  *
@@ -67,9 +67,11 @@ export abstract class SceneEncoderLayer extends ScopedLayer implements SceneEnco
   constructor(args: SceneEncoderLayerArgs) {
     super(args);
     const where = this.getClassName();
-    this.frameSize = checkPositiveInteger(args.frameSize, where, "frameSize");
-    this.poseSize = checkPositiveInteger(args.poseSize ?? GQN_POSE_SIZE, where, "poseSize");
-    if (args.seed !== undefined && args.seed !== null) checkInteger(args.seed, where, "seed");
+    this.frameSize = checkInteger(args.frameSize, where, "frameSize", { code: "INVALID_CONFIG" });
+    this.poseSize = checkInteger(args.poseSize ?? GQN_POSE_SIZE, where, "poseSize", {
+      code: "INVALID_CONFIG",
+    });
+    if (args.seed !== undefined && args.seed !== null) checkSeed(args.seed, where, "seed");
     this.seed = args.seed ?? undefined;
   }
 
@@ -83,10 +85,10 @@ export abstract class SceneEncoderLayer extends ScopedLayer implements SceneEnco
    * The encoder's math: `[N, H, W, 3]`, `[N, P]` -> `[N, h, w, c]`. Runs inside `tf.tidy`, after
    * the shapes were checked; read weights with `weight.read()`.
    */
-  protected abstract forward(frames: tf.Tensor4D, poses: tf.Tensor2D, training: boolean): tf.Tensor4D;
+  protected abstract forward(frames: tf.Tensor4D, poses: tf.Tensor2D): tf.Tensor4D;
 
   /** {@inheritDoc SceneEncoder.encode} */
-  encode(frames: tf.Tensor4D, poses: tf.Tensor2D, training = false): tf.Tensor4D {
+  encode(frames: tf.Tensor4D, poses: tf.Tensor2D): tf.Tensor4D {
     const where = `${this.getClassName()}.encode`;
     this.checkInputShapes(frames.shape, poses.shape, where);
     for (const [what, t] of [
@@ -101,7 +103,7 @@ export abstract class SceneEncoderLayer extends ScopedLayer implements SceneEnco
         );
       }
     }
-    return this.apply([frames, poses], { training }) as tf.Tensor4D;
+    return this.apply([frames, poses]) as tf.Tensor4D;
   }
 
   /**
@@ -123,8 +125,8 @@ export abstract class SceneEncoderLayer extends ScopedLayer implements SceneEnco
     return [frames[0] ?? null, ...this.outputShape];
   }
 
-  /** The layer's forward pass on `[frames, poses]`, as tfjs calls it; `kwargs.training` is passed on. */
-  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
+  /** The layer's forward pass on `[frames, poses]`, as tfjs calls it. */
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     if (!Array.isArray(inputs) || inputs.length !== 2) {
       throw new GqnError(
         "INVALID_ARGUMENT",
@@ -133,7 +135,7 @@ export abstract class SceneEncoderLayer extends ScopedLayer implements SceneEnco
     }
     const [frames, poses] = inputs as [tf.Tensor4D, tf.Tensor2D];
     this.checkInputShapes(frames.shape, poses.shape, `${this.getClassName()}.call`);
-    return tf.tidy(() => this.forward(frames, poses, kwargs.training === true));
+    return tf.tidy(() => this.forward(frames, poses));
   }
 
   /** The layer config plus `frameSize`, `poseSize` and `seed`; subclasses add their own arguments. */
@@ -238,18 +240,7 @@ function checkShape(
   }
 }
 
-/** Checks that a construction argument is a positive integer, in the house error form. */
-export function checkPositiveInteger(value: unknown, where: string, what: string): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
-    throw new GqnError(
-      "INVALID_CONFIG",
-      `${where}: ${what} must be a positive integer, but got ${JSON.stringify(value)}.`,
-    );
-  }
-  return value;
-}
-
-function checkInteger(value: unknown, where: string, what: string): number {
+function checkSeed(value: unknown, where: string, what: string): number {
   if (typeof value !== "number" || !Number.isInteger(value)) {
     throw new GqnError(
       "INVALID_CONFIG",

@@ -34,8 +34,7 @@ export interface SceneEncoder {
    *
    * @param frames - `[N, frameSize, frameSize, 3]`, RGB in [0, 1]. Borrowed.
    * @param poses - `[N, poseSize]`. Borrowed.
-   * @param training - True inside a training step (for dropout-like behaviour); default false.
    * @returns `[N, ...outputShape]`, owned by the caller.
    */
-  encode(frames: tf.Tensor4D, poses: tf.Tensor2D, training?: boolean): tf.Tensor4D;
+  encode(frames: tf.Tensor4D, poses: tf.Tensor2D): tf.Tensor4D;
 }

@@ -33,7 +33,7 @@ export interface SceneEncoderSuiteOptions {
    */
   serialization?: boolean;
   /**
-   * Check that the output grid is one @gqn/train conditions DRAW on: the core grid
+   * Check that the output grid is one @gqn/model conditions DRAW on: the core grid
    * `[frameSize/4, frameSize/4, c]` or `[1, 1, c]`; default true. Turn off for encoders meant for
    * other models.
    */
@@ -128,11 +128,11 @@ export const sceneEncoderChecks: readonly SceneEncoderCheck[] = [
       try {
         tf.dispose(encoder.encode(frames, poses)); // builds the weights
         const before = tf.memory().numTensors;
-        tf.dispose(encoder.encode(frames, poses, true));
+        tf.dispose(encoder.encode(frames, poses));
         if (isLayer(encoder) && wantsGradients(encoder, options)) {
           const variables = encoder.trainableWeights.map((w) => w.read() as tf.Variable);
           const { value, grads } = tf.variableGrads(
-            () => tf.sum(encoder.encode(frames, poses, true)) as tf.Scalar,
+            () => tf.sum(encoder.encode(frames, poses)) as tf.Scalar,
             variables,
           );
           tf.dispose([value, ...Object.values(grads)]);
@@ -274,7 +274,7 @@ export const sceneEncoderChecks: readonly SceneEncoderCheck[] = [
         expect(layer.trainableWeights.length, "trainable weights").toBeGreaterThan(0);
         const variables = layer.trainableWeights.map((w) => w.read() as tf.Variable);
         const { value, grads } = tf.variableGrads(
-          () => tf.sum(tf.mul(encoder.encode(frames, poses, true), projection)) as tf.Scalar,
+          () => tf.sum(tf.mul(encoder.encode(frames, poses), projection)) as tf.Scalar,
           variables,
         );
         try {

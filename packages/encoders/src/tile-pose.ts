@@ -4,7 +4,7 @@ import * as tf from "@tensorflow/tfjs-core";
 /**
  * Broadcasts each pose over a spatial grid: `[N, P]` -> `[N, height, width, P]`, with
  * `out[n, y, x, :] = poses[n, :]` at every cell. Encoders concatenate it with image features;
- * @gqn/train uses it for the query pose.
+ * @gqn/model uses it for the query pose.
  *
  * @param poses - `[N, P]`. Borrowed.
  * @returns `[N, height, width, P]`, owned by the caller.

@@ -1,11 +1,6 @@
-import { GqnError } from "@gqn/core";
+import { checkInteger, GqnError } from "@gqn/core";
 import * as tf from "@tensorflow/tfjs-core";
-import {
-  type ConvWeights,
-  checkPositiveInteger,
-  SceneEncoderLayer,
-  type SceneEncoderLayerArgs,
-} from "./scene-encoder-layer.js";
+import { type ConvWeights, SceneEncoderLayer, type SceneEncoderLayerArgs } from "./scene-encoder-layer.js";
 import { tilePose } from "./tile-pose.js";
 
 /** Which tower: the paper's figure S1, or ogroth/tf-gqn's (to load that model's weights). */
@@ -79,11 +74,12 @@ export class TowerEncoder extends SceneEncoderLayer {
   constructor(args: TowerEncoderArgs) {
     super(args);
     const where = this.getClassName();
-    this.channels = checkPositiveInteger(args.channels ?? 256, where, "channels");
-    this.hiddenChannels = checkPositiveInteger(
+    this.channels = checkInteger(args.channels ?? 256, where, "channels", { code: "INVALID_CONFIG" });
+    this.hiddenChannels = checkInteger(
       args.hiddenChannels ?? Math.ceil(this.channels / 2),
       where,
       "hiddenChannels",
+      { code: "INVALID_CONFIG" },
     );
     const variant = args.variant ?? "paper";
     if (variant !== "paper" && variant !== "tf-gqn") {
@@ -179,7 +175,7 @@ tf.serialization.registerClass(TowerEncoder);
 /**
  * The Pool representation network: a {@link TowerEncoder} followed by the mean over the grid,
  * `[N, 1, 1, channels]` for any `frameSize` divisible by 4. ogroth/tf-gqn's default encoder
- * (with `variant: "tf-gqn"`). A 1x1 representation is tiled to the core grid by @gqn/train.
+ * (with `variant: "tf-gqn"`). A 1x1 representation is tiled to the core grid by @gqn/model.
  */
 export class PoolEncoder extends TowerEncoder {
   /** @internal */

@@ -56,9 +56,9 @@ tf.serialization.registerClass(UnusedWeightEncoder);
 export class LeakyEncoder extends TinyEncoder {
   static override className = "LeakyEncoder";
   readonly kept: tf.Tensor[] = [];
-  override encode(frames: tf.Tensor4D, poses: tf.Tensor2D, training = false): tf.Tensor4D {
+  override encode(frames: tf.Tensor4D, poses: tf.Tensor2D): tf.Tensor4D {
     this.kept.push(tf.keep(tf.zeros([1])));
-    return super.encode(frames, poses, training);
+    return super.encode(frames, poses);
   }
 }
 tf.serialization.registerClass(LeakyEncoder);

@@ -4,7 +4,6 @@
 // the trainableWeights getter, the encoder config stored in getConfig.
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
-import type { Kwargs } from "@tensorflow/tfjs-layers/dist/types";
 import {
   type Aggregation,
   createEncoder,
@@ -66,13 +65,10 @@ export class SceneModel extends tfl.layers.Layer {
     return [inputShape[0]?.[0] ?? null, h, w, 3];
   }
 
-  override call(inputs: tf.Tensor[], kwargs: Kwargs): tf.Tensor {
+  override call(inputs: tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       const [frames, poses] = inputs as [tf.Tensor5D, tf.Tensor3D];
-      const r = encodeScene(this.encoder, frames, poses, {
-        aggregation: this.aggregation,
-        training: kwargs.training === true,
-      }); // [B, h, w, c]
+      const r = encodeScene(this.encoder, frames, poses, { aggregation: this.aggregation }); // [B, h, w, c]
       return tf.conv2d(r, (this.head as tfl.LayerVariable).read() as tf.Tensor4D, 1, "same"); // [B, h, w, 3]
     });
   }

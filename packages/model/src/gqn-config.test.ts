@@ -55,7 +55,7 @@ describe("presets and resolveGqnConfig", () => {
       /encoder "pyramid" at 20x20 px: /,
     );
     expect(() => resolveGqnConfig("tiny", { draw: { steps: 0 } })).toThrow(
-      /draw.steps must be a positive integer, but got 0/,
+      "resolveGqnConfig: draw: resolveDrawConfig: steps must be a positive integer, but got 0.",
     );
     expect(() => resolveGqnConfig("tiny", { draw: { kernelSize: 4 } })).toThrow(/kernelSize must be odd/);
     expect(() => resolveGqnConfig("tiny", { draw: { tied: "no" as unknown as boolean } })).toThrow(

@@ -144,30 +144,25 @@ export function resolveGqnConfig(
  * @throws GqnError `INVALID_CONFIG` naming the offending field.
  */
 export function completeGqnConfig(config: GqnConfig): GqnConfig {
-  validateGqnConfig(config);
+  const draw = checkGqnConfig(config);
   const { name: _name, ...encoder } = resolveEncoderConfig(config.encoder);
-  return { ...config, encoder, draw: resolveDrawConfig(config.draw) };
+  return { ...config, encoder, draw };
 }
 
 /** Checks a full {@link GqnConfig}; throws INVALID_CONFIG with the house message form. */
 export function validateGqnConfig(config: GqnConfig): void {
+  checkGqnConfig(config);
+}
+
+/** The checks of {@link validateGqnConfig}; returns the DRAW config resolved (once) on the way. */
+function checkGqnConfig(config: GqnConfig): DrawConfig {
   const where = "resolveGqnConfig";
   if (config === null || typeof config !== "object" || !config.draw || !config.encoder) {
     throw invalid(
       `${where}: config must be an object with encoder and draw, but got ${JSON.stringify(config)}.`,
     );
   }
-  for (const key of ["steps", "hiddenChannels", "canvasChannels", "latentChannels", "kernelSize"] as const) {
-    const value = config.draw[key];
-    if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
-      throw invalid(`${where}: draw.${key} must be a positive integer, but got ${JSON.stringify(value)}.`);
-    }
-  }
-  if (config.draw.kernelSize % 2 !== 1) {
-    throw invalid(
-      `${where}: draw.kernelSize must be odd (a 'same' convolution centred on each cell), but got ${config.draw.kernelSize}.`,
-    );
-  }
+  // @gqn/draw checks its own fields (positive integers, an odd kernel, a boolean tied).
   let draw: DrawConfig;
   try {
     draw = resolveDrawConfig(config.draw);
@@ -212,15 +207,7 @@ export function validateGqnConfig(config: GqnConfig): void {
       `${where}: the encoder's output grid must be 1x1 (tiled) or DRAW's core grid ${core}x${core} (frameSize / ${scale}), but ${config.encoder.type} gives ${h}x${w} at ${s} px.`,
     );
   }
-}
-
-/** Checks the model's frame size against the dataset's (frames are resized only on request). */
-export function checkFrameSize(config: GqnConfig, datasetFrameSize: number, resized: boolean): void {
-  if (!resized && config.frameSize !== datasetFrameSize) {
-    throw invalid(
-      `checkFrameSize: the model takes ${config.frameSize} px frames, but the dataset has ${datasetFrameSize} px frames; pass a frame size to resize them.`,
-    );
-  }
+  return draw;
 }
 
 function invalid(message: string): GqnError {

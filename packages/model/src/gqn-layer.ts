@@ -1,4 +1,4 @@
-import { assertShape, deriveSeed, GqnError } from "@gqn/core";
+import { deriveSeed, GqnError } from "@gqn/core";
 import type { Kwargs, LayerArgs } from "@gqn/core/layers";
 import { Draw, type InferResult } from "@gqn/draw";
 import { createEncoder, encodeScene, GQN_POSE_SIZE, type SceneEncoderLayer } from "@gqn/encoders";
@@ -8,7 +8,7 @@ import { buildCondition } from "./condition.js";
 import { type GqnConfig, validateGqnConfig } from "./gqn-config.js";
 
 /** Construction arguments of {@link GqnLayer} (JSON; stored in `model.json`). */
-export interface GqnLayerArgs extends LayerArgs {
+interface GqnLayerArgs extends LayerArgs {
   /** The whole model, as {@link resolveGqnConfig} returns it. */
   gqn: GqnConfig;
   /**
@@ -18,7 +18,7 @@ export interface GqnLayerArgs extends LayerArgs {
   seed?: number;
 }
 
-/** Per-call options of {@link GqnLayer.render}. */
+/** Per-call options of `GqnModel.render`. */
 export interface RenderOptions {
   /** Seed of the prior samples: the same seed, weights and inputs give the same image. */
   seed?: number;
@@ -32,7 +32,7 @@ export interface RenderOptions {
   samples?: number;
 }
 
-/** Per-call options of {@link GqnLayer.infer}. */
+/** Per-call options of `GqnModel.infer`. */
 export interface InferOptions {
   /** Seed of the posterior samples. */
   seed?: number;
@@ -55,7 +55,10 @@ export interface InferOptions {
  * As a layer (`apply` / `predict` on `[frames [B,K,S,S,3], poses [B,K,7], query [B,7]]`) it
  * returns the prior's rendering clipped to [0, 1] (unseeded). Weights are named
  * `<layer name>/encoder/...` and `<layer name>/draw/...`, so `model.save` -> `tf.loadLayersModel`
- * restores them (importing `@gqn/model` registers the class). Use it through {@link GqnModel}.
+ * restores them (importing `@gqn/model` registers the class).
+ *
+ * Internal: users hold a {@link GqnModel}, which checks their inputs and calls these methods; the
+ * layer checks only what reaches it through tfjs (`apply` / `predict`).
  */
 export class GqnLayer extends tfl.layers.Layer {
   /** @internal The class name that saved checkpoints carry (the layer was called GqnRenderer). */
@@ -170,14 +173,11 @@ export class GqnLayer extends tfl.layers.Layer {
    *
    * @param contextFrames - `[B, K, S, S, 3]` in [0, 1]. Borrowed.
    * @param contextPoses - `[B, K, 7]`. Borrowed.
-   * @param training - passed to the encoder (batch statistics, dropout); default false.
    * @returns r `[B, h, w, c]` (`h = w = 1` or DRAW's core grid), owned by the caller.
    */
-  represent(contextFrames: tf.Tensor5D, contextPoses: tf.Tensor3D, training = false): tf.Tensor4D {
-    this.checkBuilt("represent");
+  represent(contextFrames: tf.Tensor5D, contextPoses: tf.Tensor3D): tf.Tensor4D {
     return encodeScene(this.encoder, contextFrames, contextPoses, {
       aggregation: this.gqnConfig.aggregation,
-      training,
     });
   }
 
@@ -190,14 +190,7 @@ export class GqnLayer extends tfl.layers.Layer {
    * @returns `[B, S, S, 3]`, owned by the caller.
    */
   render(r: tf.Tensor4D, queryPose: tf.Tensor2D, options: RenderOptions = {}): tf.Tensor4D {
-    this.checkBuilt("render");
     const samples = options.samples ?? 1;
-    if (!Number.isInteger(samples) || samples < 1) {
-      throw new GqnError(
-        "INVALID_ARGUMENT",
-        `GqnModel.render: samples must be a positive integer, but got ${samples}.`,
-      );
-    }
     return tf.tidy(() => {
       const cond = this.condition(r, queryPose); // [B, S/4, S/4, c + 7]
       let sum: tf.Tensor4D | undefined;
@@ -230,9 +223,6 @@ export class GqnLayer extends tfl.layers.Layer {
     target: tf.Tensor4D,
     options: InferOptions = {},
   ): InferResult {
-    this.checkBuilt("infer");
-    const s = this.frameSize;
-    assertShape(target.shape, [r.shape[0], s, s, 3], "GqnModel.infer", "target");
     const cond = this.condition(r, queryPose); // [B, S/4, S/4, c + 7]
     try {
       return this.draw.infer(cond, target, {
@@ -246,7 +236,6 @@ export class GqnLayer extends tfl.layers.Layer {
 
   /** DRAW's conditioning tensor: r and the query pose on the core grid, `[B, S/4, S/4, c + 7]`. */
   private condition(r: tf.Tensor4D, queryPose: tf.Tensor2D): tf.Tensor4D {
-    assertShape(queryPose.shape, [r.shape[0], GQN_POSE_SIZE], "GqnModel", "queryPose");
     return buildCondition(r, queryPose, this.coreGrid);
   }
 
@@ -268,15 +257,6 @@ export class GqnLayer extends tfl.layers.Layer {
     // A model.json may come from anywhere: check its config before building on it.
     validateGqnConfig(config.gqn as unknown as GqnConfig);
     return new cls({ ...config, gqn: config.gqn as unknown as GqnConfig }) as T;
-  }
-
-  private checkBuilt(where: string): void {
-    if (!this.built) {
-      throw new GqnError(
-        "INVALID_ARGUMENT",
-        `GqnModel.${where}: the layer is not built; create the model with GqnModel.create or GqnModel.load.`,
-      );
-    }
   }
 }
 tf.serialization.registerClass(GqnLayer);

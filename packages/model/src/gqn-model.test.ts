@@ -86,7 +86,7 @@ describe("GqnModel", () => {
     tf.dispose([terms.loss, terms.nll, terms.kl]);
     const wrong = { ...batch, target: tf.zeros([2, 8, 8, 3]) as tf.Tensor4D };
     expect(() => model.lossTerms(wrong, 1)).toThrow(
-      "GqnModel.infer: target must have shape [2, 16, 16, 3], but got [2, 8, 8, 3].",
+      "GqnModel.lossTerms: target must have shape [2, 16, 16, 3], but got [2, 8, 8, 3].",
     );
     wrong.target.dispose();
     batch.dispose();
@@ -114,14 +114,14 @@ describe("GqnModel", () => {
     );
     expect(() =>
       model.render(tf.zeros([2, 1, 1, 32]) as tf.Tensor4D, tf.zeros([3, 7]) as tf.Tensor2D),
-    ).toThrow("GqnModel: queryPose must have shape [2, 7], but got [3, 7].");
+    ).toThrow("GqnModel.render: queryPose must have shape [2, 7], but got [3, 7].");
     batch.dispose();
   });
 
   it("infers with the posterior: the ELBO is the NLL of infer's mean plus its summed KL", () => {
     const batch = testBatch(2, 2, 16, 13);
     const before = tf.memory().numTensors;
-    const terms = model.lossTerms(batch, 0.9, { seed: 3, training: false });
+    const terms = model.lossTerms(batch, 0.9, { seed: 3 });
     const by = tf.tidy(() => {
       const r = model.represent(batch.contextFrames, batch.contextPoses);
       const { mean, klPerStep } = model.infer(r, batch.queryPose, batch.target, { seed: 3 });
@@ -163,7 +163,7 @@ describe("GqnModel", () => {
     const m = await model.evaluate(batch, 0.7, { seed: 2 });
     expect(represent).toHaveBeenCalledTimes(1);
     represent.mockRestore();
-    const terms = model.lossTerms(batch, 0.7, { seed: 2, training: false });
+    const terms = model.lossTerms(batch, 0.7, { seed: 2 });
     const image = renderBatch(model, batch, { seed: deriveSeed(2, "render") });
     const mse = tf.tidy(() => tf.mean(tf.mean(tf.square(tf.sub(batch.target, image)), [1, 2, 3])));
     expect(m.elbo).toBe(terms.loss.dataSync()[0]);
@@ -216,6 +216,10 @@ describe("GqnModel", () => {
       }),
     );
     const loaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts as tf.io.ModelArtifacts));
+    expect(GqnModel.isGqnModel(loaded)).toBe(true);
+    const plain = tfl.sequential({ layers: [tfl.layers.dense({ units: 1, inputShape: [2] })] });
+    expect(GqnModel.isGqnModel(plain)).toBe(false);
+    plain.dispose();
     const copy = GqnModel.fromLayersModel(loaded, model.config);
     expect(copy.config).toEqual(model.config);
     expect(copy.trainableWeights.map((w) => w.originalName)).toEqual(
@@ -238,7 +242,7 @@ describe("GqnModel", () => {
   it("frees every tensor on dispose", () => {
     const before = tf.memory().numTensors;
     const other = GqnModel.create(tinyConfig(), { seed: 2 });
-    expect(other.layer).toBeInstanceOf(GqnLayer);
+    expect(GqnModel.isGqnModel(other.toLayersModel())).toBe(true);
     expect(other.countParams()).toBeGreaterThan(0);
     // The same seed gives the same weights, seed 0 included.
     const twin = GqnModel.create(tinyConfig(), { seed: 0 });

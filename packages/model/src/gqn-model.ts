@@ -1,4 +1,4 @@
-import { deriveSeed, GqnError } from "@gqn/core";
+import { assertShape, canonicalJson, checkInteger, deriveSeed, GqnError } from "@gqn/core";
 import type { InferResult } from "@gqn/draw";
 import { GQN_POSE_SIZE } from "@gqn/encoders";
 import * as tf from "@tensorflow/tfjs-core";
@@ -7,12 +7,6 @@ import { bitsPerDim, type ElboTerms, elboTerms, imageMse, psnrFromMse } from "./
 import type { GqnBatch } from "./gqn-batch.js";
 import { completeGqnConfig, type GqnConfig, resolveGqnConfig } from "./gqn-config.js";
 import { GqnLayer, type InferOptions, type RenderOptions } from "./gqn-layer.js";
-
-/** Per-call options of {@link GqnModel.lossTerms}. */
-export interface LossOptions extends InferOptions {
-  /** Passed to the encoder; default true (this is the training path). */
-  training?: boolean;
-}
 
 /** Options of {@link GqnModel.create}. */
 export interface GqnModelOptions {
@@ -37,7 +31,7 @@ export interface EvalMetrics {
 
 /**
  * The GQN: the representation network, and conditional DRAW that renders a query view from the
- * representation. Its weights live in one {@link GqnLayer} inside a functional tfjs-layers model
+ * representation. Its weights live in one tfjs-layers layer inside a functional model
  * (inputs `context_frames [B,K,S,S,3]`, `context_poses [B,K,7]`, `query_pose [B,7]`; output the
  * prior's rendering `[B,S,S,3]`), so `save` / `tf.loadLayersModel` work as for any Keras model.
  *
@@ -53,8 +47,8 @@ export class GqnModel {
   private disposed = false;
 
   private constructor(
-    /** The layer that holds every weight. */
-    readonly layer: GqnLayer,
+    /** The layer that holds every weight (internal: this class is the API). */
+    private readonly layer: GqnLayer,
     private readonly layersModel: tfl.LayersModel,
     /** The model configuration (resolved: every default filled in). */
     readonly config: GqnConfig,
@@ -76,8 +70,16 @@ export class GqnModel {
   }
 
   /**
+   * True when `model` holds a GQN (a LayersModel made by {@link GqnModel.toLayersModel}, saved
+   * and loaded or not): {@link GqnModel.fromLayersModel} accepts exactly these.
+   */
+  static isGqnModel(model: tfl.LayersModel): boolean {
+    return model.layers.some((l) => l instanceof GqnLayer);
+  }
+
+  /**
    * Loads a saved model: `tf.loadLayersModel` on a URL (`.../model.json`) or an IOHandler (in
-   * Node, `@gqn/train/node`'s `layersModelFiles(dir)`), then {@link GqnModel.fromLayersModel}.
+   * Node, `@gqn/model/node`'s `layersModelFiles(dir)`), then {@link GqnModel.fromLayersModel}.
    */
   static async load(source: string | tf.io.IOHandler, config?: GqnConfig): Promise<GqnModel> {
     return GqnModel.fromLayersModel(await tfl.loadLayersModel(source), config);
@@ -99,8 +101,8 @@ export class GqnModel {
       );
     }
     if (config !== undefined) {
-      const expected = JSON.stringify(canonical(resolveGqnConfig(config)));
-      const stored = JSON.stringify(canonical(layer.gqnConfig));
+      const expected = canonicalJson(resolveGqnConfig(config));
+      const stored = canonicalJson(layer.gqnConfig);
       if (expected !== stored) {
         throw new GqnError(
           "INVALID_CONFIG",
@@ -137,13 +139,9 @@ export class GqnModel {
    * @param contextPoses - `[B, K, 7]`. Borrowed.
    * @returns `[B, h, w, c]`, owned by the caller: compute it once per scene, render many views.
    */
-  represent(
-    contextFrames: tf.Tensor5D,
-    contextPoses: tf.Tensor3D,
-    options: { training?: boolean } = {},
-  ): tf.Tensor4D {
+  represent(contextFrames: tf.Tensor5D, contextPoses: tf.Tensor3D): tf.Tensor4D {
     this.checkAlive("represent");
-    return this.layer.represent(contextFrames, contextPoses, options.training ?? false);
+    return this.layer.represent(contextFrames, contextPoses);
   }
 
   /**
@@ -155,6 +153,8 @@ export class GqnModel {
    */
   render(r: tf.Tensor4D, queryPose: tf.Tensor2D, options: RenderOptions = {}): tf.Tensor4D {
     this.checkAlive("render");
+    checkInteger(options.samples ?? 1, "GqnModel.render", "samples");
+    this.checkQuery("GqnModel.render", r, queryPose);
     return this.layer.render(r, queryPose, options);
   }
 
@@ -170,6 +170,7 @@ export class GqnModel {
     options: InferOptions = {},
   ): InferResult {
     this.checkAlive("infer");
+    this.checkQuery("GqnModel.infer", r, queryPose, target);
     return this.layer.infer(r, queryPose, target, options);
   }
 
@@ -180,21 +181,12 @@ export class GqnModel {
    *
    * @returns scalars owned by the caller.
    */
-  lossTerms(batch: GqnBatch, sigma: number, options: LossOptions = {}): ElboTerms {
+  lossTerms(batch: GqnBatch, sigma: number, options: InferOptions = {}): ElboTerms {
     this.checkAlive("lossTerms");
     return tf.tidy(() => {
-      const r = this.layer.represent(batch.contextFrames, batch.contextPoses, options.training ?? true);
-      return { ...this.termsGiven(r, batch, sigma, options) };
+      const r = this.layer.represent(batch.contextFrames, batch.contextPoses); // [B, h, w, c]
+      return { ...this.lossTermsOf(r, batch, sigma, options, "GqnModel.lossTerms") }; // a TensorContainer for tidy
     });
-  }
-
-  /** {@link GqnModel.lossTerms} from a representation already computed (borrowed); call inside tf.tidy. */
-  private termsGiven(r: tf.Tensor4D, batch: GqnBatch, sigma: number, options: InferOptions): ElboTerms {
-    const { mean, klPerStep } = this.layer.infer(r, batch.queryPose, batch.target, {
-      ...(options.seed !== undefined && { seed: options.seed }),
-      ...(options.steps !== undefined && { steps: options.steps }),
-    }); // [B, S, S, 3], [B, L]
-    return elboTerms(batch.target, mean, klPerStep, sigma);
   }
 
   /**
@@ -205,9 +197,15 @@ export class GqnModel {
     this.checkAlive("evaluate");
     const seed = options.seed;
     const packed = tf.tidy(() => {
-      // One representation for both: the ELBO's posterior and the prior's rendering.
+      // One representation for both passes: r depends on the context alone.
       const r = this.layer.represent(batch.contextFrames, batch.contextPoses); // [B, h, w, c]
-      const terms = this.termsGiven(r, batch, sigma, seed === undefined ? {} : { seed });
+      const terms = this.lossTermsOf(
+        r,
+        batch,
+        sigma,
+        seed === undefined ? {} : { seed },
+        "GqnModel.evaluate",
+      );
       const image = this.layer.render(
         r,
         batch.queryPose,
@@ -229,6 +227,27 @@ export class GqnModel {
     this.layersModel.dispose();
   }
 
+  /** The negative ELBO of `batch` from its representation `r` (inside the caller's tidy). */
+  private lossTermsOf(
+    r: tf.Tensor4D,
+    batch: GqnBatch,
+    sigma: number,
+    options: InferOptions,
+    where: string,
+  ): ElboTerms {
+    this.checkQuery(where, r, batch.queryPose, batch.target);
+    const { mean, klPerStep } = this.layer.infer(r, batch.queryPose, batch.target, options); // [B, S, S, 3], [B, L]
+    return elboTerms(batch.target, mean, klPerStep, sigma);
+  }
+
+  /** Checks the query pose (and target) against the batch of `r`, naming the method called. */
+  private checkQuery(where: string, r: tf.Tensor4D, queryPose: tf.Tensor2D, target?: tf.Tensor4D): void {
+    const b = r.shape[0];
+    assertShape(queryPose.shape, [b, GQN_POSE_SIZE], where, "queryPose");
+    const s = this.config.frameSize;
+    if (target) assertShape(target.shape, [b, s, s, 3], where, "target");
+  }
+
   private checkAlive(where: string): void {
     if (this.disposed) {
       throw new GqnError("INVALID_ARGUMENT", `GqnModel.${where}: the model was disposed.`);
@@ -244,18 +263,4 @@ function wrap(layer: GqnLayer): tfl.LayersModel {
   const query = tfl.input({ shape: [GQN_POSE_SIZE], name: "query_pose" });
   const image = layer.apply([frames, poses, query]) as tfl.SymbolicTensor;
   return tfl.model({ inputs: [frames, poses, query], outputs: image, name: "gqn_model" });
-}
-
-/** A config with sorted keys and no undefined fields, for comparison. */
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (value && typeof value === "object") {
-    return Object.fromEntries(
-      Object.entries(value)
-        .filter(([, v]) => v !== undefined)
-        .sort(([a], [b]) => (a < b ? -1 : 1))
-        .map(([k, v]) => [k, canonical(v)]),
-    );
-  }
-  return value;
 }

@@ -1,4 +1,4 @@
-import { assertShape, GqnError } from "@gqn/core";
+import { assertShape, checkInteger } from "@gqn/core";
 import type { RgbImage } from "@gqn/data";
 import * as tf from "@tensorflow/tfjs-core";
 
@@ -59,12 +59,7 @@ export function toRgbImages(images: tf.Tensor4D): RgbImage[] {
  * in docs and GIFs without blurring what the model drew.
  */
 export function scaleImage(image: RgbImage, factor: number): RgbImage {
-  if (!Number.isInteger(factor) || factor < 1) {
-    throw new GqnError(
-      "INVALID_ARGUMENT",
-      `scaleImage: factor must be a positive integer, but got ${factor}.`,
-    );
-  }
+  checkInteger(factor, "scaleImage", "factor");
   if (factor === 1) return image;
   const width = image.width * factor;
   const height = image.height * factor;

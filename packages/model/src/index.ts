@@ -13,7 +13,6 @@ export {
 } from "./elbo.js";
 export type { GqnBatch } from "./gqn-batch.js";
 export {
-  checkFrameSize,
   completeGqnConfig,
   GQN_PRESET_NAMES,
   GQN_PRESETS,
@@ -25,7 +24,7 @@ export {
   resolveGqnConfig,
   validateGqnConfig,
 } from "./gqn-config.js";
-export { GqnLayer, type GqnLayerArgs, type InferOptions, type RenderOptions } from "./gqn-layer.js";
-export { type EvalMetrics, GqnModel, type GqnModelOptions, type LossOptions } from "./gqn-model.js";
+export type { InferOptions, RenderOptions } from "./gqn-layer.js";
+export { type EvalMetrics, GqnModel, type GqnModelOptions } from "./gqn-model.js";
 export { imageGrid, scaleImage, toRgbImages } from "./images.js";
 export { type OrbitOptions, orbitPoses, type PriorRenderer, renderOrbit, type UpAxis } from "./orbit.js";

@@ -1,4 +1,4 @@
-import { GqnError } from "@gqn/core";
+import { checkInteger, GqnError } from "@gqn/core";
 import type { RgbImage } from "@gqn/data";
 import { cameraToPose } from "@gqn/data";
 import * as tf from "@tensorflow/tfjs-core";
@@ -37,12 +37,7 @@ export interface OrbitOptions {
  */
 export function orbitPoses(contextPoses: tf.Tensor, options: OrbitOptions): tf.Tensor2D {
   const { frames } = options;
-  if (!Number.isInteger(frames) || frames < 1) {
-    throw new GqnError(
-      "INVALID_ARGUMENT",
-      `orbitPoses: frames must be a positive integer, but got ${frames}.`,
-    );
-  }
+  checkInteger(frames, "orbitPoses", "frames");
   const k = contextPoses.shape.at(-2) ?? 0;
   if (contextPoses.shape.at(-1) !== 7 || k < 1 || contextPoses.size !== k * 7) {
     throw new GqnError(

@@ -1,4 +1,4 @@
-import { Random } from "@gqn/core";
+import { deriveSeed, Random } from "@gqn/core";
 import type { Split } from "@gqn/data";
 import { createRoomsScene, ringCameras } from "./rooms-ring-camera.js";
 import type { Scene } from "./scene.js";
@@ -13,17 +13,14 @@ export interface SceneSample {
   readonly cameras: Float32Array;
 }
 
-/** Which split a scene belongs to; part of its seed so train and test never share a scene. */
-
 /**
- * The seed of scene `index` of `split` in a dataset made with `seed`. Every scene has its own seed, so a
- * dataset is the same whatever the number of workers, files or the order they finish in.
+ * The seed of scene `index` of `split` in a dataset made with `seed`: `deriveSeed(seed, split,
+ * index)`. Every scene has its own seed, so a dataset is the same whatever the number of workers,
+ * files or the order they finish in, and the split is part of it, so train and test never share
+ * a scene.
  */
 export function sceneSeed(seed: number, split: Split, index: number): number {
-  let h = Math.imul((seed >>> 0) ^ 0x9e3779b9, 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13) ^ (split === "train" ? 0x51ed27 : 0x7f4a7c15), 0xc2b2ae35);
-  h = Math.imul(h ^ (h >>> 16) ^ (index >>> 0), 0x27d4eb2f);
-  return (h ^ (h >>> 15)) >>> 0;
+  return deriveSeed(seed, split, index);
 }
 
 /** Generates a scene of `kind` and its cameras from `seed` (the same seed, the same scene and cameras). */

@@ -9,7 +9,7 @@ export {
 export { hsvToRgb, saturatedPalette } from "./colors.js";
 export { generateScene, type SceneSample, sceneSeed } from "./generate-scene.js";
 export { CompiledScene, type ObjectLayers } from "./ray-caster.js";
-export { type RenderOptions, renderScene, renderSceneWithObjects, renderView } from "./render-scene.js";
+export { type RenderSceneOptions, renderScene, renderSceneWithObjects, renderView } from "./render-scene.js";
 export {
   createRoomsScene,
   FLOOR_COLORS,

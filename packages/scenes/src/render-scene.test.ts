@@ -133,7 +133,9 @@ describe("renderView", () => {
 
   it("validates its options", () => {
     const { scene, cameras } = generateScene("shepard_metzler_5_parts", 1);
-    expect(() => renderView(scene, cameras, { frameSize: 0 })).toThrow(/frameSize must be an integer >= 1/);
+    expect(() => renderView(scene, cameras, { frameSize: 0 })).toThrow(
+      "renderView: frameSize must be a positive integer, but got 0.",
+    );
     expect(() => renderView(scene, cameras, { supersample: 9 })).toThrow(/supersample/);
     expect(() => renderView(scene, cameras, { frameSize: 8 }, new Uint8Array(10))).toThrow(
       /out must have length 192/,

@@ -1,9 +1,9 @@
-import { GqnError } from "@gqn/core";
+import { checkInteger, GqnError } from "@gqn/core";
 import { CompiledScene, type ObjectLayers } from "./ray-caster.js";
 import type { Scene } from "./scene.js";
 
 /** Per-call settings of {@link renderView} and {@link renderScene}. */
-export interface RenderOptions {
+export interface RenderSceneOptions {
   /** Width and height of the square frame, pixels; default 64. */
   frameSize?: number;
   /** Samples per pixel along each axis (anti-aliasing); 1 (default) casts one ray per pixel. */
@@ -22,21 +22,11 @@ function compile(scene: Scene): CompiledScene {
   return packed;
 }
 
-function resolve(options: RenderOptions, where: string): { frameSize: number; supersample: number } {
+function resolve(options: RenderSceneOptions, where: string): { frameSize: number; supersample: number } {
   const frameSize = options.frameSize ?? 64;
   const supersample = options.supersample ?? 1;
-  if (!Number.isInteger(frameSize) || frameSize < 1) {
-    throw new GqnError(
-      "INVALID_ARGUMENT",
-      `${where}: frameSize must be an integer >= 1, but got ${frameSize}.`,
-    );
-  }
-  if (!Number.isInteger(supersample) || supersample < 1 || supersample > 8) {
-    throw new GqnError(
-      "INVALID_ARGUMENT",
-      `${where}: supersample must be an integer in [1, 8], but got ${supersample}.`,
-    );
-  }
+  checkInteger(frameSize, where, "frameSize");
+  checkInteger(supersample, where, "supersample", { max: 8 });
   return { frameSize, supersample };
 }
 
@@ -47,7 +37,7 @@ function resolve(options: RenderOptions, where: string): { frameSize: number; su
 export function renderView(
   scene: Scene,
   camera: ArrayLike<number>,
-  options: RenderOptions = {},
+  options: RenderSceneOptions = {},
   out?: Uint8Array,
 ): Uint8Array {
   const { frameSize, supersample } = resolve(options, "renderView");
@@ -70,7 +60,7 @@ export function renderView(
 export function renderScene(
   scene: Scene,
   cameras: ArrayLike<number>,
-  options: RenderOptions = {},
+  options: RenderSceneOptions = {},
 ): Uint8Array[] {
   const { frameSize, supersample } = resolve(options, "renderScene");
   if (cameras.length === 0 || cameras.length % 5 !== 0) {
@@ -96,7 +86,7 @@ export function renderScene(
 export function renderSceneWithObjects(
   scene: Scene,
   cameras: ArrayLike<number>,
-  options: RenderOptions = {},
+  options: RenderSceneOptions = {},
 ): { frames: Uint8Array[]; objects: ObjectLayers[] } {
   const { frameSize, supersample } = resolve(options, "renderSceneWithObjects");
   if (cameras.length === 0 || cameras.length % 5 !== 0) {

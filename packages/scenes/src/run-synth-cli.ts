@@ -1,8 +1,15 @@
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { cliFailureLines, integerOption, packageVersion, underscoreFlagError } from "@gqn/data/node";
+import {
+  Command,
+  CommanderError,
+  cliFailureLines,
+  integerOption,
+  Option,
+  packageVersion,
+  underscoreFlagError,
+} from "@gqn/core/cli";
 import { SingleBar } from "cli-progress";
-import { Command, CommanderError, Option } from "commander";
 import { SCENE_KINDS, type SceneKind } from "./scene-kinds.js";
 import { writeSyntheticDataset } from "./write-synthetic-dataset.js";
 

@@ -1,4 +1,4 @@
-import { GqnError, type Random } from "@gqn/core";
+import { checkInteger, type Random } from "@gqn/core";
 import { type CameraVector, cameraLookAt } from "./camera.js";
 import { saturatedPalette } from "./colors.js";
 import type { BoxObject, Scene, Vec3 } from "./scene.js";
@@ -40,12 +40,7 @@ const NEIGHBOURS: readonly Vec3[] = [
  * before, never on an occupied cell. (A 3-D walk cannot trap itself this short; a trap restarts it.)
  */
 export function randomWalkCells(random: Random, parts: number): Vec3[] {
-  if (!Number.isInteger(parts) || parts < 1) {
-    throw new GqnError(
-      "INVALID_ARGUMENT",
-      `randomWalkCells: parts must be an integer >= 1, but got ${parts}.`,
-    );
-  }
+  checkInteger(parts, "randomWalkCells", "parts");
   for (;;) {
     const cells: Vec3[] = [[0, 0, 0]];
     const taken = new Set(["0,0,0"]);

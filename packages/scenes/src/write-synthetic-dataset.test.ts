@@ -107,7 +107,7 @@ describe("planSyntheticDataset", () => {
       /scene must be one of/,
     );
     expect(() => planSyntheticDataset({ out: "/d", scene: "rooms_ring_camera", trainScenes: 0 })).toThrow(
-      /trainScenes must be an integer in \[1, inf\], but got 0/,
+      /trainScenes must be a positive integer, but got 0/,
     );
     expect(() =>
       planSyntheticDataset({ out: "/d", scene: "rooms_ring_camera", trainScenes: 1, jpegQuality: 101 }),

@@ -4,7 +4,7 @@ import { availableParallelism } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
-import { GqnError } from "@gqn/core";
+import { checkInteger, GqnError } from "@gqn/core";
 import { findBuiltModule } from "@gqn/core/node";
 import { type Split, shardFileName } from "@gqn/data";
 import { OBJECT_MASKS_FORMAT, type ObjectMasksEntry, objectMaskFileName } from "@gqn/data/node";
@@ -122,21 +122,13 @@ export function planSyntheticDataset(options: WriteSyntheticDatasetOptions): {
   const supersample = options.supersample ?? 1;
   const jpegQuality = options.jpegQuality ?? 90;
   const objectMasks = options.objectMasks ?? true;
-  const integer = (name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): void => {
-    if (!Number.isInteger(value) || value < min || value > max) {
-      throw new GqnError(
-        "INVALID_ARGUMENT",
-        `${where}: ${name} must be an integer in [${min}, ${max === Number.MAX_SAFE_INTEGER ? "inf" : max}], but got ${value}.`,
-      );
-    }
-  };
-  integer("trainScenes", options.trainScenes, 1);
-  integer("testScenes", testScenes, 0);
-  integer("frameSize", frameSize, 8, 1024);
-  integer("scenesPerFile", scenesPerFile, 1);
-  integer("seed", seed, 0, 0xffffffff);
-  integer("supersample", supersample, 1, 8);
-  integer("jpegQuality", jpegQuality, 1, 100);
+  checkInteger(options.trainScenes, where, "trainScenes");
+  checkInteger(testScenes, where, "testScenes", { min: 0 });
+  checkInteger(frameSize, where, "frameSize", { min: 8, max: 1024 });
+  checkInteger(scenesPerFile, where, "scenesPerFile");
+  checkInteger(seed, where, "seed", { min: 0, max: 0xffffffff });
+  checkInteger(supersample, where, "supersample", { max: 8 });
+  checkInteger(jpegQuality, where, "jpegQuality", { max: 100 });
   const dir = join(options.out, spec.name);
   const tasks: SynthFileTask[] = [];
   const split = (name: Split, scenes: number): number => {
@@ -196,13 +188,14 @@ export async function writeSyntheticDataset(
   options: WriteSyntheticDatasetOptions,
 ): Promise<SyntheticDatasetInfo> {
   const { info, tasks } = planSyntheticDataset(options);
-  const requestedWorkers = options.workers ?? availableParallelism();
-  if (!Number.isInteger(requestedWorkers) || requestedWorkers < 0) {
-    throw new GqnError(
-      "INVALID_ARGUMENT",
-      `writeSyntheticDataset: workers must be a non-negative integer, but got ${requestedWorkers}.`,
-    );
-  }
+  const requestedWorkers = checkInteger(
+    options.workers ?? availableParallelism(),
+    "writeSyntheticDataset",
+    "workers",
+    {
+      min: 0,
+    },
+  );
   // Found before anything is written, so a missing worker script fails cleanly.
   const workerUrl = requestedWorkers > 0 ? resolveWorkerUrl(options.workerUrl) : undefined;
   const dir = join(options.out, info.name);

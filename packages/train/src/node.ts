@@ -2,9 +2,7 @@
 
 export * from "./index.js";
 export {
-  CHECKPOINTS_DIR,
   checkpointsDir,
-  LATEST_FILE,
   type LoadedCheckpoint,
   latestCheckpoint,
   listCheckpoints,
@@ -20,7 +18,7 @@ export {
   type EvaluationReport,
   evaluateCheckpoint,
 } from "./node/evaluate-checkpoint.js";
-export type { LoopTrainer, ModelConfig, ModelFactory, TrainableModel } from "./node/gqn-factory.js";
+export type { ModelConfig } from "./node/gqn-factory.js";
 export {
   buildReplica,
   type ElboMetricName,

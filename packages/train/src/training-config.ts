@@ -1,4 +1,4 @@
-import { deriveSeed, GqnError } from "@gqn/core";
+import { checkInteger, deriveSeed, GqnError } from "@gqn/core";
 import { type GqnConfig, type GqnPresetName, getPreset } from "@gqn/model";
 import { type LinearAnneal, PAPER_LR_SCHEDULE, PAPER_SIGMA_SCHEDULE } from "./schedules.js";
 
@@ -60,11 +60,7 @@ export function getTrainingPreset(name: string): TrainingConfig {
  */
 export function validateTrainingConfig(training: TrainingConfig, datasetViews?: number): void {
   const where = "validateTrainingConfig";
-  if (!Number.isInteger(training.batchSize) || training.batchSize < 1) {
-    throw invalid(
-      `${where}: batchSize must be a positive integer, but got ${JSON.stringify(training.batchSize)}.`,
-    );
-  }
+  checkInteger(training.batchSize, where, "batchSize", { code: "INVALID_CONFIG" });
   const k = training.contextSize;
   const kMax = typeof k === "number" ? k : k.max;
   const kMin = typeof k === "number" ? k : k.min;

@@ -1,7 +1,7 @@
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
-import { GqnError } from "@gqn/core";
+import { checkInteger, GqnError } from "@gqn/core";
 import * as tf from "@tensorflow/tfjs-core";
 import type { BackendRequest } from "../backend-selection.js";
 import { builtModule } from "./built-module.js";
@@ -111,20 +111,9 @@ interface WorkerHandle {
 export async function createDataParallel<M extends string = string>(
   options: DataParallelOptions<M>,
 ): Promise<DataParallel<M>> {
-  const count = options.workers ?? 1;
-  if (!Number.isInteger(count) || count < 1) {
-    throw new GqnError(
-      "INVALID_ARGUMENT",
-      `createDataParallel: workers must be a positive integer, but got ${String(options.workers)}.`,
-    );
-  }
+  const count = checkInteger(options.workers ?? 1, "createDataParallel", "workers");
   const microBatchSize = options.microBatchSize;
-  if (microBatchSize !== undefined && (!Number.isInteger(microBatchSize) || microBatchSize < 1)) {
-    throw new GqnError(
-      "INVALID_ARGUMENT",
-      `createDataParallel: microBatchSize must be a positive integer, but got ${String(microBatchSize)}.`,
-    );
-  }
+  if (microBatchSize !== undefined) checkInteger(microBatchSize, "createDataParallel", "microBatchSize");
   const moduleUrl = toModuleUrl(options.replicaModule);
   const ownReplica = !options.replica;
   const replica = options.replica ?? (await loadReplica(moduleUrl, options.replicaConfig));

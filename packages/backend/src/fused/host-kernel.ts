@@ -80,7 +80,7 @@ export function arrayKernelFunc(kernel: ArrayKernelSpec): tf.KernelFunc {
 }
 
 /** The backends whose memory {@link hostMemory} can read synchronously. */
-export const HOST_BACKENDS = ["wasm", "cpu"] as const;
+const HOST_BACKENDS = ["wasm", "cpu"] as const;
 
 /** Registers `kernels` for wasm and cpu (replacing an earlier registration). Idempotent. */
 export function registerHostKernels(kernels: readonly HostKernel[]): void {

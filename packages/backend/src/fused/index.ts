@@ -2,7 +2,7 @@ import { registerHostKernels } from "./host-kernel.js";
 import { LSTM_CELL_GRAD_KERNEL, LSTM_CELL_KERNEL } from "./lstm-cell.js";
 
 /** The fused kernels (names in `@gqn/core`'s `FUSED_KERNELS`), registered for wasm and cpu. */
-export const FUSED_HOST_KERNELS = [LSTM_CELL_KERNEL, LSTM_CELL_GRAD_KERNEL] as const;
+const FUSED_HOST_KERNELS = [LSTM_CELL_KERNEL, LSTM_CELL_GRAD_KERNEL] as const;
 
 /**
  * Registers the fused kernels (the ConvLSTM cell and its gradient) for the wasm and

@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { GqnError } from "@gqn/core";
+import { checkInteger, GqnError } from "@gqn/core";
 import type * as tf from "@tensorflow/tfjs-core";
 import {
   type ConvEngine,
@@ -130,12 +130,7 @@ export function enableOnnxConvAccelerator(options: OnnxConvAcceleratorOptions = 
   const threads = options.threads ?? 1;
   const minFlops = options.minFlops ?? 2e6;
   const maxSessions = options.maxSessions ?? 64;
-  if (!Number.isInteger(threads) || threads < 0) {
-    throw new GqnError(
-      "INVALID_ARGUMENT",
-      `enableOnnxConvAccelerator: threads must be a non-negative integer, but got ${threads}.`,
-    );
-  }
+  checkInteger(threads, "enableOnnxConvAccelerator", "threads", { min: 0 });
   let ort: OrtModules;
   try {
     ort = loadOrt(options.requireModule ?? createRequire(import.meta.url));

@@ -50,7 +50,7 @@ export function tensorFilter(info: tf.TensorInfo, tag = "hwio"): ConvFilter {
 }
 
 /** The backend's own `Conv2D` kernel, called with explicit padding. */
-export const backendConv = (
+const backendConv = (
   scope: KernelScope,
   x: tf.TensorInfo,
   filter: ConvFilter,

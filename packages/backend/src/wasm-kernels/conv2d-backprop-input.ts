@@ -123,7 +123,7 @@ export function conv2dBackpropInputVia(
  * `dst[t,u,co,(R,Rw,ci)] = src[sh*(mh-1-t)+R, sw*(mw-1-u)+Rw, ci, co]`, zero where that tap is
  * past the filter: the phase filter of {@link conv2dBackpropInputVia}, read sequentially.
  */
-export function writePhaseFilter(
+function writePhaseFilter(
   src: Float32Array,
   [kh, kw, ci, co]: readonly [number, number, number, number],
   [sh, sw]: readonly [number, number],

@@ -33,7 +33,7 @@ function copyRun(src: View, from: number, dst: View, to: number, length: number)
  * Copies the box `begin .. begin+size` of `src` (shape `shape`) into `dst`, densely: runs of the
  * innermost axes the box covers whole are copied as one.
  */
-export function copyBox(
+function copyBox(
   src: View,
   shape: readonly number[],
   begin: readonly number[],

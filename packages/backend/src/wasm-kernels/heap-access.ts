@@ -25,7 +25,7 @@ export function heapBackend(backend: tf.KernelBackend): HeapBackend | undefined 
  * weights (~40 ms on a [5,5,263,256] filter, as long as the convolution). Entries whose source
  * has been disposed are freed at the next lookup, so nothing outlives a step by more than that.
  */
-export class DerivedTensorCache {
+class DerivedTensorCache {
   private readonly entries = new Map<object, Map<string, tf.TensorInfo>>();
 
   constructor(private readonly backend: HeapBackend) {}

@@ -8,13 +8,13 @@ import * as tfl from "@tensorflow/tfjs-layers";
 import { BETA1_POWER, BETA2_POWER, type NamedTensor } from "../adam-state.js";
 
 /** The folder of a model dir that holds its checkpoints. */
-export const CHECKPOINTS_DIR = "checkpoints";
+const CHECKPOINTS_DIR = "checkpoints";
 /** Checkpoint directories are `ckpt-<step>`; nothing else in the checkpoints folder matches this. */
 const CKPT_PATTERN = /^ckpt-(\d+)$/;
 /** Leftovers of an interrupted save (`.tmp-<pid>`) or prune (`.del-<pid>`). */
 const STALE_PATTERN = /\.(tmp|del)-(\d+)$/;
 /** The pointer file naming the newest complete checkpoint directory. */
-export const LATEST_FILE = "latest";
+const LATEST_FILE = "latest";
 const STATE_FILE = "state.json";
 const OPTIMIZER_JSON = "optimizer.json";
 const OPTIMIZER_BIN = "optimizer.bin";

@@ -5,7 +5,7 @@ import {
   packageVersion,
   positiveNumberOption,
   underscoreFlagError,
-} from "@gqn/data/node";
+} from "@gqn/core/cli";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 
 /** Where a CLI writes; defaults to the process streams (tests pass their own). */
@@ -18,10 +18,10 @@ export interface CliIo {
 
 export const BACKENDS = ["auto", "tensorflow", "wasm", "cpu"] as const;
 
-/** An integer >= `min` (the shared parser of @gqn/data/node). */
+/** An integer >= `min` (the shared parser of @gqn/core/cli). */
 export const integer = (min: number) => integerOption(min);
 
-/** A number > 0 (the shared parser of @gqn/data/node). */
+/** A number > 0 (the shared parser of @gqn/core/cli). */
 export const positive = positiveNumberOption;
 
 /** A count N >= 1, or `MIN-MAX` / `MIN:MAX` drawn per batch (`--context-size`, `--draw-steps`). */

@@ -2,7 +2,7 @@
 // mean of N samples beside the three baselines, on the same queries. gqn-eval prints it; the main
 // job calls it on its final checkpoint, so the two report the same figures.
 import { type BackendRequest, initBackend } from "@gqn/backend";
-import { deriveSeed, GqnError } from "@gqn/core";
+import { checkInteger, deriveSeed, GqnError } from "@gqn/core";
 import { readDatasetInfo, type SceneBatch } from "@gqn/data/node";
 import { bitsPerDim, type GqnConfig, GqnModel } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
@@ -90,12 +90,7 @@ export async function evaluateCheckpoint(options: EvaluateCheckpointOptions): Pr
     ["scenes", options.scenes ?? 1],
     ["contextSize", options.contextSize ?? 1],
   ] as const) {
-    if (!Number.isInteger(value) || value < 1) {
-      throw new GqnError(
-        "INVALID_ARGUMENT",
-        `evaluateCheckpoint: ${name} must be a positive integer, but got ${value}.`,
-      );
-    }
+    checkInteger(value, "evaluateCheckpoint", name);
   }
   if (options.backend) await initBackend({ backend: options.backend, log: () => {} });
   const split = options.split ?? "test";
@@ -147,7 +142,7 @@ export async function evaluateCheckpoint(options: EvaluateCheckpointOptions): Pr
         ...(options.scenes !== undefined && { scenes: options.scenes }),
         renderers: { model: render(1), predictiveMean: render(samples) },
         onBatch: async (batch) => {
-          const loss = tf.tidy(() => model.lossTerms(batch, sigma, { seed, training: false }).loss);
+          const loss = tf.tidy(() => model.lossTerms(batch, sigma, { seed }).loss);
           elboSum += ((await loss.data())[0] as number) * batch.target.shape[0];
           loss.dispose();
         },

@@ -3,7 +3,7 @@
 // TensorBoard file are opened, each with its cleanup.
 import { join } from "node:path";
 import { type OnnxConvAccelerator, tryEnableOnnxConvAccelerator } from "@gqn/backend/node";
-import { deriveSeed, GqnError, Random } from "@gqn/core";
+import { canonicalJson, deriveSeed, GqnError, Random } from "@gqn/core";
 import { createSceneBatches, type DatasetInfo } from "@gqn/data/node";
 import * as tf from "@tensorflow/tfjs-core";
 import type { TrainingConfig } from "../training-config.js";
@@ -269,7 +269,7 @@ function settleConfigs(
       request.modelAsked === "model"
         ? (withOverrides(gqnConfig, o.model) as ModelConfig)
         : factory.resolve(o.preset, o.model, {}).model;
-    if (stableJson(asked) !== stableJson(gqnConfig)) {
+    if (canonicalJson(asked) !== canonicalJson(gqnConfig)) {
       throw new GqnError(
         "CHECKPOINT_ERROR",
         `${request.names.where}: ${loaded.path} holds a ${describeModel(gqnConfig)} model, but the preset and model options ask for a ${describeModel(asked)} one; resume without them (the checkpoint's config wins), or choose another model dir.`,
@@ -277,15 +277,6 @@ function settleConfigs(
     }
   }
   return { gqnConfig, trainingConfig: { ...state.trainingConfig, ...overrides } };
-}
-
-/** JSON with keys sorted at every level, so two equal configs give the same text. */
-function stableJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)))
-      : v,
-  );
 }
 
 /** A model config in a few words: `tower 64, L8 C64 Z16, 32 px` (a GQN's), else its JSON. */

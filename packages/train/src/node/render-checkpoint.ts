@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type BackendRequest, initBackend } from "@gqn/backend";
-import { GqnError } from "@gqn/core";
+import { checkInteger, GqnError } from "@gqn/core";
 import { createSceneBatches, encodeGif, encodePng, readDatasetInfo } from "@gqn/data/node";
 import { imageGrid, renderOrbit, scaleImage, type UpAxis } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
@@ -66,29 +66,10 @@ export async function renderCheckpoint(options: RenderCheckpointOptions): Promis
   const seed = options.seed ?? 0;
   const samples = options.samples ?? 1;
   const zoom = options.zoom ?? 1;
-  for (const [name, value] of [
-    ["samples", samples],
-    ["zoom", zoom],
-  ] as const) {
-    if (!Number.isInteger(value) || value < 1) {
-      throw new GqnError(
-        "INVALID_ARGUMENT",
-        `renderCheckpoint: ${name} must be a positive integer, but got ${value}.`,
-      );
-    }
-  }
-  if (!Number.isInteger(scenes) || scenes < 0) {
-    throw new GqnError(
-      "INVALID_ARGUMENT",
-      `renderCheckpoint: scenes must be an integer >= 0, but got ${scenes}.`,
-    );
-  }
-  if (!Number.isInteger(orbit) || orbit < 0) {
-    throw new GqnError(
-      "INVALID_ARGUMENT",
-      `renderCheckpoint: orbit must be an integer >= 0, but got ${orbit}.`,
-    );
-  }
+  checkInteger(samples, "renderCheckpoint", "samples");
+  checkInteger(zoom, "renderCheckpoint", "zoom");
+  checkInteger(scenes, "renderCheckpoint", "scenes", { min: 0 });
+  checkInteger(orbit, "renderCheckpoint", "orbit", { min: 0 });
   await requireDirectory(options.dataDir, "renderCheckpoint: dataDir");
   if (options.backend) await initBackend({ backend: options.backend, log: () => {} });
   const info = await readDatasetInfo(options.dataDir, options.dataset);

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cliFailureLines } from "@gqn/data/node";
+import { cliFailureLines } from "@gqn/core/cli";
 import { describe, expect, it } from "vitest";
 import { type LogRecord, RunLog } from "./run-log.js";
 

@@ -89,7 +89,7 @@ async function readConfigFile(
 }
 
 /** The summary line: only what this call did (a resumed run's earlier evaluation is not its result). */
-export function resultLine(result: TrainResult, signal: NodeJS.Signals | undefined): string {
+function resultLine(result: TrainResult, signal: NodeJS.Signals | undefined): string {
   if (result.stepsRun === 0 && !result.lastEval) {
     return `gqn-train: nothing to do: the run is at step ${result.step} already (--steps counts a resumed run's earlier steps); checkpoint ${result.checkpoint ?? "none"}`;
   }

@@ -4,9 +4,9 @@ import { mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GqnError } from "@gqn/core";
+import { cliFailureLines } from "@gqn/core/cli";
 import { withPath } from "@gqn/core/node";
 import { afterAll, describe, expect, it } from "vitest";
-import { cliFailureLines } from "./cli-common.js";
 import { runDataCli } from "./run-data-cli.js";
 import { writeTestDataset } from "./test-datasets.js";
 

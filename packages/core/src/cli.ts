@@ -1,10 +1,15 @@
-// What every gqn-* command line shares (gqn-data here, gqn-synth in @gqn/scenes, gqn-train,
-// gqn-eval and gqn-render in @gqn/train): one error format, the version, and the seed's spellings.
+// Node-only entry (@gqn/core/cli): what every gqn-* command line shares (gqn-data in @gqn/data,
+// gqn-synth in @gqn/scenes, gqn-train, gqn-eval and gqn-render in @gqn/train, and the examples'):
+// one error format, the version, the flag parsers and the seed's spellings. The libraries'
+// own entries never import it, so commander is a dependency of the command lines alone.
 import { accessSync, constants, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, resolve } from "node:path";
-import { isGqnError } from "@gqn/core";
 import { type Command, InvalidArgumentError } from "commander";
+import { isGqnError } from "./errors.js";
+
+// The commander classes the gqn-* command lines build on: one pinned commander for all of them.
+export { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 
 /** A commander parser of an integer in `[min, max]` (the one integer flag parser of every gqn-* CLI). */
 export function integerOption(min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
