@@ -1,4 +1,4 @@
-import { deriveSeed, GqnError } from "@gqn/core";
+import { checkInteger, deriveSeed, GqnError } from "@gqn/core";
 import { bitsPerDim, type GqnBatch, type GqnModel } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
 import { type NamedTensor, readAdamState, writeAdamState } from "./adam-state.js";
@@ -125,12 +125,7 @@ export function createTrainer(
     options: StepOptions = {},
   ): Promise<StepMetrics> => {
     if (disposed) throw new GqnError("INVALID_ARGUMENT", "Trainer.step: the trainer was disposed.");
-    if (!Number.isInteger(stepIndex) || stepIndex < 0) {
-      throw new GqnError(
-        "INVALID_ARGUMENT",
-        `Trainer.step: stepIndex must be a non-negative integer, but got ${JSON.stringify(stepIndex)}.`,
-      );
-    }
+    checkInteger(stepIndex, "Trainer.step", "stepIndex", { min: 0 });
     if (busy) throw new GqnError("INVALID_ARGUMENT", "Trainer.step: a step is already running.");
     busy = true;
     try {

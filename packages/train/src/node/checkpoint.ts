@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { GqnError } from "@gqn/core";
+import { checkInteger, GqnError } from "@gqn/core";
 import { processAlive, syncDir, writeFileSynced } from "@gqn/core/node";
 import { layersModelFiles } from "@gqn/model/node";
 import * as tf from "@tensorflow/tfjs-core";
@@ -71,19 +71,8 @@ export interface LoadedCheckpoint {
 export async function saveCheckpoint(options: SaveCheckpointOptions): Promise<string> {
   const { step } = options;
   const root = checkpointsDir(options.modelDir);
-  if (!Number.isInteger(step) || step < 0) {
-    throw new GqnError(
-      "INVALID_ARGUMENT",
-      `saveCheckpoint: step must be a non-negative integer, but got ${step}.`,
-    );
-  }
-  const keep = options.keep ?? 3;
-  if (!Number.isInteger(keep) || keep < 1) {
-    throw new GqnError(
-      "INVALID_ARGUMENT",
-      `saveCheckpoint: keep must be a positive integer, but got ${keep}.`,
-    );
-  }
+  checkInteger(step, "saveCheckpoint", "step", { min: 0 });
+  const keep = checkInteger(options.keep ?? 3, "saveCheckpoint", "keep");
   const name = `ckpt-${step}`;
   const final = join(root, name);
   if (await exists(final)) {

@@ -1,6 +1,6 @@
 // train()'s options: what a caller may set, the defaults in one place, and their checks.
 import type { BackendRequest } from "@gqn/backend";
-import { GqnError } from "@gqn/core";
+import { checkInteger, GqnError } from "@gqn/core";
 import type { ContextSize } from "@gqn/data/node";
 import type { GqnConfigOverrides, GqnPresetName } from "@gqn/model";
 import type { TrainingConfig } from "../training-config.js";
@@ -177,7 +177,7 @@ export function resolveTrainOptions(options: TrainOptions, names: OptionNames): 
     keepCheckpoints: 1,
   } as const;
   for (const [key, min] of Object.entries(counts) as [keyof typeof counts, number][]) {
-    if (!Number.isInteger(o[key]) || o[key] < min) throw invalid(key, `an integer >= ${min}`);
+    checkInteger(o[key], names.where, names.option(key), { min });
   }
   if (!Number.isInteger(o.seed)) throw invalid("seed", "an integer");
   if (o.maxMinutes !== undefined && !(o.maxMinutes > 0)) throw invalid("maxMinutes", "a positive number");
@@ -185,10 +185,7 @@ export function resolveTrainOptions(options: TrainOptions, names: OptionNames): 
     throw invalid("maxSkippedFraction", "a share in [0, 1)");
   }
   for (const key of ["workers", "microBatchSize"] as const) {
-    const value = o[key];
-    if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
-      throw invalid(key, "a positive integer");
-    }
+    if (o[key] !== undefined) checkInteger(o[key], names.where, names.option(key));
   }
   return o;
 }
