@@ -1,3 +1,6 @@
+// Over 450 lines on purpose: one iterator owns the read-ahead, the shuffle buffer, the decode
+// workers and the resumable state, which must change together on every batch; its option checks
+// and types sit beside it (the in-memory source is its own module).
 import { availableParallelism } from "node:os";
 import { checkInteger, GqnError } from "@gqn/core";
 import { findBuiltModule } from "@gqn/core/node";

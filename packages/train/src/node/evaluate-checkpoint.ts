@@ -8,8 +8,8 @@ import { bitsPerDim, type GqnConfig, GqnModel } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
 import { annealed } from "../schedules.js";
 import type { TrainingConfig } from "../training-config.js";
-import { loadInferenceCheckpoint, trainedContextSize } from "./checkpoint.js";
 import { dataMismatchNotes, dataNotes } from "./data-checks.js";
+import { loadInferenceCheckpoint, trainedContextSize } from "./inference-checkpoint.js";
 import {
   type BaselineName,
   disposeFirstBatch,

@@ -6,9 +6,9 @@ import { createSceneBatches, encodeGif, encodePng, readDatasetInfo } from "@gqn/
 import { imageGrid, renderOrbit, scaleImage, type UpAxis } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
 import type { TrainingConfig } from "../training-config.js";
-import { loadInferenceCheckpoint, trainedContextSize } from "./checkpoint.js";
 import { dataMismatchNotes, dataNotes } from "./data-checks.js";
 import { gqnModelFactory, type ModelConfig, type ModelFactory } from "./gqn-factory.js";
+import { loadInferenceCheckpoint, trainedContextSize } from "./inference-checkpoint.js";
 import { requireDirectory } from "./require-directory.js";
 
 /** Options of {@link renderCheckpoint}. */
