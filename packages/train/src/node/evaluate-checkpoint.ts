@@ -8,7 +8,7 @@ import { bitsPerDim, type GqnConfig, GqnModel } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
 import { annealed } from "../schedules.js";
 import type { TrainingConfig } from "../training-config.js";
-import { dataMismatchNotes, dataNotes } from "./data-checks.js";
+import { dataNotes } from "./data-checks.js";
 import { loadInferenceCheckpoint, trainedContextSize } from "./inference-checkpoint.js";
 import {
   type BaselineName,
@@ -96,20 +96,17 @@ export async function evaluateCheckpoint(options: EvaluateCheckpointOptions): Pr
   const split = options.split ?? "test";
   const seed = options.seed ?? 1;
   const info = await readDatasetInfo(options.dataDir, options.dataset);
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const loaded = await loadInferenceCheckpoint<GqnConfig, TrainingConfig>(
     options.modelDir,
     "evaluateCheckpoint",
+    {
+      dataset: options.dataset,
+      frameSize: info.frameSize,
+      doing: "scoring",
+      log,
+    },
   );
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  for (const note of dataMismatchNotes({
-    trainedOn: loaded.dataset,
-    dataset: options.dataset,
-    datasetFrameSize: info.frameSize,
-    modelFrameSize: loaded.gqnConfig.frameSize,
-    doing: "scoring",
-  })) {
-    log(note);
-  }
   const model = GqnModel.fromLayersModel(loaded.model, loaded.gqnConfig);
   try {
     const contextSize = options.contextSize ?? trainedContextSize(loaded.trainingConfig, info.views, 5);

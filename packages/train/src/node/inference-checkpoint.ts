@@ -3,6 +3,7 @@
 import { GqnError } from "@gqn/core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { loadCheckpoint } from "./checkpoint.js";
+import { dataMismatchNotes } from "./data-checks.js";
 
 /** What rendering and scoring need of a checkpoint: its layers model and the configs of its state. */
 export interface InferenceCheckpoint<Model = unknown, Training = unknown> {
@@ -27,14 +28,24 @@ function nonFiniteWeights(model: tfl.LayersModel): string | undefined {
   return undefined;
 }
 
+/** The data a checkpoint is about to render or score: notes go to `log` when it is not the model's own. */
+export interface InferenceData {
+  dataset: string;
+  frameSize: number;
+  /** What happens on it: "scoring", "rendering". */
+  doing: string;
+  log: (line: string) => void;
+}
+
 /**
  * Loads a checkpoint for inference: the optimizer state is dropped at once, and a state.json
- * without a model config is a CHECKPOINT_ERROR naming `where` and the file.
+ * without a model config is a CHECKPOINT_ERROR naming `where` and the file. With `data`, notes a
+ * dataset or frame size other than the model's.
  */
-export async function loadInferenceCheckpoint<Model = unknown, Training = unknown>(
-  path: string,
-  where: string,
-): Promise<InferenceCheckpoint<Model, Training>> {
+export async function loadInferenceCheckpoint<
+  Model extends { frameSize: number } = { frameSize: number },
+  Training = unknown,
+>(path: string, where: string, data?: InferenceData): Promise<InferenceCheckpoint<Model, Training>> {
   const loaded = await loadCheckpoint(path);
   for (const w of loaded.optimizerState ?? []) w.tensor.dispose();
   const state = loaded.state as { gqnConfig?: Model; trainingConfig?: Training; dataset?: unknown };
@@ -49,6 +60,16 @@ export async function loadInferenceCheckpoint<Model = unknown, Training = unknow
       "NON_FINITE",
       `${where}: ${loaded.path} holds non-finite weights (${broken}), so nothing it renders or scores means anything. Use an earlier checkpoint of the run.`,
     );
+  }
+  if (data) {
+    const notes = dataMismatchNotes({
+      trainedOn: typeof state.dataset === "string" ? state.dataset : undefined,
+      dataset: data.dataset,
+      datasetFrameSize: data.frameSize,
+      modelFrameSize: state.gqnConfig.frameSize,
+      doing: data.doing,
+    });
+    for (const note of notes) data.log(note);
   }
   return {
     path: loaded.path,

@@ -6,7 +6,7 @@ import { createSceneBatches, encodeGif, encodePng, readDatasetInfo } from "@gqn/
 import { imageGrid, renderOrbit, scaleImage, type UpAxis } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
 import type { TrainingConfig } from "../training-config.js";
-import { dataMismatchNotes, dataNotes } from "./data-checks.js";
+import { dataNotes } from "./data-checks.js";
 import { gqnModelFactory, type ModelConfig, type ModelFactory } from "./gqn-factory.js";
 import { loadInferenceCheckpoint, trainedContextSize } from "./inference-checkpoint.js";
 import { requireDirectory } from "./require-directory.js";
@@ -74,20 +74,17 @@ export async function renderCheckpoint(options: RenderCheckpointOptions): Promis
   if (options.backend) await initBackend({ backend: options.backend, log: () => {} });
   const info = await readDatasetInfo(options.dataDir, options.dataset);
   const factory: ModelFactory = gqnModelFactory;
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const loaded = await loadInferenceCheckpoint<ModelConfig, TrainingConfig>(
     options.modelDir,
     "renderCheckpoint",
+    {
+      dataset: options.dataset,
+      frameSize: info.frameSize,
+      doing: "rendering",
+      log,
+    },
   );
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  for (const note of dataMismatchNotes({
-    trainedOn: loaded.dataset,
-    dataset: options.dataset,
-    datasetFrameSize: info.frameSize,
-    modelFrameSize: loaded.gqnConfig.frameSize,
-    doing: "rendering",
-  })) {
-    log(note);
-  }
   const model = factory.fromLayersModel(loaded.model, loaded.gqnConfig);
   const k = options.contextSize ?? trainedContextSize(loaded.trainingConfig, info.views, 3);
   const result: RenderResult = { checkpoint: loaded.path, step: loaded.step, scenes: [], orbitFrames: [] };
