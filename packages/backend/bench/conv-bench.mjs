@@ -2,6 +2,8 @@
 // Run with `pnpm bench` (builds first). Prints a markdown table; no assertions.
 // GQN_BENCH_REPS (default 2) sets the timed runs per cell; the best is kept.
 // GQN_BENCH_CPU_FILTER_GRAD=1 adds the cpu backend's filter gradient (over a minute).
+// GQN_BENCH_COLUMNS (comma-separated words, e.g. "onnxruntime") keeps the engines whose label has one.
+// GQN_BENCH_SHAPES (comma-separated words, e.g. "32 px") keeps the convolutions whose name has one.
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
 import * as tf from "@tensorflow/tfjs-core";
@@ -18,6 +20,33 @@ const SLOW_MS = 4000;
 /** GQN-like convolutions: name, x shape, kernel, output channels, stride, padding, and whether
  * the cpu backend runs it (its filter gradient runs at ~0.05 GFLOP/s: minutes per cell). */
 const SHAPES = [
+  {
+    name: "small at 32 px, inference core: [8,8,8,263] -> 256, k5 same",
+    x: [8, 8, 8, 263],
+    k: 5,
+    co: 256,
+    s: 1,
+    pad: "same",
+    cpu: false,
+  },
+  {
+    name: "small at 32 px, generator core: [8,8,8,151] -> 256, k5 same",
+    x: [8, 8, 8, 151],
+    k: 5,
+    co: 256,
+    s: 1,
+    pad: "same",
+    cpu: false,
+  },
+  {
+    name: "tiny at 32 px, a core: [8,8,8,72] -> 128, k5 same",
+    x: [8, 8, 8, 72],
+    k: 5,
+    co: 128,
+    s: 1,
+    pad: "same",
+    cpu: false,
+  },
   {
     name: "issue: [4,16,16,128] -> 256, k5 same",
     x: [4, 16, 16, 128],
@@ -102,6 +131,11 @@ function time(kernel, shape, t) {
   return best;
 }
 
+/** Whether `label` has one of the comma-separated words of `filter` (all, when unset). */
+function selected(filter, label) {
+  return !filter || filter.split(",").some((word) => label.includes(word.trim()));
+}
+
 function formatRate(gflops) {
   return gflops >= 10 ? gflops.toFixed(0) : gflops.toPrecision(2);
 }
@@ -125,18 +159,18 @@ async function main() {
         registerWasmTrainingKernels();
       },
     },
-    {
-      label: "wasm + onnxruntime (1 thread)",
+    ...["conv", "gemm"].map((method) => ({
+      label: `wasm + onnxruntime ${method} (all cores)`,
       backend: "wasm",
       setup: () => {
         registerWasmTrainingKernels();
-        return tryEnableOnnxConvAccelerator({ threads: 1 });
+        return tryEnableOnnxConvAccelerator({ threads: 0, method });
       },
       needs: "onnxruntime",
-    },
-  ];
+    })),
+  ].filter((column) => selected(process.env.GQN_BENCH_COLUMNS, column.label));
   const rows = [];
-  for (const shape of SHAPES) {
+  for (const shape of SHAPES.filter((s) => selected(process.env.GQN_BENCH_SHAPES, s.name))) {
     const { flops, dyShape } = flopsOf(shape);
     for (const kernel of KERNELS) rows.push({ shape, kernel, flops, dyShape, cells: {} });
   }
@@ -183,7 +217,9 @@ async function main() {
   registerWasmTrainingKernels();
 
   const header = ["convolution", "kernel", "GFLOP", ...columns.map((c) => c.label)];
-  console.log(`\nConvolution throughput, GFLOP/s (best of ${REPS + 1}; one thread everywhere)\n`);
+  console.log(
+    `\nConvolution throughput, GFLOP/s (best of ${REPS + 1}; one thread, onnxruntime on all cores)\n`,
+  );
   console.log(`| ${header.join(" | ")} |`);
   console.log(`|${header.map(() => "---").join("|")}|`);
   for (const row of rows) {

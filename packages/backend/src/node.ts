@@ -13,6 +13,7 @@ export {
   enableOnnxConvAccelerator,
   type OnnxConvAccelerator,
   type OnnxConvAcceleratorOptions,
+  type OnnxConvMethod,
   type OnnxConvStats,
   tryEnableOnnxConvAccelerator,
 } from "./onnx/onnx-conv-accelerator.js";

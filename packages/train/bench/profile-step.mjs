@@ -258,7 +258,7 @@ async function profile(preset) {
   if (stats) {
     const ran = (stats.runMs - runStart.runMs) / STEPS;
     lines.push(
-      `onnxruntime: ${((stats.accelerated - runStart.accelerated) / STEPS).toFixed(0)} convolutions per step, ${ran.toFixed(1)} ms in run, ${((stats.copyMs - runStart.copyMs) / STEPS).toFixed(1)} ms copies, ${((stats.filterLayoutMs - runStart.filterLayoutMs) / STEPS).toFixed(1)} ms filter layout, ${((stats.declined - runStart.declined) / STEPS).toFixed(0)} left to XNNPACK.`,
+      `onnxruntime: ${((stats.accelerated - runStart.accelerated) / STEPS).toFixed(0)} convolutions per step, ${ran.toFixed(1)} ms in run, ${((stats.copyMs - runStart.copyMs) / STEPS).toFixed(1)} ms copies (${((stats.patchMs - runStart.patchMs) / STEPS).toFixed(1)} ms of them im2col patches), ${((stats.filterLayoutMs - runStart.filterLayoutMs) / STEPS).toFixed(1)} ms filter layout, ${((stats.declined - runStart.declined) / STEPS).toFixed(0)} left to XNNPACK.`,
     );
   }
   if (process.env.GQN_PROFILE_KERNELS === "1") {

@@ -11,11 +11,73 @@ export interface ConvModelSpec extends ConvParams {
   readonly bias?: boolean;
 }
 
+/** What one cached ONNX matrix-product session computes: `y = op(a) b (+ c)`. */
+export interface GemmModelSpec {
+  /** `a` is `[m, k]`, or `[k, m]` with `transA` (its transpose is used). */
+  readonly m: number;
+  readonly k: number;
+  /** `b` is `[k, n]`; `y` is `[m, n]`. */
+  readonly n: number;
+  readonly transA?: boolean;
+  /** Whether the model takes `c [n]`, added to every row. */
+  readonly bias?: boolean;
+}
+
 // ONNX enums and field numbers (onnx/onnx.proto3).
 const FLOAT = 1;
+const ATTR_INT = 2;
 const ATTR_INTS = 7;
 const IR_VERSION = 8;
 const OPSET = 13;
+
+type Attribute = number | readonly number[];
+interface GraphNode {
+  op: string;
+  inputs: readonly string[];
+  output: string;
+  attributes?: Readonly<Record<string, Attribute>>;
+}
+
+/** The bytes of a float32 ONNX model: nodes in order, inputs and outputs with static shapes. */
+function onnxModel(
+  nodes: readonly GraphNode[],
+  inputs: ReadonlyArray<[string, readonly number[]]>,
+  outputs: ReadonlyArray<[string, readonly number[]]>,
+): Uint8Array {
+  const valueInfo = (g: ProtoWriter, field: number, name: string, shape: readonly number[]) =>
+    g.message(field, (v) =>
+      v.string(1, name).message(2, (t) =>
+        t.message(1, (tt) =>
+          tt.varint(1, FLOAT).message(2, (s) => {
+            for (const d of shape) s.message(1, (dim) => dim.varint(1, d));
+          }),
+        ),
+      ),
+    );
+  return new ProtoWriter()
+    .varint(1, IR_VERSION)
+    .string(2, "@gqn/backend")
+    .message(7, (g) => {
+      for (const { op, inputs: nodeInputs, output, attributes = {} } of nodes) {
+        g.message(1, (nd) => {
+          for (const i of nodeInputs) nd.string(1, i);
+          nd.string(2, output).string(3, output).string(4, op);
+          for (const [name, value] of Object.entries(attributes)) {
+            nd.message(5, (a) =>
+              typeof value === "number"
+                ? a.string(1, name).varint(20, ATTR_INT).varint(3, value)
+                : a.string(1, name).varint(20, ATTR_INTS).packedVarints(8, value),
+            );
+          }
+        });
+      }
+      g.string(2, "conv");
+      for (const [name, shape] of inputs) valueInfo(g, 11, name, shape);
+      for (const [name, shape] of outputs) valueInfo(g, 12, name, shape);
+    })
+    .message(8, (o) => o.string(1, "").varint(2, OPSET))
+    .finish();
+}
 
 /**
  * The bytes of an ONNX model computing one convolution on tfjs-layout activations:
@@ -31,50 +93,48 @@ export function buildConvModel(spec: ConvModelSpec): Uint8Array {
   const [top, bottom, left, right] = spec.pads;
   const ho = Math.floor((h + top + bottom - (spec.dilations[0] * (kh - 1) + 1)) / spec.strides[0]) + 1;
   const wo = Math.floor((w + left + right - (spec.dilations[1] * (kw - 1) + 1)) / spec.strides[1]) + 1;
+  return onnxModel(
+    [
+      { op: "Transpose", inputs: ["x"], output: "x_nchw", attributes: { perm: [0, 3, 1, 2] } },
+      {
+        op: "Conv",
+        inputs: spec.bias ? ["x_nchw", "w", "b"] : ["x_nchw", "w"],
+        output: "y_nchw",
+        attributes: {
+          kernel_shape: [kh, kw],
+          strides: spec.strides,
+          dilations: spec.dilations,
+          pads: [top, left, bottom, right],
+        },
+      },
+      { op: "Transpose", inputs: ["y_nchw"], output: "y", attributes: { perm: [0, 2, 3, 1] } },
+    ],
+    [
+      ["x", [n, h, w, ci]],
+      ["w", [co, ci, kh, kw]],
+      ...(spec.bias ? [["b", [co]] as [string, number[]]] : []),
+    ],
+    [["y", [n, ho, wo, co]]],
+  );
+}
 
-  const ints = (g: ProtoWriter, name: string, values: readonly number[]) =>
-    g.message(5, (a) => a.string(1, name).varint(20, ATTR_INTS).packedVarints(8, values));
-  const node = (
-    g: ProtoWriter,
-    op: string,
-    inputs: string[],
-    output: string,
-    attrs: (n: ProtoWriter) => void,
-  ) =>
-    g.message(1, (nd) => {
-      for (const i of inputs) nd.string(1, i);
-      nd.string(2, output).string(3, output).string(4, op);
-      attrs(nd);
-    });
-  const valueInfo = (g: ProtoWriter, field: number, name: string, shape: number[]) =>
-    g.message(field, (v) =>
-      v.string(1, name).message(2, (t) =>
-        t.message(1, (tt) =>
-          tt.varint(1, FLOAT).message(2, (s) => {
-            for (const d of shape) s.message(1, (dim) => dim.varint(1, d));
-          }),
-        ),
-      ),
-    );
-
-  return new ProtoWriter()
-    .varint(1, IR_VERSION)
-    .string(2, "@gqn/backend")
-    .message(7, (g) => {
-      node(g, "Transpose", ["x"], "x_nchw", (nd) => ints(nd, "perm", [0, 3, 1, 2]));
-      node(g, "Conv", spec.bias ? ["x_nchw", "w", "b"] : ["x_nchw", "w"], "y_nchw", (nd) => {
-        ints(nd, "kernel_shape", [kh, kw]);
-        ints(nd, "strides", spec.strides);
-        ints(nd, "dilations", spec.dilations);
-        ints(nd, "pads", [top, left, bottom, right]);
-      });
-      node(g, "Transpose", ["y_nchw"], "y", (nd) => ints(nd, "perm", [0, 2, 3, 1]));
-      g.string(2, "conv");
-      valueInfo(g, 11, "x", [n, h, w, ci]);
-      valueInfo(g, 11, "w", [co, ci, kh, kw]);
-      if (spec.bias) valueInfo(g, 11, "b", [co]);
-      valueInfo(g, 12, "y", [n, ho, wo, co]);
-    })
-    .message(8, (o) => o.string(1, "").varint(2, OPSET))
-    .finish();
+/**
+ * The bytes of an ONNX model computing one matrix product, `y[m,n] = a[m,k] b[k,n] (+ c[n])` or,
+ * with `transA`, `a[k,m]ᵀ b[k,n]`: the convolutions of the im2col path (forward and input gradient
+ * `patches x filter`, filter gradient `patchesᵀ x dy`), whose operands are all in tfjs' layouts
+ * already, so the graph has no transposes.
+ */
+export function buildGemmModel({ m, k, n, transA = false, bias = false }: GemmModelSpec): Uint8Array {
+  return onnxModel(
+    [
+      {
+        op: "Gemm",
+        inputs: bias ? ["a", "b", "c"] : ["a", "b"],
+        output: "y",
+        attributes: transA ? { transA: 1 } : {},
+      },
+    ],
+    [["a", transA ? [k, m] : [m, k]], ["b", [k, n]], ...(bias ? [["c", [n]] as [string, number[]]] : [])],
+    [["y", [m, n]]],
+  );
 }

@@ -5,10 +5,22 @@ import {
   type ConvEngine,
   type ConvFilter,
   type ConvParams,
+  type FilterGradientEngine,
   getConvAccelerator,
   setConvAccelerator,
 } from "../wasm-kernels/conv-engine.js";
-import { buildConvModel } from "./conv-model.js";
+import { buildConvModel, buildGemmModel } from "./conv-model.js";
+import { type Im2colShape, im2col, patchesAreInput } from "./im2col.js";
+
+/**
+ * How the accelerator runs a convolution:
+ * - `"gemm"` (default): the whole batch's patches as one matrix (im2col, in JavaScript) times the
+ *   filter as tfjs lays it out, one onnxruntime `Gemm`; the filter gradient is one `Gemm` of the
+ *   patches with `dy`. No layout changes, and products large enough for the GEMM's peak.
+ * - `"conv"`: onnxruntime's NCHW `Conv`, with transposes around it and the filter laid out as
+ *   OIHW; filter gradients as a convolution of the transposed operands (the previous path).
+ */
+export type OnnxConvMethod = "gemm" | "conv";
 
 /** Options of {@link enableOnnxConvAccelerator}. */
 export interface OnnxConvAcceleratorOptions {
@@ -17,6 +29,8 @@ export interface OnnxConvAcceleratorOptions {
    * that data-parallel workers (one per core) do not oversubscribe the cores.
    */
   threads?: number;
+  /** See {@link OnnxConvMethod}; default `"gemm"`. */
+  method?: OnnxConvMethod;
   /** Convolutions below this many FLOPs stay on XNNPACK (the call costs ~0.1 ms); default 2e6. */
   minFlops?: number;
   /** Most sessions kept (one per shape and padding); least recently used go first; default 64. */
@@ -32,7 +46,7 @@ export interface OnnxConvAcceleratorOptions {
 
 /** What an accelerator has done so far (cumulative; a profiler reads differences). */
 export interface OnnxConvStats {
-  /** Convolutions run by onnxruntime. */
+  /** Convolutions run by onnxruntime (filter gradients of the `"gemm"` method included). */
   accelerated: number;
   /** Convolutions left to XNNPACK (too small, or not float32). */
   declined: number;
@@ -42,9 +56,11 @@ export interface OnnxConvStats {
   sessionMs: number;
   /** Milliseconds laying filters out as OIHW (once per weight tensor and use: cache misses). */
   filterLayoutMs: number;
+  /** Milliseconds writing the `"gemm"` method's patch matrices (im2col; a part of `copyMs`). */
+  patchMs: number;
   /** Milliseconds inside onnxruntime's `run` (its NHWC/NCHW transposes included). */
   runMs: number;
-  /** Milliseconds making the feeds and copying the output back into the wasm heap. */
+  /** Milliseconds making the feeds (the `"gemm"` method's patches included) and copying the output back into the wasm heap. */
   copyMs: number;
 }
 
@@ -116,9 +132,9 @@ let current: OnnxConvAccelerator | undefined;
 
 /**
  * Routes the wasm training kernels' convolutions (forward `Conv2D` / `FusedConv2D`, the filter
- * and input gradients, `conv2dTranspose`) through onnxruntime-node's CPU engine: one cached
- * session per shape, fed zero-copy from the wasm heap. Results match XNNPACK to float32
- * rounding. Needs `@tensorflow/tfjs-backend-wasm` active with {@link registerWasmTrainingKernels}
+ * and input gradients, `conv2dTranspose`) through onnxruntime-node's CPU engine, by default as
+ * one matrix product per convolution over the whole batch ({@link OnnxConvMethod}): one cached
+ * session per shape, fed from the wasm heap. Results match XNNPACK to float32 rounding. Needs `@tensorflow/tfjs-backend-wasm` active with {@link registerWasmTrainingKernels}
  * (what `initBackend` does for wasm); other backends are unaffected.
  *
  * onnxruntime-node is an optional peer dependency (install it with its postinstall skipped: its
@@ -127,6 +143,13 @@ let current: OnnxConvAccelerator | undefined;
  * previous accelerator.
  */
 export function enableOnnxConvAccelerator(options: OnnxConvAcceleratorOptions = {}): OnnxConvAccelerator {
+  const method = options.method ?? "gemm";
+  if (method !== "gemm" && method !== "conv") {
+    throw new GqnError(
+      "INVALID_CONFIG",
+      `enableOnnxConvAccelerator: method must be "gemm" or "conv", but got ${JSON.stringify(method)}.`,
+    );
+  }
   const threads = options.threads ?? 1;
   const minFlops = options.minFlops ?? 2e6;
   const maxSessions = options.maxSessions ?? 64;
@@ -150,6 +173,7 @@ export function enableOnnxConvAccelerator(options: OnnxConvAcceleratorOptions = 
     sessionsBuilt: 0,
     sessionMs: 0,
     filterLayoutMs: 0,
+    patchMs: 0,
     runMs: 0,
     copyMs: 0,
   };
@@ -159,6 +183,11 @@ export function enableOnnxConvAccelerator(options: OnnxConvAcceleratorOptions = 
     graphOptimizationLevel: "all",
     executionMode: "sequential",
     executionProviders: ["cpu"],
+    // Every session (one per shape) has a thread pool of its own, and onnxruntime's threads spin
+    // for a while after their work: with tens of sessions in a step, the idle pools' spinning
+    // threads took the cores from the running one (tiny 207 -> 149 ms per step, small 936 -> 624,
+    // CPU time per step halved, when they block instead).
+    extra: { session: { intra_op: { allow_spinning: "0" } } },
     ...(options.profileFilePrefix !== undefined && {
       enableProfiling: true,
       profileFilePrefix: options.profileFilePrefix,
@@ -210,7 +239,137 @@ export function enableOnnxConvAccelerator(options: OnnxConvAcceleratorOptions = 
     return oihw;
   };
 
-  const engine: ConvEngine = (scope, x, filter, params, bias) => {
+  /**
+   * The patch matrix of `x` for one convolution, as a temporary of `scope` in the wasm heap (so
+   * that {@link im2col} copies within one buffer), or `x` itself for a 1x1 convolution. Call it
+   * before taking other views: it allocates.
+   */
+  const patchesOf = (
+    scope: Parameters<ConvEngine>[0],
+    backend: WasmBackendInternals,
+    x: tf.TensorInfo,
+    shape: Im2colShape,
+    params: ConvParams,
+  ): tf.TensorInfo => {
+    if (patchesAreInput(shape, params)) return x;
+    const [n, , , ci] = shape.x;
+    const rows = n * shape.out[0] * shape.out[1];
+    const patches = scope.adopt(
+      backend.makeOutput([rows, shape.kernel[0] * shape.kernel[1] * ci], "float32"),
+    );
+    const started = performance.now();
+    const xView = backend.typedArrayFromHeap(x);
+    const patchView = backend.typedArrayFromHeap(patches);
+    const memory = new Float32Array(xView.buffer);
+    im2col(memory, xView.byteOffset / 4, shape, params, patchView.byteOffset / 4);
+    stats.patchMs += performance.now() - started;
+    return patches;
+  };
+
+  /** Runs a cached `Gemm` session on the feeds and copies `y` into `out` (a wasm heap view). */
+  const runGemm = (
+    spec: Parameters<typeof buildGemmModel>[0],
+    feeds: Record<string, unknown>,
+    outView: Float32Array,
+    feedStarted: number,
+  ): void => {
+    const session = sessionFor(`gemm ${JSON.stringify(spec)}`, () => buildGemmModel(spec));
+    const runStarted = performance.now();
+    const result = session.run(feeds, { y: null }, {}) as { y?: { data?: Float32Array } };
+    const runEnded = performance.now();
+    const data = result.y?.data;
+    if (!(data instanceof Float32Array) || data.length !== outView.length) {
+      throw new Error(
+        "enableOnnxConvAccelerator: onnxruntime returned no float32 output of the expected size.",
+      );
+    }
+    outView.set(data);
+    stats.accelerated++;
+    stats.runMs += runEnded - runStarted;
+    stats.copyMs += runStarted - feedStarted + (performance.now() - runEnded);
+  };
+
+  const gemmEngine: ConvEngine = (scope, x, filter, params, bias) => {
+    const backend = scope.backend as WasmBackendInternals;
+    if (typeof backend.typedArrayFromHeap !== "function" || x.dtype !== "float32") {
+      stats.declined++;
+      return undefined;
+    }
+    const [n, h, w, ci] = x.shape as [number, number, number, number];
+    const [kh, kw, , co] = filter.shape;
+    const outShape = convOutShape(x.shape, filter.shape, params);
+    const [, ho, wo] = outShape as [number, number, number, number];
+    const rows = n * ho * wo;
+    const depth = kh * kw * ci;
+    const biasSize = bias ? bias.shape.reduce((a, b) => a * b, 1) : 0;
+    if (2 * rows * depth * co < minFlops || (bias && (biasSize !== co || bias.dtype !== "float32"))) {
+      stats.declined++;
+      return undefined;
+    }
+    // Materialise (a derived filter may allocate) and allocate before taking views: a heap
+    // growth would detach earlier views into the wasm memory.
+    const feedStarted = performance.now();
+    const filterInfo = filter.materialize();
+    if (filterInfo.dtype !== "float32")
+      throw new Error("enableOnnxConvAccelerator: filters must be float32.");
+    const out = scope.adopt(backend.makeOutput(outShape, "float32"));
+    const patches = patchesOf(
+      scope,
+      backend,
+      x,
+      { x: [n, h, w, ci], kernel: [kh, kw], out: [ho, wo] },
+      params,
+    );
+    const feeds: Record<string, unknown> = {
+      a: new ort.Tensor("float32", backend.typedArrayFromHeap(patches), [rows, depth]),
+      // HWIO is already the [kh*kw*Ci, Co] matrix the product needs.
+      b: new ort.Tensor("float32", backend.typedArrayFromHeap(filterInfo), [depth, co]),
+    };
+    if (bias) feeds.c = new ort.Tensor("float32", backend.typedArrayFromHeap(bias), [co]);
+    runGemm(
+      { m: rows, k: depth, n: co, bias: Boolean(bias) },
+      feeds,
+      backend.typedArrayFromHeap(out),
+      feedStarted,
+    );
+    if (patches !== x) scope.free(patches);
+    return out;
+  };
+
+  const gemmFilterGradient: FilterGradientEngine = (scope, x, dy, params, [kh, kw]) => {
+    const backend = scope.backend as WasmBackendInternals;
+    if (typeof backend.typedArrayFromHeap !== "function" || x.dtype !== "float32" || dy.dtype !== "float32") {
+      stats.declined++;
+      return undefined;
+    }
+    const [n, h, w, ci] = x.shape as [number, number, number, number];
+    const [, ho, wo, co] = dy.shape as [number, number, number, number];
+    const rows = n * ho * wo;
+    const depth = kh * kw * ci;
+    if (2 * rows * depth * co < minFlops) {
+      stats.declined++;
+      return undefined;
+    }
+    const feedStarted = performance.now();
+    const out = scope.adopt(backend.makeOutput([kh, kw, ci, co], "float32"));
+    const patches = patchesOf(
+      scope,
+      backend,
+      x,
+      { x: [n, h, w, ci], kernel: [kh, kw], out: [ho, wo] },
+      params,
+    );
+    const feeds = {
+      a: new ort.Tensor("float32", backend.typedArrayFromHeap(patches), [rows, depth]),
+      b: new ort.Tensor("float32", backend.typedArrayFromHeap(dy), [rows, co]),
+    };
+    // patchesᵀ [kh*kw*Ci, N*Ho*Wo] x dy [N*Ho*Wo, Co]: the gradient, already HWIO.
+    runGemm({ m: depth, k: rows, n: co, transA: true }, feeds, backend.typedArrayFromHeap(out), feedStarted);
+    if (patches !== x) scope.free(patches);
+    return out;
+  };
+
+  const convEngine: ConvEngine = (scope, x, filter, params, bias) => {
     const backend = scope.backend as WasmBackendInternals;
     if (typeof backend.typedArrayFromHeap !== "function" || x.dtype !== "float32") {
       stats.declined++;
@@ -253,7 +412,8 @@ export function enableOnnxConvAccelerator(options: OnnxConvAcceleratorOptions = 
     return out;
   };
 
-  setConvAccelerator(engine);
+  const engine = method === "gemm" ? gemmEngine : convEngine;
+  setConvAccelerator(engine, method === "gemm" ? gemmFilterGradient : undefined);
   const handle: OnnxConvAccelerator = {
     version: ort.version,
     stats,

@@ -40,6 +40,19 @@ export type ConvEngine = (
   bias?: tf.TensorInfo,
 ) => tf.TensorInfo | undefined;
 
+/**
+ * Computes a convolution's filter gradient `[kh, kw, Ci, Co]` from `x [N,H,W,Ci]` and
+ * `dy [N,Ho,Wo,Co]` directly (the forward convolution's `params`; `Ho`, `Wo` from `dy`), or
+ * returns `undefined` for "not handled here": the caller then reduces it to a {@link runConv}.
+ */
+export type FilterGradientEngine = (
+  scope: KernelScope,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  params: ConvParams,
+  kernel: readonly [number, number],
+) => tf.TensorInfo | undefined;
+
 /** A {@link ConvFilter} over an existing tensor; its dataId keys caches. */
 export function tensorFilter(info: tf.TensorInfo, tag = "hwio"): ConvFilter {
   return {
@@ -72,16 +85,29 @@ const backendConv = (
 // node; ESM and CJS) are separate bundles with their own module state, and the accelerator
 // installed through one must be seen by the kernels of the other.
 const SLOT = Symbol.for("@gqn/backend/conv-accelerator");
-const slots = globalThis as { [SLOT]?: ConvEngine };
+const FILTER_GRADIENT_SLOT = Symbol.for("@gqn/backend/filter-gradient-accelerator");
+const slots = globalThis as { [SLOT]?: ConvEngine; [FILTER_GRADIENT_SLOT]?: FilterGradientEngine };
 
-/** Installs (or, with `undefined`, removes) the engine tried before the backend's own Conv2D. */
-export function setConvAccelerator(engine: ConvEngine | undefined): void {
+/**
+ * Installs (or, with `undefined`, removes) the engine tried before the backend's own Conv2D, and
+ * optionally one for filter gradients (removed when not given).
+ */
+export function setConvAccelerator(
+  engine: ConvEngine | undefined,
+  filterGradient?: FilterGradientEngine,
+): void {
   slots[SLOT] = engine;
+  slots[FILTER_GRADIENT_SLOT] = engine ? filterGradient : undefined;
 }
 
 /** The installed accelerator, if any. */
 export function getConvAccelerator(): ConvEngine | undefined {
   return slots[SLOT];
+}
+
+/** The installed filter-gradient accelerator, if any. */
+export function getFilterGradientAccelerator(): FilterGradientEngine | undefined {
+  return slots[FILTER_GRADIENT_SLOT];
 }
 
 /** Runs a convolution through the accelerator when one is installed and takes it, else the backend's `Conv2D`. */

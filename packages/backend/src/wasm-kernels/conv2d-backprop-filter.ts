@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { runConv } from "./conv-engine.js";
+import { getFilterGradientAccelerator, runConv } from "./conv-engine.js";
 import { nhwcPad } from "./data-format.js";
 import { KernelScope } from "./kernel-scope.js";
 
@@ -62,6 +62,14 @@ export function conv2dBackpropFilterVia(
       // XNNPACK given the empty crop returns uninitialised memory instead of zeros.
       return scope.result(scope.run("Fill", {}, { shape: [kh, kw, ci, co], value: 0, dtype: "float32" }), []);
     }
+    const accelerated = getFilterGradientAccelerator()?.(
+      scope,
+      x,
+      dy,
+      { strides: [sh, sw], dilations: [dh, dw], pads: [top, Math.max(0, bottom), left, Math.max(0, right)] },
+      [kh, kw],
+    );
+    if (accelerated) return scope.result(accelerated, inputs2);
     const xUsed = scope.slice(x, [0, 0, 0, 0], [n, usedH, usedW, ci]);
     if (
       kh === sh &&
