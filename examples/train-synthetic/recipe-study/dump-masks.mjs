@@ -13,7 +13,10 @@ if (!root || !dataset || !out) {
   process.exit(2);
 }
 const info = await readDatasetInfo(root, dataset);
-if (!info.objectMasks) throw new Error(`${join(root, dataset)}/dataset.json declares no object masks: render it with gqn-synth (masks are on by default).`);
+if (!info.objectMasks)
+  throw new Error(
+    `${join(root, dataset)}/dataset.json declares no object masks: render it with gqn-synth (masks are on by default).`,
+  );
 const dir = join(root, dataset, info.objectMasks.dir, "test");
 const names = (await readdir(dir)).filter((name) => name.endsWith(".masks")).sort();
 const ids = [];
