@@ -29,8 +29,12 @@ import { curvesSvg } from "./curves-svg.js";
 import { ensureDataset } from "./ensure-dataset.js";
 import { DEFAULT_SCENE, HELP, MAIN_OPTIONS } from "./help.js";
 
-/** Steps a minute per preset at 32 px, batch 8, on a quiet 2-core machine (docs/performance.md). */
-const CPU_STEPS_PER_MINUTE: Record<GqnPresetName, number> = { tiny: 250, small: 75, "tf-gqn": 1, paper: 1 };
+/**
+ * Steps a minute per preset at 32 px, batch 8, evaluations included, on a quiet 2-core machine with
+ * onnxruntime's gemm convolutions: tiny measured (4,007 steps in a 10-minute run), small from its
+ * step time (600-700 ms, docs/performance.md).
+ */
+const CPU_STEPS_PER_MINUTE: Record<GqnPresetName, number> = { tiny: 400, small: 90, "tf-gqn": 1, paper: 1 };
 
 function sceneKind(name: string): SceneKind {
   if (!(name in SCENE_KINDS)) {

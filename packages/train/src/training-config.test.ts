@@ -16,12 +16,17 @@ describe("validateTrainingConfig", () => {
     expect(() => validateTrainingConfig(training, 15)).not.toThrow();
   });
 
-  it("has the training settings of every model preset, the paper's schedules in each", async () => {
+  it("has the training settings of every model preset: the paper's schedules, the CPU recipe for tiny and small", async () => {
     const { GQN_PRESET_NAMES } = await import("@gqn/model");
     expect(Object.keys(TRAINING_PRESETS).sort()).toEqual([...GQN_PRESET_NAMES].sort());
     expect(getTrainingPreset("paper").learningRate).toEqual({ start: 5e-4, end: 5e-5, steps: 1.6e6 });
     expect(getTrainingPreset("paper").sigma).toEqual({ start: 2, end: 0.7, steps: 2e5 });
+    expect(getTrainingPreset("tf-gqn").sigma).toEqual({ start: 2, end: 0.7, steps: 2e5 });
     expect(getTrainingPreset("small").batchSize).toBe(8);
+    expect(getTrainingPreset("small").sigma).toEqual({ start: 0.4, end: 0.3, steps: 5000 });
+    expect(getTrainingPreset("small").learningRate).toEqual({ start: 1e-3, end: 1e-4, steps: 5000 });
+    expect(getTrainingPreset("tiny").sigma).toEqual({ start: 0.4, end: 0.3, steps: 4000 });
+    expect(getTrainingPreset("tiny").learningRate).toEqual({ start: 1e-3, end: 1e-4, steps: 4000 });
     expect(() => getTrainingPreset("huge")).toThrow(/preset must be one of tf-gqn, paper, small, tiny/);
   });
 });

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { GqnError } from "@gqn/core";
 import { type GqnConfigOverrides, getPreset } from "@gqn/model";
-import { getTrainingPreset, type TrainingConfig } from "../training-config.js";
+import { getTrainingPreset, RUN_SIZED_PRESETS, type TrainingConfig } from "../training-config.js";
 import { type CliIo, fail } from "./cli-support.js";
 import { stopOnSignals } from "./stop-on-signals.js";
 import { type TrainResult, trainNamed } from "./train.js";
@@ -22,13 +22,15 @@ type ConfigFlags = Pick<
   | "adamBeta1"
   | "adamBeta2"
   | "adamEpsilon"
+  | "steps"
 >;
 
 /**
  * The `model` and `training` overrides of train(): a `--config` file's, then the flags on top.
  * `--draw-steps L` builds a model of L steps; `MIN-MAX` one of MAX steps trained with L drawn per
  * batch (tf-gqn's 2-12), which then renders with any L up to MAX. `--encoder` keeps the preset's
- * width; the Adam flags start from the preset's Adam.
+ * width; the Adam flags start from the preset's Adam. A new run of a CPU preset (`tiny`, `small`)
+ * with `--steps N` anneals the schedules it does not set over those N steps.
  */
 export async function configOverrides(
   o: ConfigFlags,
@@ -55,6 +57,11 @@ export async function configOverrides(
   }
   if (o.lr !== undefined) training.learningRate = o.lr;
   if (o.sigma !== undefined) training.sigma = o.sigma;
+  if (o.steps !== undefined && o.resume !== true && RUN_SIZED_PRESETS.has(presetName)) {
+    const defaults = getTrainingPreset(presetName);
+    training.sigma ??= { ...defaults.sigma, steps: o.steps };
+    training.learningRate ??= { ...defaults.learningRate, steps: o.steps };
+  }
   if (o.adamBeta1 !== undefined || o.adamBeta2 !== undefined || o.adamEpsilon !== undefined) {
     const adam = { ...getTrainingPreset(presetName).adam, ...training.adam };
     training.adam = {

@@ -66,7 +66,7 @@ const TRAIN_FLAGS = {
   },
   steps: {
     flag: "--steps <n>",
-    help: "train until this many steps in total (default 2000000)",
+    help: "train until this many steps in total (default 2000000); a new tiny or small run anneals the default --sigma and --lr over them",
     parse: integer(0),
     to: "steps",
   },
@@ -99,10 +99,14 @@ const TRAIN_FLAGS = {
   },
   lr: {
     flag: "--lr <schedule>",
-    help: "Adam learning rate START:END:STEPS, or one number (tf-gqn: --adam_lr_*)",
+    help: "Adam learning rate START:END:STEPS, or one number (tf-gqn: --adam_lr_*; default: tiny and small 1e-3:1e-4 over --steps or 4000/5000 steps, the others the paper's 5e-4:5e-5:1.6e6)",
     parse: schedule,
   },
-  sigma: { flag: "--sigma <schedule>", help: "pixel sigma START:END:STEPS, or one number", parse: schedule },
+  sigma: {
+    flag: "--sigma <schedule>",
+    help: "pixel sigma START:END:STEPS, or one number (default: tiny and small 0.4:0.3 over --steps or 4000/5000 steps, the others the paper's 2.0:0.7:2e5)",
+    parse: schedule,
+  },
   adamBeta1: {
     flag: "--adam-beta1 <b>",
     help: "Adam beta1 (default: the preset's, 0.9)",
