@@ -23,9 +23,9 @@ describe("validateTrainingConfig", () => {
     expect(getTrainingPreset("paper").sigma).toEqual({ start: 2, end: 0.7, steps: 2e5 });
     expect(getTrainingPreset("tf-gqn").sigma).toEqual({ start: 2, end: 0.7, steps: 2e5 });
     expect(getTrainingPreset("small").batchSize).toBe(8);
-    expect(getTrainingPreset("small").sigma).toEqual({ start: 0.4, end: 0.3, steps: 5000 });
+    expect(getTrainingPreset("small").sigma).toEqual({ start: 2, end: 0.7, steps: 5000 });
     expect(getTrainingPreset("small").learningRate).toEqual({ start: 1e-3, end: 1e-4, steps: 5000 });
-    expect(getTrainingPreset("tiny").sigma).toEqual({ start: 0.4, end: 0.3, steps: 4000 });
+    expect(getTrainingPreset("tiny").sigma).toEqual({ start: 2, end: 0.7, steps: 4000 });
     expect(getTrainingPreset("tiny").learningRate).toEqual({ start: 1e-3, end: 1e-4, steps: 4000 });
     expect(() => getTrainingPreset("huge")).toThrow(/preset must be one of tf-gqn, paper, small, tiny/);
   });

@@ -58,16 +58,16 @@ describe("gqn-train config flags", () => {
   });
 
   it("size a new CPU-preset run's default schedules to its --steps, and nothing else", async () => {
-    // tiny and small: sigma 0.4 -> 0.3 and Adam 1e-3 -> 1e-4, over the run's steps.
+    // tiny and small: sigma 2.0 -> 0.7 and Adam 1e-3 -> 1e-4, over the run's steps.
     expect(await configOverrides({ preset: "tiny", steps: 3000 })).toEqual({
       model: {},
       training: {
-        sigma: { start: 0.4, end: 0.3, steps: 3000 },
+        sigma: { start: 2, end: 0.7, steps: 3000 },
         learningRate: { start: 1e-3, end: 1e-4, steps: 3000 },
       },
     });
     // A schedule the user gives is theirs; only the other one is sized.
-    const sigma = { start: 2, end: 0.7, steps: 2e5 };
+    const sigma = { start: 0.4, end: 0.3, steps: 2e5 };
     expect((await configOverrides({ preset: "small", steps: 800, sigma })).training).toEqual({
       sigma,
       learningRate: { start: 1e-3, end: 1e-4, steps: 800 },
@@ -80,13 +80,13 @@ describe("gqn-train config flags", () => {
     );
     expect((await configOverrides({ preset: "tiny", steps: 500, config: file })).training).toEqual({
       learningRate: { start: 5e-4, end: 5e-5, steps: 100 },
-      sigma: { start: 0.4, end: 0.3, steps: 500 },
+      sigma: { start: 2, end: 0.7, steps: 500 },
     });
     // A resumed run keeps the schedules its checkpoint carries; the paper presets keep the paper's.
     expect((await configOverrides({ preset: "tiny", steps: 9000, resume: true })).training).toEqual({});
     expect((await configOverrides({ preset: "tf-gqn", steps: 1000 })).training).toEqual({});
     expect((await configOverrides({ steps: 1000 })).training).toEqual({
-      sigma: { start: 0.4, end: 0.3, steps: 1000 },
+      sigma: { start: 2, end: 0.7, steps: 1000 },
       learningRate: { start: 1e-3, end: 1e-4, steps: 1000 },
     }); // the default preset, small
   });

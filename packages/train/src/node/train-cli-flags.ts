@@ -104,7 +104,7 @@ const TRAIN_FLAGS = {
   },
   sigma: {
     flag: "--sigma <schedule>",
-    help: "pixel sigma START:END:STEPS, or one number (default: tiny and small 0.4:0.3 over --steps or 4000/5000 steps, the others the paper's 2.0:0.7:2e5)",
+    help: "pixel sigma START:END:STEPS, or one number (default: 2.0:0.7, for tiny and small over --steps or 4000/5000 steps, for the others over 2e5 as the paper)",
     parse: schedule,
   },
   adamBeta1: {
