@@ -266,14 +266,13 @@ export function enableOnnxConvAccelerator(options: OnnxConvAcceleratorOptions = 
     return patches;
   };
 
-  /** Runs a cached `Gemm` session on the feeds and copies `y` into `out` (a wasm heap view). */
-  const runGemm = (
-    spec: Parameters<typeof buildGemmModel>[0],
+  /** Runs `session` on the feeds, copies its `y` into `outView` (a wasm heap view), and counts it. */
+  const runInto = (
+    session: NativeSession,
     feeds: Record<string, unknown>,
     outView: Float32Array,
     feedStarted: number,
   ): void => {
-    const session = sessionFor(`gemm ${JSON.stringify(spec)}`, () => buildGemmModel(spec));
     const runStarted = performance.now();
     const result = session.run(feeds, { y: null }, {}) as { y?: { data?: Float32Array } };
     const runEnded = performance.now();
@@ -289,23 +288,56 @@ export function enableOnnxConvAccelerator(options: OnnxConvAcceleratorOptions = 
     stats.copyMs += runStarted - feedStarted + (performance.now() - runEnded);
   };
 
-  const gemmEngine: ConvEngine = (scope, x, filter, params, bias) => {
+  /** Runs a cached `Gemm` session on the feeds into `outView`. */
+  const runGemm = (
+    spec: Parameters<typeof buildGemmModel>[0],
+    feeds: Record<string, unknown>,
+    outView: Float32Array,
+    feedStarted: number,
+  ): void =>
+    runInto(
+      sessionFor(`gemm ${JSON.stringify(spec)}`, () => buildGemmModel(spec)),
+      feeds,
+      outView,
+      feedStarted,
+    );
+
+  /**
+   * The geometry of a convolution the accelerator takes, or `undefined` (counted as declined) for
+   * one it leaves to the backend: not wasm, not float32, under `minFlops`, or a bias of another size.
+   */
+  const accepted = (
+    scope: Parameters<ConvEngine>[0],
+    x: tf.TensorInfo,
+    filter: ConvFilter,
+    params: ConvParams,
+    bias: tf.TensorInfo | undefined,
+  ) => {
     const backend = scope.backend as WasmBackendInternals;
-    if (typeof backend.typedArrayFromHeap !== "function" || x.dtype !== "float32") {
-      stats.declined++;
-      return undefined;
-    }
     const [n, h, w, ci] = x.shape as [number, number, number, number];
     const [kh, kw, , co] = filter.shape;
     const outShape = convOutShape(x.shape, filter.shape, params);
-    const [, ho, wo] = outShape as [number, number, number, number];
-    const rows = n * ho * wo;
-    const depth = kh * kw * ci;
+    const flops = 2 * outShape.reduce((a, b) => a * b, 1) * kh * kw * ci;
     const biasSize = bias ? bias.shape.reduce((a, b) => a * b, 1) : 0;
-    if (2 * rows * depth * co < minFlops || (bias && (biasSize !== co || bias.dtype !== "float32"))) {
+    if (
+      typeof backend.typedArrayFromHeap !== "function" ||
+      x.dtype !== "float32" ||
+      flops < minFlops ||
+      (bias && (biasSize !== co || bias.dtype !== "float32"))
+    ) {
       stats.declined++;
       return undefined;
     }
+    return { backend, n, h, w, ci, kh, kw, co, outShape };
+  };
+
+  const gemmEngine: ConvEngine = (scope, x, filter, params, bias) => {
+    const geometry = accepted(scope, x, filter, params, bias);
+    if (!geometry) return undefined;
+    const { backend, n, h, w, ci, kh, kw, co, outShape } = geometry;
+    const [, ho, wo] = outShape as [number, number, number, number];
+    const rows = n * ho * wo;
+    const depth = kh * kw * ci;
     // Materialise (a derived filter may allocate) and allocate before taking views: a heap
     // growth would detach earlier views into the wasm memory.
     const feedStarted = performance.now();
@@ -370,20 +402,9 @@ export function enableOnnxConvAccelerator(options: OnnxConvAcceleratorOptions = 
   };
 
   const convEngine: ConvEngine = (scope, x, filter, params, bias) => {
-    const backend = scope.backend as WasmBackendInternals;
-    if (typeof backend.typedArrayFromHeap !== "function" || x.dtype !== "float32") {
-      stats.declined++;
-      return undefined;
-    }
-    const [n, h, w, ci] = x.shape as [number, number, number, number];
-    const [kh, kw, , co] = filter.shape;
-    const outShape = convOutShape(x.shape, filter.shape, params);
-    const flops = 2 * outShape.reduce((a, b) => a * b, 1) * kh * kw * ci;
-    const biasSize = bias ? bias.shape.reduce((a, b) => a * b, 1) : 0;
-    if (flops < minFlops || (bias && (biasSize !== co || bias.dtype !== "float32"))) {
-      stats.declined++;
-      return undefined;
-    }
+    const geometry = accepted(scope, x, filter, params, bias);
+    if (!geometry) return undefined;
+    const { backend, n, h, w, ci, kh, kw, co, outShape } = geometry;
     const spec = { xShape: [n, h, w, ci], filterShape: [kh, kw, ci, co], bias: Boolean(bias), ...params };
     const session = sessionFor(JSON.stringify(spec), () => buildConvModel(spec));
     const oihw = filterOihw(filter, backend);
@@ -395,20 +416,7 @@ export function enableOnnxConvAccelerator(options: OnnxConvAcceleratorOptions = 
       w: new ort.Tensor("float32", oihw, [co, ci, kh, kw]),
     };
     if (bias) feeds.b = new ort.Tensor("float32", backend.typedArrayFromHeap(bias), [co]);
-    const outView = backend.typedArrayFromHeap(out);
-    const runStarted = performance.now();
-    const result = session.run(feeds, { y: null }, {}) as { y?: { data?: Float32Array } };
-    const runEnded = performance.now();
-    const data = result.y?.data;
-    if (!(data instanceof Float32Array) || data.length !== outView.length) {
-      throw new Error(
-        "enableOnnxConvAccelerator: onnxruntime returned no float32 output of the expected size.",
-      );
-    }
-    outView.set(data);
-    stats.accelerated++;
-    stats.runMs += runEnded - runStarted;
-    stats.copyMs += runStarted - feedStarted + (performance.now() - runEnded);
+    runInto(session, feeds, backend.typedArrayFromHeap(out), feedStarted);
     return out;
   };
 
