@@ -90,6 +90,13 @@ export function curvesSvg(options: CurvesSvgOptions): string {
     `<text x="${margin.left + plotWidth / 2}" y="${height - 10}" text-anchor="middle">${escapeXml(options.xLabel)}</text>`,
     `<text transform="translate(16 ${margin.top + plotHeight / 2}) rotate(-90)" text-anchor="middle">${escapeXml(options.yLabel)}</text>`,
   );
+  // The legend sits at the top right, as wide as its longest name (about 6.6 px a character at
+  // font-size 12), on white so the curves under it do not cross its text.
+  const legendWidth = 30 + 6.6 * Math.max(...options.series.map((series) => series.name.length));
+  const legendX = width - margin.right - 6 - legendWidth;
+  const legend = [
+    `<rect x="${legendX.toFixed(1)}" y="${margin.top + 2}" width="${legendWidth.toFixed(1)}" height="${options.series.length * 16 + 6}" fill="white" fill-opacity="0.85"/>`,
+  ];
   options.series.forEach((series, index) => {
     const finite = series.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
     if (finite.length > 0) {
@@ -100,11 +107,11 @@ export function curvesSvg(options: CurvesSvgOptions): string {
       );
     }
     const ly = margin.top + 14 + index * 16;
-    parts.push(
-      `<line x1="${width - margin.right - 150}" y1="${ly - 4}" x2="${width - margin.right - 130}" y2="${ly - 4}" stroke="${series.color}" stroke-width="2"${series.dashed ? ` stroke-dasharray="6 4"` : ""}/>`,
-      `<text x="${width - margin.right - 124}" y="${ly}">${escapeXml(series.name)}</text>`,
+    legend.push(
+      `<line x1="${(legendX + 4).toFixed(1)}" y1="${ly - 4}" x2="${(legendX + 24).toFixed(1)}" y2="${ly - 4}" stroke="${series.color}" stroke-width="2"${series.dashed ? ` stroke-dasharray="6 4"` : ""}/>`,
+      `<text x="${(legendX + 30).toFixed(1)}" y="${ly}">${escapeXml(series.name)}</text>`,
     );
   });
-  parts.push("</svg>");
+  parts.push(...legend, "</svg>");
   return `${parts.join("\n")}\n`;
 }
