@@ -6,11 +6,13 @@ import { deriveSeed, GqnError } from "@gqn/core";
 import { createSceneBatches, encodePng, type SceneBatch, type SceneBatchIterator } from "@gqn/data/node";
 import { type EvalMetrics, imageGrid, psnrFromMse } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
+import type { ObjectScore } from "../object-scores.js";
 import { annealed, type LinearAnneal } from "../schedules.js";
 import { dataNotes } from "./data-checks.js";
 import { EvalProgress } from "./eval-progress.js";
 import type { TrainableModel } from "./gqn-factory.js";
 import { priorAndPosterior, targetPriorPosteriorGrid } from "./prior-and-posterior.js";
+import { QueryObjectScores } from "./query-object-scores.js";
 import type { TensorBoardWriter } from "./tensorboard-writer.js";
 
 /** What an {@link Evaluator} reads: the model, the test data and where grids go. */
@@ -40,19 +42,27 @@ export interface EvaluatorSetup {
   say: (line: string) => void;
 }
 
+/** A periodic evaluation's metrics; `objects` where the dataset has object masks. */
+export interface RunEvalMetrics extends EvalMetrics {
+  /** Object and background PSNR and object IoU of one prior render per query (see gqn-eval). */
+  objects?: ObjectScore;
+}
+
 /** Evaluates a training run's model on the first test batches (the same scenes every time). */
 export class Evaluator {
   constructor(private readonly setup: EvaluatorSetup) {}
 
   /**
    * The test metrics at `step`, averaged over `evalBatches` batches; with `grid`, the first
-   * batch's image grid too.
+   * batch's image grid too. Where the dataset has object masks, one prior render per query is
+   * scored on its objects too, so a run's log shows when (whether) objects appear.
    */
-  async evaluate(step: number, options: { grid: boolean }): Promise<EvalMetrics> {
+  async evaluate(step: number, options: { grid: boolean }): Promise<RunEvalMetrics> {
     const { model, seed, evalBatches, data } = this.setup;
     const sigma = annealed(this.setup.sigma, step);
     const sums = { elbo: 0, nll: 0, kl: 0, bitsPerDim: 0, mse: 0 };
     let n = 0;
+    const objects = await QueryObjectScores.open({ ...data, frameSize: this.setup.frameSize }, "test");
     const batches = this.testBatches(dataNotes(this.setup.say));
     const progress = new EvalProgress({ step, batches: evalBatches, say: this.setup.say });
     try {
@@ -61,6 +71,7 @@ export class Evaluator {
           const m = await model.evaluate(batch, sigma, { seed: deriveSeed(seed, "evaluation") });
           for (const key of Object.keys(sums) as (keyof typeof sums)[]) sums[key] += m[key];
           n++;
+          if (objects) await this.scoreObjects(objects, batch);
           if (options.grid && n === 1) await this.writeGrid(batch, step);
         } finally {
           batch.dispose();
@@ -70,6 +81,7 @@ export class Evaluator {
       }
     } finally {
       await batches.close();
+      await objects?.close();
     }
     if (n === 0) {
       throw new GqnError("IO_ERROR", `train: the test split of ${data.dataset} gave no batch to evaluate.`);
@@ -82,7 +94,22 @@ export class Evaluator {
       bitsPerDim: sums.bitsPerDim / n,
       mse,
       psnr: psnrFromMse(mse),
+      ...(objects && n > 0 && { objects: objects.result("prior") }),
     };
+  }
+
+  /** Adds one seeded prior render of the batch's queries to the object scores. */
+  private async scoreObjects(objects: QueryObjectScores, batch: SceneBatch): Promise<void> {
+    const { prior, posterior } = priorAndPosterior(
+      this.setup.model,
+      batch,
+      deriveSeed(this.setup.seed, "object scores"),
+    );
+    try {
+      await objects.add(batch, { prior });
+    } finally {
+      tf.dispose([prior, ...(posterior ? [posterior] : [])]);
+    }
   }
 
   /** The image grid of the first test batch at `step`, without evaluating. */

@@ -55,6 +55,12 @@ describe("train on the tiny GQN", () => {
     expect(last.elbo).toBeLessThan(first.elbo);
     expect(result.lastEval?.elbo).toBe(last.elbo);
     expect(Number.isFinite(result.lastEval?.psnr)).toBe(true);
+    // The dataset has object masks: every evaluation scores a prior render on its objects too.
+    for (const r of evals) {
+      expect(Number.isFinite(r.objectPsnr) && Number.isFinite(r.backgroundPsnr)).toBe(true);
+      expect(r.objectIou).toBeGreaterThanOrEqual(0);
+      expect(r.objectIou).toBeLessThanOrEqual(1);
+    }
   });
 
   it("logs the posterior's reconstruction beside the prior's render among the TensorBoard images", async () => {

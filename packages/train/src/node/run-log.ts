@@ -30,6 +30,13 @@ export interface LogRecord {
   /** Mean squared error and PSNR (dB) of the prior's predicted mean image vs the target (test). */
   mse?: number;
   psnr?: number;
+  /**
+   * PSNR (dB) of one prior render over the query views' object pixels and over the rest, and the
+   * object-placement IoU (test, on datasets with object masks; see gqn-eval's object scores).
+   */
+  objectPsnr?: number;
+  backgroundPsnr?: number;
+  objectIou?: number;
   /** Wall-clock time, ISO 8601. */
   time: string;
 }

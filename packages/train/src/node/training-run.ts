@@ -208,7 +208,8 @@ export class TrainingRun {
     const { o, step, run } = this;
     const t0 = Date.now();
     const result = await evaluator.evaluate(step, { grid: o.renderEvery > 0 && step % o.renderEvery === 0 });
-    this.lastEval = { ...result, step };
+    const { objects: _objects, ...metrics } = result; // the checkpoint keeps the EvalMetrics
+    this.lastEval = { ...metrics, step };
     this.evaluated = true;
     await this.record({
       split: "test",
@@ -219,13 +220,21 @@ export class TrainingRun {
       bitsPerDim: result.bitsPerDim,
       mse: result.mse,
       psnr: result.psnr,
+      ...(result.objects && {
+        objectPsnr: result.objects.objectPsnr,
+        backgroundPsnr: result.objects.backgroundPsnr,
+        objectIou: result.objects.iou,
+      }),
       lr: annealed(run.trainingConfig.learningRate, step),
       sigma: annealed(run.trainingConfig.sigma, step),
       stepMs: Date.now() - t0,
       time: new Date().toISOString(),
     });
+    const objects = result.objects
+      ? `; objects ${result.objects.objectPsnr.toFixed(2)} dB, background ${result.objects.backgroundPsnr.toFixed(2)} dB, IoU ${result.objects.iou.toFixed(3)}`
+      : "";
     say(
-      `[gqn] eval at step ${step}: ELBO ${result.elbo.toFixed(1)} nats (${result.bitsPerDim.toFixed(3)} bits/dim), MSE ${result.mse.toFixed(5)}, PSNR ${result.psnr.toFixed(2)} dB`,
+      `[gqn] eval at step ${step}: ELBO ${result.elbo.toFixed(1)} nats (${result.bitsPerDim.toFixed(3)} bits/dim), MSE ${result.mse.toFixed(5)}, PSNR ${result.psnr.toFixed(2)} dB${objects}`,
     );
   }
 
@@ -280,6 +289,9 @@ function scalarsOf(r: LogRecord): Record<string, number | undefined> {
     [`${prefix}/bits_per_dim`]: r.bitsPerDim,
     [`${prefix}/mse`]: r.mse,
     [`${prefix}/psnr`]: r.psnr,
+    [`${prefix}/object_psnr`]: r.objectPsnr,
+    [`${prefix}/background_psnr`]: r.backgroundPsnr,
+    [`${prefix}/object_iou`]: r.objectIou,
     ...(r.split === "train" && {
       "train/lr": r.lr,
       "train/sigma": r.sigma,
