@@ -63,9 +63,10 @@ export class Evaluator {
     const sums = { elbo: 0, nll: 0, kl: 0, bitsPerDim: 0, mse: 0 };
     let n = 0;
     const objects = await QueryObjectScores.open({ ...data, frameSize: this.setup.frameSize }, "test");
-    const batches = this.testBatches(dataNotes(this.setup.say));
+    let batches: SceneBatchIterator | undefined;
     const progress = new EvalProgress({ step, batches: evalBatches, say: this.setup.say });
     try {
+      batches = this.testBatches(dataNotes(this.setup.say));
       for await (const batch of batches) {
         try {
           const m = await model.evaluate(batch, sigma, { seed: deriveSeed(seed, "evaluation") });
@@ -80,7 +81,7 @@ export class Evaluator {
         if (n >= evalBatches) break;
       }
     } finally {
-      await batches.close();
+      await batches?.close();
       await objects?.close();
     }
     if (n === 0) {
@@ -98,17 +99,18 @@ export class Evaluator {
     };
   }
 
-  /** Adds one seeded prior render of the batch's queries to the object scores. */
+  /** Adds one seeded prior render of the batch's queries to the object scores (no posterior: only the grid shows it). */
   private async scoreObjects(objects: QueryObjectScores, batch: SceneBatch): Promise<void> {
-    const { prior, posterior } = priorAndPosterior(
-      this.setup.model,
-      batch,
-      deriveSeed(this.setup.seed, "object scores"),
+    const { model, seed } = this.setup;
+    const prior = tf.tidy(() =>
+      model.render(model.represent(batch.contextFrames, batch.contextPoses), batch.queryPose, {
+        seed: deriveSeed(seed, "object scores"),
+      }),
     );
     try {
       await objects.add(batch, { prior });
     } finally {
-      tf.dispose([prior, ...(posterior ? [posterior] : [])]);
+      prior.dispose();
     }
   }
 
