@@ -42,7 +42,7 @@ export function convLstmUpdate(gates: tf.Tensor4D, state: ConvLstmState): ConvLs
 }
 
 /** Whether the active backend has `@gqn/backend`'s fused cell kernels (wasm and cpu, after `initBackend`). */
-function hasFusedCell(): boolean {
+export function hasFusedCell(): boolean {
   const backend = tf.getBackend();
   return (
     tf.getKernel(FUSED_KERNELS.lstmCell, backend) !== undefined &&

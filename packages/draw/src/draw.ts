@@ -3,8 +3,9 @@ import { type Kwargs, ScopedLayer } from "@gqn/core/layers";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { DEFAULT_DRAW_CONFIG, type DrawConfig, resolveDrawConfig } from "./config.js";
-import { type ConditionedCore, type ConvLstmState, conditionedCore } from "./conv-lstm.js";
+import { type ConditionedCore, type ConvLstmState, conditionedCore, hasFusedCell } from "./conv-lstm.js";
 import { type DiagonalGaussian, gaussianFromHead } from "./diagonal-gaussian.js";
+import { type DrawStepTensors, fusedInfer } from "./fused-infer.js";
 
 /** Construction arguments of {@link Draw}: the DRAW config plus the layer's name and seed. */
 export interface DrawArgs extends Partial<DrawConfig> {
@@ -22,6 +23,12 @@ export interface DrawArgs extends Partial<DrawConfig> {
    * A runtime choice, not part of the saved config.
    */
   precomputeConditionUpTo?: number;
+  /**
+   * Training passes without canvases run as one op with a hand-written backward
+   * (`fused-infer.ts`) where the backend has `@gqn/backend`'s fused cell kernels; false keeps the
+   * plain ops, the reference it is tested against. Default true. A runtime choice, not saved.
+   */
+  fusedPass?: boolean;
 }
 
 /** Options of {@link Draw.infer}. */
@@ -110,6 +117,7 @@ export class Draw extends ScopedLayer {
   /** The initialiser seed, if any. */
   readonly seed: number | undefined;
   private readonly precomputeConditionUpTo: number;
+  private readonly fusedPass: boolean;
   private conditionChannels = 0;
   private steps: StepWeights[] = [];
   private down: tfl.LayerVariable | undefined;
@@ -118,7 +126,7 @@ export class Draw extends ScopedLayer {
   constructor(args: DrawArgs = {}) {
     // tfjs passes the saved layer config back (with its own keys: dtype, customObjects...): the
     // DRAW keys go to the config, the rest to the Layer.
-    const { seed, precomputeConditionUpTo, ...rest } = args as DrawArgs & Record<string, unknown>;
+    const { seed, precomputeConditionUpTo, fusedPass, ...rest } = args as DrawArgs & Record<string, unknown>;
     const config: Partial<DrawConfig> = {};
     const layerArgs: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(rest)) {
@@ -132,6 +140,7 @@ export class Draw extends ScopedLayer {
     }
     this.seed = seed ?? undefined;
     this.precomputeConditionUpTo = (precomputeConditionUpTo as number | undefined) ?? 8 * 2 ** 20;
+    this.fusedPass = (fusedPass as boolean | undefined) ?? true;
   }
 
   /**
@@ -144,6 +153,9 @@ export class Draw extends ScopedLayer {
     this.ensureBuilt(condition, "infer");
     const steps = this.checkSteps(options.steps, "infer");
     this.checkTarget(condition, target);
+    if (this.fusedPass && !options.canvases && hasFusedCell()) {
+      return this.inferFused(condition, target, steps, options.seed);
+    }
     const canvases: tf.Tensor4D[] = [];
     const result = tf.tidy(() => {
       const coresAt = this.passCores(condition, true);
@@ -165,6 +177,49 @@ export class Draw extends ScopedLayer {
       return { mean: this.observe(canvas), klPerStep: tf.stack(kls, 1) as tf.Tensor2D }; // [B, H, W, 3], [B, L]
     });
     return options.canvases ? { ...result, canvases } : result;
+  }
+
+  /** {@link infer} as one op with a hand-written backward (same values, same seeds). */
+  private inferFused(
+    condition: tf.Tensor4D,
+    target: tf.Tensor4D,
+    steps: number,
+    seed: number | undefined,
+  ): InferResult {
+    return tf.tidy(() => {
+      const sets = this.steps.slice(0, this.drawConfig.tied ? 1 : steps).map(
+        (w): DrawStepTensors => ({
+          generatorKernel: w.generatorLstm[0].read() as tf.Tensor4D,
+          generatorBias: w.generatorLstm[1].read() as tf.Tensor1D,
+          inferenceKernel: w.inferenceLstm[0].read() as tf.Tensor4D,
+          inferenceBias: w.inferenceLstm[1].read() as tf.Tensor1D,
+          priorKernel: w.prior[0].read() as tf.Tensor4D,
+          priorBias: w.prior[1].read() as tf.Tensor1D,
+          posteriorKernel: w.posterior[0].read() as tf.Tensor4D,
+          posteriorBias: w.posterior[1].read() as tf.Tensor1D,
+          canvasKernel: w.canvas[0].read() as tf.Tensor4D,
+          canvasBias: w.canvas[1].read() as tf.Tensor1D,
+        }),
+      );
+      const first = sets[0] as DrawStepTensors;
+      const { canvas, klPerStep } = fusedInfer(
+        condition,
+        target,
+        (this.down as tfl.LayerVariable).read() as tf.Tensor4D,
+        sets,
+        {
+          steps,
+          latentChannels: this.drawConfig.latentChannels,
+          scale: this.drawConfig.scale,
+          precompute: {
+            generator: first.generatorKernel.size <= this.precomputeConditionUpTo,
+            inference: first.inferenceKernel.size <= this.precomputeConditionUpTo,
+          },
+          seedAt: (l) => seedAt(seed, "posterior", l),
+        },
+      );
+      return { mean: this.observe(canvas), klPerStep };
+    });
   }
 
   /**
