@@ -50,29 +50,40 @@ export function hasFusedCell(): boolean {
   );
 }
 
+/** The fused cell kernel (forget bias 1): `[hc (h' then c'), activations, tanh c']`. */
+export function lstmCellKernel(gates: tf.Tensor, c: tf.Tensor): [tf.Tensor, tf.Tensor, tf.Tensor] {
+  return tf.engine().runKernel(FUSED_KERNELS.lstmCell, { gates, c }, { forgetBias: 1 }) as [
+    tf.Tensor,
+    tf.Tensor,
+    tf.Tensor,
+  ];
+}
+
+/** The fused cell's gradient kernel: `[dgates, dc]` from the gradient of `hc` and the saved cell values. */
+export function lstmCellGradKernel(
+  dhc: tf.Tensor,
+  c: tf.Tensor,
+  activations: tf.Tensor,
+  tanhC: tf.Tensor,
+): [tf.Tensor, tf.Tensor] {
+  return tf.engine().runKernel(FUSED_KERNELS.lstmCellGrad, { dhc, c, activations, tanhC }) as [
+    tf.Tensor,
+    tf.Tensor,
+  ];
+}
+
 // One kernel forward and one backward (with a hand-written gradient from the saved activations),
 // instead of ~11 element-wise kernels forward and ~25 backward, each with its tape entry: these
 // were a third of a tiny training step. The custom gradient has one output, so h' and c' come
 // packed and are split after it.
 const fusedCell = tf.customGrad((gates, c, save) => {
-  const [hc, activations, tanhC] = tf
-    .engine()
-    .runKernel(
-      FUSED_KERNELS.lstmCell,
-      { gates: gates as tf.Tensor, c: c as tf.Tensor },
-      { forgetBias: 1 },
-    ) as tf.Tensor[];
+  const [hc, activations, tanhC] = lstmCellKernel(gates as tf.Tensor, c as tf.Tensor);
   (save as tf.GradSaveFunc)([c as tf.Tensor, activations as tf.Tensor, tanhC as tf.Tensor]);
   return {
     value: hc as tf.Tensor,
     gradFunc: (dhc: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
       const [cPrev, act, tc] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
-      return tf.engine().runKernel(FUSED_KERNELS.lstmCellGrad, {
-        dhc: dhc as tf.Tensor,
-        c: cPrev,
-        activations: act,
-        tanhC: tc,
-      }) as tf.Tensor[];
+      return lstmCellGradKernel(dhc as tf.Tensor, cPrev, act, tc);
     },
   };
 });

@@ -92,30 +92,40 @@ export function klValue(m1: tf.Tensor, s1: tf.Tensor, m2: tf.Tensor, s2: tf.Tens
 }
 
 /**
+ * The gradients of {@link klValue} with respect to m1, s1, m2, s2 given its upstream gradient
+ * `dy` (broadcast against them): with d = m1 - m2, dKL/dm1 = d / s2^2 = -dKL/dm2,
+ * dKL/ds1 = s1 / s2^2 - 1 / s1, dKL/ds2 = 1 / s2 - (s1^2 + d^2) / s2^3.
+ */
+export function klGradients(
+  dy: tf.Tensor,
+  m1: tf.Tensor,
+  s1: tf.Tensor,
+  m2: tf.Tensor,
+  s2: tf.Tensor,
+): [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor] {
+  const t = tf.div(dy, s2); // dy / s2
+  const u = tf.div(tf.sub(m1, m2), s2); // d / s2
+  const r = tf.div(s1, s2); // s1 / s2
+  const dm1 = tf.mul(t, u);
+  return [
+    dm1,
+    tf.sub(tf.mul(t, r), tf.div(dy, s1)),
+    tf.neg(dm1),
+    tf.sub(t, tf.mul(t, tf.add(tf.square(r), tf.square(u)))),
+  ];
+}
+
+/**
  * Element-wise KL(N(m1, s1) || N(m2, s2)) with a hand-written gradient: tfjs's tape recorded ten
  * ops, their saved copies and ~30 gradient kernels per call (a DRAW step computes one KL),
- * against ~13 kernels here:
- * with d = m1 - m2, dKL/dm1 = d / s2^2 = -dKL/dm2, dKL/ds1 = s1 / s2^2 - 1 / s1,
- * dKL/ds2 = 1 / s2 - (s1^2 + d^2) / s2^3. All four inputs have one shape.
+ * against ~13 kernels here ({@link klGradients}). All four inputs have one shape.
  */
 const gaussianKl = tf.customGrad((m1, s1, m2, s2, save) => {
   const [a, b, c, d] = [m1, s1, m2, s2] as tf.Tensor[];
   (save as tf.GradSaveFunc)([a as tf.Tensor, b as tf.Tensor, c as tf.Tensor, d as tf.Tensor]);
   return {
     value: klValue(a as tf.Tensor, b as tf.Tensor, c as tf.Tensor, d as tf.Tensor),
-    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-      const [mu1, sigma1, mu2, sigma2] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-      const g = dy as tf.Tensor;
-      const t = tf.div(g, sigma2); // dy / s2
-      const u = tf.div(tf.sub(mu1, mu2), sigma2); // d / s2
-      const r = tf.div(sigma1, sigma2); // s1 / s2
-      const dm1 = tf.mul(t, u);
-      return [
-        dm1,
-        tf.sub(tf.mul(t, r), tf.div(g, sigma1)),
-        tf.neg(dm1),
-        tf.sub(t, tf.mul(t, tf.add(tf.square(r), tf.square(u)))),
-      ];
-    },
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
+      klGradients(dy as tf.Tensor, ...(saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor])),
   };
 });

@@ -1,6 +1,6 @@
-import { FUSED_KERNELS } from "@gqn/core";
 import * as tf from "@tensorflow/tfjs-core";
-import { klValue } from "./diagonal-gaussian.js";
+import { lstmCellGradKernel, lstmCellKernel } from "./conv-lstm.js";
+import { klGradients, klValue } from "./diagonal-gaussian.js";
 
 /** One DRAW weight set as tensors: the ten weights a step reads (one set when tied, one per step otherwise). */
 export interface DrawStepTensors {
@@ -135,9 +135,7 @@ function cell(
   gates: tf.Tensor4D,
   c: tf.Tensor4D,
 ): { h: tf.Tensor4D; c: tf.Tensor4D; act: tf.Tensor4D; tanhC: tf.Tensor4D } {
-  const [hc, act, tanhC] = tf
-    .engine()
-    .runKernel(FUSED_KERNELS.lstmCell, { gates, c }, { forgetBias: 1 }) as tf.Tensor4D[];
+  const [hc, act, tanhC] = lstmCellKernel(gates, c) as tf.Tensor4D[];
   const [h, cNext] = tf.split(hc as tf.Tensor4D, 2, 3) as [tf.Tensor4D, tf.Tensor4D];
   return { h, c: cNext, act: act as tf.Tensor4D, tanhC: tanhC as tf.Tensor4D };
 }
@@ -387,51 +385,54 @@ function stepBackward(
 ): { state: ReverseState; grads: StepGrads; dCondition?: tf.Tensor4D[] } {
   const { zc, cc, hidden, scale, precompute } = shape;
   const dCondition: tf.Tensor4D[] = [];
+  // A core backwards: its cell, then its convolution's input gradient split into the parts of its
+  // input (the condition's first when it was not precomputed).
+  const core = (
+    dh: tf.Tensor4D,
+    dc: tf.Tensor4D,
+    saved: [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D, tf.Tensor4D],
+    restKernel: tf.Tensor4D,
+    precomputed: boolean,
+    widths: number[],
+  ) => {
+    const [cPrev, act, tanhC, rest] = saved;
+    const [dGates, dcPrev] = lstmCellGradKernel(tf.concat([dh, dc], 3), cPrev, act, tanhC) as tf.Tensor4D[];
+    const dRest = tf.conv2dTranspose(dGates as tf.Tensor4D, restKernel, rest.shape, 1, "same");
+    const parts = splitChannels(dRest, precomputed ? widths : [cc, ...widths]);
+    if (!precomputed) dCondition.push(parts.shift() as tf.Tensor4D);
+    return { dGates: dGates as tf.Tensor4D, dcPrev: dcPrev as tf.Tensor4D, parts };
+  };
   // canvas_{l+1} = canvas_l + convT(hg, Wc) + bc
   const dhgOut = tf.add(after.dhg, tf.conv2d(after.du, k.canvas, scale, "valid")) as tf.Tensor4D;
-  // the generator cell, then its convolution's input gradient
-  const [dGatesG, dcg] = tf.engine().runKernel(FUSED_KERNELS.lstmCellGrad, {
-    dhc: tf.concat([dhgOut, after.dcg], 3),
-    c: s.cgPrev,
-    activations: s.actG,
-    tanhC: s.tanhCG,
-  }) as tf.Tensor4D[];
-  const dRestG = tf.conv2dTranspose(dGatesG as tf.Tensor4D, k.gRest, s.restG.shape, 1, "same");
-  const restGParts = splitChannels(dRestG, precompute.generator ? [zc, hidden] : [cc, zc, hidden]);
-  if (!precompute.generator) dCondition.push(restGParts.shift() as tf.Tensor4D);
-  const [dz, dhgFromG] = restGParts as [tf.Tensor4D, tf.Tensor4D];
-  // KL(q || p) (gaussianKl's gradient) and z = mu_q + sigma_q * eps
-  const t = tf.div(kg, s.sigmaP);
-  const u = tf.div(tf.sub(s.muQ, s.muP), s.sigmaP);
-  const r = tf.div(s.sigmaQ, s.sigmaP);
-  const dMuKl = tf.mul(t, u);
-  const dMuQ = tf.add(dMuKl, dz);
-  const dSigmaQ = tf.add(tf.sub(tf.mul(t, r), tf.div(kg, s.sigmaQ)), tf.mul(dz, s.eps));
-  const dSigmaP = tf.sub(t, tf.mul(t, tf.add(tf.square(r), tf.square(u))));
+  const generator = core(
+    dhgOut,
+    after.dcg,
+    [s.cgPrev, s.actG, s.tanhCG, s.restG],
+    k.gRest,
+    precompute.generator,
+    [zc, hidden],
+  );
+  const [dz, dhgFromG] = generator.parts as [tf.Tensor4D, tf.Tensor4D];
+  // KL(q || p) and z = mu_q + sigma_q * eps
+  const [dMuQKl, dSigmaQKl, dMuP, dSigmaP] = klGradients(kg, s.muQ, s.sigmaQ, s.muP, s.sigmaP);
+  const dMuQ = tf.add(dMuQKl, dz);
+  const dSigmaQ = tf.add(dSigmaQKl, tf.mul(dz, s.eps));
   // sigma = softplus(raw + 0.5) + 1e-8, so dsigma/draw = sigmoid(raw + 0.5)
   const posterior = tf.concat([dMuQ, tf.mul(dSigmaQ, tf.sigmoid(tf.add(s.rawQ, 0.5)))], 3) as tf.Tensor4D;
-  const prior = tf.concat(
-    [tf.neg(dMuKl), tf.mul(dSigmaP, tf.sigmoid(tf.add(s.rawP, 0.5)))],
-    3,
-  ) as tf.Tensor4D;
+  const prior = tf.concat([dMuP, tf.mul(dSigmaP, tf.sigmoid(tf.add(s.rawP, 0.5)))], 3) as tf.Tensor4D;
   const dheOut = tf.add(
     after.dhe,
     tf.conv2dTranspose(posterior, k.posterior, s.he.shape, 1, "same"),
   ) as tf.Tensor4D;
-  // the inference cell and its convolution's input gradient
-  const [dGatesE, dce] = tf.engine().runKernel(FUSED_KERNELS.lstmCellGrad, {
-    dhc: tf.concat([dheOut, after.dce], 3),
-    c: s.cePrev,
-    activations: s.actE,
-    tanhC: s.tanhCE,
-  }) as tf.Tensor4D[];
-  const dRestE = tf.conv2dTranspose(dGatesE as tf.Tensor4D, k.eRest, s.restE.shape, 1, "same");
-  const restEParts = splitChannels(
-    dRestE,
-    precompute.inference ? [hidden, hidden, hidden] : [cc, hidden, hidden, hidden],
+  const inference = core(
+    dheOut,
+    after.dce,
+    [s.cePrev, s.actE, s.tanhCE, s.restE],
+    k.eRest,
+    precompute.inference,
+    [hidden, hidden, hidden],
   );
-  if (!precompute.inference) dCondition.push(restEParts.shift() as tf.Tensor4D);
-  const [dhgFromE, dSeen, dhe] = restEParts as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+  const [dhgFromE, dSeen, dhe] = inference.parts as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
   // the canvas before the step reached the inference core through the downsampling convolution
   const du = tf.add(
     after.du,
@@ -441,15 +442,15 @@ function stepBackward(
   return {
     state: {
       dhg: tf.addN([dhgFromG, dhgFromE, dhgFromP]),
-      dcg: dcg as tf.Tensor4D,
+      dcg: generator.dcPrev,
       dhe,
-      dce: dce as tf.Tensor4D,
+      dce: inference.dcPrev,
       du,
     },
     grads: {
-      canvas: tf.clone(after.du),
-      generator: dGatesG as tf.Tensor4D,
-      inference: dGatesE as tf.Tensor4D,
+      canvas: after.du,
+      generator: generator.dGates,
+      inference: inference.dGates,
       prior,
       posterior,
       down: dSeen,
