@@ -2,7 +2,8 @@
 """Object scores of study.py's checkpoints, by the definition of @gqn/train's object-scores.ts:
 object pixels are those more than 0.15 from the empty room in some channel; PSNR over the mask's
 object pixels and over the background; IoU of predicted and target object pixels, pooled over the
-test queries. Scores the mean of --samples prior renders per query, and the context average.
+test queries (view --query, seen from the first --context other views). Scores the mean of
+--samples prior renders per query, and the context average.
 
     python3 objscore.py --data ROOT --masks test-masks.bin runs/base-2k runs/sigma-paper-2k ...
 
@@ -18,17 +19,20 @@ ap = argparse.ArgumentParser()
 ap.add_argument("runs", nargs="+"); ap.add_argument("--data", required=True); ap.add_argument("--masks", required=True)
 ap.add_argument("--dataset", default="rooms_ring_camera"); ap.add_argument("--size", type=int, default=32)
 ap.add_argument("--context", type=int, default=5); ap.add_argument("--samples", type=int, default=8)
+ap.add_argument("--query", type=int, default=5, help="the view the masks are of (dump-masks.mjs's K)")
 a = ap.parse_args()
-S, K = a.size, a.context
+S, K, Q = a.size, a.context, a.query
+# The context: the first K views other than the query, so that every K is scored on the same query.
+C = [v for v in range(10) if v != Q][:K]
 z = np.load(os.path.join(a.data, f".{a.dataset}-test-{S}.npz")); f, p = z["f"], z["p"]
 N = len(f)
 raw = np.fromfile(a.masks, dtype=np.uint8)
 if raw.size != N * S * S * 4:
     sys.exit(f"{a.masks}: {raw.size} bytes, but {N} test scenes at {S} px need {N * S * S * 4} (ids, then RGB behind them)")
 ids = raw[: N * S * S].reshape(N, S, S); behind = raw[N * S * S:].reshape(N, S, S, 3).astype(np.float32) / 255
-qx = f[:, K]; on = ids > 0
+qx = f[:, Q]; on = ids > 0
 empty = np.where(on[..., None], behind, qx)  # the query view with its objects removed
-cx = torch.from_numpy(f[:, :K]).permute(0, 1, 4, 2, 3).contiguous(); cv = torch.from_numpy(p[:, :K]); qv = torch.from_numpy(p[:, K])
+cx = torch.from_numpy(f[:, C]).permute(0, 1, 4, 2, 3).contiguous(); cv = torch.from_numpy(p[:, C]); qv = torch.from_numpy(p[:, Q])
 
 def object_pixels(img): return np.abs(np.clip(img, 0, 1) - empty).max(-1) > 0.15
 target_objects = object_pixels(qx)
@@ -49,7 +53,7 @@ def model_scores(run, step):
                    .permute(0, 2, 3, 1).numpy() for _ in range(a.samples)]
     return scores(sum(renders) / a.samples)
 
-print("context average", json.dumps(scores(f[:, :K].mean(1))), flush=True)
+print("context average", json.dumps(scores(f[:, C].mean(1))), flush=True)
 for run in a.runs:
     steps = sorted(int(re.search(r"ckpt-(\d+)\.pt$", x).group(1)) for x in glob.glob(os.path.join(run, "ckpt-*.pt")))
     for step in steps[1:]:
