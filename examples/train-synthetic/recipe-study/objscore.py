@@ -22,10 +22,12 @@ ap.add_argument("--context", type=int, default=5); ap.add_argument("--samples", 
 ap.add_argument("--query", type=int, default=5, help="the view the masks are of (dump-masks.mjs's K)")
 a = ap.parse_args()
 S, K, Q = a.size, a.context, a.query
-# The context: the first K views other than the query, so that every K is scored on the same query.
-C = [v for v in range(10) if v != Q][:K]
 z = np.load(os.path.join(a.data, f".{a.dataset}-test-{S}.npz")); f, p = z["f"], z["p"]
-N = len(f)
+N, V = f.shape[:2]
+if not (0 <= Q < V and 1 <= K < V):
+    sys.exit(f"--query {Q} and --context {K}: the test scenes have {V} views (query 0-{V - 1}, context 1-{V - 1})")
+# The context: the first K views other than the query, so that every K is scored on the same query.
+C = [v for v in range(V) if v != Q][:K]
 raw = np.fromfile(a.masks, dtype=np.uint8)
 if raw.size != N * S * S * 4:
     sys.exit(f"{a.masks}: {raw.size} bytes, but {N} test scenes at {S} px need {N * S * S * 4} (ids, then RGB behind them)")

@@ -49,7 +49,7 @@ opt = torch.optim.Adam(model.parameters(), lr=1e-4, betas=(0.9, 0.999), eps=1e-8
 mean_img = torch.from_numpy(np.mean([f.mean(0) for f, _ in train], 0)).permute(2, 0, 1)
 # Test queries: view 5 (the one dump-masks.mjs writes masks of) from the first K other views, so
 # that runs with different K are scored on the same queries.
-Q = 5; C = [v for v in range(10) if v != Q][:K]
+Q = 5; C = [v for v in range(len(test[0][0])) if v != Q][:K]
 cx = torch.from_numpy(np.stack([f[C] for f, _ in test])).permute(0, 1, 4, 2, 3).contiguous()
 cv = torch.from_numpy(np.stack([p[C] for _, p in test]))
 qx = torch.from_numpy(np.stack([f[Q] for f, _ in test])).permute(0, 3, 1, 2).contiguous()
