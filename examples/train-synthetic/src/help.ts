@@ -9,12 +9,14 @@ export const BASELINES = [
   "the mean training image",
   "the context view nearest the query",
   "the context average",
+  "a plane sweep through the context views (no learning: the cameras' geometry alone)",
 ];
 
 export const MAIN_OPTIONS = {
   minutes: { type: "string" },
   steps: { type: "string" },
   encoder: { type: "string" },
+  reader: { type: "string" },
   preset: { type: "string" },
   scene: { type: "string" },
   backend: { type: "string" },
@@ -52,6 +54,10 @@ predictive mean) beside ${BASELINES.slice(0, -1).join(", ")} and ${BASELINES.at(
   --context-size K   context views per scene (default 5)
   --encoder TYPE     pool | tower | pyramid (default on a CPU: tower, at the preset's width;
                      else the preset's)
+  --reader TYPE      epipolar (default): DRAW's condition gets what the context views show
+                     along each query pixel's ray (the cameras' geometry, a learnt plane sweep);
+                     epipolar-attention: also an attention over those samples at every DRAW
+                     step (3.5x slower steps); none: the paper's GQN
   --draw-steps L     DRAW steps: L, or MIN-MAX drawn per batch (the model gets L = MAX and
                      renders with any L up to it); default the preset's
   --seed S           seeds the data, the model and the prior (default 1)

@@ -34,7 +34,12 @@ import { DEFAULT_SCENE, HELP, MAIN_OPTIONS } from "./help.js";
  * onnxruntime's gemm convolutions: tiny measured (4,007 steps in a 10-minute run), small from its
  * step time (600-700 ms, docs/performance.md).
  */
-const CPU_STEPS_PER_MINUTE: Record<GqnPresetName, number> = { tiny: 400, small: 90, "tf-gqn": 1, paper: 1 };
+const CPU_STEPS_PER_MINUTE: Record<ReaderChoice, Record<GqnPresetName, number>> = {
+  none: { tiny: 400, small: 90, "tf-gqn": 1, paper: 1 },
+  // With the reader: tiny measured in 10-minute runs (3,740 and 1,307 steps); small scaled alike.
+  epipolar: { tiny: 370, small: 85, "tf-gqn": 1, paper: 1 },
+  "epipolar-attention": { tiny: 130, small: 30, "tf-gqn": 1, paper: 1 },
+};
 
 function sceneKind(name: string): SceneKind {
   if (!(name in SCENE_KINDS)) {
@@ -48,6 +53,16 @@ function encoderType(name: string): "pool" | "tower" | "pyramid" {
     throw new Error(`--encoder must be pool, tower or pyramid, but got "${name}".`);
   }
   return name;
+}
+
+const READERS = ["none", "epipolar", "epipolar-attention"] as const;
+type ReaderChoice = (typeof READERS)[number];
+
+function readerType(name: string): ReaderChoice {
+  if (!(READERS as readonly string[]).includes(name)) {
+    throw new Error(`--reader must be ${READERS.join(", ")}, but got "${name}".`);
+  }
+  return name as ReaderChoice;
 }
 
 function drawStepsFlag(text: string): number | { min: number; max: number } {
@@ -97,10 +112,12 @@ async function main(argv: string[]): Promise<number> {
   const batchSize = positive("batch-size", values["batch-size"], native ? 36 : 8);
   const drawSteps = values["draw-steps"] === undefined ? undefined : drawStepsFlag(values["draw-steps"]);
   const encoder = values.encoder !== undefined ? encoderType(values.encoder) : native ? undefined : "tower";
+  // The epipolar reader placed objects where no reader did, in the same 10 minutes (README).
+  const reader = readerType(values.reader ?? "epipolar");
   const stepLimit = values.steps === undefined ? undefined : positive("steps", values.steps, 1);
   // The schedules span the budget (or --steps), at the steps a minute each preset takes on a
   // quiet 2-core machine (wasm + onnxruntime); a slower machine stops before their end.
-  const budgetSteps = Math.round(minutes * CPU_STEPS_PER_MINUTE[preset]);
+  const budgetSteps = Math.round(minutes * CPU_STEPS_PER_MINUTE[reader][preset]);
   const annealSteps = native ? 200_000 : Math.max(100, Math.min(stepLimit ?? budgetSteps, budgetSteps));
   const dataset = sceneKind(values.scene ?? DEFAULT_SCENE);
   const dataDir = resolve(values["data-dir"] ?? "data");
@@ -138,6 +155,10 @@ async function main(argv: string[]): Promise<number> {
       }),
       ...(drawSteps !== undefined && {
         draw: { steps: typeof drawSteps === "number" ? drawSteps : drawSteps.max },
+      }),
+      // The optics (field of view, depth range) come from the dataset's dataset.json.
+      ...(reader !== "none" && {
+        reader: { type: "epipolar" as const, ...(reader === "epipolar-attention" && { valueChannels: 32 }) },
       }),
     },
     // onnxruntime-node convolutions on wasm where it is installed (~3.5x faster tiny steps).
@@ -189,6 +210,7 @@ async function main(argv: string[]): Promise<number> {
       renders.model,
       renders.predictiveMean,
       baselines.contextAverage,
+      ...(baselines.planeSweep ? [baselines.planeSweep] : []),
       baselines.nearestView,
       baselines.meanImage,
     ]);
@@ -200,8 +222,8 @@ async function main(argv: string[]): Promise<number> {
     );
     disposeFirstBatch(first);
   }
-  const { meanImage, contextAverage } = report.baselines;
-  await writeCurves(modelDir, meanImage.psnr, contextAverage.psnr);
+  const { meanImage, contextAverage, planeSweep } = report.baselines;
+  await writeCurves(modelDir, meanImage.psnr, contextAverage.psnr, planeSweep?.psnr);
 
   const { firstBatch: _pictures, ...scores } = report;
   const summary = {
@@ -219,6 +241,7 @@ async function main(argv: string[]): Promise<number> {
       model: scores.model.psnr - meanImage.psnr,
       predictiveMean: scores.predictiveMean.psnr - meanImage.psnr,
       predictiveMeanOverContextAverage: scores.predictiveMean.psnr - contextAverage.psnr,
+      ...(planeSweep && { predictiveMeanOverPlaneSweep: scores.predictiveMean.psnr - planeSweep.psnr }),
       // On the query views' object pixels (their masks), the gap the context average leaves.
       ...(scores.predictiveMean.objects &&
         contextAverage.objects && {
@@ -232,7 +255,7 @@ async function main(argv: string[]): Promise<number> {
   say(`test scores of the GQN (${preset}, ${result.step} steps):`);
   process.stderr.write(formatReport(report));
   say(
-    `renders: ${join(modelDir, "test-predictions.png")} (context views | target | one sample | mean of ${PREDICTIVE_SAMPLES} | context average | nearest view | mean image)`,
+    `renders: ${join(modelDir, "test-predictions.png")} (context views | target | one sample | mean of ${PREDICTIVE_SAMPLES} | context average${planeSweep ? " | plane sweep" : ""} | nearest view | mean image)`,
   );
   say(
     `curves: ${join(modelDir, "curves-elbo.svg")}, ${join(modelDir, "curves-psnr.svg")}; summary: ${join(modelDir, "summary.json")}`,
@@ -251,6 +274,7 @@ async function writeCurves(
   modelDir: string,
   meanImagePsnr: number,
   contextAveragePsnr: number,
+  planeSweepPsnr: number | undefined,
 ): Promise<void> {
   const lines = (await readFile(join(modelDir, "log.jsonl"), "utf8"))
     .split("\n")
@@ -291,6 +315,7 @@ async function writeCurves(
           [
             ["mean training image", "#d62728", meanImagePsnr],
             ["average of the context views", "#2ca02c", contextAveragePsnr],
+            ...(planeSweepPsnr !== undefined ? [["plane sweep", "#9467bd", planeSweepPsnr] as const] : []),
           ] as const
         ).map(([name, color, y]) => ({
           name,

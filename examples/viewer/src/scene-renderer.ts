@@ -133,7 +133,9 @@ export class SceneRenderer {
     return tf.tidy(() => {
       const query = tf.tensor2d(Array.from(queryPose), [1, 7]);
       if (gqn && representation) {
-        const image = gqn.render(representation, query, { seed: RENDER_SEED }); // [1, H, W, 3] in [0, 1]
+        // A model with an epipolar reader looks into the context views again for each query.
+        const context = { frames, poses };
+        const image = gqn.render(representation, query, { seed: RENDER_SEED, context }); // [1, H, W, 3] in [0, 1]
         return tf.squeeze(image, [0]) as tf.Tensor3D;
       }
       const inputs: tf.Tensor[] = [];

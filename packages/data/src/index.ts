@@ -1,11 +1,28 @@
 // Platform-neutral entry: runs in Node and in browsers (no node: imports here or below).
+export {
+  checkFov,
+  distanceToLine,
+  epipolarSegment,
+  type ImagePoint,
+  type PinholeCamera,
+  pinholeCamera,
+  pixelRay,
+  pointAlong,
+  projectPoint,
+  type Ray,
+  type Vec3,
+} from "./camera-geometry.js";
 export { crc32c, maskCrc, maskedCrc32c, unmaskCrc } from "./crc32c.js";
 export {
   DATASETS,
   type DatasetInfo,
   type DatasetSpec,
+  datasetDepthRange,
   datasetFileNames,
+  datasetFovDegrees,
   getDatasetSpec,
+  PUBLISHED_DEPTH_RANGES,
+  PUBLISHED_FOV_DEGREES,
   type Split,
   shardFileName,
 } from "./datasets.js";

@@ -10,6 +10,14 @@ export {
   type SceneBatchState,
 } from "./create-scene-batches.js";
 export { type ListDatasetFilesOptions, listDatasetFiles, readDatasetInfo } from "./dataset-files.js";
+export {
+  drawEpipolarFigure,
+  type EpipolarFigure,
+  type EpipolarFigureInputs,
+  type EpipolarFigureOptions,
+  type FigureView,
+  writeEpipolarFigure,
+} from "./epipolar-figure.js";
 export { fastCrc32c } from "./fast-crc32c.js";
 export { encodeGif } from "./gif.js";
 export {

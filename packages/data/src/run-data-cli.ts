@@ -5,13 +5,17 @@ import {
   Command,
   CommanderError,
   cliFailureLines,
+  InvalidArgumentError,
   integerOption,
+  Option,
   packageVersion,
+  positiveNumberOption,
   underscoreFlagError,
 } from "@gqn/core/cli";
 import { SingleBar } from "cli-progress";
 import { readDatasetInfo } from "./dataset-files.js";
-import type { DatasetInfo } from "./datasets.js";
+import type { DatasetInfo, Split } from "./datasets.js";
+import { type EpipolarFigure, writeEpipolarFigure } from "./epipolar-figure.js";
 import { CorruptRecordError } from "./errors.js";
 import { decodeJpeg, encodePng } from "./jpeg.js";
 import { readJpegInfo } from "./jpeg-info.js";
@@ -338,8 +342,30 @@ function sceneProblem(bytes: Uint8Array, info: DatasetInfo | undefined): ScenePr
   return undefined;
 }
 
+/** A commander parser of two numbers `A,B` (`--pixel`, `--depth-range`), checked by `check`. */
+function numberPair(expected: string, check: (a: number, b: number) => boolean) {
+  return (value: string): [number, number] => {
+    const parts = value.split(",").map((part) => (part.trim() === "" ? Number.NaN : Number(part)));
+    const [a, b] = parts;
+    if (parts.length !== 2 || a === undefined || b === undefined || !check(a, b)) {
+      throw new InvalidArgumentError(`expected ${expected}.`);
+    }
+    return [a, b];
+  };
+}
+
+/** The one line `gqn-data epipolar` prints: what it wrote and how to read it. */
+function epipolarLine(
+  figure: EpipolarFigure,
+  o: { dataset: string; split: string; scene: number; query: number },
+): string {
+  const [near, far] = figure.depthRange;
+  const marks = figure.marks.map((m) => `${m.colour} ${m.distance.toFixed(2)}`).join(", ");
+  return `wrote ${figure.out} (${figure.width}x${figure.height}): ${o.dataset} ${o.split} scene ${o.scene}, query view ${o.query} (left) with pixel (${figure.pixel.join(", ")}) boxed, then context views ${figure.contextViews.join(", ")} with that pixel's epipolar line (fov ${figure.fovDegrees} deg, distances ${near} to ${far}; dots at ${marks}). Each line should cross whatever the boxed pixel shows, and the dot nearest it fall on it in every view that sees it; lines that miss it mean a wrong --fov or pose convention (the centre pixel's line is the same whatever the fov: pick one near an edge).\n`;
+}
+
 /**
- * The `gqn-data` command line: `inspect`, `export` and `verify` (`gqn-synth` of `@gqn/scenes` writes datasets).
+ * The `gqn-data` command line: `inspect`, `export`, `verify` and `epipolar` (`gqn-synth` of `@gqn/scenes` writes datasets).
  * `argv` are the arguments after the command name. Resolves to the exit code: 0 fine, 1 an error or
  * corrupt records found, 2 bad usage. Errors are one line (`--debug` adds the stack).
  */
@@ -349,7 +375,9 @@ export async function runDataCli(argv: readonly string[], io: DataCliIo = {}): P
   const debug = argv.includes("--debug");
   let result = 0;
   const program = new Command("gqn-data")
-    .description("Inspect, export and verify GQN TFRecord datasets (tf.train.Example frames + cameras).")
+    .description(
+      "Inspect, export and verify GQN TFRecord datasets (tf.train.Example frames + cameras), and draw a pixel's epipolar lines to check their cameras.",
+    )
     .version(packageVersion("@gqn/data", import.meta.url))
     .option("--debug", "print stack traces of errors")
     .exitOverride()
@@ -382,6 +410,67 @@ export async function runDataCli(argv: readonly string[], io: DataCliIo = {}): P
     .action(async (path: string, o: VerifyOptions) => {
       result = await verify(path, await tfrecordFiles(path), o, stdout, stderr);
     });
+  program
+    .command("epipolar")
+    .description(
+      "a PNG of one scene: the query view with a pixel boxed beside context views with its epipolar line, to check the field of view and pose convention by eye",
+    )
+    .requiredOption("--data-dir <dir>", "directory holding <dataset>/{train,test}/*.tfrecord")
+    .requiredOption("--dataset <name>", "dataset name")
+    .addOption(new Option("--split <name>", "split read").choices(["test", "train"]).default("test"))
+    .option("--scene <n>", "0-based scene index, counted across the split's shards", integerOption(0), 0)
+    .option("--query <view>", "the view whose pixel is traced", integerOption(0), 0)
+    .option(
+      "--pixel <x,y>",
+      "column and row of the pixel traced, 0-based from the top-left (default: the centre, whose line is the same whatever the fov: pick one near an edge on an object to check the fov)",
+      numberPair(
+        "X,Y (two integers >= 0, e.g. 32,40)",
+        (x, y) => Number.isInteger(x) && Number.isInteger(y) && x >= 0 && y >= 0,
+      ),
+    )
+    .option("--fov <degrees>", "field of view (default: the dataset's)", positiveNumberOption)
+    .option(
+      "--depth-range <near,far>",
+      "distances along the ray drawn, world units (default: the dataset's)",
+      numberPair(
+        "NEAR,FAR (world units, 0 < NEAR < FAR, e.g. 0.1,8)",
+        (near, far) => near > 0 && far > near && Number.isFinite(far),
+      ),
+    )
+    .option("--views <n>", "context views drawn, at most", integerOption(1), 5)
+    .option("--scale <n>", "figure pixels per frame pixel", integerOption(1, 64), 4)
+    .requiredOption("--out <file>", "the PNG written")
+    .action(
+      async (o: {
+        dataDir: string;
+        dataset: string;
+        split: Split;
+        scene: number;
+        query: number;
+        pixel?: [number, number];
+        fov?: number;
+        depthRange?: [number, number];
+        views: number;
+        scale: number;
+        out: string;
+      }) => {
+        const figure = await writeEpipolarFigure({
+          dataDir: o.dataDir,
+          dataset: o.dataset,
+          split: o.split,
+          scene: o.scene,
+          query: o.query,
+          views: o.views,
+          scale: o.scale,
+          out: o.out,
+          ...(o.pixel && { pixel: o.pixel }),
+          ...(o.fov !== undefined && { fovDegrees: o.fov }),
+          ...(o.depthRange && { depthRange: o.depthRange }),
+          warn: (message) => stderr.write(`gqn-data epipolar: ${message}\n`),
+        });
+        stdout.write(epipolarLine(figure, o));
+      },
+    );
   const seedSpelling = underscoreFlagError(program, argv);
   if (seedSpelling) {
     stderr.write(`${seedSpelling}\n`);

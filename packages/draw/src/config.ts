@@ -21,6 +21,11 @@ export interface DrawConfig {
   scale: number;
   /** One set of core, head and canvas weights for all L steps (true), or one per step (the paper's option). */
   tied: boolean;
+  /**
+   * Channels of a per-step read ({@link DrawRead}) that joins both cores' inputs: what a core
+   * looks up with its own hidden state at each step (an attention over a memory, say). 0: none.
+   */
+  readChannels: number;
 }
 
 /** tf-gqn's defaults (the seed). */
@@ -33,6 +38,7 @@ export const DEFAULT_DRAW_CONFIG: Readonly<DrawConfig> = Object.freeze({
   imageChannels: 3,
   scale: 4,
   tied: true,
+  readChannels: 0,
 });
 
 const INTEGER_KEYS = [
@@ -64,6 +70,10 @@ export function resolveDrawConfig(config: Partial<DrawConfig> = {}): DrawConfig 
   }
   for (const key of INTEGER_KEYS)
     checkInteger(resolved[key], "resolveDrawConfig", key, { code: "INVALID_CONFIG" });
+  checkInteger(resolved.readChannels, "resolveDrawConfig", "readChannels", {
+    code: "INVALID_CONFIG",
+    min: 0,
+  });
   if (resolved.kernelSize % 2 === 0) {
     throw new GqnError(
       "INVALID_CONFIG",

@@ -31,6 +31,14 @@ export interface DrawArgs extends Partial<DrawConfig> {
   fusedPass?: boolean;
 }
 
+/**
+ * A per-step read: what a core looks up with its hidden state before its update, e.g. an attention
+ * over features of the scene that a caller prepared for this pass. Called at every step with the
+ * core's `h` `[B, h, w, C]` (borrowed); returns `[B, h, w, readChannels]`, which joins that core's
+ * input. Runs inside DRAW's tidy and tape: gradients flow through it into `h` and whatever it reads.
+ */
+export type DrawRead = (h: tf.Tensor4D, core: "generator" | "inference") => tf.Tensor4D;
+
 /** Options of {@link Draw.infer}. */
 export interface DrawInferOptions {
   /** Seeds the posterior samples (distinct per step; 0 and negative seeds work): the same seed gives the same result. */
@@ -42,6 +50,8 @@ export interface DrawInferOptions {
   steps?: number;
   /** Also return the canvas after each step. */
   canvases?: boolean;
+  /** The per-step read; required exactly when the config has `readChannels` > 0. */
+  read?: DrawRead;
 }
 
 /** What {@link Draw.infer} returns (owned by the caller). */
@@ -62,6 +72,8 @@ export interface GenerateOptions {
   seed?: number;
   /** Also return the canvas after each step. */
   canvases?: boolean;
+  /** The per-step read; required exactly when the config has `readChannels` > 0. */
+  read?: DrawRead;
 }
 
 /** What {@link Draw.generate} returns (owned by the caller). */
@@ -103,6 +115,9 @@ function seedAt(seed: number | undefined, side: "prior" | "posterior", step: num
  * 4. z_l ~ q_l (infer) or p_l (generate), reparameterised;
  * 5. generator core update on concat(condition, z_l); canvas += convT_{k=s=scale}(h_g);
  * 6. KL(q_l || p_l) added (infer).
+ * With `readChannels` > 0, each core also reads with its hidden state before its update
+ * ({@link DrawRead}, as DRAW's read attention does) and the read joins its input: the inference
+ * core's after `down(...)`, the generator's after z_l.
  * The target and canvas reach the inference core through a k = s = scale convolution without bias,
  * concatenated to its input (the torch ports' choice; tf-gqn adds it to h_e instead).
  *
@@ -153,7 +168,9 @@ export class Draw extends ScopedLayer {
     this.ensureBuilt(condition, "infer");
     const steps = this.checkSteps(options.steps, "infer");
     this.checkTarget(condition, target);
-    if (this.fusedPass && !options.canvases && hasFusedCell()) {
+    const read = this.checkRead(options.read, "infer");
+    // The fused pass's hand-written backward has no read: a model with one trains on the plain ops.
+    if (this.fusedPass && !options.canvases && read === undefined && hasFusedCell()) {
       return this.inferFused(condition, target, steps, options.seed);
     }
     const canvases: tf.Tensor4D[] = [];
@@ -166,10 +183,13 @@ export class Draw extends ScopedLayer {
         const cores = coresAt(l);
         const prior = this.head(generator.h, w.prior); // p_l: mean, sigma [B, h, w, Z]
         const seen = this.downsample(target, canvas); // [B, h, w, C]
-        inference = (cores.inference as ConditionedCore).step([generator.h, seen], inference); // [B, h, w, C]
+        const inferenceInputs = [generator.h, seen];
+        if (read) inferenceInputs.push(read(inference.h, "inference")); // [B, h, w, R]
+        const readG = read?.(generator.h, "generator"); // [B, h, w, R], with h_g before its update
+        inference = (cores.inference as ConditionedCore).step(inferenceInputs, inference); // [B, h, w, C]
         const posterior = this.head(inference.h, w.posterior); // q_l [B, h, w, Z]
         const z = posterior.sample(seedAt(options.seed, "posterior", l)) as tf.Tensor4D; // [B, h, w, Z]
-        generator = cores.generator.step([z], generator); // [B, h, w, C]
+        generator = cores.generator.step(readG ? [z, readG] : [z], generator); // [B, h, w, C]
         canvas = this.writeCanvas(canvas, generator.h, w.canvas); // [B, H, W, Cu]
         if (options.canvases) canvases.push(tf.keep(canvas));
         kls.push(tf.sum(posterior.kl(prior), [1, 2, 3]) as tf.Tensor1D); // [B]
@@ -230,6 +250,7 @@ export class Draw extends ScopedLayer {
   generate(condition: tf.Tensor4D, options: GenerateOptions = {}): GenerateResult {
     this.ensureBuilt(condition, "generate");
     const steps = this.checkSteps(options.steps, "generate");
+    const read = this.checkRead(options.read, "generate");
     const canvases: tf.Tensor4D[] = [];
     const mean = tf.tidy(() => {
       const coresAt = this.passCores(condition, false);
@@ -238,7 +259,8 @@ export class Draw extends ScopedLayer {
         const w = this.stepWeights(l);
         const prior = this.head(generator.h, w.prior); // p_l [B, h, w, Z]
         const z = prior.sample(seedAt(options.seed, "prior", l)) as tf.Tensor4D; // [B, h, w, Z]
-        generator = coresAt(l).generator.step([z], generator); // [B, h, w, C]
+        const rest = read ? [z, read(generator.h, "generator")] : [z]; // + [B, h, w, R]
+        generator = coresAt(l).generator.step(rest, generator); // [B, h, w, C]
         canvas = this.writeCanvas(canvas, generator.h, w.canvas); // [B, H, W, Cu]
         if (options.canvases) canvases.push(tf.keep(canvas));
       }
@@ -278,6 +300,7 @@ export class Draw extends ScopedLayer {
       kernelSize: k,
       imageChannels: x,
       scale,
+      readChannels: r,
     } = this.drawConfig;
     const count = this.drawConfig.tied ? 1 : this.drawConfig.steps;
     this.steps = [];
@@ -285,11 +308,11 @@ export class Draw extends ScopedLayer {
       const s = this.drawConfig.tied ? "" : `_${l}`;
       this.steps.push({
         generatorLstm: [
-          this.weight(`generator${s}/lstm/kernel`, [k, k, c + z + h, 4 * h], "glorot"),
+          this.weight(`generator${s}/lstm/kernel`, [k, k, c + z + r + h, 4 * h], "glorot"),
           this.weight(`generator${s}/lstm/bias`, [4 * h], "zeros"),
         ],
         inferenceLstm: [
-          this.weight(`inference${s}/lstm/kernel`, [k, k, c + 2 * h + h, 4 * h], "glorot"),
+          this.weight(`inference${s}/lstm/kernel`, [k, k, c + 2 * h + r + h, 4 * h], "glorot"),
           this.weight(`inference${s}/lstm/bias`, [4 * h], "zeros"),
         ],
         prior: [
@@ -326,6 +349,31 @@ export class Draw extends ScopedLayer {
       );
     }
     return steps;
+  }
+
+  /** The read of a pass, checked against the config, its shape checked at each call. */
+  private checkRead(read: DrawRead | undefined, where: string): DrawRead | undefined {
+    const channels = this.drawConfig.readChannels;
+    if ((read === undefined) !== (channels === 0)) {
+      throw new GqnError(
+        "INVALID_ARGUMENT",
+        channels === 0
+          ? `Draw.${where}: options.read was given, but this DRAW has readChannels 0 (no input for it).`
+          : `Draw.${where}: options.read is required: this DRAW's cores take a ${channels}-channel read at every step (readChannels).`,
+      );
+    }
+    if (read === undefined) return undefined;
+    return (h, core) => {
+      const out = read(h, core);
+      const [b, gh, gw] = h.shape;
+      if (out.shape.join() !== [b, gh, gw, channels].join()) {
+        throw new GqnError(
+          "SHAPE_MISMATCH",
+          `Draw.${where}: the ${core} core's read must have shape [${b}, ${gh}, ${gw}, ${channels}] (readChannels), but got [${out.shape.join(", ")}].`,
+        );
+      }
+      return out;
+    };
   }
 
   private ensureBuilt(condition: tf.Tensor4D, where: string): void {

@@ -11,6 +11,7 @@ export {
   Draw,
   type DrawArgs,
   type DrawInferOptions,
+  type DrawRead,
   type GenerateOptions,
   type GenerateResult,
   type InferResult,

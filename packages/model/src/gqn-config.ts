@@ -1,6 +1,13 @@
 import { GqnError } from "@gqn/core";
 import { DEFAULT_DRAW_CONFIG, type DrawConfig, resolveDrawConfig } from "@gqn/draw";
-import { type Aggregation, createEncoder, type EncoderConfig, resolveEncoderConfig } from "@gqn/encoders";
+import {
+  type Aggregation,
+  createEncoder,
+  type EncoderConfig,
+  type EpipolarReaderConfig,
+  resolveEncoderConfig,
+  resolveEpipolarReaderConfig,
+} from "@gqn/encoders";
 
 /**
  * The whole GQN, as construction-time JSON: what a checkpoint stores, and what rebuilds an
@@ -15,6 +22,11 @@ export interface GqnConfig {
   aggregation: Aggregation;
   /** The conditional DRAW generator. */
   draw: DrawConfig;
+  /**
+   * A reader of the context views that DRAW's cores query at every step (epipolar attention);
+   * absent in the paper's GQN. With one, `draw.readChannels` is the reader's `valueChannels`.
+   */
+  reader?: EpipolarReaderConfig;
 }
 
 /**
@@ -94,6 +106,11 @@ export interface GqnConfigOverrides {
   encoder?: Partial<EncoderConfig>;
   aggregation?: Aggregation;
   draw?: Partial<DrawConfig>;
+  /**
+   * Adds (or changes) the epipolar reader; `null` removes it. Its optics (`fovDegrees`, `near`,
+   * `far`) are the dataset's: gqn-train fills them from the dataset when they are left out.
+   */
+  reader?: Partial<EpipolarReaderConfig> | null;
 }
 
 /** Returns a preset by name, or an INVALID_CONFIG error that lists the names. */
@@ -134,6 +151,15 @@ export function resolveGqnConfig(
     aggregation: overrides.aggregation ?? from.aggregation ?? "sum",
     draw: { ...DEFAULT_DRAW_CONFIG, ...from.draw, ...overrides.draw },
   };
+  const reader =
+    overrides.reader === null
+      ? undefined
+      : overrides.reader === undefined
+        ? from.reader
+        : resolveReader({ ...from.reader, ...overrides.reader });
+  // The reader decides DRAW's read width, unless the overrides say otherwise (then they must agree).
+  merged.draw.readChannels = overrides.draw?.readChannels ?? reader?.valueChannels ?? 0;
+  if (reader !== undefined) merged.reader = reader;
   return completeGqnConfig(merged);
 }
 
@@ -146,7 +172,13 @@ export function resolveGqnConfig(
 export function completeGqnConfig(config: GqnConfig): GqnConfig {
   const draw = checkGqnConfig(config);
   const { name: _name, ...encoder } = resolveEncoderConfig(config.encoder);
-  return { ...config, encoder, draw };
+  const { reader, ...rest } = config;
+  return {
+    ...rest,
+    encoder,
+    draw,
+    ...(reader !== undefined && { reader: resolveEpipolarReaderConfig(reader) }),
+  };
 }
 
 /** Checks a full {@link GqnConfig}; throws INVALID_CONFIG with the house message form. */
@@ -189,6 +221,16 @@ function checkGqnConfig(config: GqnConfig): DrawConfig {
       `${where}: aggregation must be "sum" or "mean", but got ${JSON.stringify(config.aggregation)}.`,
     );
   }
+  if (config.reader !== undefined) {
+    const reader = resolveReader(config.reader);
+    if (draw.readChannels !== reader.valueChannels) {
+      throw invalid(
+        `${where}: draw.readChannels must equal reader.valueChannels ${reader.valueChannels}, but got ${draw.readChannels}.`,
+      );
+    }
+  } else if (draw.readChannels !== 0) {
+    throw invalid(`${where}: draw.readChannels must be 0 without a reader, but got ${draw.readChannels}.`);
+  }
   let grid: readonly [number, number, number];
   try {
     // A layer object without weights: no tensor is made here.
@@ -208,6 +250,17 @@ function checkGqnConfig(config: GqnConfig): DrawConfig {
     );
   }
   return draw;
+}
+
+/** A reader config resolved, its errors in the form of the other fields'. */
+function resolveReader(config: Partial<EpipolarReaderConfig>): EpipolarReaderConfig {
+  try {
+    return resolveEpipolarReaderConfig(config);
+  } catch (error) {
+    throw new GqnError("INVALID_CONFIG", `resolveGqnConfig: reader: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
 }
 
 function invalid(message: string): GqnError {

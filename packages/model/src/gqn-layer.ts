@@ -1,7 +1,14 @@
-import { deriveSeed, GqnError } from "@gqn/core";
+import { assertShape, deriveSeed, GqnError } from "@gqn/core";
 import type { Kwargs, LayerArgs } from "@gqn/core/layers";
-import { Draw, type InferResult } from "@gqn/draw";
-import { createEncoder, encodeScene, GQN_POSE_SIZE, type SceneEncoderLayer } from "@gqn/encoders";
+import { Draw, type DrawRead, type InferResult, resolveDrawConfig } from "@gqn/draw";
+import {
+  aggregateViews,
+  type ContextViews,
+  createEncoder,
+  EpipolarReader,
+  GQN_POSE_SIZE,
+  type SceneEncoderLayer,
+} from "@gqn/encoders";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { buildCondition } from "./condition.js";
@@ -18,6 +25,14 @@ interface GqnLayerArgs extends LayerArgs {
   seed?: number;
 }
 
+/** The context views a render or inference pass of a model with a reader looks at again. */
+export interface ContextInput {
+  /** `[B, K, S, S, 3]`: the frames `represent` was given. */
+  frames: tf.Tensor5D;
+  /** `[B, K, 7]`. */
+  poses: tf.Tensor3D;
+}
+
 /** Per-call options of `GqnModel.render`. */
 export interface RenderOptions {
   /** Seed of the prior samples: the same seed, weights and inputs give the same image. */
@@ -30,6 +45,11 @@ export interface RenderOptions {
    * score renders by MSE/PSNR, where one sample pays for the spread of the latents twice.
    */
   samples?: number;
+  /**
+   * The context views again, for a model with a reader (`config.reader`, epipolar attention),
+   * which looks along each query's rays into them; required by such a model, ignored otherwise.
+   */
+  context?: ContextInput;
 }
 
 /** Per-call options of `GqnModel.infer`. */
@@ -38,6 +58,8 @@ export interface InferOptions {
   seed?: number;
   /** DRAW steps of this pass; default the model's L (another L needs tied DRAW weights). */
   steps?: number;
+  /** The context views again, for a model with a reader (see {@link RenderOptions.context}). */
+  context?: ContextInput;
 }
 
 /**
@@ -69,12 +91,15 @@ export class GqnLayer extends tfl.layers.Layer {
   readonly encoder: SceneEncoderLayer;
   /** Conditional DRAW with its observation head. */
   readonly draw: Draw;
+  /** The epipolar reader, in a model with one. */
+  readonly reader: EpipolarReader | undefined;
   /** The initialiser seed, or undefined. */
   readonly seed: number | undefined;
 
   constructor(args: GqnLayerArgs) {
     super({ ...args, name: args.name ?? "gqn" });
-    this.gqnConfig = structuredClone(args.gqn);
+    // DRAW's defaults filled in: checkpoints written before a DRAW field existed compare equal.
+    this.gqnConfig = { ...structuredClone(args.gqn), draw: resolveDrawConfig(args.gqn.draw) };
     this.seed = args.seed ?? undefined;
     const seeded = (part: string) => (this.seed === undefined ? undefined : deriveSeed(this.seed, part));
     const encoderSeed = this.gqnConfig.encoder.seed ?? seeded("encoder");
@@ -90,6 +115,15 @@ export class GqnLayer extends tfl.layers.Layer {
       name: "draw",
       ...(drawSeed !== undefined && { seed: drawSeed }),
     });
+    const readerSeed = seeded("reader");
+    this.reader =
+      this.gqnConfig.reader === undefined
+        ? undefined
+        : new EpipolarReader({
+            config: this.gqnConfig.reader,
+            name: "reader",
+            ...(readerSeed !== undefined && { seed: readerSeed }),
+          });
   }
 
   /** Height and width of the frames, in pixels. */
@@ -102,9 +136,9 @@ export class GqnLayer extends tfl.layers.Layer {
     return this.gqnConfig.frameSize / this.draw.drawConfig.scale;
   }
 
-  /** Channels of the conditioning tensor: the representation's plus the pose's. */
+  /** Channels of the conditioning tensor: the representation's, the pose's and the reader's. */
   get conditionChannels(): number {
-    return this.encoder.outputShape[2] + GQN_POSE_SIZE;
+    return this.encoder.outputShape[2] + GQN_POSE_SIZE + (this.reader?.conditionChannels ?? 0);
   }
 
   /** Builds the encoder and DRAW (their weights are named under this layer's scope). */
@@ -121,13 +155,19 @@ export class GqnLayer extends tfl.layers.Layer {
       [null, s, s, 3],
     ]);
     this.draw.built = true;
+    this.reader?.buildFor(this.encoder.outputShape[2], this.gqnConfig.draw.hiddenChannels);
     this.built = true;
   }
 
-  /** Every trainable weight: the encoder's, then DRAW's. */
+  /** The child layers that hold weights: the encoder, DRAW and the reader (if any). */
+  private get children(): tfl.layers.Layer[] {
+    return this.reader ? [this.encoder, this.draw, this.reader] : [this.encoder, this.draw];
+  }
+
+  /** Every trainable weight: the encoder's, then DRAW's, then the reader's. */
   override get trainableWeights(): tfl.LayerVariable[] {
     if (!this.trainable) return [];
-    return [...this.encoder.trainableWeights, ...this.draw.trainableWeights, ...super.trainableWeights];
+    return [...this.children.flatMap((c) => c.trainableWeights), ...super.trainableWeights];
   }
 
   override set trainableWeights(weights: tfl.LayerVariable[]) {
@@ -136,7 +176,7 @@ export class GqnLayer extends tfl.layers.Layer {
 
   /** Every non-trainable weight (all of them when this layer is frozen). */
   override get nonTrainableWeights(): tfl.LayerVariable[] {
-    const children = [this.encoder, this.draw].flatMap((c) =>
+    const children = this.children.flatMap((c) =>
       this.trainable ? c.nonTrainableWeights : [...c.trainableWeights, ...c.nonTrainableWeights],
     );
     return [...children, ...super.nonTrainableWeights];
@@ -162,9 +202,10 @@ export class GqnLayer extends tfl.layers.Layer {
     }
     const [frames, poses, query] = inputs as [tf.Tensor5D, tf.Tensor3D, tf.Tensor2D];
     const seed = typeof kwargs.seed === "number" ? kwargs.seed : undefined;
-    return tf.tidy(() =>
-      this.render(this.represent(frames, poses), query, seed === undefined ? {} : { seed }),
-    );
+    return tf.tidy(() => {
+      const { r, views } = this.encodeContext(frames, poses);
+      return this.render(r, query, seed === undefined ? {} : { seed }, views);
+    });
   }
 
   /**
@@ -176,9 +217,60 @@ export class GqnLayer extends tfl.layers.Layer {
    * @returns r `[B, h, w, c]` (`h = w = 1` or DRAW's core grid), owned by the caller.
    */
   represent(contextFrames: tf.Tensor5D, contextPoses: tf.Tensor3D): tf.Tensor4D {
-    return encodeScene(this.encoder, contextFrames, contextPoses, {
-      aggregation: this.gqnConfig.aggregation,
-    });
+    return tf.tidy(() => this.encodeContext(contextFrames, contextPoses).r);
+  }
+
+  /**
+   * r, and for a model with a reader the views it reads (each view's representation before the
+   * sum): the encoder runs once for both. Call inside a tidy.
+   */
+  encodeContext(
+    contextFrames: tf.Tensor5D,
+    contextPoses: tf.Tensor3D,
+  ): { r: tf.Tensor4D; views?: ContextViews } {
+    const s = this.frameSize;
+    assertShape(contextFrames.shape, [null, null, s, s, 3], "GqnModel.represent", "contextFrames");
+    const [b, k] = contextFrames.shape;
+    assertShape(contextPoses.shape, [b, k, GQN_POSE_SIZE], "GqnModel.represent", "contextPoses");
+    const encoded = this.encoder.encode(
+      tf.reshape(contextFrames, [b * k, s, s, 3]),
+      tf.reshape(contextPoses, [b * k, GQN_POSE_SIZE]),
+    ); // [B*K, h, w, c]
+    const r = aggregateViews(encoded, k, this.gqnConfig.aggregation); // [B, h, w, c]
+    if (!this.reader) return { r };
+    const [, h, w, c] = encoded.shape;
+    const features = tf.reshape(encoded, [b, k, h, w, c]) as tf.Tensor5D;
+    return { r, views: { frames: contextFrames, poses: contextPoses, features } };
+  }
+
+  /**
+   * DRAW's condition for a pass: r and the query pose on the core grid, and a reader's part; with
+   * the reader's per-step read. Call inside the pass's tidy.
+   */
+  private conditionFor(
+    r: tf.Tensor4D,
+    queryPose: tf.Tensor2D,
+    views: ContextViews | undefined,
+    context: ContextInput | undefined,
+    where: string,
+  ): { condition: tf.Tensor4D; read?: DrawRead } {
+    const base = buildCondition(r, queryPose, this.coreGrid); // [B, S/4, S/4, c + 7]
+    if (!this.reader) return { condition: base };
+    let seen = views;
+    if (seen === undefined) {
+      if (context === undefined) {
+        throw new GqnError(
+          "INVALID_ARGUMENT",
+          `GqnModel.${where}: this model reads its context views along each query's rays (config.reader "epipolar"): pass options.context = { frames, poses }, the context that r was made from.`,
+        );
+      }
+      seen = this.encodeContext(context.frames, context.poses).views as ContextViews;
+    }
+    const reads = this.reader.prepare(seen, queryPose, this.coreGrid);
+    return {
+      condition: reads.condition ? (tf.concat([base, reads.condition], 3) as tf.Tensor4D) : base, // [B, S/4, S/4, c + 7 + S]
+      ...(reads.read && { read: reads.read }),
+    };
   }
 
   /**
@@ -189,10 +281,15 @@ export class GqnLayer extends tfl.layers.Layer {
    * @param queryPose - `[B, 7]`. Borrowed.
    * @returns `[B, S, S, 3]`, owned by the caller.
    */
-  render(r: tf.Tensor4D, queryPose: tf.Tensor2D, options: RenderOptions = {}): tf.Tensor4D {
+  render(
+    r: tf.Tensor4D,
+    queryPose: tf.Tensor2D,
+    options: RenderOptions = {},
+    views?: ContextViews,
+  ): tf.Tensor4D {
     const samples = options.samples ?? 1;
     return tf.tidy(() => {
-      const cond = this.condition(r, queryPose); // [B, S/4, S/4, c + 7]
+      const { condition: cond, read } = this.conditionFor(r, queryPose, views, options.context, "render");
       let sum: tf.Tensor4D | undefined;
       for (let i = 0; i < samples; i++) {
         // Draw 0 is the one-sample render with this seed; draw i > 0 the one with its derived seed.
@@ -201,6 +298,7 @@ export class GqnLayer extends tfl.layers.Layer {
         const { mean } = this.draw.generate(cond, {
           ...(seed !== undefined && { seed }),
           ...(options.steps !== undefined && { steps: options.steps }),
+          ...(read !== undefined && { read }),
         }); // [B, S, S, 3]
         const image = tf.clipByValue(mean, 0, 1) as tf.Tensor4D;
         sum = sum === undefined ? image : (tf.add(sum, image) as tf.Tensor4D);
@@ -222,21 +320,17 @@ export class GqnLayer extends tfl.layers.Layer {
     queryPose: tf.Tensor2D,
     target: tf.Tensor4D,
     options: InferOptions = {},
+    views?: ContextViews,
   ): InferResult {
-    const cond = this.condition(r, queryPose); // [B, S/4, S/4, c + 7]
-    try {
-      return this.draw.infer(cond, target, {
+    return tf.tidy(() => {
+      const { condition: cond, read } = this.conditionFor(r, queryPose, views, options.context, "infer");
+      const { mean, klPerStep } = this.draw.infer(cond, target, {
         ...(options.seed !== undefined && { seed: options.seed }),
         ...(options.steps !== undefined && { steps: options.steps }),
+        ...(read !== undefined && { read }),
       }); // [B, S, S, 3], [B, L]
-    } finally {
-      cond.dispose();
-    }
-  }
-
-  /** DRAW's conditioning tensor: r and the query pose on the core grid, `[B, S/4, S/4, c + 7]`. */
-  private condition(r: tf.Tensor4D, queryPose: tf.Tensor2D): tf.Tensor4D {
-    return buildCondition(r, queryPose, this.coreGrid);
+      return { mean, klPerStep };
+    });
   }
 
   /** The layer config plus the model config and the seed. */

@@ -159,7 +159,7 @@ describe("GqnModel", () => {
 
   it("evaluates with one representation, to the numbers of lossTerms and render", async () => {
     const batch = testBatch(2, 2, 16, 7);
-    const represent = vi.spyOn(GqnLayer.prototype, "represent");
+    const represent = vi.spyOn(GqnLayer.prototype, "encodeContext");
     const m = await model.evaluate(batch, 0.7, { seed: 2 });
     expect(represent).toHaveBeenCalledTimes(1);
     represent.mockRestore();

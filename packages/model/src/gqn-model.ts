@@ -1,6 +1,6 @@
 import { assertShape, canonicalJson, checkInteger, deriveSeed, GqnError } from "@gqn/core";
 import type { InferResult } from "@gqn/draw";
-import { GQN_POSE_SIZE } from "@gqn/encoders";
+import { type ContextViews, GQN_POSE_SIZE } from "@gqn/encoders";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { bitsPerDim, type ElboTerms, elboTerms, imageMse, psnrFromMse } from "./elbo.js";
@@ -184,8 +184,8 @@ export class GqnModel {
   lossTerms(batch: GqnBatch, sigma: number, options: InferOptions = {}): ElboTerms {
     this.checkAlive("lossTerms");
     return tf.tidy(() => {
-      const r = this.layer.represent(batch.contextFrames, batch.contextPoses); // [B, h, w, c]
-      return { ...this.lossTermsOf(r, batch, sigma, options, "GqnModel.lossTerms") }; // a TensorContainer for tidy
+      const { r, views } = this.layer.encodeContext(batch.contextFrames, batch.contextPoses); // [B, h, w, c]
+      return { ...this.lossTermsOf(r, batch, sigma, options, "GqnModel.lossTerms", views) }; // a TensorContainer for tidy
     });
   }
 
@@ -198,18 +198,20 @@ export class GqnModel {
     const seed = options.seed;
     const packed = tf.tidy(() => {
       // One representation for both passes: r depends on the context alone.
-      const r = this.layer.represent(batch.contextFrames, batch.contextPoses); // [B, h, w, c]
+      const { r, views } = this.layer.encodeContext(batch.contextFrames, batch.contextPoses); // [B, h, w, c]
       const terms = this.lossTermsOf(
         r,
         batch,
         sigma,
         seed === undefined ? {} : { seed },
         "GqnModel.evaluate",
+        views,
       );
       const image = this.layer.render(
         r,
         batch.queryPose,
         seed === undefined ? {} : { seed: deriveSeed(seed, "render") },
+        views,
       ); // [B, S, S, 3]
       const mse = tf.mean(imageMse(batch.target, image));
       return tf.stack([terms.loss, terms.nll, terms.kl, mse]); // [4]
@@ -234,9 +236,10 @@ export class GqnModel {
     sigma: number,
     options: InferOptions,
     where: string,
+    views?: ContextViews,
   ): ElboTerms {
     this.checkQuery(where, r, batch.queryPose, batch.target);
-    const { mean, klPerStep } = this.layer.infer(r, batch.queryPose, batch.target, options); // [B, S, S, 3], [B, L]
+    const { mean, klPerStep } = this.layer.infer(r, batch.queryPose, batch.target, options, views); // [B, S, S, 3], [B, L]
     return elboTerms(batch.target, mean, klPerStep, sigma);
   }
 

@@ -24,7 +24,7 @@ export {
   resolveGqnConfig,
   validateGqnConfig,
 } from "./gqn-config.js";
-export type { InferOptions, RenderOptions } from "./gqn-layer.js";
+export type { ContextInput, InferOptions, RenderOptions } from "./gqn-layer.js";
 export { type EvalMetrics, GqnModel, type GqnModelOptions } from "./gqn-model.js";
 export { imageGrid, scaleImage, toRgbImages } from "./images.js";
 export { type OrbitOptions, orbitPoses, type PriorRenderer, renderOrbit, type UpAxis } from "./orbit.js";

@@ -103,7 +103,11 @@ export async function renderOrbit(
     for (let frame = 0; frame < options.frames; frame++) {
       const rendered = tf.tidy(() => {
         const query = tf.slice(queries, [frame, 0], [1, 7]) as tf.Tensor2D;
-        return model.render(r, query, { seed: options.seed ?? 0, samples: options.samples ?? 1 });
+        return model.render(r, query, {
+          seed: options.seed ?? 0,
+          samples: options.samples ?? 1,
+          context: { frames: contextFrames, poses: contextPoses }, // read again by a model with a reader
+        });
       });
       images.push(...toRgbImages(rendered));
       rendered.dispose();

@@ -16,6 +16,7 @@ export {
   ROOMS_DEFAULTS,
   type RoomsConfig,
   ringCameras,
+  roomsDepthRange,
   WALL_COLORS,
 } from "./rooms-ring-camera.js";
 export type {
@@ -36,5 +37,6 @@ export {
   randomWalkCells,
   SHEPARD_METZLER_DEFAULTS,
   type ShepardMetzlerConfig,
+  shepardMetzlerDepthRange,
   sphereCameras,
 } from "./shepard-metzler.js";

@@ -3,7 +3,7 @@
 // 8) instead of vector objects, which would allocate once per ray and per primitive.
 import { GqnError } from "@gqn/core";
 import { cameraBasis } from "./camera.js";
-import type { Scene } from "./scene.js";
+import type { Scene, Vec3 } from "./scene.js";
 
 // Primitive type codes and the packed layout of `prims` (STRIDE floats per primitive).
 const BOX = 0; // minX, minY, minZ, maxX, maxY, maxZ
@@ -14,6 +14,11 @@ const STRIDE = 8;
 const EPSILON = 1e-6;
 // A shadow ray starts this far off the surface, so it does not hit the surface it leaves.
 const SHADOW_OFFSET = 1e-4;
+// What a ray sees first (the return value of `firstSurface`).
+const NOTHING = 0; // the sky or the background
+const OBJECT = 1;
+const FLOOR = 2;
+const WALL = 3;
 
 /**
  * Per-pixel object layers of one view, `size * size` pixels row-major from the top-left, written
@@ -67,6 +72,10 @@ export class CompiledScene {
   private hitNy = 0;
   private hitNz = 0;
   private hitPrim = -1;
+  // The unit direction of the last `setRayDirection`.
+  private rayX = 0;
+  private rayY = 0;
+  private rayZ = 0;
   // The object hit by the last `shade` (-1: none) and its shaded colour.
   private shadedObject = -1;
   private outR = 0;
@@ -177,17 +186,19 @@ export class CompiledScene {
         let behindB = 0;
         votes?.fill(0);
         for (let si = 0; si < supersample; si++) {
-          // Image-plane coordinates in [-1, 1], +v up.
-          const v = (1 - (row * supersample + si + 0.5) * step) * tanHalf;
           for (let sj = 0; sj < supersample; sj++) {
-            const u = ((col * supersample + sj + 0.5) * step - 1) * tanHalf;
-            let dx = forward[0] + u * right[0] + v * up[0];
-            let dy = forward[1] + u * right[1] + v * up[1];
-            let dz = forward[2] + u * right[2] + v * up[2];
-            const inv = 1 / Math.sqrt(dx * dx + dy * dy + dz * dz);
-            dx *= inv;
-            dy *= inv;
-            dz *= inv;
+            this.setRayDirection(
+              forward,
+              right,
+              up,
+              tanHalf,
+              step,
+              col * supersample + sj + 0.5,
+              row * supersample + si + 0.5,
+            );
+            const dx = this.rayX;
+            const dy = this.rayY;
+            const dz = this.rayZ;
             this.shade(ox, oy, oz, dx, dy, dz, false);
             r += this.outR;
             g += this.outG;
@@ -228,6 +239,75 @@ export class CompiledScene {
   }
 
   /**
+   * The ray {@link renderInto} casts through continuous pixel coordinates `(x, y)` of a `size`-pixel
+   * frame from the stored camera `cameras[offset .. offset + 5]`: x to the right and y down from the
+   * frame's top-left corner, so the one ray of pixel (row i, column j) without supersampling passes
+   * through `(j + 0.5, i + 0.5)`. The same code makes the rendered rays, so geometry checked against
+   * it is checked against the frames.
+   */
+  viewRay(
+    cameras: ArrayLike<number>,
+    offset: number,
+    size: number,
+    x: number,
+    y: number,
+  ): { origin: Vec3; direction: Vec3 } {
+    const { position, forward, right, up } = cameraBasis(cameras, offset);
+    this.setRayDirection(forward, right, up, Math.tan(this.fovY / 2), 2 / size, x, y);
+    return { origin: position, direction: [this.rayX, this.rayY, this.rayZ] };
+  }
+
+  /**
+   * Distance along the ray from `origin` in `direction` (any length; the distance is in world
+   * units) to the surface a rendered frame shows there: the nearest object, else the room's floor
+   * or wall; Infinity where the frame shows the sky or the background. The room part assumes the
+   * ray starts inside the room, as every camera of a rooms scene does.
+   */
+  hitDistance(origin: Vec3, direction: Vec3): number {
+    const n = Math.hypot(direction[0], direction[1], direction[2]);
+    if (!(n > 0 && Number.isFinite(n))) {
+      throw new GqnError(
+        "INVALID_ARGUMENT",
+        `CompiledScene.hitDistance: direction must be a finite non-zero vector, but got [${direction.join(", ")}].`,
+      );
+    }
+    let dx = direction[0] / n;
+    let dy = direction[1] / n;
+    let dz = direction[2] / n;
+    // The same nudge as `shade`, so the distance is that of the rendered ray.
+    if (dx === 0) dx = 1e-12;
+    if (dy === 0) dy = 1e-12;
+    if (dz === 0) dz = 1e-12;
+    const surface = this.firstSurface(origin[0], origin[1], origin[2], dx, dy, dz, false);
+    return surface === NOTHING ? Infinity : this.hitT;
+  }
+
+  /**
+   * The unit direction through image-plane sample `(a, b)` in units of `step` (`2 / samples across
+   * the frame`) from the top-left corner, into rayX/rayY/rayZ.
+   */
+  private setRayDirection(
+    forward: Vec3,
+    right: Vec3,
+    up: Vec3,
+    tanHalf: number,
+    step: number,
+    a: number,
+    b: number,
+  ): void {
+    // Image-plane coordinates in [-tanHalf, tanHalf] at unit depth, +v up.
+    const u = (a * step - 1) * tanHalf;
+    const v = (1 - b * step) * tanHalf;
+    const dx = forward[0] + u * right[0] + v * up[0];
+    const dy = forward[1] + u * right[1] + v * up[1];
+    const dz = forward[2] + u * right[2] + v * up[2];
+    const inv = 1 / Math.sqrt(dx * dx + dy * dy + dz * dz);
+    this.rayX = dx * inv;
+    this.rayY = dy * inv;
+    this.rayZ = dz * inv;
+  }
+
+  /**
    * Colour seen along one unit ray, into outR/outG/outB, and the object it hit into shadedObject
    * (-1: none). `throughObjects` shades the room as if the ray passed through the objects.
    */
@@ -244,68 +324,39 @@ export class CompiledScene {
     if (dx === 0) dx = 1e-12;
     if (dy === 0) dy = 1e-12;
     if (dz === 0) dz = 1e-12;
+    const surface = this.firstSurface(ox, oy, oz, dx, dy, dz, throughObjects);
+    this.shadedObject = surface === OBJECT ? this.hitPrim : -1;
+    if (surface === NOTHING) {
+      this.setBackground();
+      return;
+    }
+    const t = this.hitT;
+    const nx = this.hitNx;
+    const ny = this.hitNy;
+    const nz = this.hitNz;
     let cr: number;
     let cg: number;
     let cb: number;
-    let nx: number;
-    let ny: number;
-    let nz: number;
-    let t: number;
-    const hitObject = !throughObjects && this.trace(ox, oy, oz, dx, dy, dz, Infinity, false);
-    this.shadedObject = hitObject ? this.hitPrim : -1;
-    if (hitObject) {
+    if (surface === OBJECT) {
       const c = this.hitPrim * 3;
       cr = this.colors[c]!;
       cg = this.colors[c + 1]!;
       cb = this.colors[c + 2]!;
-      nx = this.hitNx;
-      ny = this.hitNy;
-      nz = this.hitNz;
-      t = this.hitT;
-    } else if (this.hasRoom) {
-      // The ray leaves the open-topped room box through a wall, the floor or over the walls.
-      const h = this.roomHalf;
-      const tx = ((dx > 0 ? h : -h) - ox) / dx;
-      const tz = ((dz > 0 ? h : -h) - oz) / dz;
-      const ty = ((dy > 0 ? this.roomHeight : 0) - oy) / dy;
-      if (ty <= tx && ty <= tz) {
-        if (dy > 0) {
-          this.setBackground();
-          return;
-        }
-        t = ty;
-        nx = 0;
-        ny = 1;
-        nz = 0;
-        const px = ox + t * dx;
-        const pz = oz + t * dz;
-        const tile = this.floorTile;
-        const checker = (Math.floor(px / tile) + Math.floor(pz / tile)) & 1 ? 0.88 : 1;
-        cr = this.floorColor[0]! * checker;
-        cg = this.floorColor[1]! * checker;
-        cb = this.floorColor[2]! * checker;
-      } else {
-        if (tx < tz) {
-          t = tx;
-          nx = dx > 0 ? -1 : 1;
-          ny = 0;
-          nz = 0;
-        } else {
-          t = tz;
-          nx = 0;
-          ny = 0;
-          nz = dz > 0 ? -1 : 1;
-        }
-        // Walls darken slightly towards the floor: a cheap depth cue in place of a texture.
-        const py = oy + t * dy;
-        const fade = 0.8 + 0.2 * Math.min(1, Math.max(0, py / this.roomHeight));
-        cr = this.wallColor[0]! * fade;
-        cg = this.wallColor[1]! * fade;
-        cb = this.wallColor[2]! * fade;
-      }
+    } else if (surface === FLOOR) {
+      const px = ox + t * dx;
+      const pz = oz + t * dz;
+      const tile = this.floorTile;
+      const checker = (Math.floor(px / tile) + Math.floor(pz / tile)) & 1 ? 0.88 : 1;
+      cr = this.floorColor[0]! * checker;
+      cg = this.floorColor[1]! * checker;
+      cb = this.floorColor[2]! * checker;
     } else {
-      this.setBackground();
-      return;
+      // Walls darken slightly towards the floor: a cheap depth cue in place of a texture.
+      const py = oy + t * dy;
+      const fade = 0.8 + 0.2 * Math.min(1, Math.max(0, py / this.roomHeight));
+      cr = this.wallColor[0]! * fade;
+      cg = this.wallColor[1]! * fade;
+      cb = this.wallColor[2]! * fade;
     }
     let lambert = nx * this.lx + ny * this.ly + nz * this.lz;
     if (lambert > 0 && this.shadows) {
@@ -318,6 +369,49 @@ export class CompiledScene {
     this.outR = cr * light;
     this.outG = cg * light;
     this.outB = cb * light;
+  }
+
+  /**
+   * The surface a unit ray (no zero component) sees first: OBJECT (the nearest object, unless
+   * `throughObjects`), else FLOOR or WALL of the open-topped room box it leaves (the ray starts inside
+   * it), else NOTHING (over the walls, or no room). Sets hitT and the unit normal (and hitPrim for
+   * an object).
+   */
+  private firstSurface(
+    ox: number,
+    oy: number,
+    oz: number,
+    dx: number,
+    dy: number,
+    dz: number,
+    throughObjects: boolean,
+  ): number {
+    if (!throughObjects && this.trace(ox, oy, oz, dx, dy, dz, Infinity, false)) return OBJECT;
+    if (!this.hasRoom) return NOTHING;
+    const h = this.roomHalf;
+    const tx = ((dx > 0 ? h : -h) - ox) / dx;
+    const tz = ((dz > 0 ? h : -h) - oz) / dz;
+    const ty = ((dy > 0 ? this.roomHeight : 0) - oy) / dy;
+    if (ty <= tx && ty <= tz) {
+      if (dy > 0) return NOTHING;
+      this.hitT = ty;
+      this.hitNx = 0;
+      this.hitNy = 1;
+      this.hitNz = 0;
+      return FLOOR;
+    }
+    if (tx < tz) {
+      this.hitT = tx;
+      this.hitNx = dx > 0 ? -1 : 1;
+      this.hitNy = 0;
+      this.hitNz = 0;
+    } else {
+      this.hitT = tz;
+      this.hitNx = 0;
+      this.hitNy = 0;
+      this.hitNz = dz > 0 ? -1 : 1;
+    }
+    return WALL;
   }
 
   private setBackground(): void {

@@ -131,3 +131,27 @@ export function ringCameras(
     );
   });
 }
+
+/**
+ * The nearest distance {@link roomsDepthRange} admits: a floor, not a bound (see there). Rarely
+ * approached; camera-geometry.test.ts checks that its scenes' surfaces lie within the range.
+ */
+const ROOMS_NEAR = 0.1;
+
+/**
+ * `[near, far]`: distances along a camera ray, world units, between which every surface a ring
+ * camera sees lies. `far` is the farthest point of the room box from any camera on the ring: the
+ * top or foot of the corner behind the room's centre, seen from the ring point opposite it
+ * (`hypot(sqrt(2) halfSize + cameraRadius, max(cameraHeight, wallHeight - cameraHeight))`, 8.09 for
+ * the defaults; the room has no ceiling, so rays over the walls see the sky, which is no surface).
+ * `near` is 0.1, a floor rather than a bound: objects on the grid's corner cells reach the camera
+ * ring, so a camera can pass within a hair of one.
+ */
+export function roomsDepthRange(config: Partial<RoomsConfig> = {}): [number, number] {
+  const c = { ...ROOMS_DEFAULTS, ...config };
+  const far = Math.hypot(
+    Math.SQRT2 * c.halfSize + c.cameraRadius,
+    Math.max(c.cameraHeight, c.wallHeight - c.cameraHeight),
+  );
+  return [ROOMS_NEAR, far];
+}

@@ -88,6 +88,23 @@ export function createShepardMetzlerScene(random: Random, config: Partial<Shepar
   };
 }
 
+/** The least `near` of {@link shepardMetzlerDepthRange}, for configs whose object can reach the cameras. */
+const SHEPARD_METZLER_MIN_NEAR = 0.05;
+
+/**
+ * `[near, far]`: distances along a camera ray, world units, between which every surface a camera
+ * sees lies: `cameraDistance -+ r`, with `r` the radius of a ball about the origin that holds every
+ * object. The cube centres are within `cubeSize (parts - 1) / 2` of their mean (the origin): each
+ * is at most `|k - i|` steps from cube `i` along the walk, and summing over `i` is largest at an end
+ * of the walk. A cube's corners add half its diagonal. So
+ * `r = cubeSize ((parts - 1) + sqrt(3)) / 2`: [1.28, 2.72] for 5 parts, [1.03, 2.97] for 7.
+ */
+export function shepardMetzlerDepthRange(config: Partial<ShepardMetzlerConfig> = {}): [number, number] {
+  const { parts, cubeSize, cameraDistance } = { ...SHEPARD_METZLER_DEFAULTS, ...config };
+  const r = (cubeSize * (parts - 1 + Math.sqrt(3))) / 2;
+  return [Math.max(cameraDistance - r, SHEPARD_METZLER_MIN_NEAR), cameraDistance + r];
+}
+
 /** `views` cameras uniformly distributed on the sphere of radius `distance`, each looking at the origin. */
 export function sphereCameras(random: Random, views: number, distance: number): CameraVector[] {
   return Array.from({ length: views }, () => {

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { datasetFileNames, decodeSceneRecord } from "@gqn/data";
+import { datasetDepthRange, datasetFileNames, datasetFovDegrees, decodeSceneRecord } from "@gqn/data";
 import { decodeJpeg, encodeJpeg, listDatasetFiles, readDatasetInfo, readTFRecords } from "@gqn/data/node";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -102,6 +102,10 @@ describe("planSyntheticDataset", () => {
       frameSize: 32,
       trainFiles: 3,
       testFiles: 1,
+      // The rooms config's fov (60 degrees) and its depth range (ROOMS_DEFAULTS: ring of radius 3,
+      // walls at +-3.5, 2.5 high, cameras 1 high: far = hypot(3.5 sqrt(2) + 3, 1.5) = 8.0900...).
+      fovDegrees: 60,
+      depthRange: [0.1, 8.091],
     });
     expect(() => planSyntheticDataset({ out: "/d", scene: "mazes" as never, trainScenes: 1 })).toThrow(
       /scene must be one of/,
@@ -156,10 +160,17 @@ describe("writeSyntheticDataset", () => {
       synthetic: true,
       seed: 3,
       generator: "@gqn/scenes",
+      // SHEPARD_METZLER_DEFAULTS' fov, and cameras at 2 around an object within
+      // 0.25 (4 + sqrt(3)) / 2 = 0.717 of the origin.
+      fovDegrees: 35,
+      depthRange: [1.283, 2.717],
     });
     // @gqn/data's reader takes the frame size and file counts from dataset.json and finds every file.
     const read = await readDatasetInfo(out, "shepard_metzler_5_parts");
     expect(read).toMatchObject({ frameSize: 32, views: 15, trainFiles: 3, testFiles: 1, synthetic: true });
+    // ...and the cameras' optics, in place of the published set's assumed ones.
+    expect(datasetFovDegrees(read)).toBe(35);
+    expect(datasetDepthRange(read)).toEqual([1.283, 2.717]);
     expect(await listDatasetFiles(out, read, "train")).toEqual(
       ["1-of-3", "2-of-3", "3-of-3"].map((f) => join(dir, "train", `${f}.tfrecord`)),
     );

@@ -9,7 +9,9 @@ import { findBuiltModule } from "@gqn/core/node";
 import { type Split, shardFileName } from "@gqn/data";
 import { OBJECT_MASKS_FORMAT, type ObjectMasksEntry, objectMaskFileName } from "@gqn/data/node";
 import { CAMERA_CONVENTIONS } from "./camera.js";
+import { ROOMS_DEFAULTS, roomsDepthRange } from "./rooms-ring-camera.js";
 import { getSceneKind, type SceneKind } from "./scene-kinds.js";
+import { SHEPARD_METZLER_DEFAULTS, shepardMetzlerDepthRange } from "./shepard-metzler.js";
 import { runSynthFileTask, type SynthFileTask, SynthStopped } from "./synth-task.js";
 import type { SynthWorkerMessage } from "./synth-worker.js";
 
@@ -96,8 +98,33 @@ export interface SyntheticDatasetInfo {
   jpegQuality: number;
   /** How the 5 stored camera floats are to be read. */
   cameraConventions: typeof CAMERA_CONVENTIONS;
+  /** The renderer's field of view, degrees (square frames: vertical = horizontal). */
+  fovDegrees: number;
+  /**
+   * `[near, far]`: distances along a camera ray, world units, between which every surface the
+   * cameras see lies (from the scene config, rounded outwards to 0.001).
+   */
+  depthRange: [number, number];
   /** Where the object masks are, when they were written (@gqn/data's `ObjectMasks` reads them). */
   objectMasks?: ObjectMasksEntry;
+}
+
+/**
+ * The optics of a scene kind's cameras as the generator sets them: the field of view of its config
+ * (radians there, degrees here) and the depth range its config implies (`roomsDepthRange`,
+ * `shepardMetzlerDepthRange` with the kind's parts, as `generateScene` makes them).
+ */
+export function syntheticCameraOptics(kind: SceneKind): { fovDegrees: number; depthRange: [number, number] } {
+  const rooms = kind === "rooms_ring_camera";
+  const fovY = rooms ? ROOMS_DEFAULTS.fovY : SHEPARD_METZLER_DEFAULTS.fovY;
+  const [near, far] = rooms
+    ? roomsDepthRange()
+    : shepardMetzlerDepthRange({ parts: kind === "shepard_metzler_5_parts" ? 5 : 7 });
+  return {
+    // Rounded so that 60 degrees is written as 60, not 59.99999999999999.
+    fovDegrees: Math.round(((fovY * 180) / Math.PI) * 1e9) / 1e9,
+    depthRange: [Math.floor(near * 1000) / 1000, Math.ceil(far * 1000) / 1000],
+  };
 }
 
 /** The folder, under the dataset's directory, of the object masks. */
@@ -169,6 +196,7 @@ export function planSyntheticDataset(options: WriteSyntheticDatasetOptions): {
       supersample,
       jpegQuality,
       cameraConventions: CAMERA_CONVENTIONS,
+      ...syntheticCameraOptics(spec.name),
       ...(objectMasks && { objectMasks: { format: OBJECT_MASKS_FORMAT, dir: MASKS_DIR } }),
     },
     tasks,

@@ -37,6 +37,9 @@ export { runRenderCli } from "./node/run-render-cli.js";
 export { runTrainCli } from "./node/run-train-cli.js";
 export {
   type BaselineName,
+  type BaselineRecord,
+  type CameraOptics,
+  cameraOptics,
   type DatasetRef,
   disposeFirstBatch,
   meanTrainingImage,

@@ -189,5 +189,6 @@ export const poseDecoderFactory: ModelFactory<ModelConfig & { preset: string }, 
       tf.dispose(from?.optimizerState?.map((w) => w.tensor) ?? []);
     }
   },
+  complete: (config) => config,
   fromLayersModel: (model) => new PoseDecoder(model),
 };

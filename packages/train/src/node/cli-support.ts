@@ -24,6 +24,19 @@ export const integer = (min: number) => integerOption(min);
 /** A number > 0 (the shared parser of @gqn/core/cli). */
 export const positive = positiveNumberOption;
 
+/** `NEAR,FAR`: two positive numbers, FAR > NEAR (`--depth-range`). */
+export function depthRange(value: string): [number, number] {
+  const parts = value.split(/[,:]/).map((part) => (part.trim() === "" ? Number.NaN : Number(part)));
+  const [near, far] = parts;
+  if (
+    parts.length !== 2 ||
+    !(near !== undefined && far !== undefined && near > 0 && far > near && Number.isFinite(far))
+  ) {
+    throw new InvalidArgumentError("expected NEAR,FAR (world units, 0 < NEAR < FAR, e.g. 0.2,7).");
+  }
+  return [near, far];
+}
+
 /** A count N >= 1, or `MIN-MAX` / `MIN:MAX` drawn per batch (`--context-size`, `--draw-steps`). */
 export function countOrRange(value: string): number | { min: number; max: number } {
   const range = /^(\d+)\s*[-:]\s*(\d+)$/.exec(value.trim());

@@ -48,7 +48,7 @@ async function evalCli(args: string[]) {
 describe("gqn-eval", () => {
   const args = () => ["--model-dir", modelDir, "--data-dir", data.dataDir, "--dataset", data.dataset];
 
-  it("scores every test scene: ELBO, one sample, the mean of N and three baselines, as JSON and as a table", async () => {
+  it("scores every test scene: ELBO, one sample, the mean of N and four baselines, as JSON and as a table", async () => {
     const before = tf.memory().numTensors;
     const json = await evalCli([...args(), "--samples", "3", "--batch-size", "2", "--json"]);
     expect(json.stderr).toBe("");
@@ -62,7 +62,12 @@ describe("gqn-eval", () => {
       expect(ssim).toBeGreaterThan(-1);
       expect(ssim).toBeLessThanOrEqual(1);
     }
-    expect(Object.keys(report.baselines).sort()).toEqual(["contextAverage", "meanImage", "nearestView"]);
+    expect(Object.keys(report.baselines).sort()).toEqual([
+      "contextAverage",
+      "meanImage",
+      "nearestView",
+      "planeSweep",
+    ]);
     // The synthetic data have object masks: every score has its object scores.
     expect(report.objectMasks).toBe(true);
     for (const score of [report.model, report.predictiveMean, ...Object.values(report.baselines)]) {
@@ -85,11 +90,25 @@ describe("gqn-eval", () => {
     expect(again.elbo.nats).toBeCloseTo(report.elbo.nats, 6);
     expect(tf.memory().numTensors).toBe(before);
 
-    const table = await evalCli([...args(), "--samples", "3", "--batch-size", "2", "--scenes", "2"]);
-    expect(table.code).toBe(0);
+    // The plane sweep's optics as flags (here the dataset's own).
+    const optics = ["--fov", "60", "--depth-range", "0.1,8.091"];
+    const table = await evalCli([
+      ...args(),
+      "--samples",
+      "3",
+      "--batch-size",
+      "2",
+      "--scenes",
+      "2",
+      ...optics,
+    ]);
+    expect(table.code, table.stderr).toBe(0);
     expect(table.stdout).toMatch(/on .* test: 2 scenes, K 3/);
     expect(table.stdout).toMatch(/GQN, mean of 3 prior samples +\d+\.\d\d dB/);
     expect(table.stdout).toMatch(/baseline: nearest context view/);
+    expect(table.stdout).toMatch(
+      /\n {2}baseline: plane sweep +\d+\.\d\d dB .*\n(.|\n)* {2}baseline: plane sweep +\d+\.\d\d dB/,
+    );
     expect(table.stdout).toMatch(/objects +background +IoU +vs ctx avg\n/);
     expect(table.stdout).toMatch(
       /\n {2}baseline: context average +\d+\.\d\d dB +\d+\.\d\d dB +[01]\.\d{3} +\+0\.00\n/,

@@ -1,5 +1,5 @@
 // A checkpoint scored on a dataset split: its ELBO, and PSNR/SSIM of one prior sample and of the
-// mean of N samples beside the three baselines, on the same queries. gqn-eval prints it; the main
+// mean of N samples beside the baselines, on the same queries. gqn-eval prints it; the main
 // job calls it on its final checkpoint, so the two report the same figures.
 import { type BackendRequest, initBackend } from "@gqn/backend";
 import { checkInteger, deriveSeed, GqnError } from "@gqn/core";
@@ -11,7 +11,8 @@ import type { TrainingConfig } from "../training-config.js";
 import { dataNotes } from "./data-checks.js";
 import { loadInferenceCheckpoint, trainedContextSize } from "./inference-checkpoint.js";
 import {
-  type BaselineName,
+  type BaselineRecord,
+  type CameraOptics,
   disposeFirstBatch,
   meanTrainingImage,
   type QueryScores,
@@ -45,6 +46,8 @@ export interface EvaluateCheckpointOptions {
   backend?: BackendRequest;
   /** JPEG decoding threads of the data loader; default @gqn/data's. */
   dataWorkers?: number;
+  /** The cameras' field of view and depth range for the plane sweep baseline, over the dataset's. */
+  optics?: Partial<CameraOptics>;
   /** Keep the first batch's tensors for a picture (the caller disposes them). */
   keepFirstBatch?: boolean;
   /** Called after each batch with the scenes scored so far. */
@@ -68,7 +71,7 @@ export interface EvaluationReport {
   model: Score;
   /** The mean of `samples` prior samples per query: the model's least-squares guess. */
   predictiveMean: Score & { samples: number };
-  baselines: Record<BaselineName, Score>;
+  baselines: BaselineRecord<Score>;
   /** Whether the dataset has object masks: then every score above has `objects` (docs/training.md#object-scores). */
   objectMasks: boolean;
   firstBatch?: QueryScores<"model" | "predictiveMean">["firstBatch"];
@@ -76,7 +79,8 @@ export interface EvaluationReport {
 
 /**
  * Loads a checkpoint and scores it on a split: ELBO, and PSNR and SSIM of one sample and of the
- * predictive mean beside the mean image, nearest context view and context average baselines.
+ * predictive mean beside the mean image, nearest context view, context average and plane sweep
+ * baselines.
  *
  * @throws GqnError `CHECKPOINT_ERROR` for a checkpoint without its config, `INVALID_ARGUMENT` for
  *   bad counts.
@@ -125,6 +129,7 @@ export async function evaluateCheckpoint(options: EvaluateCheckpointOptions): Pr
         model.render(model.represent(batch.contextFrames, batch.contextPoses), batch.queryPose, {
           seed,
           samples: n,
+          context: { frames: batch.contextFrames, poses: batch.contextPoses },
         }),
       );
     let elboSum = 0;
@@ -144,6 +149,7 @@ export async function evaluateCheckpoint(options: EvaluateCheckpointOptions): Pr
           loss.dispose();
         },
         ...(options.onProgress && { onProgress: options.onProgress }),
+        ...(options.optics && { optics: options.optics }),
       });
     } finally {
       mean.dispose();

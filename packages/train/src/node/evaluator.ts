@@ -105,6 +105,7 @@ export class Evaluator {
     const prior = tf.tidy(() =>
       model.render(model.represent(batch.contextFrames, batch.contextPoses), batch.queryPose, {
         seed: deriveSeed(seed, "object scores"),
+        context: { frames: batch.contextFrames, poses: batch.contextPoses },
       }),
     );
     try {

@@ -32,10 +32,12 @@ describe("formatObjectScores", () => {
         meanImage: score(12, { objectPsnr: 7, iou: 0.1 }),
         nearestView: score(13, { objectPsnr: 7.5, iou: 0.2 }),
         contextAverage: score(14, { objectPsnr: 8, iou: 0.15 }),
+        planeSweep: score(13, { objectPsnr: 8.75, iou: 0.18 }),
       },
     });
     expect(table).toMatch(/GQN, one prior sample +9\.50 dB +20\.00 dB +0\.310 +\+1\.50\n/);
     expect(table).toMatch(/GQN, mean of 16 prior samples +Infinity dB +20\.00 dB +1\.000 +n\/a\n/);
     expect(table).toMatch(/baseline: mean training image +7\.00 dB .* -1\.00\n/);
+    expect(table).toMatch(/baseline: plane sweep +8\.75 dB +20\.00 dB +0\.180 +\+0\.75\n/);
   });
 });

@@ -1,7 +1,7 @@
 // The object rows of gqn-eval's table (and the main job's): PSNR over the query views' objects and
 // background, and the object-placement IoU, beside the same baselines.
 import { OBJECT_PIXEL_THRESHOLD } from "../object-scores.js";
-import type { BaselineName, Score } from "./score-queries.js";
+import type { BaselineRecord, Score } from "./score-queries.js";
 
 /** What {@link formatObjectScores} needs of a report. */
 export interface ObjectScoresReport {
@@ -9,7 +9,7 @@ export interface ObjectScoresReport {
   objectMasks: boolean;
   model: Score;
   predictiveMean: Score & { samples: number };
-  baselines: Record<BaselineName, Score>;
+  baselines: BaselineRecord<Score>;
 }
 
 /** The object scores as table lines, or one line saying the dataset has no object masks. */
@@ -29,13 +29,14 @@ export function formatObjectScores(report: ObjectScoresReport): string {
     if (o === undefined) return `  ${label.padEnd(34)} n/a\n`;
     return `  ${label.padEnd(34)} ${db(o.objectPsnr)} dB  ${db(o.backgroundPsnr)} dB  ${o.iou.toFixed(3).padStart(6)}  ${gain(o.objectPsnr, base?.objectPsnr)}\n`;
   };
-  const { meanImage, contextAverage, nearestView } = report.baselines;
+  const { meanImage, contextAverage, nearestView, planeSweep } = report.baselines;
   return [
     `  on the query views' objects (their masks); IoU of the pixels more than ${OBJECT_PIXEL_THRESHOLD} from the background:\n`,
     `  ${"".padEnd(34)} ${"objects".padStart(10)}  ${"background".padStart(10)}  ${"IoU".padStart(6)}  ${"vs ctx avg".padStart(11)}\n`,
     row("GQN, one prior sample", report.model),
     row(`GQN, mean of ${report.predictiveMean.samples} prior samples`, report.predictiveMean),
     row("baseline: context average", contextAverage),
+    ...(planeSweep ? [row("baseline: plane sweep", planeSweep)] : []),
     row("baseline: nearest context view", nearestView),
     row("baseline: mean training image", meanImage),
   ].join("");

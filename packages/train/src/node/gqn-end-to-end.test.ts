@@ -162,3 +162,74 @@ describe("train on the tiny GQN", () => {
     ]);
   });
 });
+
+describe("train the tiny GQN with an epipolar reader", () => {
+  const epipolar = () => ({ ...options(), model: { reader: { type: "epipolar" as const } } });
+
+  it("takes its optics from dataset.json, resumes exactly, and gqn-render renders from it", async () => {
+    const common = { ...epipolar(), evalEvery: 0, checkpointEvery: 0, logEvery: 1 };
+    const logA: LogRecord[] = [];
+    const logB: LogRecord[] = [];
+    const before = tf.memory().numTensors;
+    await train({ ...common, modelDir: join(root, "epi-unbroken"), steps: 4, onLog: (r) => logA.push(r) });
+    expect(tf.memory().numTensors).toBe(before);
+    await train({ ...common, modelDir: join(root, "epi-split"), steps: 2, onLog: (r) => logB.push(r) });
+    // The preset without the reader asks for another model: refused, naming the reader.
+    await expect(
+      train({ ...common, model: {}, modelDir: join(root, "epi-split"), steps: 4, resume: true }),
+    ).rejects.toThrow(
+      /holds a pool 32, L4 C32 Z8, epipolar reader, 32 px model, but .* ask for a pool 32, L4 C32 Z8, 32 px one/,
+    );
+    await train({
+      ...common,
+      modelDir: join(root, "epi-split"),
+      steps: 4,
+      resume: true,
+      onLog: (r) => logB.push(r),
+    });
+    const pick = (log: LogRecord[]) =>
+      log.filter((r) => r.split === "train").map(({ step, lr, sigma, elbo }) => ({ step, lr, sigma, elbo }));
+    expect(pick(logB)).toEqual(pick(logA));
+    const a = await loadCheckpoint(join(root, "epi-unbroken"));
+    const b = await loadCheckpoint(join(root, "epi-split"));
+    // gqn-synth's Shepard-Metzler: 35 degrees, and the depth range it wrote.
+    const dataset = JSON.parse(await readFile(join(data.dataDir, data.dataset, "dataset.json"), "utf8"));
+    expect((a.state.gqnConfig as { reader?: object }).reader).toMatchObject({
+      type: "epipolar",
+      fovDegrees: 35,
+      near: dataset.depthRange[0],
+      far: dataset.depthRange[1],
+    });
+    const values = (ts: tf.Tensor[]) => ts.map((t) => Array.from(t.dataSync()));
+    expect(values(b.model.getWeights())).toEqual(values(a.model.getWeights()));
+    expect(values((b.optimizerState ?? []).map((w) => w.tensor))).toEqual(
+      values((a.optimizerState ?? []).map((w) => w.tensor)),
+    );
+    for (const c of [a, b]) {
+      c.model.dispose();
+      for (const w of c.optimizerState ?? []) w.tensor.dispose();
+    }
+    let stderr = "";
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        stderr += String(chunk);
+        done();
+      },
+    });
+    const out = join(root, "epi-renders");
+    const args = [
+      "--model-dir",
+      join(root, "epi-unbroken"),
+      "--data-dir",
+      data.dataDir,
+      "--dataset",
+      data.dataset,
+    ];
+    const code = await runRenderCli([...args, "--out", out, "--scenes", "2", "--orbit", "2"], {
+      stdout: sink,
+      stderr: sink,
+    });
+    expect(stderr).toMatch(/gqn-render: step 4: 2 scenes, 2 orbit frames/);
+    expect(code).toBe(0);
+  });
+});

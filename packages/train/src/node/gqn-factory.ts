@@ -1,5 +1,5 @@
 import { createDataParallel } from "@gqn/backend/node";
-import { type GqnConfig, GqnModel, getPreset, resolveGqnConfig } from "@gqn/model";
+import { completeGqnConfig, type GqnConfig, GqnModel, getPreset, resolveGqnConfig } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import type { NamedTensor } from "../adam-state.js";
@@ -82,6 +82,8 @@ export interface ModelFactory<
   open(request: OpenModelRequest<Config>): Promise<OpenedModel<Model>>;
   /** A model from saved weights (rendering, scoring). */
   fromLayersModel(model: tfl.LayersModel, config: Config): Model;
+  /** A stored config with the defaults of today's fields filled in (written before they existed). */
+  complete(config: Config): Config;
 }
 
 /** The GQN: @gqn/model's presets and GqnModel, this package's trainer and replicas. */
@@ -124,4 +126,5 @@ export const gqnModelFactory: ModelFactory<GqnConfig, GqnModel> = {
     }
   },
   fromLayersModel: (model, config) => GqnModel.fromLayersModel(model, config),
+  complete: (config) => completeGqnConfig(config),
 };

@@ -4,7 +4,7 @@
 import { join } from "node:path";
 import { type OnnxConvAccelerator, tryEnableOnnxConvAccelerator } from "@gqn/backend/node";
 import { canonicalJson, deriveSeed, GqnError, Random } from "@gqn/core";
-import { createSceneBatches, type DatasetInfo } from "@gqn/data/node";
+import { createSceneBatches, type DatasetInfo, datasetDepthRange, datasetFovDegrees } from "@gqn/data/node";
 import * as tf from "@tensorflow/tfjs-core";
 import type { TrainingConfig } from "../training-config.js";
 import { type LoadedCheckpoint, readRunCheckpoint } from "./checkpoint.js";
@@ -167,7 +167,7 @@ async function openModel(
       ? await openWarmStart(factory, o.initFrom, {
           preset: o.preset,
           modelAsked: request.modelAsked !== undefined,
-          model: o.model,
+          model: withReaderOptics(o.model, info),
           training: overrides,
           where: `${names.where}: ${names.option("initFrom")}`,
         })
@@ -258,17 +258,18 @@ function settleConfigs(
   const { options: o, say } = request;
   if (!loaded) {
     if (o.resume) say(`[gqn] no checkpoint in ${o.modelDir}: starting a new run.`);
-    const { model, training } = factory.resolve(o.preset, o.model, overrides);
+    const { model, training } = factory.resolve(o.preset, withReaderOptics(o.model, request.info), overrides);
     return { gqnConfig: model, trainingConfig: training };
   }
   const state = loaded.state as unknown as TrainState & { step: number };
-  const gqnConfig = state.gqnConfig;
+  // Completed as today's code reads it: a field added since (a default) compares equal.
+  const gqnConfig = factory.complete(state.gqnConfig);
   if (request.modelAsked) {
     // Without a preset, the model options are compared with the run's own config, not a preset's.
     const asked =
       request.modelAsked === "model"
-        ? (withOverrides(gqnConfig, o.model) as ModelConfig)
-        : factory.resolve(o.preset, o.model, {}).model;
+        ? factory.complete(withOverrides(gqnConfig, o.model) as ModelConfig)
+        : factory.resolve(o.preset, withReaderOptics(o.model, request.info), {}).model;
     if (canonicalJson(asked) !== canonicalJson(gqnConfig)) {
       throw new GqnError(
         "CHECKPOINT_ERROR",
@@ -279,6 +280,23 @@ function settleConfigs(
   return { gqnConfig, trainingConfig: { ...state.trainingConfig, ...overrides } };
 }
 
+/**
+ * Model overrides with an epipolar reader's optics filled from the dataset where left out: its
+ * field of view and depth range (dataset.json, or the published sets' assumed values).
+ */
+function withReaderOptics(model: object | undefined, info: DatasetInfo): object | undefined {
+  const reader = (model as { reader?: Record<string, unknown> | null } | undefined)?.reader;
+  if (reader === undefined || reader === null) return model;
+  const [near, far] =
+    reader.near === undefined || reader.far === undefined
+      ? datasetDepthRange(info)
+      : [reader.near, reader.far];
+  return {
+    ...model,
+    reader: { ...reader, fovDegrees: reader.fovDegrees ?? datasetFovDegrees(info), near, far },
+  };
+}
+
 /** A model config in a few words: `tower 64, L8 C64 Z16, 32 px` (a GQN's), else its JSON. */
 function describeModel(config: ModelConfig): string {
   const { encoder, draw, frameSize } = config as {
@@ -287,5 +305,7 @@ function describeModel(config: ModelConfig): string {
     draw?: { steps?: number; hiddenChannels?: number; latentChannels?: number };
   };
   if (!encoder || !draw) return JSON.stringify(config);
-  return `${encoder.type} ${encoder.channels ?? ""}, L${draw.steps} C${draw.hiddenChannels} Z${draw.latentChannels}, ${frameSize} px`;
+  const reader = (config as { reader?: { valueChannels?: number } }).reader;
+  const read = reader ? `, epipolar reader${reader.valueChannels ? " with attention" : ""}` : "";
+  return `${encoder.type} ${encoder.channels ?? ""}, L${draw.steps} C${draw.hiddenChannels} Z${draw.latentChannels}${read}, ${frameSize} px`;
 }

@@ -27,9 +27,10 @@ export function priorAndPosterior(
 ): PriorAndPosterior {
   return tf.tidy(() => {
     const r = model.represent(batch.contextFrames, batch.contextPoses);
-    const prior = model.render(r, batch.queryPose, { seed });
+    const context = { frames: batch.contextFrames, poses: batch.contextPoses };
+    const prior = model.render(r, batch.queryPose, { seed, context });
     if (!model.infer) return { prior };
-    const { mean } = model.infer(r, batch.queryPose, batch.target, { seed });
+    const { mean } = model.infer(r, batch.queryPose, batch.target, { seed, context });
     return { prior, posterior: mean };
   });
 }

@@ -136,6 +136,7 @@ export async function renderCheckpoint(options: RenderCheckpointOptions): Promis
             model.render(model.represent(batch.contextFrames, batch.contextPoses), batch.queryPose, {
               seed,
               samples,
+              context: { frames: batch.contextFrames, poses: batch.contextPoses },
             }),
           );
           try {

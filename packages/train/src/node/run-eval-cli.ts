@@ -1,5 +1,5 @@
 import { Option } from "commander";
-import { BACKENDS, type CliIo, fail, integer, parse, positive, program } from "./cli-support.js";
+import { BACKENDS, type CliIo, depthRange, fail, integer, parse, positive, program } from "./cli-support.js";
 import { type EvaluationReport, evaluateCheckpoint } from "./evaluate-checkpoint.js";
 import { formatObjectScores } from "./format-object-scores.js";
 import type { Score } from "./score-queries.js";
@@ -21,6 +21,16 @@ export async function runEvalCli(argv: readonly string[], io: CliIo = {}): Promi
     .option("--batch-size <n>", "scenes per batch", integer(1), 8)
     .option("--sigma <s>", "pixel sigma of the ELBO (default: the checkpoint's at its step)", positive)
     .option("--seed <n>", "seed of the queries and latents", integer(0), 1)
+    .option(
+      "--fov <degrees>",
+      "cameras' field of view for the plane sweep baseline (default: the dataset's)",
+      positive,
+    )
+    .option(
+      "--depth-range <near,far>",
+      "distances along a ray the plane sweep searches (default: the dataset's)",
+      depthRange,
+    )
     .addOption(new Option("--backend <name>", "tfjs backend").choices(BACKENDS).default("auto"))
     .option("--json", "print the report as JSON")
     .option("--debug", "print stacks on errors");
@@ -37,6 +47,8 @@ export async function runEvalCli(argv: readonly string[], io: CliIo = {}): Promi
     batchSize: number;
     sigma?: number;
     seed: number;
+    fov?: number;
+    depthRange?: [number, number];
     backend: (typeof BACKENDS)[number];
     json?: boolean;
     debug?: boolean;
@@ -65,6 +77,12 @@ export async function runEvalCli(argv: readonly string[], io: CliIo = {}): Promi
       ...(o.scenes !== undefined && { scenes: o.scenes }),
       ...(o.contextSize !== undefined && { contextSize: o.contextSize }),
       ...(o.sigma !== undefined && { sigma: o.sigma }),
+      ...((o.fov !== undefined || o.depthRange !== undefined) && {
+        optics: {
+          ...(o.fov !== undefined && { fovDegrees: o.fov }),
+          ...(o.depthRange !== undefined && { depthRange: o.depthRange }),
+        },
+      }),
       onProgress,
       log: (line) => stderr.write(`${line}\n`),
     });
@@ -79,7 +97,7 @@ export async function runEvalCli(argv: readonly string[], io: CliIo = {}): Promi
 
 /** The report as the table gqn-eval prints (and the main job after training). */
 export function formatReport(report: EvaluationReport): string {
-  const { meanImage, contextAverage, nearestView } = report.baselines;
+  const { meanImage, contextAverage, nearestView, planeSweep } = report.baselines;
   const db = (score: Score, base: Score) => {
     const gain = score.psnr - base.psnr;
     return `${gain >= 0 ? "+" : ""}${gain.toFixed(2)}`;
@@ -93,6 +111,9 @@ export function formatReport(report: EvaluationReport): string {
     row("GQN, one prior sample", report.model),
     row(`GQN, mean of ${report.predictiveMean.samples} prior samples`, report.predictiveMean),
     row("baseline: context average", contextAverage),
+    planeSweep
+      ? row("baseline: plane sweep", planeSweep)
+      : `  ${"baseline: plane sweep".padEnd(34)} n/a (the cameras' optics are unknown)\n`,
     row("baseline: nearest context view", nearestView),
     row("baseline: mean training image", meanImage),
     formatObjectScores(report),

@@ -16,6 +16,9 @@ type ConfigFlags = Pick<
   | "preset"
   | "frameSize"
   | "encoder"
+  | "reader"
+  | "fov"
+  | "depthRange"
   | "drawSteps"
   | "lr"
   | "sigma"
@@ -49,6 +52,25 @@ export async function configOverrides(
       type: o.encoder,
       ...(!keepRunWidth && { channels: model.encoder?.channels ?? preset.model.encoder.channels }),
     };
+  }
+  if (o.reader === "none") model.reader = null;
+  if (
+    o.reader?.startsWith("epipolar") ||
+    ((o.fov !== undefined || o.depthRange !== undefined) && model.reader)
+  ) {
+    // The optics left out are the dataset's, filled in when the run opens it.
+    model.reader = {
+      ...model.reader,
+      type: "epipolar",
+      ...(o.reader === "epipolar-attention" && { valueChannels: model.reader?.valueChannels || 32 }),
+      ...(o.fov !== undefined && { fovDegrees: o.fov }),
+      ...(o.depthRange !== undefined && { near: o.depthRange[0], far: o.depthRange[1] }),
+    };
+  } else if (o.fov !== undefined || o.depthRange !== undefined) {
+    throw new GqnError(
+      "INVALID_ARGUMENT",
+      "gqn-train: --fov and --depth-range set the epipolar reader's optics: add --reader epipolar.",
+    );
   }
   if (o.drawSteps !== undefined) {
     const l = o.drawSteps;

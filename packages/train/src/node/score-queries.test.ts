@@ -6,7 +6,8 @@ import { writeSyntheticDataset } from "@gqn/scenes/node";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contextAverage, nearestContextView } from "../baselines.js";
-import { disposeFirstBatch, meanTrainingImage, scoreQueries } from "./score-queries.js";
+import { planeSweep } from "../plane-sweep.js";
+import { cameraOptics, disposeFirstBatch, meanTrainingImage, scoreQueries } from "./score-queries.js";
 
 const dataDir = mkdtempSync(join(tmpdir(), "gqn-score-"));
 const data = { dataDir, dataset: "rooms_ring_camera", workers: 0 };
@@ -26,7 +27,9 @@ beforeAll(async () => {
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 describe("scoreQueries", () => {
-  it("scores each renderer and the three baselines on the same queries", async () => {
+  it("scores each renderer and the four baselines on the same queries", async () => {
+    const info = await readDatasetInfo(dataDir, "rooms_ring_camera");
+    const optics = { fovDegrees: info.fovDegrees ?? 0, depthRange: info.depthRange ?? [1, 2] };
     const before = tf.memory().numTensors;
     const mean = await meanTrainingImage(data, { images: 24, seed: 1 });
     expect(mean.shape).toEqual([16, 16, 3]);
@@ -40,6 +43,7 @@ describe("scoreQueries", () => {
           tf.tidy(() => tf.broadcastTo(tf.expandDims(mean, 0), batch.target.shape) as tf.Tensor4D),
         asContextAverage: (batch) => contextAverage(batch.contextFrames),
         asNearest: (batch) => nearestContextView(batch.contextFrames, batch.contextPoses, batch.queryPose),
+        asPlaneSweep: (batch) => planeSweep(batch.contextFrames, batch.contextPoses, batch.queryPose, optics),
         // Noise on the target beats every baseline.
         nearPerfect: (batch) =>
           tf.tidy(
@@ -55,6 +59,9 @@ describe("scoreQueries", () => {
     expect(scores.renders.asMean.mse).toBeCloseTo(scores.baselines.meanImage.mse, 10);
     expect(scores.renders.asContextAverage.mse).toBeCloseTo(scores.baselines.contextAverage.mse, 10);
     expect(scores.renders.asNearest.mse).toBeCloseTo(scores.baselines.nearestView.mse, 10);
+    // gqn-synth wrote the optics into dataset.json, so the plane sweep is scored with them.
+    expect(optics.fovDegrees).toBe(60);
+    expect(scores.renders.asPlaneSweep.mse).toBeCloseTo(scores.baselines.planeSweep?.mse ?? Number.NaN, 10);
     for (const baseline of Object.values(scores.baselines)) {
       expect(scores.renders.nearPerfect.psnr).toBeGreaterThan(baseline.psnr + 10);
     }
@@ -62,6 +69,7 @@ describe("scoreQueries", () => {
     expect(first?.contextFrames.shape).toEqual([2, 3, 16, 16, 3]);
     expect(first?.renders.nearPerfect.shape).toEqual([2, 16, 16, 3]);
     expect(first?.baselines.nearestView.shape).toEqual([2, 16, 16, 3]);
+    expect(first?.baselines.planeSweep?.shape).toEqual([2, 16, 16, 3]);
     disposeFirstBatch(first);
 
     // The first N scenes only, cutting a batch.
@@ -165,4 +173,49 @@ describe("scoreQueries", () => {
     mean.dispose();
     expect(tf.memory().numTensors).toBe(before);
   }, 60_000);
+});
+
+describe("cameraOptics", () => {
+  const spec = { frameSize: 64, views: 10, trainFiles: 1, testFiles: 1 };
+  const notes = () => {
+    const lines: string[] = [];
+    return { lines, warn: (line: string) => lines.push(line) };
+  };
+
+  it("takes dataset.json's optics, else the published sets' assumed ones, under the overrides", () => {
+    const own = { ...spec, name: "mine", fovDegrees: 45, depthRange: [0.5, 4] as const };
+    expect(cameraOptics(own)).toEqual({ fovDegrees: 45, depthRange: [0.5, 4] });
+    expect(cameraOptics(own, { fovDegrees: 30 })).toEqual({ fovDegrees: 30, depthRange: [0.5, 4] });
+    expect(cameraOptics({ ...spec, name: "rooms_ring_camera" })).toEqual({
+      fovDegrees: 50,
+      depthRange: [0.1, 8.091],
+    });
+  });
+
+  it("leaves the plane sweep out, with a note, where the optics are unknown or a gqn-synth set predates them", () => {
+    const unknown = notes();
+    expect(cameraOptics({ ...spec, name: "mine", fovDegrees: 45 }, {}, unknown.warn)).toBeUndefined();
+    expect(unknown.lines).toEqual([
+      'no plane sweep baseline: dataset "mine" declares no depthRange in its dataset.json; add them, or pass --fov and --depth-range.',
+    ]);
+    const old = notes();
+    expect(
+      cameraOptics({ ...spec, name: "rooms_ring_camera", synthetic: true }, {}, old.warn),
+    ).toBeUndefined();
+    expect(old.lines[0]).toMatch(/declares no fovDegrees or depthRange .*render it again with gqn-synth/);
+    // The overrides stand in for what is missing.
+    const overridden = { fovDegrees: 60, depthRange: [0.1, 8] as const };
+    expect(cameraOptics({ ...spec, name: "rooms_ring_camera", synthetic: true }, overridden)).toEqual(
+      overridden,
+    );
+  });
+
+  it("throws for optics that are there but wrong, naming the dataset", () => {
+    expect(() => cameraOptics({ ...spec, name: "mine", fovDegrees: 200, depthRange: [1, 2] })).toThrow(
+      /field of view of "mine" must be in \(0, 180\)/,
+    );
+    expect(() => cameraOptics({ ...spec, name: "mine", fovDegrees: 60 }, { depthRange: [3, 2] })).toThrow(
+      /depthRange of "mine" must be \[near, far\]/,
+    );
+  });
 });

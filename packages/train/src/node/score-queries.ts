@@ -1,10 +1,20 @@
-// Scores renders of a split's query views against the targets, beside three baselines on the very
-// same queries: the mean training image, the nearest context view and the average of the context
-// views. The main job and checkpoint evaluations share it, so their figures compare.
-import { createSceneBatches, type SceneBatch } from "@gqn/data/node";
+// Scores renders of a split's query views against the targets, beside four baselines on the very
+// same queries: the mean training image, the nearest context view, the average of the context
+// views and a plane sweep through them. The main job and checkpoint evaluations share it, so their
+// figures compare.
+import {
+  createSceneBatches,
+  type DatasetInfo,
+  datasetDepthRange,
+  datasetFovDegrees,
+  PUBLISHED_DEPTH_RANGES,
+  PUBLISHED_FOV_DEGREES,
+  type SceneBatch,
+} from "@gqn/data/node";
 import * as tf from "@tensorflow/tfjs-core";
 import { contextAverage, MeanImage, nearestContextView, ScoreMeter } from "../baselines.js";
 import type { ObjectScore } from "../object-scores.js";
+import { type PlaneSweepOptions, planeSweep } from "../plane-sweep.js";
 import { QueryObjectScores } from "./query-object-scores.js";
 
 /** Where the scenes come from. */
@@ -30,7 +40,16 @@ export interface Score {
 }
 
 /** The baselines every renderer is scored beside. */
-export type BaselineName = "meanImage" | "nearestView" | "contextAverage";
+export type BaselineName = "meanImage" | "nearestView" | "contextAverage" | "planeSweep";
+
+/**
+ * A value per baseline; `planeSweep` only where the cameras' optics are known (the dataset's
+ * `dataset.json` or published assumptions, or the caller's overrides): see {@link cameraOptics}.
+ */
+export type BaselineRecord<T> = Record<Exclude<BaselineName, "planeSweep">, T> & { planeSweep?: T };
+
+/** The optics the plane sweep needs: `datasetFovDegrees` and `datasetDepthRange`. */
+export type CameraOptics = Pick<PlaneSweepOptions, "fovDegrees" | "depthRange">;
 
 /** Renders the query view of each scene of a batch, `[B, H, W, 3]`, owned by the caller. */
 export type RenderQueries = (batch: SceneBatch) => tf.Tensor4D | Promise<tf.Tensor4D>;
@@ -54,6 +73,8 @@ export interface ScoreQueriesOptions<R extends string> {
   onBatch?: (batch: SceneBatch) => void | Promise<void>;
   /** Called after each batch with the scenes scored so far. */
   onProgress?: (scenes: number) => void;
+  /** The cameras' field of view and depth range for the plane sweep, over the dataset's (`--fov`, `--depth-range`). */
+  optics?: Partial<CameraOptics>;
 }
 
 /** What {@link scoreQueries} returns. */
@@ -63,22 +84,68 @@ export interface QueryScores<R extends string> {
   /** Whether the dataset has object masks, so that each score has `objects`. */
   objectMasks: boolean;
   renders: Record<R, Score>;
-  baselines: Record<BaselineName, Score>;
+  baselines: BaselineRecord<Score>;
   /** The first batch, for a picture (owned by the caller: {@link disposeFirstBatch}). */
   firstBatch?: {
     contextFrames: tf.Tensor5D;
     target: tf.Tensor4D;
     renders: Record<R, tf.Tensor4D>;
-    baselines: Record<BaselineName, tf.Tensor4D>;
+    baselines: BaselineRecord<tf.Tensor4D>;
   };
 }
 
-const BASELINES: Readonly<Record<BaselineName, (batch: SceneBatch, mean: tf.Tensor3D) => tf.Tensor4D>> = {
-  meanImage: (batch, mean) =>
-    tf.tidy(() => tf.broadcastTo(tf.expandDims(mean, 0), batch.target.shape) as tf.Tensor4D),
-  nearestView: (batch) => nearestContextView(batch.contextFrames, batch.contextPoses, batch.queryPose),
-  contextAverage: (batch) => contextAverage(batch.contextFrames),
-};
+/** What a baseline may use besides the batch. */
+interface BaselineInputs {
+  mean: tf.Tensor3D;
+  optics: CameraOptics | undefined;
+}
+
+const BASELINES: Readonly<Record<BaselineName, (batch: SceneBatch, inputs: BaselineInputs) => tf.Tensor4D>> =
+  {
+    meanImage: (batch, { mean }) =>
+      tf.tidy(() => tf.broadcastTo(tf.expandDims(mean, 0), batch.target.shape) as tf.Tensor4D),
+    nearestView: (batch) => nearestContextView(batch.contextFrames, batch.contextPoses, batch.queryPose),
+    contextAverage: (batch) => contextAverage(batch.contextFrames),
+    planeSweep: (batch, { optics }) => {
+      // scoreQueries leaves the plane sweep out where the optics are unknown.
+      if (optics === undefined) throw new Error("scoreQueries: the plane sweep needs the cameras' optics.");
+      return planeSweep(batch.contextFrames, batch.contextPoses, batch.queryPose, optics);
+    },
+  };
+
+/**
+ * The field of view and depth range of a dataset's cameras: the overrides, else its dataset.json's,
+ * else the published sets' assumed ones (`datasetFovDegrees`, `datasetDepthRange`). Undefined, with
+ * a note through `warn`, where none is known, or where a gqn-synth dataset predates the fields (the
+ * published sets' assumptions are not its renderer's optics): the plane sweep is then left out.
+ * Throws INVALID_CONFIG (from those helpers) for values that are there but wrong.
+ */
+export function cameraOptics(
+  info: DatasetInfo,
+  overrides: Partial<CameraOptics> = {},
+  warn: (message: string) => void = console.warn,
+): CameraOptics | undefined {
+  const known = (own: unknown, published: unknown) =>
+    own !== undefined || (published !== undefined && info.synthetic !== true);
+  const missing = [
+    overrides.fovDegrees === undefined &&
+      !known(info.fovDegrees, PUBLISHED_FOV_DEGREES[info.name]) &&
+      "fovDegrees",
+    overrides.depthRange === undefined &&
+      !known(info.depthRange, PUBLISHED_DEPTH_RANGES[info.name]) &&
+      "depthRange",
+  ].filter((field) => field !== false);
+  if (missing.length > 0) {
+    warn(
+      `no plane sweep baseline: dataset "${info.name}" declares no ${missing.join(" or ")} in its dataset.json${info.synthetic ? " (render it again with gqn-synth, which writes them)" : ""}; add them, or pass --fov and --depth-range.`,
+    );
+    return undefined;
+  }
+  return {
+    fovDegrees: datasetFovDegrees(info, overrides.fovDegrees),
+    depthRange: datasetDepthRange(info, overrides.depthRange),
+  };
+}
 
 /**
  * The per-pixel mean of `images` training frames (queries of shuffled training scenes, which are
@@ -119,11 +186,6 @@ export async function scoreQueries<R extends string>(
 ): Promise<QueryScores<R>> {
   const names = Object.keys(options.renderers) as R[];
   const renderMeters = Object.fromEntries(names.map((n) => [n, new ScoreMeter()])) as Record<R, ScoreMeter>;
-  const baselineNames = Object.keys(BASELINES) as BaselineName[];
-  const baselineMeters = Object.fromEntries(baselineNames.map((n) => [n, new ScoreMeter()])) as Record<
-    BaselineName,
-    ScoreMeter
-  >;
   let scenes = 0;
   let firstBatch: QueryScores<R>["firstBatch"];
   const limit = options.scenes ?? Number.POSITIVE_INFINITY;
@@ -136,6 +198,21 @@ export async function scoreQueries<R extends string>(
     repeat: false,
   });
   const kept: tf.Tensor[] = [];
+  let optics: CameraOptics | undefined;
+  try {
+    optics = cameraOptics(await batches.info(), options.optics, data.warn);
+  } catch (error) {
+    await batches.close();
+    throw error;
+  }
+  const inputs: BaselineInputs = { mean: options.mean, optics };
+  const baselineNames = (Object.keys(BASELINES) as BaselineName[]).filter(
+    (name) => name !== "planeSweep" || optics !== undefined,
+  );
+  const baselineMeters = Object.fromEntries(baselineNames.map((n) => [n, new ScoreMeter()])) as Record<
+    BaselineName,
+    ScoreMeter
+  >;
   const objects = await QueryObjectScores.open(data, options.split ?? "test");
   // Renders and baselines apart, whatever the renderers are named.
   const objectKeys = (group: string, images: Record<string, tf.Tensor4D>) =>
@@ -149,7 +226,7 @@ export async function scoreQueries<R extends string>(
       const made = () => [...Object.values<tf.Tensor>(renders), ...Object.values<tf.Tensor>(baselines)];
       try {
         for (const name of names) renders[name] = await options.renderers[name](batch);
-        for (const name of baselineNames) baselines[name] = BASELINES[name](batch, options.mean);
+        for (const name of baselineNames) baselines[name] = BASELINES[name](batch, inputs);
         for (const name of names) renderMeters[name].add(renders[name], batch.target);
         for (const name of baselineNames) baselineMeters[name].add(baselines[name], batch.target);
         await objects?.add(batch, { ...objectKeys("render", renders), ...objectKeys("baseline", baselines) });
@@ -204,7 +281,7 @@ export async function scoreQueries<R extends string>(
     >,
     baselines: Object.fromEntries(
       baselineNames.map((n) => [n, score(baselineMeters[n], `baseline:${n}`)]),
-    ) as Record<BaselineName, Score>,
+    ) as BaselineRecord<Score>,
   };
   if (firstBatch !== undefined) result.firstBatch = firstBatch;
   return result;

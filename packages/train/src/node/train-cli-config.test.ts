@@ -91,6 +91,20 @@ describe("gqn-train config flags", () => {
     }); // the default preset, small
   });
 
+  it("--reader epipolar adds the reader, its optics left to the dataset unless --fov / --depth-range give them", async () => {
+    expect((await configOverrides({ reader: "epipolar" })).model).toEqual({ reader: { type: "epipolar" } });
+    expect((await configOverrides({ reader: "epipolar", fov: 45, depthRange: [0.5, 6] })).model).toEqual({
+      reader: { type: "epipolar", fovDegrees: 45, near: 0.5, far: 6 },
+    });
+    expect((await configOverrides({ reader: "epipolar-attention" })).model).toEqual({
+      reader: { type: "epipolar", valueChannels: 32 },
+    });
+    expect((await configOverrides({ reader: "none" })).model).toEqual({ reader: null });
+    await expect(configOverrides({ fov: 45 })).rejects.toThrow(
+      "gqn-train: --fov and --depth-range set the epipolar reader's optics: add --reader epipolar.",
+    );
+  });
+
   it("take a --config file underneath the flags", async () => {
     const file = join(root, "config.json");
     await writeFile(

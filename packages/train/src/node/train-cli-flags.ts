@@ -7,6 +7,7 @@ import {
   BACKENDS,
   type CliIo,
   countOrRange,
+  depthRange,
   integer,
   parse,
   positive,
@@ -96,6 +97,21 @@ const TRAIN_FLAGS = {
     flag: "--encoder <type>",
     help: "representation network, at the preset's width (new runs)",
     choices: ["pool", "tower", "pyramid"],
+  },
+  reader: {
+    flag: "--reader <type>",
+    help: "epipolar: DRAW's condition gets what the context views show along each query pixel's ray (the cameras' geometry); epipolar-attention: also an attention over those samples at every DRAW step; none: the paper's GQN (default: the preset's, none; new runs)",
+    choices: ["none", "epipolar", "epipolar-attention"],
+  },
+  fov: {
+    flag: "--fov <degrees>",
+    help: "the cameras' field of view for --reader epipolar (default: the dataset's: dataset.json, or the published sets' assumed value)",
+    parse: positive,
+  },
+  depthRange: {
+    flag: "--depth-range <near,far>",
+    help: "where --reader epipolar samples each query ray, world units (default: the dataset's)",
+    parse: depthRange,
   },
   lr: {
     flag: "--lr <schedule>",

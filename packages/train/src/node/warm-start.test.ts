@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type GqnConfig, GqnModel, getPreset, resolveGqnConfig } from "@gqn/model";
+import { completeGqnConfig, type GqnConfig, GqnModel, getPreset, resolveGqnConfig } from "@gqn/model";
 import { layersModelFiles } from "@gqn/model/node";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -32,7 +32,9 @@ describe("openWarmStart", () => {
     const warm = await openWarmStart(factory, SHIPPED, { ...asked, preset: "small", modelAsked: false });
     const shipped = await loadCheckpoint(SHIPPED);
     expect(warm.step).toBe(shipped.step);
-    expect(warm.configs.model).toEqual(shipped.state.gqnConfig);
+    // The shipped config, with the fields added since filled in by their defaults.
+    expect(warm.configs.model).toEqual(completeGqnConfig(shipped.state.gqnConfig as GqnConfig));
+    expect((warm.configs.model as GqnConfig).draw.readChannels).toBe(0);
     expect(warm.configs.training).toEqual(shipped.state.trainingConfig);
     expect(weightsOf(warm.model)).toEqual(weightsOf(shipped.model));
     // The factory adopts the source's weights for the new run's model, with a fresh trainer.

@@ -49,8 +49,10 @@ export async function openWarmStart(
   const source = await readSource(path, where);
   try {
     const asked = factory.resolve(options.preset, options.model, options.training);
+    // A source saved before a config field existed has its default.
+    const sourceConfig = factory.complete(source.gqnConfig);
     if (options.modelAsked) {
-      const differing = differingKeys(asked.model, source.gqnConfig);
+      const differing = differingKeys(asked.model, sourceConfig);
       if (differing.length > 0) {
         throw new GqnError(
           "INVALID_CONFIG",
@@ -63,7 +65,7 @@ export async function openWarmStart(
       ...options.training,
     };
     return {
-      configs: { model: source.gqnConfig, training },
+      configs: { model: sourceConfig, training },
       model: source.model,
       path: source.path,
       ...(source.step !== undefined && { step: source.step }),
