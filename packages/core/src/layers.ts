@@ -2,6 +2,7 @@
 // against tfjs-layers' public API (its exported classes and their protected members).
 import type * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
+import { deriveSeed } from "./derive-seed.js";
 
 /** The constructor arguments of a tfjs-layers `Layer` (name, trainable, dtype, ...). */
 export type LayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;
@@ -36,6 +37,24 @@ export abstract class ScopedLayer extends tfl.layers.Layer {
     ...rest: Parameters<tfl.layers.Layer["addWeight"]> extends [string, ...infer R] ? R : never
   ): tfl.LayerVariable {
     return super.addWeight(this.applying ? name : `${this.name}/${name}`, ...rest);
+  }
+
+  /**
+   * A trainable float32 weight, glorot-uniform or zeros, seeded by `deriveSeed(seed, name)`: salted
+   * by the weight's name, the same seed gives the same weight whatever the build order.
+   */
+  protected seededWeight(
+    name: string,
+    shape: number[],
+    init: "glorot" | "zeros",
+    seed: number | undefined,
+  ): tfl.LayerVariable {
+    const salted = seed === undefined ? undefined : deriveSeed(seed, name);
+    const initializer =
+      init === "zeros"
+        ? tfl.initializers.zeros()
+        : tfl.initializers.glorotUniform(salted === undefined ? {} : { seed: salted });
+    return this.addWeight(name, shape, "float32", initializer, undefined, true);
   }
 
   /** Releases the weights, also of a layer built and used without `apply`. */

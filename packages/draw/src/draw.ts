@@ -1,7 +1,7 @@
 import { checkInteger, deriveSeed, GqnError } from "@gqn/core";
 import { type Kwargs, ScopedLayer } from "@gqn/core/layers";
 import * as tf from "@tensorflow/tfjs-core";
-import * as tfl from "@tensorflow/tfjs-layers";
+import type * as tfl from "@tensorflow/tfjs-layers";
 import { DEFAULT_DRAW_CONFIG, type DrawConfig, resolveDrawConfig } from "./config.js";
 import { type ConditionedCore, type ConvLstmState, conditionedCore, hasFusedCell } from "./conv-lstm.js";
 import { type DiagonalGaussian, gaussianFromHead } from "./diagonal-gaussian.js";
@@ -270,13 +270,7 @@ export class Draw extends ScopedLayer {
   }
 
   private weight(name: string, shape: number[], init: "glorot" | "zeros"): tfl.LayerVariable {
-    // Salted by the weight's name: the same seed gives the same weight whatever the build order.
-    const seed = this.seed === undefined ? undefined : deriveSeed(this.seed, name);
-    const initializer =
-      init === "zeros"
-        ? tfl.initializers.zeros()
-        : tfl.initializers.glorotUniform(seed === undefined ? {} : { seed });
-    return this.addWeight(name, shape, "float32", initializer, undefined, true);
+    return this.seededWeight(name, shape, init, this.seed);
   }
 
   /**

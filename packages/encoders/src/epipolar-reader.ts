@@ -1,7 +1,7 @@
-import { checkInteger, deriveSeed, GqnError } from "@gqn/core";
+import { checkInteger, GqnError } from "@gqn/core";
 import { type LayerArgs, ScopedLayer } from "@gqn/core/layers";
 import * as tf from "@tensorflow/tfjs-core";
-import * as tfl from "@tensorflow/tfjs-layers";
+import type * as tfl from "@tensorflow/tfjs-layers";
 import { attentionRead } from "./attention-read.js";
 import type { ContextReader, ContextReads, ContextViews } from "./context-reader.js";
 import {
@@ -229,12 +229,7 @@ export class EpipolarReader extends ScopedLayer implements ContextReader {
   }
 
   private weight(name: string, shape: number[], init: "glorot" | "zeros"): tfl.LayerVariable {
-    const seed = this.seed === undefined ? undefined : deriveSeed(this.seed, name);
-    const initializer =
-      init === "zeros"
-        ? tfl.initializers.zeros()
-        : tfl.initializers.glorotUniform(seed === undefined ? {} : { seed });
-    return this.addWeight(name, shape, "float32", initializer, undefined, true);
+    return this.seededWeight(name, shape, init, this.seed);
   }
 
   /** {@inheritDoc ContextReader.prepare} */
