@@ -70,9 +70,12 @@ export interface InferOptions {
  * represent:  r_k = encoder(x_k, v_k)                [B*K, h, w, c]   (h = w = 1 or S/4)
  *             r   = sum_k r_k (or mean)               [B, h, w, c]
  * render:     cond = concat(tile(r), tile(v_q))       [B, S/4, S/4, c + 7]
- *             x_q ~ DRAW prior(cond)                  [B, S, S, 3]
+ *             (+ the reader's plane-sweep summary)    [B, S/4, S/4, c + 7 + 32]
+ *             x_q ~ DRAW prior(cond)                  [B, S, S, 3]   (+ the reader's per-step read)
  * infer:      the same cond, DRAW's posterior sees x_q -> mean, KL per step
  * ```
+ * With a reader (`config.reader`, epipolar) render and infer look at the context views again,
+ * along the query's rays: the encoder's per-view maps r_k and the frames.
  *
  * As a layer (`apply` / `predict` on `[frames [B,K,S,S,3], poses [B,K,7], query [B,7]]`) it
  * returns the prior's rendering clipped to [0, 1] (unseeded). Weights are named
