@@ -1,9 +1,10 @@
 // `gqn-data epipolar`: one scene's query view with a pixel marked, beside context views with that
 // pixel's epipolar line drawn over them, so that a person can check by eye that the pose convention
 // and the field of view assumed for a dataset are right: the lines must cross what the pixel shows.
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { checkInteger, GqnError } from "@gqn/core";
+import { writeFileAtomic } from "@gqn/core/node";
 import {
   epipolarSegment,
   type ImagePoint,
@@ -151,7 +152,8 @@ export async function writeEpipolarFigure(options: EpipolarFigureOptions): Promi
     scale,
   });
   await mkdir(dirname(options.out), { recursive: true });
-  await writeFile(options.out, encodePng(image.data, image.width, image.height));
+  // Atomic: an interrupted run leaves no half-written PNG under the name asked for.
+  await writeFileAtomic(options.out, encodePng(image.data, image.width, image.height));
   return {
     out: options.out,
     width: image.width,
