@@ -76,7 +76,15 @@ async function main(): Promise<number> {
   const scene = dataset.startsWith("shepard_metzler")
     ? (dataset as "shepard_metzler_5_parts")
     : "rooms_ring_camera";
-  await writeSyntheticDataset({ out: demoData, scene, trainScenes: 200, testScenes: 20, frameSize: 64 });
+  // The demo's own folder: an older demo's data of other settings is replaced.
+  await writeSyntheticDataset({
+    out: demoData,
+    scene,
+    trainScenes: 200,
+    testScenes: 20,
+    frameSize: 64,
+    overwrite: true,
+  });
   const demoArgv = [
     "--data-dir",
     demoData,

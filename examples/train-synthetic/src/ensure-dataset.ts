@@ -9,13 +9,16 @@ export interface EnsureDatasetOptions {
   testScenes: number;
   frameSize: number;
   seed: number;
+  /** Replace a dataset rendered there with other settings (else refused, naming them). */
+  overwrite?: boolean;
   /** Progress lines go here. */
   log: (line: string) => void;
 }
 
 /**
  * Renders the synthetic dataset unless a complete one with the same settings is already in
- * `dataDir` (writeSyntheticDataset returns at once then, and finishes a partial one).
+ * `dataDir` (writeSyntheticDataset returns at once then, and finishes a partial one). One of
+ * other settings is refused unless `overwrite`.
  */
 export async function ensureDataset(options: EnsureDatasetOptions): Promise<SyntheticDatasetInfo> {
   const started = performance.now();
@@ -27,6 +30,7 @@ export async function ensureDataset(options: EnsureDatasetOptions): Promise<Synt
     testScenes: options.testScenes,
     frameSize: options.frameSize,
     seed: options.seed,
+    overwrite: options.overwrite === true,
     onProgress: (progress) => {
       const now = performance.now();
       if (progress.scenesDone === progress.scenesTotal || now - lastReport > 2000) {

@@ -30,6 +30,7 @@ export const MAIN_OPTIONS = {
   "draw-steps": { type: "string" },
   seed: { type: "string" },
   resume: { type: "boolean" },
+  overwrite: { type: "boolean" },
   help: { type: "boolean" },
 } as const satisfies ParseArgsConfig["options"];
 
@@ -62,5 +63,7 @@ predictive mean) beside ${BASELINES.slice(0, -1).join(", ")} and ${BASELINES.at(
                      renders with any L up to it); default the preset's
   --seed S           seeds the data, the model and the prior (default 1)
   --resume           continue the run in --model-dir instead of starting over
+  --overwrite        replace a dataset in --data-dir rendered with other settings (refused
+                     by default)
   --help             this text
 `;

@@ -22,6 +22,7 @@ import {
   disposeFirstBatch,
   evaluateCheckpoint,
   formatReport,
+  latestCheckpoint,
   stopOnSignals,
   train,
 } from "@gqn/train/node";
@@ -124,6 +125,12 @@ async function main(argv: string[]): Promise<number> {
   const modelDir = resolve(values["model-dir"] ?? `runs/${dataset.replaceAll("_", "-")}`);
 
   say(`backend: ${backend.backend}; preset: ${preset} at ${frameSize} px; budget: ${minutes} min`);
+  const earlier = values.resume ? undefined : await latestCheckpoint(modelDir);
+  if (earlier !== undefined) {
+    throw new Error(
+      `${modelDir} holds a run already (${earlier}): pass --resume to continue it, or choose another --model-dir.`,
+    );
+  }
   await ensureDataset({
     dataDir,
     scene: dataset,
@@ -131,6 +138,7 @@ async function main(argv: string[]): Promise<number> {
     testScenes: positive("test-scenes", values["test-scenes"], 200),
     frameSize,
     seed,
+    overwrite: values.overwrite === true,
     log: say,
   });
 

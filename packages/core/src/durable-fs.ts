@@ -3,10 +3,14 @@ import { basename, dirname, join } from "node:path";
 
 /**
  * Writes a file and flushes it to the disk before returning, so a later rename publishes
- * complete bytes even after a power loss (a SIGKILL alone would not need the flush).
+ * complete bytes even after a power loss (a SIGKILL alone would not need the flush). The file is
+ * made afresh: whatever is at `path` (a leftover, or a link planted there) is removed, never
+ * followed, and the new file is created exclusively (O_EXCL), so a link planted in between fails
+ * the write (EEXIST) instead of sending the bytes elsewhere.
  */
 export async function writeFileSynced(path: string, data: Uint8Array | string): Promise<void> {
-  const handle = await open(path, "w");
+  await rm(path, { force: true });
+  const handle = await open(path, "wx");
   try {
     await handle.writeFile(data);
     await handle.sync();

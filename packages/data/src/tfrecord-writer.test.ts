@@ -1,4 +1,14 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -81,6 +91,21 @@ describe("TFRecordWriter", () => {
     expect(readdirSync(dir)).toEqual(["1-of-1.tfrecord"]);
     expect(existsSync(join(dir, "2-of-2.tfrecord"))).toBe(false);
     await expect(aborted.write(Uint8Array.of(1))).rejects.toThrow(/already closed/);
+  });
+
+  it("atomic mode replaces a link planted at the temporary name instead of writing through it", async () => {
+    const dir = join(root, "planted");
+    mkdirSync(dir, { recursive: true });
+    const target = join(root, "precious");
+    writeFileSync(target, "keep me");
+    const path = join(dir, "1-of-1.tfrecord");
+    symlinkSync(target, `${path}.tmp-${process.pid}`);
+    const w = await TFRecordWriter.open(path, { atomic: true });
+    await w.write(Uint8Array.of(9));
+    await w.close();
+    expect(readFileSync(target, "utf8")).toBe("keep me");
+    expect(lstatSync(path).isFile()).toBe(true);
+    expect(await readAll(path)).toEqual([Uint8Array.of(9)]);
   });
 
   it("waits for the disk under backpressure without piling up listeners", async () => {

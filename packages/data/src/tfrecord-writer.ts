@@ -43,7 +43,10 @@ export class TFRecordWriter {
     const tempPath = atomic ? `${path}.tmp-${process.pid}` : path;
     try {
       await mkdir(dirname(path), { recursive: true });
-      const file = createWriteStream(tempPath);
+      // In atomic mode the temp file is made afresh: a link at its name is removed, not followed,
+      // and the file is created exclusively.
+      if (atomic) await rm(tempPath, { force: true });
+      const file = createWriteStream(tempPath, { flags: atomic ? "wx" : "w" });
       await once(file, "open");
       const sink = options.gzip ? createGzip() : options.zlib ? createDeflate() : file;
       if (sink !== file) sink.pipe(file);

@@ -1,5 +1,5 @@
-import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { lstat, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import { GqnError } from "@gqn/core";
 import { writeFileSynced } from "@gqn/core/node";
 import * as tf from "@tensorflow/tfjs-core";
@@ -14,8 +14,14 @@ export const WEIGHTS_FILE = "weights.bin";
  * here because the file handler of tfjs lives in tfjs-node, which cannot be installed everywhere.
  */
 export function layersModelFiles(dir: string, options: { sync?: boolean } = {}): tf.io.IOHandler {
-  // Checkpoints flush each file before their directory is renamed into place.
-  const write = options.sync ? writeFileSynced : writeFile;
+  // Checkpoints flush each file before their directory is renamed into place. Either way a file is
+  // made afresh (removed, then created exclusively), so a link at its name is replaced, not followed.
+  const write = options.sync
+    ? writeFileSynced
+    : async (path: string, data: Uint8Array | string) => {
+        await rm(path, { force: true });
+        await writeFile(path, data, { flag: "wx" });
+      };
   return {
     async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
       await mkdir(dir, { recursive: true });
@@ -60,7 +66,7 @@ export function layersModelFiles(dir: string, options: { sync?: boolean } = {}):
         for (const group of manifest) {
           specs.push(...group.weights);
           for (const path of group.paths) {
-            const bytes = await readFile(join(dir, path));
+            const bytes = await readFile(await weightFile(dir, path));
             buffers.push(
               bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
             );
@@ -70,4 +76,31 @@ export function layersModelFiles(dir: string, options: { sync?: boolean } = {}):
       });
     },
   };
+}
+
+/**
+ * The file of a weights path from `model.json`: it must name a regular file inside `dir` (not a
+ * link, device or `../` path), since a model.json can be edited to point anywhere.
+ */
+async function weightFile(dir: string, path: string): Promise<string> {
+  const full = resolve(dir, path);
+  const inside = relative(resolve(dir), full);
+  const where = `layersModelFiles.load: ${join(dir, "model.json")} names the weights file "${path}"`;
+  if (typeof path !== "string" || inside === "" || inside.startsWith("..") || isAbsolute(inside)) {
+    throw new GqnError("CHECKPOINT_ERROR", `${where}, which is not inside ${dir}.`);
+  }
+  let kind: string;
+  try {
+    const stats = await lstat(full);
+    kind = stats.isFile() ? "file" : stats.isSymbolicLink() ? "a symbolic link" : "not a regular file";
+  } catch (error) {
+    throw new GqnError("CHECKPOINT_ERROR", `${where}: ${(error as Error).message}`, { cause: error });
+  }
+  if (kind !== "file") {
+    throw new GqnError(
+      "CHECKPOINT_ERROR",
+      `${where}, which is ${kind}: weights are read from regular files only.`,
+    );
+  }
+  return full;
 }

@@ -56,6 +56,7 @@ export async function runSynthCli(argv: readonly string[], io: SynthCliIo = {}):
     .option("--supersample <n>", "anti-aliasing samples per pixel along each axis", integerOption(1, 8), 1)
     .option("--quality <q>", "JPEG quality, 1-100", integerOption(1, 100), 90)
     .option("--no-object-masks", "skip the per-view object masks written to <dir>/<scene>/masks/")
+    .option("--overwrite", "replace a dataset written in <out> with other settings (refused by default)")
     .option("--quiet", "no progress output")
     .option("--debug", "print stack traces of errors")
     .version(packageVersion("@gqn/scenes", import.meta.url))
@@ -87,6 +88,7 @@ export async function runSynthCli(argv: readonly string[], io: SynthCliIo = {}):
     supersample: number;
     quality: number;
     objectMasks: boolean;
+    overwrite?: boolean;
     quiet?: boolean;
   }>();
 
@@ -122,6 +124,7 @@ export async function runSynthCli(argv: readonly string[], io: SynthCliIo = {}):
       supersample: o.supersample,
       jpegQuality: o.quality,
       objectMasks: o.objectMasks,
+      overwrite: o.overwrite === true,
       signal: controller.signal,
       workerUrl: io.workerUrl,
       onProgress: (p) => {

@@ -73,13 +73,16 @@ describe("object masks of a synthetic dataset", () => {
     await masks.close();
   });
 
-  it("are removed when a rerun turns them off, and rendered again when a rerun turns them on", async () => {
+  it("are removed when an overwriting rerun turns them off, and rendered again when one turns them on", async () => {
     const out = join(root, "toggle");
     await writeSyntheticDataset({ ...settings, out });
     const dir = join(out, "rooms_ring_camera");
-    await writeSyntheticDataset({ ...settings, out, objectMasks: false });
+    await expect(writeSyntheticDataset({ ...settings, out, objectMasks: false })).rejects.toThrow(
+      /other settings \(objectMasks .* here, none asked\)/,
+    );
+    await writeSyntheticDataset({ ...settings, out, objectMasks: false, overwrite: true });
     expect(readdirSync(join(dir, "masks", "train"))).toEqual([]);
-    await writeSyntheticDataset({ ...settings, out });
+    await writeSyntheticDataset({ ...settings, out, overwrite: true });
     expect(readdirSync(join(dir, "masks", "test"))).toEqual(["1-of-1.masks"]);
   });
 

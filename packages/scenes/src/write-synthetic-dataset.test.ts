@@ -320,11 +320,27 @@ describe("writeSyntheticDataset", () => {
     expect(readdirSync(join(out, "rooms_ring_camera", "train"))).toEqual([]);
   });
 
-  it("replaces its own files of other settings, refuses a directory of foreign TFRecords and reports I/O errors", async () => {
+  it("refuses its own dataset of other settings unless overwrite, refuses foreign TFRecords and reports I/O errors", async () => {
     const out = join(root, "replace");
     const base = { out, scene: "shepard_metzler_5_parts", frameSize: 8, workers: 0 } as const;
     await writeSyntheticDataset({ ...base, trainScenes: 3, scenesPerFile: 1 });
-    await writeSyntheticDataset({ ...base, trainScenes: 3, scenesPerFile: 2 });
+    const dir = join(out, "shepard_metzler_5_parts");
+    const before = readdirSync(join(dir, "train")).map((name) => readFileSync(join(dir, "train", name)));
+    const infoBefore = readFileSync(join(dir, "dataset.json"), "utf8");
+    await expect(
+      writeSyntheticDataset({ ...base, trainScenes: 3, scenesPerFile: 2, seed: 4 }),
+    ).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+      message: expect.stringMatching(
+        /holds a dataset written with other settings \(trainFiles 3 here, 2 asked; seed 0 here, 4 asked; scenesPerFile 1 here, 2 asked\); replacing it needs overwrite/,
+      ),
+    });
+    // Refused before anything was touched.
+    expect(readFileSync(join(dir, "dataset.json"), "utf8")).toBe(infoBefore);
+    expect(readdirSync(join(dir, "train")).map((name) => readFileSync(join(dir, "train", name)))).toEqual(
+      before,
+    );
+    await writeSyntheticDataset({ ...base, trainScenes: 3, scenesPerFile: 2, overwrite: true });
     expect(readdirSync(join(out, "shepard_metzler_5_parts", "train")).sort()).toEqual([
       "1-of-2.tfrecord",
       "2-of-2.tfrecord",

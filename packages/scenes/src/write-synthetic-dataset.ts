@@ -1,11 +1,11 @@
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm, unlink, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, unlink } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { checkInteger, GqnError } from "@gqn/core";
-import { findBuiltModule } from "@gqn/core/node";
+import { findBuiltModule, writeFileAtomic } from "@gqn/core/node";
 import { type Split, shardFileName } from "@gqn/data";
 import { OBJECT_MASKS_FORMAT, type ObjectMasksEntry, objectMaskFileName } from "@gqn/data/node";
 import { CAMERA_CONVENTIONS } from "./camera.js";
@@ -42,6 +42,11 @@ export interface WriteSyntheticDatasetOptions {
    * dataset.json as `objectMasks`); default true. The TFRecords are the same bytes either way.
    */
   objectMasks?: boolean;
+  /**
+   * Replace a dataset that an earlier run wrote here with other settings. Default false: such a
+   * directory is refused, naming the settings that differ, and nothing in it is touched.
+   */
+  overwrite?: boolean;
   /** Called after every finished scene and file. */
   onProgress?: (progress: SynthProgress) => void;
   /** Aborting stops the workers and removes every unfinished file; the promise then rejects with the reason. */
@@ -208,9 +213,9 @@ export function planSyntheticDataset(options: WriteSyntheticDatasetOptions): {
  * `cameras`, the gqn-datasets record format) plus `<out>/<scene>/dataset.json`, one file per task on a
  * pool of worker threads. Every file is written under a temporary name and renamed when complete, so
  * a crash or an abort never leaves a partial file under a final name; a rerun with the same settings
- * keeps the files already complete (they are deterministic) and renders the rest. Files of an earlier
- * run with other settings are replaced; a directory holding TFRecords that @gqn/scenes did not write
- * is refused.
+ * keeps the files already complete (they are deterministic) and renders the rest. A dataset an
+ * earlier run wrote with other settings is refused, naming them, unless `overwrite` replaces it; a
+ * directory holding TFRecords that @gqn/scenes did not write is refused.
  */
 export async function writeSyntheticDataset(
   options: WriteSyntheticDatasetOptions,
@@ -236,6 +241,12 @@ export async function writeSyntheticDataset(
     const planned = new Set(
       tasks.flatMap((task) => [task.path, ...(task.masksPath ? [task.masksPath] : [])]),
     );
+    if (previous !== undefined && !sameSettings && !options.overwrite && (await holdsData(dir))) {
+      throw new GqnError(
+        "INVALID_ARGUMENT",
+        `writeSyntheticDataset: ${dir} holds a dataset written with other settings (${settingsDiffer(previous, info)}); replacing it needs overwrite (gqn-synth and the main job: --overwrite), or choose another out directory.`,
+      );
+    }
     await prepareDirectory(dir, previous, sameSettings, planned);
     // Written first (so the files are never taken for a published set) and again at the end.
     await writeJsonAtomic(infoPath, info);
@@ -332,6 +343,27 @@ async function prepareDirectory(
   }
 }
 
+/** Whether a dataset directory holds any shard or masks file under its final name. */
+async function holdsData(dir: string): Promise<boolean> {
+  for (const sub of ["train", "test", join(MASKS_DIR, "train"), join(MASKS_DIR, "test")]) {
+    let names: string[] = [];
+    try {
+      names = await readdir(join(dir, sub));
+    } catch {}
+    if (names.some((name) => SHARD.test(name) || MASKS.test(name))) return true;
+  }
+  return false;
+}
+
+/** The settings of two dataset.json files that differ: `seed 0 here, 1 asked`, ... */
+function settingsDiffer(previous: Record<string, unknown>, info: SyntheticDatasetInfo): string {
+  const asked = info as unknown as Record<string, unknown>;
+  const keys = [...new Set([...Object.keys(previous), ...Object.keys(asked)])];
+  const differ = keys.filter((key) => JSON.stringify(previous[key]) !== JSON.stringify(asked[key]));
+  const text = (value: unknown) => (value === undefined ? "none" : JSON.stringify(value));
+  return differ.map((key) => `${key} ${text(previous[key])} here, ${text(asked[key])} asked`).join("; ");
+}
+
 async function readPreviousInfo(path: string): Promise<Record<string, unknown> | undefined> {
   try {
     return JSON.parse(await readFile(path, "utf8")) as Record<string, unknown>;
@@ -341,9 +373,8 @@ async function readPreviousInfo(path: string): Promise<Record<string, unknown> |
 }
 
 async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  const temporary = `${path}.tmp-${process.pid}`;
-  await writeFile(temporary, `${JSON.stringify(value, null, 2)}\n`);
-  await rename(temporary, path);
+  // A fresh temp file (a link at its name is removed, not followed), then renamed over the old.
+  await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 /** Removes what unfinished tasks may have left under temporary names (a terminated worker cannot). */

@@ -9,6 +9,7 @@ import {
   latestCheckpoint,
   listCheckpoints,
   loadCheckpoint,
+  loadResumeCheckpoint,
   removeStaleCheckpointFiles,
   resolveCheckpoint,
   saveCheckpoint,
@@ -111,7 +112,9 @@ describe("checkpoints", () => {
     trainStep(model, optimizer);
     trainStep(model, optimizer);
     const path = await save(model, optimizer, 2);
-    // The earlier layout: getWeights() in optimizer.bin, the powers as numbers beside its specs.
+    // The earlier layout: getWeights() in optimizer.bin, the powers as numbers beside its specs
+    // (and no checksums.json, which came later).
+    await rm(join(path, "checksums.json"));
     const slots = await optimizer.getWeights();
     const { data, specs } = await tf.io.encodeWeights(slots);
     slots[0]?.tensor.dispose();
@@ -180,5 +183,80 @@ describe("checkpoints", () => {
     expect(loaded.state.run).toBe("old");
     loaded.model.dispose();
     model.dispose();
+  });
+
+  it("refuses non-finite weights, and a resume falls back past them to the newest good checkpoint", async () => {
+    const model = denseModel();
+    await saveCheckpoint({ modelDir: dir, step: 15, model, state: {} });
+    const newest = await saveCheckpoint({ modelDir: dir, step: 20, model, state: {} });
+    const weights = await readFile(join(newest, "weights.bin"));
+    new Float32Array(weights.buffer, weights.byteOffset, weights.byteLength / 4)[1] = Number.NaN;
+    await writeFile(join(newest, "weights.bin"), weights);
+    // Without its checksums (as an earlier version saved it), a resume checks the weights themselves.
+    await expect(loadCheckpoint(newest)).rejects.toThrow(/weights\.bin does not match its checksum/);
+    await rm(join(newest, "checksums.json"));
+    const lines: string[] = [];
+    const loaded = await loadResumeCheckpoint(dir, (line) => lines.push(line));
+    expect(loaded?.step).toBe(15);
+    expect(lines.join("\n")).toMatch(
+      /resuming from ckpt-15.*weights\.bin holds non-finite values \(in dense_\w+\/kernel\).*moved aside, not deleted: ckpt-20\.aside-\d+/,
+    );
+    expect((await listCheckpoints(dir)).map((c) => c.step)).toEqual([15]);
+    loaded?.model.dispose();
+    model.dispose();
+  });
+
+  it("refuses a state.json whose step is not its directory's", async () => {
+    const model = denseModel();
+    const path = await saveCheckpoint({ modelDir: dir, step: 20, model, state: {} });
+    await rm(join(path, "checksums.json")); // as an earlier version saved it: the state is read as it is
+    for (const step of [12, 1e300, -1]) {
+      const state = JSON.parse(await readFile(join(path, "state.json"), "utf8"));
+      await writeFile(join(path, "state.json"), JSON.stringify({ ...state, step }));
+      await expect(loadCheckpoint(path), String(step)).rejects.toThrow(
+        step === 12 ? /says step 12, but the directory is ckpt-20/ : /must hold a non-negative integer step/,
+      );
+    }
+    model.dispose();
+  });
+
+  it("checks every file against checksums.json: a flipped bit fails the load, and a resume passes over it", async () => {
+    const model = denseModel();
+    const optimizer = tf.train.adam(0.01);
+    trainStep(model, optimizer);
+    await save(model, optimizer, 1, 3);
+    const newest = await save(model, optimizer, 2, 3);
+    const sums = JSON.parse(await readFile(join(newest, "checksums.json"), "utf8"));
+    expect(sums.algorithm).toBe("sha256");
+    expect(Object.keys(sums.files).sort()).toEqual([
+      "model.json",
+      "optimizer.bin",
+      "optimizer.json",
+      "state.json",
+      "weights.bin",
+    ]);
+    for (const file of ["weights.bin", "optimizer.bin", "state.json"]) {
+      const path = join(newest, file);
+      const original = await readFile(path);
+      const flipped = Buffer.from(original);
+      flipped[flipped.length - 2]! ^= 0x01;
+      await writeFile(path, flipped);
+      await expect(loadCheckpoint(newest), file).rejects.toThrow(
+        new RegExp(`${file.replace(".", "\\.")} does not match its checksum in checksums\\.json`),
+      );
+      await writeFile(path, original);
+    }
+    (await loadCheckpoint(newest)).model.dispose();
+    const weights = await readFile(join(newest, "weights.bin"));
+    weights[3]! ^= 0x80;
+    await writeFile(join(newest, "weights.bin"), weights);
+    const lines: string[] = [];
+    const loaded = await loadResumeCheckpoint(dir, (line) => lines.push(line));
+    expect(loaded?.step).toBe(1);
+    expect(lines.join("\n")).toMatch(/ckpt-2 \(.*does not match its checksum/);
+    loaded?.model.dispose();
+    tf.dispose(loaded?.optimizerState?.map((w) => w.tensor) ?? []);
+    model.dispose();
+    optimizer.dispose();
   });
 });

@@ -1,7 +1,8 @@
+import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { checkInteger, GqnError } from "@gqn/core";
-import { processAlive, syncDir, writeFileSynced } from "@gqn/core/node";
+import { processAlive, syncDir, writeFileAtomic, writeFileSynced } from "@gqn/core/node";
 import { layersModelFiles } from "@gqn/model/node";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
@@ -18,6 +19,10 @@ const LATEST_FILE = "latest";
 const STATE_FILE = "state.json";
 const OPTIMIZER_JSON = "optimizer.json";
 const OPTIMIZER_BIN = "optimizer.bin";
+/** SHA-256 of every other file of the checkpoint, written last; checked on load. */
+const CHECKSUMS_FILE = "checksums.json";
+/** The evaluation made after the save (the save comes first, so it is not in state.json). */
+const EVALUATION_FILE = "evaluation.json";
 
 /** Options of {@link saveCheckpoint}. */
 export interface SaveCheckpointOptions {
@@ -119,6 +124,85 @@ async function writeCheckpointFiles(dir: string, options: SaveCheckpointOptions)
     join(dir, STATE_FILE),
     JSON.stringify({ ...options.state, step: options.step }, null, 2),
   );
+  const files: Record<string, string> = {};
+  for (const name of (await readdir(dir)).sort()) files[name] = sha256(await readFile(join(dir, name)));
+  await writeFileSynced(join(dir, CHECKSUMS_FILE), JSON.stringify({ algorithm: "sha256", files }, null, 2));
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/**
+ * Checks the files of a checkpoint against its `checksums.json` (checkpoints of earlier versions
+ * have none and are taken as they are).
+ */
+async function verifyChecksums(dir: string): Promise<void> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, CHECKSUMS_FILE), "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw error;
+  }
+  const path = join(dir, CHECKSUMS_FILE);
+  let files: Record<string, unknown>;
+  try {
+    const parsed = JSON.parse(text) as { algorithm?: unknown; files?: unknown };
+    if (parsed.algorithm !== "sha256" || typeof parsed.files !== "object" || parsed.files === null)
+      throw new Error('not { algorithm: "sha256", files }');
+    files = parsed.files as Record<string, unknown>;
+  } catch (error) {
+    throw new GqnError(
+      "CHECKPOINT_ERROR",
+      `loadCheckpoint: ${path} cannot be read: ${(error as Error).message}.`,
+    );
+  }
+  for (const [name, expected] of Object.entries(files)) {
+    if (name.includes("/") || name.includes("\\") || name === ".." || name === ".") {
+      throw new GqnError(
+        "CHECKPOINT_ERROR",
+        `loadCheckpoint: ${path} names "${name}", which is not a file of ${dir}.`,
+      );
+    }
+    let actual: string;
+    try {
+      actual = sha256(await readFile(join(dir, name)));
+    } catch (error) {
+      // Lost optimizer files are the resume's to refuse (or accept with a fresh Adam), by name.
+      const optimizer = name === OPTIMIZER_JSON || name === OPTIMIZER_BIN;
+      if (optimizer && (error as NodeJS.ErrnoException).code === "ENOENT") continue;
+      throw new GqnError(
+        "CHECKPOINT_ERROR",
+        `loadCheckpoint: ${join(dir, name)} is listed in ${CHECKSUMS_FILE} but cannot be read: ${(error as Error).message}`,
+      );
+    }
+    if (actual !== expected) {
+      throw new GqnError(
+        "CHECKPOINT_ERROR",
+        `loadCheckpoint: ${join(dir, name)} does not match its checksum in ${CHECKSUMS_FILE}: it changed after the save (a damaged disk, a copy cut short, an edit).`,
+      );
+    }
+  }
+}
+
+/**
+ * Records the evaluation made after `checkpoint` was saved, in its `evaluation.json` (beside the
+ * checksummed files, which stay as saved), so a resumed run knows the step was evaluated:
+ * {@link loadCheckpoint} returns it as the state's `lastEval`.
+ */
+export async function recordCheckpointEval(checkpoint: string, lastEval: object): Promise<void> {
+  await writeFileAtomic(join(checkpoint, EVALUATION_FILE), JSON.stringify(lastEval, null, 2));
+}
+
+/** The evaluation recorded after the save of a checkpoint at `step`, if any is readable. */
+async function recordedEval(dir: string, step: number): Promise<Record<string, unknown> | undefined> {
+  try {
+    const parsed = JSON.parse(await readFile(join(dir, EVALUATION_FILE), "utf8")) as Record<string, unknown>;
+    return parsed.step === step ? parsed : undefined;
+  } catch {
+    return undefined; // none, or unreadable: the step is evaluated again when needed
+  }
 }
 
 /** `<modelDir>/checkpoints`, where {@link saveCheckpoint} puts a run's checkpoints. */
@@ -186,7 +270,7 @@ export async function loadResumeCheckpoint(
   let loaded: LoadedCheckpoint | undefined;
   for (const candidate of all.slice(0, start + 1).reverse()) {
     try {
-      loaded = await loadCheckpointDir(candidate.path);
+      loaded = await loadResumable(candidate.path);
       break;
     } catch (error) {
       damaged.push(`${basename(candidate.path)} (${(error as Error).message.replace(/\.$/, "")})`);
@@ -216,6 +300,21 @@ export async function loadResumeCheckpoint(
   say(
     `[gqn] resuming from ${basename(loaded.path)}, the newest intact checkpoint (${why}); moved aside, not deleted: ${moved.join(", ")}.`,
   );
+  return loaded;
+}
+
+/** A checkpoint to train on from: loaded, and refused when a weight is not finite. */
+async function loadResumable(dir: string): Promise<LoadedCheckpoint> {
+  const loaded = await loadCheckpointDir(dir);
+  const nonFinite = nonFiniteWeight(loaded.model);
+  if (nonFinite !== undefined) {
+    loaded.model.dispose();
+    tf.dispose(loaded.optimizerState?.map((w) => w.tensor) ?? []);
+    throw new GqnError(
+      "CHECKPOINT_ERROR",
+      `loadCheckpoint: ${join(dir, "weights.bin")} holds non-finite values (in ${nonFinite}): the weights are damaged`,
+    );
+  }
   return loaded;
 }
 
@@ -320,6 +419,7 @@ async function looksIntact(dir: string): Promise<boolean> {
 }
 
 async function loadCheckpointDir(dir: string): Promise<LoadedCheckpoint> {
+  await verifyChecksums(dir);
   let state: LoadedCheckpoint["state"];
   try {
     state = JSON.parse(await readFile(join(dir, STATE_FILE), "utf8"));
@@ -332,10 +432,18 @@ async function loadCheckpointDir(dir: string): Promise<LoadedCheckpoint> {
       },
     );
   }
-  if (!Number.isInteger(state?.step)) {
+  if (!Number.isSafeInteger(state?.step) || state.step < 0) {
     throw new GqnError(
       "CHECKPOINT_ERROR",
-      `loadCheckpoint: ${join(dir, STATE_FILE)} must hold an integer step, but got ${JSON.stringify(state?.step)}.`,
+      `loadCheckpoint: ${join(dir, STATE_FILE)} must hold a non-negative integer step, but got ${JSON.stringify(state?.step)}.`,
+    );
+  }
+  // A checkpoint's name is its step: a state of another step is another run's, or edited.
+  const named = CKPT_PATTERN.exec(basename(dir));
+  if (named && Number(named[1]) !== state.step) {
+    throw new GqnError(
+      "CHECKPOINT_ERROR",
+      `loadCheckpoint: ${join(dir, STATE_FILE)} says step ${state.step}, but the directory is ${basename(dir)}: the two must agree.`,
     );
   }
   let model: tfl.LayersModel;
@@ -350,6 +458,8 @@ async function loadCheckpointDir(dir: string): Promise<LoadedCheckpoint> {
       },
     );
   }
+  const evaluation = await recordedEval(dir, state.step);
+  if (evaluation) state.lastEval = evaluation;
   const loaded: LoadedCheckpoint = { path: dir, step: state.step, model, state };
   if (await exists(join(dir, OPTIMIZER_JSON))) {
     try {
@@ -385,6 +495,17 @@ async function loadCheckpointDir(dir: string): Promise<LoadedCheckpoint> {
     }
   }
   return loaded;
+}
+
+/** The name of the first weight of `model` holding a NaN or an infinity, if any. */
+function nonFiniteWeight(model: tfl.LayersModel): string | undefined {
+  for (const weight of model.weights) {
+    const values = weight.read().dataSync();
+    for (let i = 0; i < values.length; i++) {
+      if (!Number.isFinite(values[i]!)) return weight.originalName;
+    }
+  }
+  return undefined;
 }
 
 /** What {@link readRunCheckpoint} found in a run directory. */

@@ -147,6 +147,8 @@ describe("gqn-eval", () => {
     const weights = await readFile(join(broken, "weights.bin"));
     new Float32Array(weights.buffer, weights.byteOffset, weights.byteLength / 4).fill(Number.NaN);
     await writeFile(join(broken, "weights.bin"), weights);
+    // Saved so (a run of an earlier version, without checksums): the weights themselves are refused.
+    await rm(join(broken, "checksums.json"));
     const data_ = ["--data-dir", data.dataDir, "--dataset", data.dataset];
     const scored = await evalCli(["--model-dir", broken, ...data_, "--scenes", "2", "--samples", "1"]);
     expect(scored.code).toBe(1);

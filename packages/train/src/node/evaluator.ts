@@ -1,8 +1,9 @@
 // Evaluation on the test split during training: the metrics, the image grids, and the test
 // batches both read, built once per run with what they need.
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { deriveSeed, GqnError } from "@gqn/core";
+import { deriveSeed, GqnError, isGqnError } from "@gqn/core";
+import { writeFileAtomic } from "@gqn/core/node";
 import { createSceneBatches, encodePng, type SceneBatch, type SceneBatchIterator } from "@gqn/data/node";
 import { type EvalMetrics, imageGrid, psnrFromMse } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
@@ -24,6 +25,11 @@ export interface EvaluatorSetup {
     dataset: string;
     dataWorkers?: number;
     requireAllShards?: boolean;
+    /**
+     * What a bad test record does, as for the training split: "skip" passes over it (and over
+     * unreadable object masks, scoring without them), "error" (the default) stops the evaluation.
+     */
+    onCorrupt?: "error" | "skip";
   };
   /** Seeds the test scenes' order and the evaluation's and grids' latents. */
   seed: number;
@@ -50,6 +56,9 @@ export interface RunEvalMetrics extends EvalMetrics {
 
 /** Evaluates a training run's model on the first test batches (the same scenes every time). */
 export class Evaluator {
+  /** Set once the test split's object masks failed to read under onCorrupt "skip": scored without them from then on. */
+  private masksUnreadable = false;
+
   constructor(private readonly setup: EvaluatorSetup) {}
 
   /**
@@ -62,7 +71,9 @@ export class Evaluator {
     const sigma = annealed(this.setup.sigma, step);
     const sums = { elbo: 0, nll: 0, kl: 0, bitsPerDim: 0, mse: 0 };
     let n = 0;
-    const objects = await QueryObjectScores.open({ ...data, frameSize: this.setup.frameSize }, "test");
+    let objects = this.masksUnreadable
+      ? undefined
+      : await QueryObjectScores.open({ ...data, frameSize: this.setup.frameSize }, "test");
     let batches: SceneBatchIterator | undefined;
     const progress = new EvalProgress({ step, batches: evalBatches, say: this.setup.say });
     try {
@@ -72,7 +83,10 @@ export class Evaluator {
           const m = await model.evaluate(batch, sigma, { seed: deriveSeed(seed, "evaluation") });
           for (const key of Object.keys(sums) as (keyof typeof sums)[]) sums[key] += m[key];
           n++;
-          if (objects) await this.scoreObjects(objects, batch);
+          if (objects && !(await this.scoreObjects(objects, batch))) {
+            await objects.close();
+            objects = undefined;
+          }
           if (options.grid && n === 1) await this.writeGrid(batch, step);
         } finally {
           batch.dispose();
@@ -99,8 +113,12 @@ export class Evaluator {
     };
   }
 
-  /** Adds one seeded prior render of the batch's queries to the object scores (no posterior: only the grid shows it). */
-  private async scoreObjects(objects: QueryObjectScores, batch: SceneBatch): Promise<void> {
+  /**
+   * Adds one seeded prior render of the batch's queries to the object scores (no posterior: only
+   * the grid shows it). False when the masks could not be read and onCorrupt is "skip": the
+   * evaluation then goes on without object scores, said once.
+   */
+  private async scoreObjects(objects: QueryObjectScores, batch: SceneBatch): Promise<boolean> {
     const { model, seed } = this.setup;
     const prior = tf.tidy(() =>
       model.render(model.represent(batch.contextFrames, batch.contextPoses), batch.queryPose, {
@@ -110,6 +128,14 @@ export class Evaluator {
     );
     try {
       await objects.add(batch, { prior });
+      return true;
+    } catch (error) {
+      if (this.setup.data.onCorrupt !== "skip" || !isGqnError(error)) throw error;
+      this.masksUnreadable = true;
+      this.setup.say(
+        `[gqn] the test split's object masks could not be read (${error.message.replace(/\.$/, "")}); skipping bad records, the evaluations go on without object scores.`,
+      );
+      return false;
     } finally {
       prior.dispose();
     }
@@ -143,6 +169,7 @@ export class Evaluator {
       seed,
       repeat: true,
       shuffleBuffer: 1,
+      ...(data.onCorrupt !== undefined && { onCorrupt: data.onCorrupt }),
       ...(data.dataWorkers !== undefined && { workers: data.dataWorkers }),
       ...(data.requireAllShards && { requireAllShards: true }),
       warn,
@@ -163,7 +190,7 @@ export class Evaluator {
     }
     const dir = join(modelDir, "images");
     await mkdir(dir, { recursive: true });
-    await writeFile(
+    await writeFileAtomic(
       join(dir, `step-${String(step).padStart(8, "0")}.png`),
       encodePng(grid.data, grid.width, grid.height),
     );

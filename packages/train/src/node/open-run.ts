@@ -183,6 +183,18 @@ async function openModel(
     tf.dispose(loaded?.optimizerState?.map((w) => w.tensor) ?? []);
     throw error;
   }
+  if (loaded && !loaded.optimizerState) {
+    if (!o.freshOptimizer) {
+      loaded.model.dispose();
+      throw new GqnError(
+        "CHECKPOINT_ERROR",
+        `${names.where}: ${loaded.path} has no optimizer state (optimizer.json and optimizer.bin): resuming from it would restart Adam's moments. Pass ${names.option("freshOptimizer")} to continue with a fresh optimizer, or resume from a checkpoint that has them.`,
+      );
+    }
+    say(
+      `[gqn] ${loaded.path} has no optimizer state: continuing with a fresh Adam (${names.option("freshOptimizer")}).`,
+    );
+  }
   const opened = await factory.open({
     config: settled.gqnConfig,
     training: settled.trainingConfig,

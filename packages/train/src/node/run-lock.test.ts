@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { lstat, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -43,6 +43,19 @@ describe("lockRunDirectory", () => {
     await lock.release();
     expect(existsSync(join(dir, RUN_LOCK_FILE))).toBe(false);
     await (await lockRunDirectory(dir)).release();
+  });
+
+  it("writes its draft afresh: a link planted at the draft's name is replaced, its target untouched", async () => {
+    const dir = join(root, "planted");
+    await mkdir(dir, { recursive: true });
+    const target = join(root, "precious.txt");
+    await writeFile(target, "keep me\n");
+    await symlink(target, join(dir, `${RUN_LOCK_FILE}.${process.pid}`));
+    const lock = await lockRunDirectory(dir);
+    expect(await readFile(target, "utf8")).toBe("keep me\n");
+    expect(JSON.parse(await readFile(join(dir, RUN_LOCK_FILE), "utf8")).pid).toBe(process.pid);
+    expect((await lstat(join(dir, RUN_LOCK_FILE))).isFile()).toBe(true);
+    await lock.release();
   });
 
   it("takes over a lock whose process is gone, and one that cannot be read", async () => {

@@ -215,7 +215,7 @@ const TRAIN_FLAGS = {
   },
   onCorrupt: {
     flag: "--on-corrupt <mode>",
-    help: "a bad training record: stop naming it (error), or skip it (skip)",
+    help: "a bad training or test record: stop naming it (error), or skip it (skip)",
     choices: ["error", "skip"],
     default: TRAIN_DEFAULTS.onCorrupt,
     to: "onCorrupt",
@@ -226,6 +226,11 @@ const TRAIN_FLAGS = {
     parse: unitInterval,
     default: TRAIN_DEFAULTS.maxSkippedFraction,
     to: "maxSkippedFraction",
+  },
+  freshOptimizer: {
+    flag: "--fresh-optimizer",
+    help: "with --resume, accept a checkpoint without optimizer state and continue with a fresh Adam",
+    to: "freshOptimizer",
   },
   requireAllShards: {
     flag: "--require-all-shards",

@@ -97,6 +97,12 @@ export interface TrainRunOptions {
    * (4 GB heap) `tf-gqn` needs 1. Default: no limit.
    */
   microBatchSize?: number;
+  /**
+   * Resume from a checkpoint that has no optimizer state (its `optimizer.*` files lost or removed)
+   * with a fresh Adam, said in one line. Default false: such a resume is refused, naming the
+   * checkpoint, since restarting the moments changes the run.
+   */
+  freshOptimizer?: boolean;
   /** Show the progress bar; default when stderr is a terminal. */
   progress?: boolean;
   /** Write TensorBoard event files; default true. */

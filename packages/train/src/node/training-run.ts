@@ -1,13 +1,13 @@
 // One training run's loop and its state: the step, evaluations, checkpoints and logs. Opening a
 // run (open-run.ts) builds what it reads; train() runs it and closes what was opened.
-import { GqnError, type Random } from "@gqn/core";
+import { GqnError, isGqnError, type Random } from "@gqn/core";
 import type { SceneBatch, SceneBatchIterator, SceneBatchState } from "@gqn/data/node";
 import type { EvalMetrics } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { annealed } from "../schedules.js";
 import type { TrainingConfig } from "../training-config.js";
-import { saveCheckpoint } from "./checkpoint.js";
+import { recordCheckpointEval, saveCheckpoint } from "./checkpoint.js";
 import type { Evaluator } from "./evaluator.js";
 import type { LoopTrainer, ModelConfig, TrainableModel } from "./gqn-factory.js";
 import type { LogRecord, RunLog } from "./run-log.js";
@@ -113,9 +113,10 @@ export class TrainingRun {
       await this.afterStep();
     }
     this.stopReason ??= "steps";
+    // The steps are saved before the final evaluation, so that a failing one costs none of them.
+    await this.checkpointNow();
     // No final evaluation when asked to stop: the user wants the checkpoint, now.
     if (this.stopReason !== "abort" && this.lastEval?.step !== this.step) await this.evaluateNow();
-    await this.checkpointNow();
   }
 
   /** One update on the next batch, with its progress line and log record. */
@@ -172,9 +173,13 @@ export class TrainingRun {
   /** The periodic evaluation (or grid), and checkpoint, due at this step. */
   private async afterStep(): Promise<void> {
     const { o, step } = this;
-    if (o.evalEvery > 0 && step % o.evalEvery === 0) await this.evaluateNow();
-    else if (o.renderEvery > 0 && step % o.renderEvery === 0) await this.setup.evaluator?.renderGrid(step);
+    // Save first: a failing evaluation or grid then costs no step (its checkpoint gets the figures after).
     if (o.checkpointEvery > 0 && step % o.checkpointEvery === 0) await this.checkpointNow();
+    if (o.evalEvery > 0 && step % o.evalEvery === 0) await this.evaluateNow();
+    else if (o.renderEvery > 0 && step % o.renderEvery === 0) {
+      const { evaluator } = this.setup;
+      if (evaluator) await this.guarded(() => evaluator.renderGrid(step));
+    }
   }
 
   /**
@@ -202,15 +207,39 @@ export class TrainingRun {
     this.o.onLog?.(r);
   }
 
+  /**
+   * Runs an evaluation's work; when it fails, saves the steps not yet saved before passing the
+   * error on, naming the checkpoint that holds them.
+   */
+  private async guarded<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      await this.checkpointNow();
+      const message = error instanceof Error ? error.message : String(error);
+      const { where, option } = this.setup.names;
+      throw new GqnError(
+        isGqnError(error) ? error.code : "IO_ERROR",
+        `${where}: the evaluation on the test split at step ${this.step} failed: ${message.replace(/\.?$/, ".")} The ${this.step} steps are saved in ${this.lastCheckpoint}: resume from it (${option("resume")}) once the test split reads (gqn-data verify --decode), or with ${option("onCorrupt")} skip to pass over bad test records.`,
+        { cause: error },
+      );
+    }
+  }
+
   private async evaluateNow(): Promise<void> {
     const { evaluator, say } = this.setup;
     if (!evaluator) return;
     const { o, step, run } = this;
     const t0 = Date.now();
-    const result = await evaluator.evaluate(step, { grid: o.renderEvery > 0 && step % o.renderEvery === 0 });
+    const result = await this.guarded(() =>
+      evaluator.evaluate(step, { grid: o.renderEvery > 0 && step % o.renderEvery === 0 }),
+    );
     const { objects: _objects, ...metrics } = result; // the checkpoint keeps the EvalMetrics
     this.lastEval = { ...metrics, step };
     this.evaluated = true;
+    // The checkpoint of this step was saved before the evaluation: it gets the figures now.
+    if (this.savedStep === step && this.lastCheckpoint)
+      await recordCheckpointEval(this.lastCheckpoint, this.lastEval);
     await this.record({
       split: "test",
       step,
