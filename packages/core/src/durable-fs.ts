@@ -60,8 +60,13 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
   await syncDir(dirname(path));
 }
 
-/** True when a process with this id is running (signal 0 probes without signalling). */
+/**
+ * True when a process with this id is running (signal 0 probes without signalling). Only a
+ * positive integer names one process: 0 and negative ids name process groups, so a lock file
+ * holding one is taken as no one's.
+ */
 export function processAlive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
     return true;

@@ -50,7 +50,18 @@ describe("readDatasetInfo and listDatasetFiles", () => {
     mkdirSync(join(root, "bad"));
     writeFileSync(join(root, "bad", "dataset.json"), JSON.stringify({ ...info, name: "bad", views: 0 }));
     await expect(readDatasetInfo(root, "bad")).rejects.toThrow(
-      /dataset.json: views must be a positive integer, but got 0/,
+      /dataset.json: views must be an integer in \[1, 10000\], but got 0/,
+    );
+    // Sizes that would be allocated from are bounded before anything is (not a heap-limit crash).
+    writeFileSync(join(root, "bad", "dataset.json"), JSON.stringify({ ...info, name: "bad", trainFiles: 2e9 }));
+    await expect(readDatasetInfo(root, "bad")).rejects.toThrow(
+      /dataset.json: trainFiles must be an integer in \[1, 1000000\], but got 2000000000/,
+    );
+  });
+
+  it("names a split that the dataset does not have", async () => {
+    await expect(listDatasetFiles(root, { ...info, testFiles: 0 }, "test")).rejects.toThrow(
+      /dataset "tiny" has no test split \(its dataset.json declares testFiles 0\)/,
     );
   });
 

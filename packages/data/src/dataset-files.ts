@@ -3,6 +3,9 @@ import { basename, join } from "node:path";
 import { checkInteger, GqnError } from "@gqn/core";
 import { DATASETS, type DatasetInfo, datasetFileNames, type Split } from "./datasets.js";
 
+/** The most shards a split may declare (the largest published split has 2,160; gqn-synth writes at most 100,000). */
+const MAX_FILES_PER_SPLIT = 1_000_000;
+
 /**
  * The facts of a dataset in `dataDir`: the published spec of `dataset`, overridden by
  * `<dataDir>/<dataset>/dataset.json` when present (`{ name, frameSize, views, trainFiles, testFiles, synthetic?, ... }`).
@@ -45,9 +48,12 @@ export async function readDatasetInfo(dataDir: string, dataset: string): Promise
   }
   const info = { ...spec, ...(json as Record<string, unknown>) } as Record<string, unknown>;
   info.name ??= dataset;
+  // Bounded before anything is allocated from them (a shard list, a frame buffer).
+  const limits = { frameSize: 4096, views: 10_000, trainFiles: MAX_FILES_PER_SPLIT, testFiles: MAX_FILES_PER_SPLIT };
   for (const key of ["frameSize", "views", "trainFiles", "testFiles"] as const) {
     checkInteger(info[key], `${where}: ${path}`, key, {
       min: key === "testFiles" ? 0 : 1,
+      max: limits[key],
       code: "INVALID_CONFIG",
     });
   }
@@ -85,6 +91,12 @@ export async function listDatasetFiles(
 ): Promise<string[]> {
   const where = "listDatasetFiles";
   const dir = join(dataDir, info.name, split);
+  if ((split === "train" ? info.trainFiles : info.testFiles) === 0) {
+    throw new GqnError(
+      "MISSING_FILES",
+      `${where}: dataset "${info.name}" has no ${split} split (its dataset.json declares ${split}Files 0).`,
+    );
+  }
   const expected = datasetFileNames(info, split).map((rel) => join(dataDir, rel));
   let names: string[];
   try {

@@ -353,6 +353,10 @@ describe("writeSyntheticDataset", () => {
         /^writeSyntheticDataset: cannot prepare .*a-file.shepard_metzler_5_parts: /,
       ),
     });
+    // A billion one-scene files would be a billion tasks: refused before any is planned.
+    await expect(
+      writeSyntheticDataset({ ...base, trainScenes: 1e9, scenesPerFile: 1, overwrite: true }),
+    ).rejects.toThrow(/1000000000 train scenes at 1 per file make 1000000000 files, more than 100000; raise scenesPerFile/);
     rmSync(join(out, "shepard_metzler_5_parts", "dataset.json"));
     await expect(writeSyntheticDataset({ ...base, trainScenes: 3 })).rejects.toThrow(/did not write/);
   });

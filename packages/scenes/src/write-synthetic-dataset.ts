@@ -135,6 +135,8 @@ export function syntheticCameraOptics(kind: SceneKind): { fovDegrees: number; de
 /** The folder, under the dataset's directory, of the object masks. */
 const MASKS_DIR = "masks";
 
+/** The most files a split may have (the largest published split has 2,160). */
+const MAX_FILES_PER_SPLIT = 100_000;
 const SHARD = /^\d+-of-\d+\.tfrecord$/;
 const TEMPORARY = /\.tfrecord\.tmp/;
 const MASKS = /^\d+-of-\d+\.masks$/;
@@ -165,6 +167,13 @@ export function planSyntheticDataset(options: WriteSyntheticDatasetOptions): {
   const tasks: SynthFileTask[] = [];
   const split = (name: Split, scenes: number): number => {
     const files = Math.ceil(scenes / scenesPerFile);
+    // Checked before the plan is built: a task per file, so a billion files would fill the heap.
+    if (files > MAX_FILES_PER_SPLIT) {
+      throw new GqnError(
+        "INVALID_ARGUMENT",
+        `${where}: ${scenes} ${name} scenes at ${scenesPerFile} per file make ${files} files, more than ${MAX_FILES_PER_SPLIT}; raise scenesPerFile (--scenes-per-file) or render fewer scenes.`,
+      );
+    }
     for (let f = 0; f < files; f++) {
       const firstScene = f * scenesPerFile;
       const file = shardFileName(f + 1, files);

@@ -259,4 +259,21 @@ describe("checkpoints", () => {
     model.dispose();
     optimizer.dispose();
   });
+
+  it("when latest names a damaged checkpoint and newer ones exist, names them as the way on", async () => {
+    const model = denseModel();
+    for (const step of [10, 15, 20]) await saveCheckpoint({ modelDir: dir, step, model, state: {}, keep: 3 });
+    const root = join(dir, "checkpoints");
+    await writeFile(join(root, "latest"), "ckpt-10\n");
+    await rm(join(root, "ckpt-10", "state.json"));
+    await expect(loadResumeCheckpoint(dir, () => {})).rejects.toThrow(
+      /latest names ckpt-10, and newer checkpoints were not tried: write one's name \(ckpt-15, ckpt-20\) into it/,
+    );
+    expect((await listCheckpoints(dir)).map((c) => c.step)).toEqual([10, 15, 20]);
+    await writeFile(join(root, "latest"), "ckpt-20\n");
+    await rm(join(root, "ckpt-20", "weights.bin"));
+    await rm(join(root, "ckpt-15", "model.json"));
+    await expect(loadResumeCheckpoint(dir, () => {})).rejects.toThrow(/Move them aside to start a new run/);
+    model.dispose();
+  });
 });

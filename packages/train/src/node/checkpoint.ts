@@ -277,9 +277,15 @@ export async function loadResumeCheckpoint(
     }
   }
   if (!loaded) {
+    // `latest` rolled back by hand to a damaged one: the newer ones were not tried, and may be good.
+    const newer = all.slice(start + 1).map((c) => basename(c.path));
+    const wayOn =
+      newer.length > 0
+        ? `${join(root, LATEST_FILE)} names ${basename(all[start]!.path)}, and newer checkpoints were not tried: write one's name (${newer.join(", ")}) into it to resume from there`
+        : "Move them aside to start a new run, or choose another model dir";
     throw new GqnError(
       "CHECKPOINT_ERROR",
-      `train: no checkpoint in ${root} can be loaded: ${damaged.join("; ")}. Remove them to start a new run, or choose another model dir.`,
+      `train: no checkpoint in ${root} up to the one to resume from can be loaded: ${damaged.join("; ")}. ${wayOn}.`,
     );
   }
   const used = loaded;

@@ -18,8 +18,8 @@ export interface CliIo {
 
 export const BACKENDS = ["auto", "tensorflow", "wasm", "cpu"] as const;
 
-/** An integer >= `min` (the shared parser of @gqn/core/cli). */
-export const integer = (min: number) => integerOption(min);
+/** An integer >= `min` (and <= `max`, when given: a bound on what a flag can allocate); the shared parser of @gqn/core/cli. */
+export const integer = (min: number, max?: number) => integerOption(min, max);
 
 /** A number > 0 (the shared parser of @gqn/core/cli). */
 export const positive = positiveNumberOption;

@@ -56,7 +56,8 @@ describe("gqn-train flags", () => {
     [["--sigma", "0"], /expected START:END:STEPS/],
     [["--adam-beta1", "1"], /expected a number in \[0, 1\)/],
     [["--encoder", "resnet"], /Allowed choices are pool, tower, pyramid/],
-    [["--frame-size", "2"], /expected an integer >= 4/],
+    [["--frame-size", "2"], /expected an integer in \[4, 1024\]/],
+    [["--frame-size", "100000"], /expected an integer in \[4, 1024\]/],
     [["--max-minutes", "-1"], /expected a positive number/],
     [["--frobnicate"], /unknown option '--frobnicate'/],
     [
@@ -563,6 +564,28 @@ describe("gqn-render", () => {
     ]);
   });
 
+  it("says so when a dataset has no test split and it renders training scenes", async () => {
+    const trainOnly = await syntheticDataset({ trainScenes: 4, testScenes: 0 });
+    try {
+      const { out: text, io } = capture();
+      const argv = [
+        "--model-dir",
+        join(root, "run"),
+        "--data-dir",
+        trainOnly.dataDir,
+        "--dataset",
+        trainOnly.dataset,
+      ];
+      const code = await runRenderCli([...argv, "--out", join(root, "train-only"), "--scenes", "2"], io);
+      expect(code, text.stderr).toBe(0);
+      expect(text.stderr).toContain(
+        `[gqn] ${trainOnly.dataset} has no test split: rendering scenes of its train split, which the model may have seen.`,
+      );
+    } finally {
+      await trainOnly.cleanup();
+    }
+  });
+
   it("renders test scenes beside their targets and an orbit as PNG frames and a GIF", async () => {
     const modelDir = join(root, "run");
     const out = join(root, "renders");
@@ -673,5 +696,16 @@ describe("gqn-render", () => {
       ),
     ).toBe(2);
     expect(bad.out.stderr).toMatch(/--orbit <frames>' argument '0' is invalid/);
+    // Counts that would allocate without bound are refused at the flag, in one line.
+    for (const [flag, value, range] of [
+      ["--zoom", "5000", "[1, 64]"],
+      ["--samples", "100000", "[1, 1000]"],
+      ["--orbit", "100000", "[1, 3600]"],
+    ] as const) {
+      const huge = capture();
+      const argv = ["--model-dir", "m", "--data-dir", "d", "--dataset", "x", "--out", "o", flag, value];
+      expect(await runRenderCli(argv, huge.io), flag).toBe(2);
+      expect(huge.out.stderr).toContain(`argument '${value}' is invalid. expected an integer in ${range}.`);
+    }
   });
 });

@@ -89,6 +89,11 @@ export async function renderCheckpoint(options: RenderCheckpointOptions): Promis
   const k = options.contextSize ?? trainedContextSize(loaded.trainingConfig, info.views, 3);
   const result: RenderResult = { checkpoint: loaded.path, step: loaded.step, scenes: [], orbitFrames: [] };
   const wanted = Math.max(scenes, orbit > 0 ? 1 : 0);
+  if (info.testFiles === 0) {
+    log(
+      `[gqn] ${options.dataset} has no test split: rendering scenes of its train split, which the model may have seen.`,
+    );
+  }
   const batches = createSceneBatches({
     dataDir: options.dataDir,
     dataset: options.dataset,

@@ -16,7 +16,12 @@ export async function runEvalCli(argv: readonly string[], io: CliIo = {}): Promi
     .requiredOption("--dataset <name>", "dataset name")
     .addOption(new Option("--split <name>", "split scored").choices(["test", "train"]).default("test"))
     .option("--scenes <n>", "score the first N scenes (default: all of the split)", integer(1))
-    .option("--samples <n>", "prior samples averaged for the predictive mean", integer(1), 16)
+    .option(
+      "--samples <n>",
+      "prior samples averaged for the predictive mean (at most 1000)",
+      integer(1, 1000),
+      16,
+    )
     .option("--context-size <k>", "context views per scene (default: as trained)", integer(1))
     .option("--batch-size <n>", "scenes per batch", integer(1), 8)
     .option("--sigma <s>", "pixel sigma of the ELBO (default: the checkpoint's at its step)", positive)

@@ -69,6 +69,11 @@ describe("lockRunDirectory", () => {
     await lock.release();
     await writeFile(join(dir, RUN_LOCK_FILE), "{");
     await (await lockRunDirectory(dir)).release();
+    // 0 and negative pids name process groups, not a holder: no one's lock.
+    for (const pid of [0, -1]) {
+      await writeFile(join(dir, RUN_LOCK_FILE), JSON.stringify({ ...stale, pid }));
+      await (await lockRunDirectory(dir)).release();
+    }
   });
 });
 

@@ -15,10 +15,24 @@ export async function runRenderCli(argv: readonly string[], io: CliIo = {}): Pro
     .requiredOption("--dataset <name>", "dataset name")
     .requiredOption("--out <dir>", "where the PNGs and the GIF go")
     .option("--scenes <n>", "test scenes to render beside their targets", integer(0), 4)
-    .option("--orbit <frames>", "frames of a camera orbit around the first scene (PNGs + GIF)", integer(1))
+    .option(
+      "--orbit <frames>",
+      "frames of a camera orbit around the first scene (PNGs + GIF; at most 3600)",
+      integer(1, 3600),
+    )
     .option("--context-size <k>", "context views per scene (default: as trained)", integer(1))
-    .option("--samples <n>", "prior samples averaged per rendering (the predictive mean)", integer(1), 1)
-    .option("--zoom <n>", "enlarge the PNGs and the GIF N times (nearest neighbour)", integer(1), 1)
+    .option(
+      "--samples <n>",
+      "prior samples averaged per rendering (the predictive mean; at most 1000)",
+      integer(1, 1000),
+      1,
+    )
+    .option(
+      "--zoom <n>",
+      "enlarge the PNGs and the GIF N times (nearest neighbour; at most 64)",
+      integer(1, 64),
+      1,
+    )
     .addOption(
       new Option("--up <axis>", "vertical axis of the dataset's cameras").choices(["y", "z"]).default("y"),
     )

@@ -90,8 +90,8 @@ const TRAIN_FLAGS = {
   },
   frameSize: {
     flag: "--frame-size <px>",
-    help: "frame size of the model (frames are resized; new runs)",
-    parse: integer(4),
+    help: "frame size of the model, 4-1024 (frames are resized; new runs)",
+    parse: integer(4, 1024),
   },
   encoder: {
     flag: "--encoder <type>",
