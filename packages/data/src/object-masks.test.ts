@@ -1,7 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { crc32c, maskCrc } from "./crc32c.js";
 import type { DatasetInfo } from "./datasets.js";
 import {
   encodeObjectMaskFile,
@@ -11,6 +12,7 @@ import {
   type ObjectMaskView,
   objectMaskFileName,
 } from "./object-masks.js";
+import { TFRecordWriter } from "./tfrecord-writer.js";
 
 const root = mkdtempSync(join(tmpdir(), "gqn-object-masks-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -41,7 +43,7 @@ describe("object mask files", () => {
 
   it("read back every record and view written, in any order", async () => {
     const path = join(root, "three.masks");
-    writeFileSync(path, encodeObjectMaskFile(records(3, 4, 6), 6, 4));
+    writeFileSync(path, encodeObjectMaskFile(records(3, 4, 6), 6, 4, [7, 8, 9]));
     const file = await ObjectMaskFile.open(path);
     expect([file.frameSize, file.views, file.records]).toEqual([6, 4, 3]);
     for (const r of [2, 0, 1]) {
@@ -55,7 +57,7 @@ describe("object mask files", () => {
     await expect(ObjectMaskFile.open(join(root, "absent.masks"))).rejects.toThrow(
       /ObjectMaskFile.open: .*absent\.masks is missing/,
     );
-    const bytes = encodeObjectMaskFile(records(3, 2, 4), 4, 2);
+    const bytes = encodeObjectMaskFile(records(3, 2, 4), 4, 2, [1, 2, 3]);
     const truncated = join(root, "truncated.masks");
     writeFileSync(truncated, bytes.subarray(0, bytes.length - 3));
     await expect(ObjectMaskFile.open(truncated)).rejects.toThrow(
@@ -63,7 +65,7 @@ describe("object mask files", () => {
     );
     const notMasks = join(root, "not.masks");
     writeFileSync(notMasks, "hello, this is not a mask file");
-    await expect(ObjectMaskFile.open(notMasks)).rejects.toThrow(/must start with GQNMASK1/);
+    await expect(ObjectMaskFile.open(notMasks)).rejects.toThrow(/must start with GQNMASK2, or GQNMASK1/);
 
     // A flipped byte in record 1's data: records 0 and 2 still read.
     const flipped = new Uint8Array(bytes);
@@ -97,16 +99,62 @@ describe("ObjectMasks", () => {
   });
   const dataDir = join(root, "data");
   mkdirSync(join(dataDir, "toy", "masks", "test"), { recursive: true });
+  // The records the masks belong to: their keys are the records' masked data CRCs.
+  const recordData = [Uint8Array.of(1, 2, 3), Uint8Array.of(4, 5)];
+  const keys = recordData.map((data) => maskCrc(crc32c(data)));
+  beforeAll(async () => {
+    const writer = await TFRecordWriter.open(join(dataDir, "toy", "test", "1-of-1.tfrecord"));
+    for (const data of recordData) await writer.write(data);
+    await writer.close();
+  });
   writeFileSync(
     join(dataDir, "toy", "masks", "test", "1-of-1.masks"),
-    encodeObjectMaskFile(records(2, 3, 5), 5, 3),
+    encodeObjectMaskFile(records(2, 3, 5), 5, 3, keys),
   );
   const entry = { objectMasks: { format: OBJECT_MASKS_FORMAT, dir: "masks" } };
+
+  it("refuses masks written for other records, naming the file; reads the first format unchecked", async () => {
+    const other = join(root, "other");
+    mkdirSync(join(other, "toy", "test"), { recursive: true });
+    mkdirSync(join(other, "toy", "masks", "test"), { recursive: true });
+    const writer = await TFRecordWriter.open(join(other, "toy", "test", "1-of-1.tfrecord"));
+    for (const data of [Uint8Array.of(1, 2, 3), Uint8Array.of(9, 9)]) await writer.write(data);
+    await writer.close();
+    const masksPath = join(other, "toy", "masks", "test", "1-of-1.masks");
+    // The masks of the first dataset, copied over the second's.
+    writeFileSync(masksPath, encodeObjectMaskFile(records(2, 3, 5), 5, 3, keys));
+    const scene = { file: "toy/test/1-of-1.tfrecord", record: 0, views: [0, 2] };
+    const masks = ObjectMasks.open(other, info(entry), "test") as ObjectMasks;
+    await expect(masks.queryMasks([scene])).rejects.toThrow(
+      /1 of its 2 records belong to other records than .*1-of-1\.tfrecord's \(the first: record 1\): these masks are not this dataset's/,
+    );
+    await masks.close();
+    // GQNMASK1 (no keys): read as before.
+    const v1 = Buffer.from(encodeObjectMaskFile(records(2, 3, 5), 5, 3, [0, 0]));
+    const tableStart = 20;
+    const unkeyed = Buffer.concat([
+      Buffer.from("GQNMASK1"),
+      v1.subarray(8, tableStart),
+      v1.subarray(tableStart, tableStart + (2 * 2 + 1) * 4),
+      v1.subarray(tableStart + (3 * 2 + 1) * 4),
+    ]);
+    // Its offsets move up by the keys' 8 bytes.
+    for (let r = 0; r <= 2; r++)
+      unkeyed.writeUInt32LE(unkeyed.readUInt32LE(tableStart + r * 4) - 8, tableStart + r * 4);
+    writeFileSync(masksPath, unkeyed);
+    const old = ObjectMasks.open(
+      other,
+      info({ objectMasks: { format: "gqn-object-masks/1", dir: "masks" } }),
+      "test",
+    ) as ObjectMasks;
+    expect((await old.queryMasks([scene])).ids).toEqual(view(0, 2, 5).ids);
+    await old.close();
+  });
 
   it("is absent for a dataset.json without objectMasks, and refuses another format", () => {
     expect(ObjectMasks.open(dataDir, info({}), "test")).toBeUndefined();
     expect(() => ObjectMasks.open(dataDir, info({ objectMasks: { format: "x/9" } }), "test")).toThrow(
-      /objectMasks as \{ format: "gqn-object-masks\/1", dir \}/,
+      /objectMasks as \{ format: "gqn-object-masks\/2", dir \}/,
     );
   });
 

@@ -8,13 +8,17 @@ import { GqnError } from "@gqn/core";
 import { crc32c } from "./crc32c.js";
 import type { DatasetInfo, Split } from "./datasets.js";
 import { CorruptRecordError } from "./errors.js";
+import { indexTFRecords } from "./read-tfrecords.js";
+import { TFRECORD_HEADER_BYTES } from "./tfrecord-framing.js";
 
 /** The `format` of {@link ObjectMasksEntry}: the file layout described in {@link encodeObjectMaskFile}. */
-export const OBJECT_MASKS_FORMAT = "gqn-object-masks/1";
+export const OBJECT_MASKS_FORMAT = "gqn-object-masks/2";
+/** The first layout, without the records' keys: still read, but not checked against the records. */
+const OBJECT_MASKS_FORMAT_1 = "gqn-object-masks/1";
 
 /** The optional `objectMasks` entry of a `dataset.json`: where the mask files are. Readers of frames ignore it. */
 export interface ObjectMasksEntry {
-  format: typeof OBJECT_MASKS_FORMAT;
+  format: typeof OBJECT_MASKS_FORMAT | typeof OBJECT_MASKS_FORMAT_1;
   /** Folder under the dataset's directory; it holds `<split>/<i>-of-<n>.masks`, one per TFRecord file. */
   dir: string;
 }
@@ -30,7 +34,8 @@ export interface ObjectMaskView {
   behind: Uint8Array;
 }
 
-const MAGIC = "GQNMASK1";
+const MAGIC = "GQNMASK2";
+const MAGIC_1 = "GQNMASK1";
 const HEADER_BYTES = MAGIC.length + 12;
 
 /** The mask file's name for a TFRecord file's name: `0001-of-0010.tfrecord` -> `0001-of-0010.masks`. */
@@ -42,17 +47,28 @@ export function objectMaskFileName(tfrecordName: string): string {
  * The bytes of a mask file holding `records[r][v]`, view `v` of the scene in record `r` of the
  * TFRecord file beside it. Layout, integers little-endian uint32:
  *
- * - `GQNMASK1` (8 ASCII bytes), frameSize, views, records;
+ * - `GQNMASK2` (8 ASCII bytes), frameSize, views, records;
  * - `records + 1` byte offsets of the records' data (the last: the file's length);
  * - `records` CRC32Cs, each of a record's data before compression;
+ * - `records` keys: each the masked CRC32C of the TFRecord record's data that the masks belong to,
+ *   as its framing stores it (`recordKeys`), so masks are checked against their records;
  * - each record's data, raw-deflated: per view, `frameSize^2` id bytes, then 3 `behind` bytes for
  *   each pixel whose id is not 0, in pixel order.
+ *
+ * `GQNMASK1` files (format `gqn-object-masks/1`) are the same without the keys.
  */
 export function encodeObjectMaskFile(
   records: readonly (readonly ObjectMaskView[])[],
   frameSize: number,
   views: number,
+  recordKeys: readonly number[],
 ): Uint8Array {
+  if (recordKeys.length !== records.length) {
+    throw new GqnError(
+      "SHAPE_MISMATCH",
+      `encodeObjectMaskFile: recordKeys must hold one key per record (${records.length}), but got ${recordKeys.length}.`,
+    );
+  }
   const pixels = frameSize * frameSize;
   const compressed: Uint8Array[] = [];
   const crcs: number[] = [];
@@ -87,7 +103,7 @@ export function encodeObjectMaskFile(
     // The fastest level: ids are long runs, so it compresses them nearly as well as the default.
     compressed.push(deflateRawSync(raw, { level: 1 }));
   });
-  const tableBytes = (2 * records.length + 1) * 4;
+  const tableBytes = (3 * records.length + 1) * 4;
   const total = HEADER_BYTES + tableBytes + compressed.reduce((sum, c) => sum + c.length, 0);
   const out = Buffer.alloc(total);
   out.write(MAGIC, 0, "ascii");
@@ -104,6 +120,9 @@ export function encodeObjectMaskFile(
   crcs.forEach((crc, r) => {
     out.writeUInt32LE(crc, HEADER_BYTES + (records.length + 1 + r) * 4);
   });
+  recordKeys.forEach((key, r) => {
+    out.writeUInt32LE(key >>> 0, HEADER_BYTES + (2 * records.length + 1 + r) * 4);
+  });
   return new Uint8Array(out.buffer, out.byteOffset, out.length);
 }
 
@@ -117,6 +136,8 @@ export class ObjectMaskFile {
     readonly records: number,
     private readonly offsets: Uint32Array,
     private readonly crcs: Uint32Array,
+    /** Each record's key (its TFRecord record's masked data CRC32C); absent in `GQNMASK1` files. */
+    readonly recordKeys: Uint32Array | undefined,
   ) {}
 
   /** Opens `path` and reads its header: MISSING_FILES when it is absent, CORRUPT_RECORD when its header is damaged. */
@@ -138,13 +159,18 @@ export class ObjectMaskFile {
       const header = Buffer.alloc(HEADER_BYTES);
       await handle.read(header, 0, HEADER_BYTES, 0);
       const damaged = (reason: string) => new CorruptRecordError(where, reason, { file: path });
-      if (size < HEADER_BYTES || header.toString("ascii", 0, 8) !== MAGIC) {
-        throw damaged(`not an object mask file (it must start with ${MAGIC})`);
+      const magic = header.toString("ascii", 0, 8);
+      if (size < HEADER_BYTES || (magic !== MAGIC && magic !== MAGIC_1)) {
+        throw damaged(
+          `not an object mask file (it must start with ${MAGIC}, or ${MAGIC_1} as earlier versions wrote)`,
+        );
       }
+      const keyed = magic === MAGIC;
       const frameSize = header.readUInt32LE(8);
       const views = header.readUInt32LE(12);
       const records = header.readUInt32LE(16);
-      const tableBytes = (2 * records + 1) * 4;
+      // Checked against the file's size before the table is allocated.
+      const tableBytes = ((keyed ? 3 : 2) * records + 1) * 4;
       if (frameSize < 1 || views < 1 || HEADER_BYTES + tableBytes > size) {
         throw damaged(
           `the header (frameSize ${frameSize}, views ${views}, records ${records}) does not fit the file's ${size} bytes`,
@@ -156,12 +182,14 @@ export class ObjectMaskFile {
       const crcs = new Uint32Array(records);
       for (let i = 0; i <= records; i++) offsets[i] = table.readUInt32LE(i * 4);
       for (let i = 0; i < records; i++) crcs[i] = table.readUInt32LE((records + 1 + i) * 4);
+      const keys = keyed ? new Uint32Array(records) : undefined;
+      if (keys) for (let i = 0; i < records; i++) keys[i] = table.readUInt32LE((2 * records + 1 + i) * 4);
       if (offsets[records] !== size) {
         throw damaged(
           `the file is ${size} bytes long, but its offsets end at ${offsets[records]} (truncated or overwritten)`,
         );
       }
-      return new ObjectMaskFile(path, handle, frameSize, views, records, offsets, crcs);
+      return new ObjectMaskFile(path, handle, frameSize, views, records, offsets, crcs, keys);
     } catch (error) {
       await handle.close();
       throw error;
@@ -246,6 +274,8 @@ export class ObjectMasks {
 
   private constructor(
     private readonly dir: string,
+    /** The split's TFRecord folder: each masks file is checked against its records there. */
+    private readonly recordsDir: string,
     private readonly views: number,
     private readonly sourceSize: number,
     readonly frameSize: number,
@@ -263,7 +293,10 @@ export class ObjectMasks {
   ): ObjectMasks | undefined {
     const entry = info.objectMasks as Partial<ObjectMasksEntry> | undefined;
     if (entry === undefined) return undefined;
-    if (entry?.format !== OBJECT_MASKS_FORMAT || typeof entry.dir !== "string") {
+    if (
+      (entry?.format !== OBJECT_MASKS_FORMAT && entry?.format !== OBJECT_MASKS_FORMAT_1) ||
+      typeof entry.dir !== "string"
+    ) {
       throw new GqnError(
         "INVALID_CONFIG",
         `ObjectMasks.open: the dataset.json of "${info.name}" must give objectMasks as { format: "${OBJECT_MASKS_FORMAT}", dir }, but got ${JSON.stringify(entry)}.`,
@@ -271,6 +304,7 @@ export class ObjectMasks {
     }
     return new ObjectMasks(
       join(dataDir, info.name, entry.dir, split),
+      join(dataDir, info.name, split),
       info.views,
       info.frameSize,
       options.frameSize ?? info.frameSize,
@@ -282,14 +316,20 @@ export class ObjectMasks {
     const path = join(this.dir, objectMaskFileName(file));
     let opened = this.files.get(path);
     if (opened === undefined) {
-      opened = ObjectMaskFile.open(path).then((masks) => {
-        if (masks.frameSize !== this.sourceSize || masks.views !== this.views) {
-          void masks.close();
-          throw new CorruptRecordError(
-            "ObjectMasks.read",
-            `masks of ${masks.frameSize} px and ${masks.views} views do not match the dataset's ${this.sourceSize} px and ${this.views} views`,
-            { file: path },
-          );
+      const records = join(this.recordsDir, basename(file));
+      opened = ObjectMaskFile.open(path).then(async (masks) => {
+        try {
+          if (masks.frameSize !== this.sourceSize || masks.views !== this.views) {
+            throw new CorruptRecordError(
+              "ObjectMasks.read",
+              `masks of ${masks.frameSize} px and ${masks.views} views do not match the dataset's ${this.sourceSize} px and ${this.views} views`,
+              { file: path },
+            );
+          }
+          if (masks.recordKeys) await checkRecordKeys(masks, records);
+        } catch (error) {
+          await masks.close();
+          throw error;
         }
         return masks;
       });
@@ -337,6 +377,40 @@ export class ObjectMasks {
           () => {},
         ),
       ),
+    );
+  }
+}
+
+/**
+ * Checks that a masks file belongs to the TFRecord file `records`: one key per record, each the
+ * record's masked data CRC32C as its framing stores it. Masks copied from another dataset of the
+ * same layout fail here, instead of scoring with the wrong objects.
+ */
+async function checkRecordKeys(masks: ObjectMaskFile, records: string): Promise<void> {
+  const where = "ObjectMasks.read";
+  const keys = masks.recordKeys as Uint32Array;
+  const index = await indexTFRecords(records);
+  const handle = await open(records, "r");
+  const differing: number[] = [];
+  try {
+    const footer = Buffer.alloc(4);
+    for (const [r, offset] of index.offsets.entries()) {
+      if (r >= keys.length) break;
+      await handle.read(footer, 0, 4, offset + TFRECORD_HEADER_BYTES + (index.lengths[r] as number));
+      if (footer.readUInt32LE(0) !== keys[r]) differing.push(r);
+    }
+  } finally {
+    await handle.close();
+  }
+  if (index.offsets.length !== keys.length || differing.length > 0) {
+    const what =
+      index.offsets.length !== keys.length
+        ? `it holds masks of ${keys.length} records, but ${records} holds ${index.offsets.length}`
+        : `${differing.length} of its ${keys.length} records belong to other records than ${records}'s (the first: record ${differing[0]})`;
+    throw new CorruptRecordError(
+      where,
+      `${what}: these masks are not this dataset's (copied from another seed or dataset?); render the dataset again with gqn-synth`,
+      { file: masks.path },
     );
   }
 }

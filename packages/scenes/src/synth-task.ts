@@ -1,7 +1,14 @@
 import { writeFileAtomic } from "@gqn/core/node";
 import type { Split } from "@gqn/data";
 import { encodeSceneRecord } from "@gqn/data";
-import { encodeJpeg, encodeObjectMaskFile, type ObjectMaskView, TFRecordWriter } from "@gqn/data/node";
+import {
+  encodeJpeg,
+  encodeObjectMaskFile,
+  fastCrc32c,
+  maskCrc,
+  type ObjectMaskView,
+  TFRecordWriter,
+} from "@gqn/data/node";
 import { generateScene, sceneSeed } from "./generate-scene.js";
 import { renderScene, renderSceneWithObjects } from "./render-scene.js";
 import type { SceneKind } from "./scene-kinds.js";
@@ -41,6 +48,7 @@ export async function runSynthFileTask(
 ): Promise<void> {
   const writer = await TFRecordWriter.open(task.path, { atomic: true });
   const masks: ObjectMaskView[][] = [];
+  const keys: number[] = [];
   try {
     for (let i = 0; i < task.sceneCount; i++) {
       if (shouldStop()) throw new SynthStopped();
@@ -61,7 +69,10 @@ export async function runSynthFileTask(
       const frames = rgbFrames.map((rgb) =>
         encodeJpeg(rgb, task.frameSize, task.frameSize, task.jpegQuality),
       );
-      await writer.write(encodeSceneRecord({ frames, cameras }));
+      const record = encodeSceneRecord({ frames, cameras });
+      // The masks' key of the record: its data CRC as the TFRecord framing stores it.
+      if (task.masksPath !== undefined) keys.push(maskCrc(fastCrc32c(record)));
+      await writer.write(record);
       onScene();
       // Let signals (Ctrl-C) and messages through between scenes.
       await new Promise((resolve) => setImmediate(resolve));
@@ -69,7 +80,7 @@ export async function runSynthFileTask(
     if (task.masksPath !== undefined) {
       // Before the TFRecord file gets its final name: a complete TFRecord file has its masks.
       const views = masks[0]?.length ?? 0;
-      await writeFileAtomic(task.masksPath, encodeObjectMaskFile(masks, task.frameSize, views));
+      await writeFileAtomic(task.masksPath, encodeObjectMaskFile(masks, task.frameSize, views, keys));
     }
   } catch (error) {
     await writer.abort();

@@ -46,7 +46,7 @@ describe("object masks of a synthetic dataset", () => {
   it("hold, for every record and view, the ids and backgrounds the ray caster gives", async () => {
     const out = join(root, "with");
     const info = await readDatasetInfo(out, "rooms_ring_camera");
-    expect(info.objectMasks).toEqual({ format: "gqn-object-masks/1", dir: "masks" });
+    expect(info.objectMasks).toEqual({ format: "gqn-object-masks/2", dir: "masks" });
     const masks = ObjectMasks.open(out, info, "train") as ObjectMasks;
     let objectPixels = 0;
     for (const [scene, file, record] of [
