@@ -53,7 +53,10 @@ describe("readDatasetInfo and listDatasetFiles", () => {
       /dataset.json: views must be an integer in \[1, 10000\], but got 0/,
     );
     // Sizes that would be allocated from are bounded before anything is (not a heap-limit crash).
-    writeFileSync(join(root, "bad", "dataset.json"), JSON.stringify({ ...info, name: "bad", trainFiles: 2e9 }));
+    writeFileSync(
+      join(root, "bad", "dataset.json"),
+      JSON.stringify({ ...info, name: "bad", trainFiles: 2e9 }),
+    );
     await expect(readDatasetInfo(root, "bad")).rejects.toThrow(
       /dataset.json: trainFiles must be an integer in \[1, 1000000\], but got 2000000000/,
     );

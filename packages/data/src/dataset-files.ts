@@ -49,7 +49,12 @@ export async function readDatasetInfo(dataDir: string, dataset: string): Promise
   const info = { ...spec, ...(json as Record<string, unknown>) } as Record<string, unknown>;
   info.name ??= dataset;
   // Bounded before anything is allocated from them (a shard list, a frame buffer).
-  const limits = { frameSize: 4096, views: 10_000, trainFiles: MAX_FILES_PER_SPLIT, testFiles: MAX_FILES_PER_SPLIT };
+  const limits = {
+    frameSize: 4096,
+    views: 10_000,
+    trainFiles: MAX_FILES_PER_SPLIT,
+    testFiles: MAX_FILES_PER_SPLIT,
+  };
   for (const key of ["frameSize", "views", "trainFiles", "testFiles"] as const) {
     checkInteger(info[key], `${where}: ${path}`, key, {
       min: key === "testFiles" ? 0 : 1,

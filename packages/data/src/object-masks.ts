@@ -313,6 +313,17 @@ export class ObjectMasks {
 
   /** The masks of view `view` of record `record` of the TFRecord file `file` (any path ending in its name). */
   async read(file: string, record: number, view: number): Promise<ObjectMaskView> {
+    const views = await (await this.file(file)).read(record);
+    return views[view] as ObjectMaskView;
+  }
+
+  /** How many records the masks of the TFRecord file `file` hold (opening and checking them). */
+  async recordCount(file: string): Promise<number> {
+    return (await this.file(file)).records;
+  }
+
+  /** The masks file of the TFRecord file `file`, opened once and checked against its records. */
+  private file(file: string): Promise<ObjectMaskFile> {
     const path = join(this.dir, objectMaskFileName(file));
     let opened = this.files.get(path);
     if (opened === undefined) {
@@ -336,8 +347,7 @@ export class ObjectMasks {
       opened.catch(() => {});
       this.files.set(path, opened);
     }
-    const views = await (await opened).read(record);
-    return views[view] as ObjectMaskView;
+    return opened;
   }
 
   /** The masks of each scene's last view (the query, in a SceneBatch's `scenes`), at `frameSize`. */

@@ -1,9 +1,21 @@
-import { cpSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Transformer } from "@napi-rs/image";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { crc32c, maskCrc } from "./crc32c.js";
+import { encodeObjectMaskFile, OBJECT_MASKS_FORMAT, objectMaskFileName } from "./object-masks.js";
 import { cameraToPose } from "./pose.js";
+import { readTFRecordEntries } from "./read-tfrecords.js";
 import { runDataCli } from "./run-data-cli.js";
 import { frameColour, testCamera, writeTestDataset } from "./test-datasets.js";
 
@@ -199,6 +211,87 @@ describe("gqn-data verify: a dataset with a dataset.json is complete", () => {
       expect(lying.err).toBe(
         `dataset.json: ${join(root, `copy-lie-${field}`, "tiny", "dataset.json")} declares ${field} ${value}, but all 6 records read have ${seen}: dataset.json is wrong (fix it), not the records\n`,
       );
+    }
+  });
+
+  it("dataset.json must be readable: an invalid one fails it, naming the file", async () => {
+    const broken = await verifyCopy("bad-json", (dir) => {
+      writeFileSync(join(dir, "dataset.json"), "{ not json");
+      rmSync(join(dir, "train", "2-of-2.tfrecord"));
+    });
+    expect(broken.code).toBe(1);
+    expect(broken.err).toMatch(/^dataset\.json: readDatasetInfo: .*dataset\.json is not valid JSON/m);
+  });
+});
+
+describe("gqn-data verify: object masks", () => {
+  /** A copy of the tiny dataset with masks for every record, keyed to the records; then `damage`. */
+  async function verifyMasks(name: string, damage: (dir: string) => void) {
+    const dir = join(root, `masks-${name}`, "tiny");
+    cpSync(join(root, "tiny"), dir, { recursive: true });
+    const info = JSON.parse(readFileSync(join(dir, "dataset.json"), "utf8"));
+    writeFileSync(
+      join(dir, "dataset.json"),
+      JSON.stringify({ ...info, objectMasks: { format: OBJECT_MASKS_FORMAT, dir: "masks" } }),
+    );
+    for (const split of ["train", "test"]) {
+      mkdirSync(join(dir, "masks", split), { recursive: true });
+      for (const file of readdirSync(join(dir, split))) {
+        const keys: number[] = [];
+        for await (const entry of readTFRecordEntries(join(dir, split, file)))
+          keys.push(maskCrc(crc32c(entry.data)));
+        const views = Array.from({ length: 3 }, () => ({
+          ids: new Uint8Array(64),
+          behind: new Uint8Array(192),
+        }));
+        const masks = encodeObjectMaskFile(
+          keys.map(() => views),
+          8,
+          3,
+          keys,
+        );
+        writeFileSync(join(dir, "masks", split, objectMaskFileName(file)), masks);
+      }
+    }
+    damage(dir);
+    return cli("verify", dir, "--quiet");
+  }
+
+  it("passes intact masks, and fails missing, damaged, short and other records' masks, naming the file", async () => {
+    expect((await verifyMasks("intact", () => {})).code).toBe(0);
+    const masksOf = (dir: string) => join(dir, "masks", "train", "2-of-2.masks");
+    const cases: [string, (dir: string) => void, RegExp][] = [
+      ["missing", (dir) => rmSync(masksOf(dir)), /^masks: .*2-of-2\.masks is missing/m],
+      [
+        "empty",
+        (dir) => writeFileSync(masksOf(dir), ""),
+        /^masks: .*not an object mask file.*2-of-2\.masks/m,
+      ],
+      [
+        "truncated",
+        (dir) => writeFileSync(masksOf(dir), readFileSync(masksOf(dir)).subarray(0, -5)),
+        /^masks: .*\(truncated or overwritten\).*2-of-2\.masks/m,
+      ],
+      [
+        "crc",
+        (dir) => {
+          const bytes = readFileSync(masksOf(dir));
+          bytes[bytes.length - 3]! ^= 0x10;
+          writeFileSync(masksOf(dir), bytes);
+        },
+        /^masks: .*(CRC32C mismatch|do not inflate).*2-of-2\.masks, record 2/m,
+      ],
+      [
+        "other-records",
+        (dir) => writeFileSync(masksOf(dir), readFileSync(join(dir, "masks", "train", "1-of-2.masks"))),
+        /^masks: .*belong to other records|^masks: .*holds masks of 2 records, but .*2-of-2\.tfrecord holds 3/m,
+      ],
+    ];
+    for (const [name, damage, expected] of cases) {
+      const result = await verifyMasks(name, damage);
+      expect(result.code, name).toBe(1);
+      expect(result.out, name).toMatch(/^CORRUPT: /);
+      expect(result.err, name).toMatch(expected);
     }
   });
 });

@@ -29,6 +29,7 @@ import {
   declaredDatasetOf,
   type ShardTally,
 } from "./verify-completeness.js";
+import { datasetJsonProblems, maskProblems } from "./verify-sidecars.js";
 
 /** A writable text stream (process.stdout, or a test's collector). */
 export interface CliStream {
@@ -282,6 +283,7 @@ async function verify(
   // dataset.json declares its shards and (synthetic sets) its record counts: a missing split or
   // a shard cut at a record boundary has valid CRCs throughout, and only these show it.
   problems.push(...(await completenessProblems(root, tallies)));
+  problems.push(...(await datasetJsonProblems(root, tallies)), ...(await maskProblems(tallies)));
   for (const line of problems) err.write(`${line}\n`);
   const ok = corrupt === 0 && problems.length === 0;
   out.write(
@@ -402,7 +404,7 @@ export async function runDataCli(argv: readonly string[], io: DataCliIo = {}): P
   program
     .command("verify")
     .description(
-      "checks both CRCs of every record, empty shards and dataset.json's record counts, with a progress bar",
+      "checks both CRCs of every record, empty shards, dataset.json (readable, its shards and record counts) and the object masks it names, with a progress bar",
     )
     .argument("<path>", "a .tfrecord file, or a directory searched for them")
     .option("--decode", "also decode every frame, and check views, cameras (finite) and frame sizes")
