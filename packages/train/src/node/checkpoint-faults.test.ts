@@ -8,13 +8,23 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
  * A kill between any two file-system operations: once `killAt` operations have run, every later
  * one fails, as nothing runs after a SIGKILL (not even a save's own clean-up).
  */
-const gate = vi.hoisted(() => ({ ops: 0, killAt: Number.POSITIVE_INFINITY }));
+const gate = vi.hoisted(() => ({
+  ops: 0,
+  killAt: Number.POSITIVE_INFINITY,
+  /** An errno code every rename fails with (a disk error, a rename across file systems). */
+  renameFails: undefined as string | undefined,
+}));
 vi.mock("node:fs/promises", async (importOriginal) => {
   const real = await importOriginal<typeof import("node:fs/promises")>();
   const guarded =
     <A extends unknown[], R>(f: (...args: A) => Promise<R>) =>
     (...args: A): Promise<R> => {
       if (gate.ops >= gate.killAt) return Promise.reject(new Error("killed"));
+      if (gate.renameFails && (f as unknown) === real.rename) {
+        return Promise.reject(
+          Object.assign(new Error(`${gate.renameFails}: rename failed`), { code: gate.renameFails }),
+        );
+      }
       gate.ops++;
       return f(...args);
     };
@@ -91,6 +101,37 @@ describe("a save killed between any two file-system operations", () => {
     }
     // Every operation of the save was a kill point.
     expect(killAt).toBeGreaterThan(8);
+    model.dispose();
+  });
+});
+
+describe("a save whose rename fails (EIO, EXDEV)", () => {
+  it("is one CHECKPOINT_ERROR naming the checkpoint, and the previous checkpoint stays the newest", async () => {
+    const model = denseModel();
+    for (const code of ["EIO", "EXDEV"]) {
+      const dir = join(root, `rename-${code}`);
+      await saveCheckpoint({ modelDir: dir, step: 1, model, state: { marker: 1 } });
+      gate.renameFails = code;
+      try {
+        await expect(
+          saveCheckpoint({ modelDir: dir, step: 2, model, state: { marker: 2 } }),
+        ).rejects.toMatchObject({
+          code: "CHECKPOINT_ERROR",
+          message: expect.stringMatching(
+            new RegExp(
+              `^saveCheckpoint: could not put .*ckpt-2 in place \\(${code}: .*the newest complete checkpoint is still the previous one\\.`,
+            ),
+          ),
+        });
+      } finally {
+        gate.renameFails = undefined;
+      }
+      expect(await latestCheckpoint(dir)).toBe(join(dir, "checkpoints", "ckpt-1"));
+      const loaded = await loadCheckpoint(dir);
+      expect(loaded.state.marker).toBe(1);
+      loaded.model.dispose();
+      expect((await readdir(join(dir, "checkpoints"))).filter((e) => e.includes(".tmp"))).toEqual([]);
+    }
     model.dispose();
   });
 });

@@ -104,10 +104,23 @@ export async function saveCheckpoint(options: SaveCheckpointOptions): Promise<st
   // take the newest one listed, which is then the previous checkpoint.
   const pointer = join(root, LATEST_FILE);
   const pointerTmp = `${pointer}.tmp-${process.pid}`;
-  await writeFileSynced(pointerTmp, `${name}\n`);
-  await rename(pointerTmp, pointer);
-  await rename(tmp, final);
-  await syncDir(root);
+  try {
+    await writeFileSynced(pointerTmp, `${name}\n`);
+    await rename(pointerTmp, pointer);
+    await rename(tmp, final);
+    await syncDir(root);
+  } catch (error) {
+    // The pointer may name the new checkpoint already: readers pass over a pointer to a directory
+    // that is not there, so the previous checkpoint stays the newest.
+    await rm(tmp, { recursive: true, force: true }).catch(() => {});
+    await rm(pointerTmp, { force: true }).catch(() => {});
+    const errno = (error as NodeJS.ErrnoException).code;
+    throw new GqnError(
+      "CHECKPOINT_ERROR",
+      `saveCheckpoint: could not put ${final} in place (${errno ?? "error"}: ${(error as Error).message}); the newest complete checkpoint is still the previous one. ${errno === "EXDEV" ? "The checkpoints folder must be on one file system (a checkpoints link onto another disk breaks the atomic rename)." : "Check the disk under the model dir (space, errors), then resume."}`,
+      { cause: error },
+    );
+  }
   await pruneCheckpoints(root, keep);
   return final;
 }
@@ -504,7 +517,7 @@ async function loadCheckpointDir(dir: string): Promise<LoadedCheckpoint> {
 }
 
 /** The name of the first weight of `model` holding a NaN or an infinity, if any. */
-function nonFiniteWeight(model: tfl.LayersModel): string | undefined {
+export function nonFiniteWeight(model: tfl.LayersModel): string | undefined {
   for (const weight of model.weights) {
     const values = weight.read().dataSync();
     for (let i = 0; i < values.length; i++) {

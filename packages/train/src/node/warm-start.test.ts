@@ -79,6 +79,24 @@ describe("openWarmStart", () => {
       `train: initFrom: ${root} is neither a checkpoint (ckpt-<step>, or a model dir holding one) nor a saved model (a directory with model.json).`,
     );
   });
+
+  it("refuses a source with non-finite weights, naming it and the way on", async () => {
+    const tiny = resolveGqnConfig(getPreset("tiny").model, {});
+    const saved = GqnModel.create(tiny, { seed: 3 });
+    const layers = saved.toLayersModel();
+    const first = layers.weights[0]!;
+    first.write(tf.fill(first.shape as number[], Number.NaN));
+    const dir = join(root, "nan");
+    await layers.save(layersModelFiles(dir));
+    saved.dispose();
+    await expect(
+      openWarmStart(gqnModelFactory, dir, { ...asked, preset: "tiny", modelAsked: true }),
+    ).rejects.toThrow(
+      new RegExp(
+        `^train: initFrom: ${dir} holds non-finite weights \\(in .+\\): nothing can be trained from them. If it is a run's newest checkpoint, pass an older one`,
+      ),
+    );
+  });
 });
 
 describe("differingKeys", () => {

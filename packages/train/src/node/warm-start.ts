@@ -5,7 +5,7 @@ import { layersModelFiles } from "@gqn/model/node";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import type { TrainingConfig } from "../training-config.js";
-import { loadCheckpoint, resolveCheckpoint } from "./checkpoint.js";
+import { loadCheckpoint, nonFiniteWeight, resolveCheckpoint } from "./checkpoint.js";
 import type { ModelConfig, ModelFactory } from "./gqn-factory.js";
 
 /** What a new run takes from `initFrom`: its configs, and the source's weights. */
@@ -48,6 +48,13 @@ export async function openWarmStart(
   const where = options.where ?? "train: initFrom";
   const source = await readSource(path, where);
   try {
+    const nonFinite = nonFiniteWeight(source.model);
+    if (nonFinite !== undefined) {
+      throw new GqnError(
+        "CHECKPOINT_ERROR",
+        `${where}: ${source.path} holds non-finite weights (in ${nonFinite}): nothing can be trained from them. If it is a run's newest checkpoint, pass an older one of that run (its checkpoints/ckpt-<step>).`,
+      );
+    }
     const asked = factory.resolve(options.preset, options.model, options.training);
     // A source saved before a config field existed has its default.
     const sourceConfig = factory.complete(source.gqnConfig);
