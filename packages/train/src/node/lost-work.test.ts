@@ -35,6 +35,7 @@ async function damagedCopy(name: string, file: string): Promise<string> {
 
 interface Extra {
   resume?: boolean;
+  steps?: number;
   freshOptimizer?: boolean;
   onCorrupt?: "error" | "skip";
   evalEvery?: number;
@@ -132,5 +133,23 @@ describe("a resume that would change the run", () => {
     });
     expect(resumed.step).toBe(12);
     expect(lines.some((line) => line.includes("continuing with a fresh Adam"))).toBe(true);
+  });
+
+  it("a shard deleted since the checkpoint: the data order starts over, said in one line", async () => {
+    const dataDir = join(root, "shard-gone");
+    await cp(data.dataDir, dataDir, { recursive: true });
+    const modelDir = join(root, "shard-gone-run");
+    await run(dataDir, modelDir, { log: () => {} });
+    await rm(join(dataDir, data.dataset, "train", "2-of-2.tfrecord"));
+    const lines: string[] = [];
+    const resumed = await run(dataDir, modelDir, {
+      resume: true,
+      steps: 14,
+      log: (line) => lines.push(line),
+    });
+    expect(resumed.step).toBe(14);
+    expect(lines.join("\n")).toMatch(
+      /the data position saved in .*ckpt-12 names shepard_metzler_5_parts\/train\/2-of-2\.tfrecord, which is not among the dataset's shards .*: the data order starts over/,
+    );
   });
 });

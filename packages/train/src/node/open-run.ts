@@ -1,10 +1,17 @@
 // Opening a run, new or resumed, in one place: the run directory's newest checkpoint is read
 // once, then the model and its trainer, data-parallel replicas, the batches, the log and the
 // TensorBoard file are opened, each with its cleanup.
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { type OnnxConvAccelerator, tryEnableOnnxConvAccelerator } from "@gqn/backend/node";
 import { canonicalJson, deriveSeed, GqnError, Random } from "@gqn/core";
-import { createSceneBatches, type DatasetInfo, datasetDepthRange, datasetFovDegrees } from "@gqn/data/node";
+import {
+  createSceneBatches,
+  type DatasetInfo,
+  datasetDepthRange,
+  datasetFovDegrees,
+  listDatasetFiles,
+  type SceneBatchState,
+} from "@gqn/data/node";
 import * as tf from "@tensorflow/tfjs-core";
 import type { TrainingConfig } from "../training-config.js";
 import { type LoadedCheckpoint, readRunCheckpoint } from "./checkpoint.js";
@@ -242,9 +249,11 @@ async function openModel(
     }
     return { ...common, step: 0, rng: new Random(deriveSeed(o.seed, "latent noise")) };
   }
-  // The data order carries on only when the batches are shaped as before.
+  // The data order carries on only when the batches are shaped as before, from the same files.
   const sameData =
-    settled.trainingConfig.batchSize === state.trainingConfig.batchSize && state.dataset === o.dataset;
+    settled.trainingConfig.batchSize === state.trainingConfig.batchSize &&
+    state.dataset === o.dataset &&
+    (await dataStateFits(state.dataState, request, loaded.path));
   say(`[gqn] resumed from ${loaded.path} at step ${loaded.step}.`);
   return {
     ...common,
@@ -254,6 +263,28 @@ async function openModel(
     ...(state.lastEval && { lastEval: state.lastEval }),
     checkpoint: loaded.path,
   };
+}
+
+/**
+ * Whether the data position saved with a checkpoint can be restored here: every scene in its
+ * shuffle buffer must be in a shard that is present. A shard deleted or renamed since then would
+ * stop the run at its first batch; instead the data order starts over, said in one line.
+ */
+async function dataStateFits(
+  dataState: SceneBatchState | undefined,
+  request: OpenRunRequest,
+  checkpoint: string,
+): Promise<boolean> {
+  if (!dataState || !("dataDir" in request.source) || request.source.dataDir === undefined) return true;
+  const { dataDir } = request.source;
+  const files = await listDatasetFiles(dataDir, request.info, "train", { warn: () => {} });
+  const present = new Set(files.map((file) => relative(dataDir, file)));
+  const missing = dataState.buffer.find(({ file }) => !present.has(file));
+  if (missing === undefined) return true;
+  request.say(
+    `[gqn] the data position saved in ${checkpoint} names ${missing.file}, which is not among the dataset's shards in ${dataDir} (deleted or renamed?): the data order starts over; the model, optimizer and schedules carry on.`,
+  );
+  return false;
 }
 
 /**
