@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
@@ -219,6 +219,36 @@ describe("createSceneBatches", () => {
         test: [3, 2],
       });
     }
+  });
+
+  it("counts a file whose damage runs to its end by its bytes, when dataset.json declares no count", async () => {
+    const name = "garbage-tail";
+    const files = await writeTestDataset({
+      dataDir: root,
+      name,
+      frameSize: 8,
+      views: 5,
+      train: [3, 6],
+      test: [1],
+    });
+    const shard = files.train[1] as string;
+    const size = readFileSync(shard).length;
+    writeFileSync(shard, Buffer.from(Array.from({ length: size }, (_, i) => (i * 7919 + 13) % 251)));
+    const warnings: string[] = [];
+    const it = createSceneBatches({
+      ...base,
+      dataset: name,
+      shuffle: false,
+      repeat: false,
+      onCorrupt: "skip",
+      onSkip: () => {},
+      warn: (m) => warnings.push(m),
+    });
+    for await (const batch of it) batch.dispose();
+    expect(warnings.join("\n")).toMatch(
+      /2-of-2\.tfrecord: no record could be read after record 0 \(\d+ bytes to the end of the file\): counted as 6 bad records, from its bytes over the mean size of the intact records/,
+    );
+    expect(it.readCounts()).toEqual({ records: 9, bad: 6 });
   });
 
   it("rejects bad options with one clear error each", async () => {

@@ -18,6 +18,7 @@ import {
 import { cameraToPose } from "./pose.js";
 import {
   initialSceneSourceState,
+  type LostTail,
   type SceneItem,
   SceneSource,
   type SceneSourceState,
@@ -206,6 +207,8 @@ export function createSceneBatches(options: SceneBatchOptions): SceneBatchIterat
 class SceneBatches implements SceneBatchIterator {
   readonly skipped: SkippedRecord[] = [];
   private readonly skippedKeys = new Set<string>();
+  /** Records counted bad beyond the skips reported: the damaged ends of files (`reportLostTail`). */
+  private lostRecords = 0;
   private readonly warn: (message: string) => void;
   private readonly seed: number;
   private state: SceneBatchState;
@@ -325,6 +328,7 @@ class SceneBatches implements SceneBatchIterator {
         repeat: options.repeat ?? this.split === "train",
         onCorrupt: this.onCorrupt,
         onSkip: (skipped) => this.reportSkip(skipped),
+        onLostTail: (lost) => this.reportLostTail(lost),
         ...(files.length === (this.split === "train" ? info.trainFiles : info.testFiles) &&
           typeof info[`${this.split}Scenes`] === "number" && {
             declaredRecords: info[`${this.split}Scenes`] as number,
@@ -482,7 +486,18 @@ class SceneBatches implements SceneBatchIterator {
   }
 
   readCounts(): { records: number; bad: number } {
-    return { records: this.source?.distinctRecordsRead() ?? 0, bad: this.skipped.length };
+    return {
+      records: (this.source?.distinctRecordsRead() ?? 0) + this.lostRecords,
+      bad: this.skipped.length + this.lostRecords,
+    };
+  }
+
+  /** Counts the records a damaged file end stood for, beyond the one skip reported, with a line. */
+  private reportLostTail(lost: LostTail): void {
+    this.lostRecords += lost.records;
+    this.warn(
+      `${WHERE}: ${lost.file}: no record could be read after record ${lost.record} (${lost.bytes} bytes to the end of the file): counted as ${lost.records + 1} bad records, ${lost.basis === "declared" ? "from the records dataset.json declares per file" : "from its bytes over the mean size of the intact records"}.`,
+    );
   }
 
   /** Reports each bad record once: every epoch (and the read-ahead) meets it again. */

@@ -52,6 +52,12 @@ export interface SceneSourceOptions {
   onCorrupt: OnCorrupt;
   onSkip: (skipped: SkippedRecord) => void;
   /**
+   * Called once per file read whose damage ran to its end: how many records the damaged bytes
+   * are counted as, and on what basis (the records dataset.json declares per file, or the bytes
+   * over the mean size of the intact records read).
+   */
+  onLostTail?: (lost: LostTail) => void;
+  /**
    * The records the split holds by its `dataset.json`, when every shard is present: a full pass
    * that meets another number says so through `warn` (a shard cut exactly at a record boundary
    * has valid CRCs throughout; only the count shows it).
@@ -61,6 +67,17 @@ export interface SceneSourceOptions {
 }
 
 const WHERE = "createSceneBatches";
+
+/** The damaged end of a file, counted in records (see `SceneSourceOptions.onLostTail`). */
+export interface LostTail {
+  file: string;
+  /** The first damaged record, already reported as skipped. */
+  record: number;
+  bytes: number;
+  /** Records the damaged bytes count as, the first (already reported) excluded. */
+  records: number;
+  basis: "declared" | "bytes";
+}
 
 /** The state of a stream that has handed out nothing yet. */
 export function initialSceneSourceState(seed: number): SceneSourceState {
@@ -100,6 +117,13 @@ export class SceneSource {
    */
   private readonly spans = new Map<number, { lo: number; hi: number }>();
   private countChecked = false;
+  /** The last record skipped in the file being read (its `tailBytes` is set at the file's end). */
+  private lastSkip: SkippedRecord | undefined;
+  /** Files whose damaged end was counted already (once, whatever the epochs). */
+  private readonly lostTails = new Set<number>();
+  /** Intact records read, and their bytes: the mean record size a damaged tail is counted by. */
+  private intactRecords = 0;
+  private intactBytes = 0;
   /** Whether the current epoch was read from its start (not resumed midway). */
   private fullPass = true;
   private readonly relFiles: string[];
@@ -247,10 +271,12 @@ export class SceneSource {
     const rel = this.relFiles[index] as string;
     if (!this.reader) {
       const from = this.nextRecord;
+      this.lastSkip = undefined;
       this.reader = readTFRecordEntries(path, {
         onCorrupt: this.options.onCorrupt,
         // A resumed file is read from its start again: records skipped before the resume were reported then.
         onSkip: (s) => {
+          this.lastSkip = s;
           if (s.record < from) return;
           this.epochRecords++;
           this.noteRead(index, s.record);
@@ -260,12 +286,15 @@ export class SceneSource {
     }
     const next = await this.reader.next();
     if (next.done) {
+      if (this.lastSkip?.tailBytes !== undefined) this.countLostTail(index, rel, this.lastSkip);
       this.reader = undefined;
       this.cursor++;
       this.nextRecord = 0;
       return undefined;
     }
     const entry = next.value;
+    this.intactBytes += entry.data.length;
+    this.intactRecords++;
     if (entry.record < this.nextRecord) return undefined;
     this.nextRecord = entry.record + 1;
     this.epochRecords++;
@@ -273,6 +302,28 @@ export class SceneSource {
     const item = this.toItem(entry, path, rel);
     if (item) this.epochScenes++;
     return item;
+  }
+
+  /**
+   * A file whose damage ran to its end held more than the one record reported: the rest is
+   * counted from dataset.json's records per file when declared, else from the bytes over the mean
+   * intact record's size, once per file.
+   */
+  private countLostTail(index: number, rel: string, skip: SkippedRecord): void {
+    if (this.lostTails.has(index)) return;
+    this.lostTails.add(index);
+    const declared = this.options.declaredRecords;
+    const perFile = declared !== undefined ? Math.ceil(declared / this.options.files.length) : undefined;
+    const meanBytes = this.intactRecords > 0 ? this.intactBytes / this.intactRecords : undefined;
+    const bytes = skip.tailBytes as number;
+    const [records, basis] =
+      perFile !== undefined
+        ? [Math.max(0, perFile - skip.record - 1), "declared" as const]
+        : [
+            meanBytes !== undefined ? Math.max(0, Math.round(bytes / (meanBytes + 16)) - 1) : 0,
+            "bytes" as const,
+          ];
+    if (records > 0) this.options.onLostTail?.({ file: rel, record: skip.record, bytes, records, basis });
   }
 
   /** Validates a record as a scene of this dataset; a bad one throws or, in skip mode, is reported. */

@@ -16,6 +16,11 @@ export interface SkippedRecord {
   reason: string;
   /** The error that skip mode swallowed. */
   error: CorruptRecordError;
+  /**
+   * Set at the end of the stream when no record was found after this one: the bytes from its
+   * offset to the end, which may have held many records (a shard of garbage), not one.
+   */
+  tailBytes?: number;
 }
 
 /** Options of TFRecord parsing. */
@@ -95,7 +100,13 @@ export class TFRecordParser {
   /** Ends the stream: a partial record left over is a truncated file (thrown, or skipped and reported). */
   end(): void {
     const avail = this.end_ - this.start;
-    if (this.resyncing || avail === 0) return;
+    if (this.resyncing) {
+      // No header verified after the damage: it may have spanned many records.
+      const last = this.skipped.at(-1);
+      if (last) last.tailBytes = this.offset + avail - last.offset;
+      return;
+    }
+    if (avail === 0) return;
     const reason =
       avail < TFRECORD_HEADER_BYTES
         ? `truncated file: record header has ${avail} of ${TFRECORD_HEADER_BYTES} bytes`

@@ -153,3 +153,38 @@ describe("a resume that would change the run", () => {
     );
   });
 });
+
+describe("the skipped-records check", () => {
+  it("counts a shard of garbage as the records it held, not as one", async () => {
+    const many = await syntheticDataset({ trainScenes: 40, testScenes: 4 });
+    try {
+      const shard = join(many.dataDir, many.dataset, "train", "03-of-10.tfrecord");
+      const size = (await readFile(shard)).length;
+      await writeFile(shard, Buffer.from(Array.from({ length: size }, (_, i) => (i * 7919 + 13) % 251)));
+      const lines: string[] = [];
+      const failed = await failure(
+        train({
+          dataDir: many.dataDir,
+          dataset: many.dataset,
+          modelDir: join(root, "garbage-shard"),
+          preset: "tiny",
+          batchSize: 2,
+          dataWorkers: 0,
+          steps: 60,
+          evalEvery: 0,
+          renderEvery: 0,
+          checkpointEvery: 0,
+          onCorrupt: "skip",
+          maxSkippedFraction: 0.05,
+          log: (line) => lines.push(line),
+        }),
+      );
+      expect(lines.join("\n")).toMatch(
+        /03-of-10\.tfrecord: no record could be read after record 0 \(\d+ bytes to the end of the file\): counted as 4 bad records, from the records dataset\.json declares per file/,
+      );
+      expect(failed.message).toMatch(/4 of the \d+ training records read were bad/);
+    } finally {
+      await many.cleanup();
+    }
+  });
+});
