@@ -81,6 +81,13 @@ describe("scenesToArrays", () => {
         ],
       ),
     ).toThrow(/either every query or none must be a view with a frame/);
+    const nanCameras = cameras.flat();
+    nanCameras[5 + 3] = Number.NaN;
+    expect(() =>
+      scenesToArrays([{ frames: scene.frames, cameras: nanCameras }], { context: [0], query: 1 }),
+    ).toThrow(
+      /scenesToArrays: scene 0: the camera of view 1 must be finite numbers \[x, y, z, yaw, pitch\], but got \[.*, NaN, .*\]/,
+    );
   });
 });
 

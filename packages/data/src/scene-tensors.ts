@@ -96,17 +96,28 @@ function cameraOf(scene: InMemoryScene, view: number, where: string): ArrayLike<
     );
   }
   const { cameras } = scene;
+  let camera: ArrayLike<number>;
   if (isCameraList(cameras)) {
-    const camera = cameras[view] as ArrayLike<number>;
+    camera = cameras[view] as ArrayLike<number>;
     if (camera.length !== 5) {
       throw new GqnError(
         "INVALID_ARGUMENT",
         `${where}: the camera of view ${view} must be [x, y, z, yaw, pitch], but has ${camera.length} values.`,
       );
     }
-    return camera;
+  } else {
+    camera = Array.from({ length: 5 }, (_, i) => cameras[view * 5 + i] as number);
   }
-  return Array.from({ length: 5 }, (_, i) => cameras[view * 5 + i] as number);
+  // Here, not as a NaN loss steps later: a record's cameras get the same check.
+  for (let i = 0; i < 5; i++) {
+    if (!Number.isFinite(camera[i])) {
+      throw new GqnError(
+        "INVALID_ARGUMENT",
+        `${where}: the camera of view ${view} must be finite numbers [x, y, z, yaw, pitch], but got [${Array.from(camera).join(", ")}].`,
+      );
+    }
+  }
+  return camera;
 }
 
 /** A frame's side length `S` (frames are square), checked. */
