@@ -10,6 +10,7 @@ import {
   listCheckpoints,
   loadCheckpoint,
   loadResumeCheckpoint,
+  readRunCheckpoint,
   removeStaleCheckpointFiles,
   resolveCheckpoint,
   saveCheckpoint,
@@ -274,6 +275,19 @@ describe("checkpoints", () => {
     await rm(join(root, "ckpt-20", "weights.bin"));
     await rm(join(root, "ckpt-15", "model.json"));
     await expect(loadResumeCheckpoint(dir, () => {})).rejects.toThrow(/Move them aside to start a new run/);
+    model.dispose();
+  });
+
+  it("refuses to open a run whose latest is a directory, before any save can fail on it", async () => {
+    const model = denseModel();
+    await saveCheckpoint({ modelDir: dir, step: 25, model, state: {} });
+    const root = join(dir, "checkpoints");
+    await rm(join(root, "latest"));
+    await mkdir(join(root, "latest"));
+    await expect(readRunCheckpoint(dir, { load: false })).rejects.toThrow(
+      /checkpoints\/latest is a directory, but it must be the file naming the newest checkpoint/,
+    );
+    expect((await listCheckpoints(dir)).map((c) => c.step)).toEqual([25]);
     model.dispose();
   });
 });

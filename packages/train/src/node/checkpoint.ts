@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { lstat, mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { checkInteger, GqnError } from "@gqn/core";
 import { processAlive, syncDir, writeFileAtomic, writeFileSynced } from "@gqn/core/node";
@@ -337,6 +337,28 @@ async function loadResumable(dir: string): Promise<LoadedCheckpoint> {
   return loaded;
 }
 
+/**
+ * `latest` must be the pointer file (or absent): a directory or link there would make every save's
+ * rename of the pointer fail after its checkpoint was written, so a run refuses to open instead.
+ */
+async function checkPointerFile(root: string): Promise<void> {
+  const pointer = join(root, LATEST_FILE);
+  let kind: string | undefined;
+  try {
+    const stats = await lstat(pointer);
+    if (!stats.isFile())
+      kind = stats.isDirectory() ? "a directory" : stats.isSymbolicLink() ? "a link" : "not a file";
+  } catch {
+    return; // absent: the first save writes it
+  }
+  if (kind) {
+    throw new GqnError(
+      "CHECKPOINT_ERROR",
+      `train: ${pointer} is ${kind}, but it must be the file naming the newest checkpoint (ckpt-<step>): move it away (the checkpoints are listed without it) and start again.`,
+    );
+  }
+}
+
 /** The existing checkpoint directory `latest` names, if any. */
 async function pointerTarget(root: string): Promise<string | undefined> {
   try {
@@ -544,6 +566,7 @@ export async function readRunCheckpoint(
   modelDir: string,
   options: { load: boolean; say?: (line: string) => void },
 ): Promise<RunCheckpoint> {
+  await checkPointerFile(checkpointsDir(modelDir));
   await removeStaleCheckpointFiles(modelDir);
   const path = await latestCheckpoint(modelDir);
   if (!path) return {};
