@@ -215,12 +215,16 @@ export class TrainingRun {
     try {
       return await work();
     } catch (error) {
-      await this.checkpointNow();
+      const trained = this.step > this.startStep;
+      if (trained) await this.checkpointNow();
       const message = error instanceof Error ? error.message : String(error);
       const { where, option } = this.setup.names;
+      const kept = trained
+        ? `The ${this.step} steps are saved in ${this.lastCheckpoint}: resume from it (${option("resume")}) once the test split reads (gqn-data verify), or with`
+        : "No step was lost (none was trained yet): start again once the test split reads (gqn-data verify), or with";
       throw new GqnError(
         isGqnError(error) ? error.code : "IO_ERROR",
-        `${where}: the evaluation on the test split at step ${this.step} failed: ${message.replace(/\.?$/, ".")} The ${this.step} steps are saved in ${this.lastCheckpoint}: resume from it (${option("resume")}) once the test split reads (gqn-data verify --decode), or with ${option("onCorrupt")} skip to pass over bad test records.`,
+        `${where}: the evaluation on the test split at step ${this.step} failed: ${message.replace(/\.?$/, ".")} ${kept} ${option("onCorrupt")} skip to pass over bad test records.`,
         { cause: error },
       );
     }
