@@ -52,10 +52,13 @@ describe("renderOrbit", () => {
     const model = GqnModel.create(tinyConfig(), { seed: 3 });
     const batch = testBatch(1, 3, 16, 21);
     const before = tf.memory().numTensors;
+    const progress: number[] = [];
     const images = await renderOrbit(model, batch.contextFrames, batch.contextPoses, {
       frames: 5,
       seed: 4,
+      onFrame: (done) => progress.push(done),
     });
+    expect(progress).toEqual([1, 2, 3, 4, 5]);
     expect(tf.memory().numTensors).toBe(before);
     expect(images.map((image) => [image.width, image.height, image.data.length])).toEqual(
       Array.from({ length: 5 }, () => [16, 16, 16 * 16 * 3]),

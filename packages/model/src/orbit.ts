@@ -24,6 +24,8 @@ export interface OrbitOptions {
   seed?: number;
   /** Prior samples averaged per frame (the predictive mean); default 1. */
   samples?: number;
+  /** Called after each frame with the number rendered so far (renderOrbit only): for progress. */
+  onFrame?: (done: number) => void;
 }
 
 /**
@@ -111,6 +113,7 @@ export async function renderOrbit(
       });
       images.push(...toRgbImages(rendered));
       rendered.dispose();
+      options.onFrame?.(frame + 1);
       // Lets a progress bar or a signal handler run between frames.
       await new Promise((resolve) => setImmediate(resolve));
     }

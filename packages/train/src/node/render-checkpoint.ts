@@ -115,11 +115,20 @@ export async function renderCheckpoint(options: RenderCheckpointOptions): Promis
           const frames = tf.slice(batch.contextFrames, [0, 0, 0, 0, 0], [1, -1, -1, -1, -1]) as tf.Tensor5D;
           const poses = tf.slice(batch.contextPoses, [0, 0, 0], [1, -1, -1]) as tf.Tensor3D;
           try {
+            // A long orbit (many frames, many samples each) says how far it got every 10 s.
+            const started = Date.now();
+            let lastLine = started;
             const rendered = await renderOrbit(model, frames, poses, {
               frames: orbit,
               seed,
               samples,
               ...(options.up && { up: options.up }),
+              onFrame: (done) => {
+                const now = Date.now();
+                if (done === orbit || now - lastLine < 10_000) return;
+                lastLine = now;
+                log(`[gqn] orbit: ${done}/${orbit} frames (${Math.round((now - started) / 1000)} s)`);
+              },
             });
             const images = rendered.map((image) => scaleImage(image, zoom));
             const dir = join(options.out, "orbit");
