@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cliFailureLines } from "@gqn/core/cli";
@@ -66,5 +66,20 @@ describe("RunLog", () => {
       "gqn-train: cannot use /dev/full: the disk is full. Free some space or choose another disk.",
     ]);
     await log.close();
+  });
+
+  it("refuses a link planted at the log's name instead of appending through it", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "gqn-runlog-link-"));
+    try {
+      const target = join(dir, "precious.txt");
+      await writeFile(target, "keep me\n");
+      await symlink(target, join(dir, "log.jsonl"));
+      await expect(RunLog.open(join(dir, "log.jsonl"))).rejects.toThrow(
+        /log\.jsonl is a symbolic link: a run writes its log into its own directory only/,
+      );
+      expect(await readFile(target, "utf8")).toBe("keep me\n");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,7 @@
+import { constants } from "node:fs";
 import { type FileHandle, mkdir, open, readFile } from "node:fs/promises";
 import { dirname } from "node:path";
+import { GqnError } from "@gqn/core";
 import { withPath, writeFileAtomic } from "@gqn/core/node";
 
 /**
@@ -58,7 +60,17 @@ export class RunLog {
   static async open(path: string, options: { dropAfterStep?: number } = {}): Promise<RunLog> {
     await mkdir(dirname(path), { recursive: true });
     if (options.dropAfterStep !== undefined) await dropAfter(path, options.dropAfterStep);
-    return new RunLog(path, await open(path, "a"));
+    // O_NOFOLLOW: a link planted at the log's name is refused, never appended through.
+    const flags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
+    try {
+      return new RunLog(path, await open(path, flags, 0o644));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ELOOP") throw error;
+      throw new GqnError(
+        "IO_ERROR",
+        `RunLog: ${path} is a symbolic link: a run writes its log into its own directory only. Remove the link (or choose another model dir).`,
+      );
+    }
   }
 
   /** Queues one record; a non-finite number is written as `null` (JSON has none). */
