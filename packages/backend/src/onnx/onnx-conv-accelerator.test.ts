@@ -4,7 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { describeConvParity, expectClose, on, rand, trainingStepGrads } from "../../test/conv-parity.js";
 import { initBackend } from "../backend-selection.js";
 import { getConvAccelerator, getFilterGradientAccelerator } from "../wasm-kernels/conv-engine.js";
-import { enableOnnxConvAccelerator, type OnnxConvAccelerator } from "./onnx-conv-accelerator.js";
+import {
+  enableOnnxConvAccelerator,
+  type OnnxConvAccelerator,
+  tryEnableOnnxConvAccelerator,
+} from "./onnx-conv-accelerator.js";
 
 /** Whether onnxruntime-node loads here; the suite below is skipped, with the reason, when not. */
 function probe(): { ok: true } | { ok: false; reason: string } {
@@ -139,6 +143,26 @@ describe("enableOnnxConvAccelerator without onnxruntime-node", () => {
       "enableOnnxConvAccelerator: onnxruntime-node could not be loaded (Cannot find module 'onnxruntime-node'); to install it: npm install onnxruntime-node@1.30.0 --ignore-scripts (its CPU binary ships in the package).",
     );
     expect(getConvAccelerator()).toBeUndefined();
+  });
+
+  it("says in one short line that it is optional when it is not installed, and the reason otherwise", () => {
+    const lines: string[] = [];
+    const missing = (name: string) => {
+      throw new Error(`Cannot find module '${name}'\nRequire stack:\n- /somewhere`);
+    };
+    expect(
+      tryEnableOnnxConvAccelerator({ requireModule: missing, log: (line) => lines.push(line) }),
+    ).toBeUndefined();
+    const broken = () => {
+      throw new Error("libonnxruntime.so.1: cannot open shared object file");
+    };
+    tryEnableOnnxConvAccelerator({ requireModule: broken, log: (line) => lines.push(line) });
+    expect(lines).toEqual([
+      "[gqn] convolutions: XNNPACK (onnxruntime-node, optional, is not installed; docs/performance.md says how to add it)",
+      expect.stringMatching(
+        /^\[gqn\] convolutions: XNNPACK \(enableOnnxConvAccelerator: onnxruntime-node could not be loaded \(libonnxruntime\.so\.1: cannot open/,
+      ),
+    ]);
   });
 
   it("rejects an unknown method", () => {

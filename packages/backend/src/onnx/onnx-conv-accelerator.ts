@@ -448,7 +448,14 @@ export function tryEnableOnnxConvAccelerator(
     options.log?.(`[gqn] convolutions: onnxruntime-node ${accelerator.version}`);
     return accelerator;
   } catch (error) {
-    options.log?.(`[gqn] convolutions: XNNPACK (${error instanceof Error ? error.message : String(error)})`);
+    const message = error instanceof Error ? error.message : String(error);
+    // Not installed is the common case, and it is optional: one short line, not the loader's error.
+    const missing = /Cannot find (module|package) 'onnxruntime-node'/.test(message);
+    options.log?.(
+      missing
+        ? "[gqn] convolutions: XNNPACK (onnxruntime-node, optional, is not installed; docs/performance.md says how to add it)"
+        : `[gqn] convolutions: XNNPACK (${message})`,
+    );
     return undefined;
   }
 }
