@@ -61,6 +61,7 @@ export class GqnModel {
    * @throws GqnError `INVALID_CONFIG` for an impossible config.
    */
   static create(config: GqnConfig, options: GqnModelOptions = {}): GqnModel {
+    requireBackend("GqnModel.create");
     const resolved = completeGqnConfig(config);
     const layer = new GqnLayer({
       gqn: resolved,
@@ -82,6 +83,7 @@ export class GqnModel {
    * Node, `@gqn/model/node`'s `layersModelFiles(dir)`), then {@link GqnModel.fromLayersModel}.
    */
   static async load(source: string | tf.io.IOHandler, config?: GqnConfig): Promise<GqnModel> {
+    requireBackend("GqnModel.load");
     return GqnModel.fromLayersModel(await tfl.loadLayersModel(source), config);
   }
 
@@ -266,4 +268,24 @@ function wrap(layer: GqnLayer): tfl.LayersModel {
   const query = tfl.input({ shape: [GQN_POSE_SIZE], name: "query_pose" });
   const image = layer.apply([frames, poses, query]) as tfl.SymbolicTensor;
   return tfl.model({ inputs: [frames, poses, query], outputs: image, name: "gqn_model" });
+}
+
+/**
+ * A tfjs backend must be registered before a model holds weights: without one, tfjs fails deep
+ * inside with "No backend found in registry". This says what to install instead.
+ */
+function requireBackend(where: string): void {
+  let name: string | undefined;
+  let failure: unknown;
+  try {
+    name = tf.getBackend(); // undefined, not an error, when none is registered
+  } catch (error) {
+    failure = error;
+  }
+  if (name) return;
+  throw new GqnError(
+    "BACKEND_UNAVAILABLE",
+    `${where}: no tfjs backend is registered. Install one and register it before building a model: in Node, npm install @gqn/backend @tensorflow/tfjs-backend-wasm, then await initBackend() from @gqn/backend; in a browser, import "@tensorflow/tfjs-backend-webgl" (or -wasm, -webgpu).`,
+    ...(failure !== undefined ? [{ cause: failure }] : []),
+  );
 }
