@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -22,7 +22,7 @@ describe.each(packages)("$name pack", (pkg) => {
     expect(out).not.toMatch(/error|warning|suggestion/i);
   });
 
-  // node16 profile: the packages declare Node >= 20.19, so node10 resolution of subpaths is moot.
+  // node16 profile here; node10 resolution of the subpaths is checked with tsc below (typesVersions).
   it("passes @arethetypeswrong/cli", () => {
     const out = run(
       "pnpm",
@@ -71,6 +71,40 @@ describe("the packed packages in a fresh npm project", () => {
       project,
     );
   });
+
+  // Every subpath of every package, by its types: `moduleResolution: node10` (the default with
+  // `module: commonjs`) reads no `exports`, so `typesVersions` must map the subpaths.
+  it.each(["node10", "bundler"] as const)(
+    "every subpath's types resolve under %s resolution",
+    (resolution) => {
+      const specifiers = packages.flatMap((pkg) => {
+        const manifest = JSON.parse(readFileSync(join(pkg.dir, "package.json"), "utf8")) as {
+          exports: Record<string, unknown>;
+        };
+        return Object.keys(manifest.exports)
+          .filter((key) => key !== "./package.json")
+          .map((key) => (key === "." ? pkg.name : `${pkg.name}/${key.slice(2)}`));
+      });
+      const file = join(project, `types-${resolution}.ts`);
+      writeFileSync(
+        file,
+        `${specifiers.map((s, i) => `import * as m${i} from ${JSON.stringify(s)};`).join("\n")}\nexport const all = [${specifiers.map((_, i) => `m${i}`).join(", ")}];\n`,
+      );
+      const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
+      const module = resolution === "node10" ? "commonjs" : "esnext";
+      const args = [
+        "--noEmit",
+        "--strict",
+        "--skipLibCheck",
+        "--moduleResolution",
+        resolution,
+        "--module",
+        module,
+      ];
+      run("node", [tsc, ...args, "--target", "es2022", file], project);
+      expect(specifiers.length).toBeGreaterThan(packages.length);
+    },
+  );
 
   it.each(["esm", "cjs"] as const)("imports every package and runs a forward pass (%s)", (kind) => {
     const file = join(project, kind === "esm" ? "smoke.mjs" : "smoke.cjs");
