@@ -244,7 +244,7 @@ async function openModel(
   if (!loaded || !state) {
     if (warm) {
       say(
-        `[gqn] new run from the weights of ${warm.path}${warm.step !== undefined ? ` (step ${warm.step})` : ""}.`,
+        `[gqn] new run from the weights of ${warm.path}${warm.step !== undefined ? ` (step ${warm.step})` : ""}${warm.heldSigma !== undefined ? `; sigma held at its ${warm.heldSigma.toFixed(2)} (${names.option("sigma")} to anneal another)` : ""}.`,
       );
     }
     return { ...common, step: 0, rng: new Random(deriveSeed(o.seed, "latent noise")) };

@@ -328,7 +328,9 @@ function trainOptionsOf(flags: TrainFlags): TrainOptions {
 export const TRAIN_FLAG_NAMES: OptionNames = {
   where: "gqn-train",
   option(key) {
-    const spec = (Object.values(TRAIN_FLAGS) as FlagSpec[]).find((s) => s.to === key);
+    const spec =
+      (Object.values(TRAIN_FLAGS) as FlagSpec[]).find((s) => s.to === key) ??
+      (TRAIN_FLAGS as Record<string, FlagSpec>)[key];
     return spec ? (new Option(spec.flag).long ?? key) : key;
   },
 };

@@ -146,11 +146,14 @@ export interface OptionNames {
   /** What starts each message: the function or the command. */
   where: string;
   /** The name the caller gave `key`. */
-  option(key: keyof TrainOptions): string;
+  option(key: keyof TrainOptions | "sigma"): string;
 }
 
 /** train()'s own names. */
-export const TRAIN_OPTION_NAMES: OptionNames = { where: "train", option: (key) => key };
+export const TRAIN_OPTION_NAMES: OptionNames = {
+  where: "train",
+  option: (key) => (key === "sigma" ? "training.sigma" : key),
+};
 
 /** Fills in the defaults and checks the options, naming them as `names` says. */
 export function resolveTrainOptions(options: TrainOptions, names: OptionNames): ResolvedTrainOptions {

@@ -6,6 +6,7 @@ import { completeGqnConfig, type GqnConfig, GqnModel, getPreset, resolveGqnConfi
 import { layersModelFiles } from "@gqn/model/node";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TrainingConfig } from "../training-config.js";
 import { loadCheckpoint } from "./checkpoint.js";
 import { gqnModelFactory } from "./gqn-factory.js";
 import { differingKeys, openWarmStart } from "./warm-start.js";
@@ -35,7 +36,13 @@ describe("openWarmStart", () => {
     // The shipped config, with the fields added since filled in by their defaults.
     expect(warm.configs.model).toEqual(completeGqnConfig(shipped.state.gqnConfig as GqnConfig));
     expect((warm.configs.model as GqnConfig).draw.readChannels).toBe(0);
-    expect(warm.configs.training).toEqual(shipped.state.trainingConfig);
+    // Its training config, with the pixel sigma held where the source's anneal ended.
+    const trained = shipped.state.trainingConfig as TrainingConfig;
+    expect(warm.heldSigma).toBeCloseTo(trained.sigma.end, 12);
+    expect(warm.configs.training).toEqual({
+      ...trained,
+      sigma: { start: trained.sigma.end, end: trained.sigma.end, steps: 1 },
+    });
     expect(weightsOf(warm.model)).toEqual(weightsOf(shipped.model));
     // The factory adopts the source's weights for the new run's model, with a fresh trainer.
     const opened = await factory.open({
@@ -49,6 +56,19 @@ describe("openWarmStart", () => {
     await opened.close();
     shipped.model.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("anneals sigma as asked when the options give a schedule", async () => {
+    const sigma = { start: 1.5, end: 0.7, steps: 100 };
+    const warm = await openWarmStart(gqnModelFactory, SHIPPED, {
+      ...asked,
+      training: { sigma },
+      preset: "small",
+      modelAsked: false,
+    });
+    expect(warm.heldSigma).toBeUndefined();
+    expect(warm.configs.training.sigma).toEqual(sigma);
+    warm.model.dispose();
   });
 
   it("refuses a preset of another architecture, naming the keys that differ", async () => {

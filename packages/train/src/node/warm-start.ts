@@ -4,6 +4,7 @@ import { GqnError } from "@gqn/core";
 import { layersModelFiles } from "@gqn/model/node";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
+import { annealed } from "../schedules.js";
 import type { TrainingConfig } from "../training-config.js";
 import { loadCheckpoint, nonFiniteWeight, resolveCheckpoint } from "./checkpoint.js";
 import type { ModelConfig, ModelFactory } from "./gqn-factory.js";
@@ -18,6 +19,8 @@ export interface WarmStart {
   path: string;
   /** The source's step, when it is a checkpoint. */
   step?: number;
+  /** The sigma the source ended at, held by the new run (no sigma schedule was given). */
+  heldSigma?: number;
 }
 
 /** What {@link openWarmStart} needs of the run's options. */
@@ -38,7 +41,9 @@ export interface WarmStartOptions {
  * shipped model). The new run takes the source's model config; a preset or model options, when
  * given, must make the same one, or this refuses naming the keys that differ. Its training config
  * is the preset's when one is named, else the source's (when it recorded one), with the overrides
- * (checked when the factory opens the model); the step, the optimizer and the schedules start afresh.
+ * (checked when the factory opens the model); the step, the optimizer and the learning-rate
+ * schedule start afresh. The pixel sigma stays at the source's last value unless the overrides
+ * give a sigma schedule.
  */
 export async function openWarmStart(
   factory: ModelFactory,
@@ -67,15 +72,24 @@ export async function openWarmStart(
         );
       }
     }
+    // The model's likelihood is learnt at the sigma it was trained down to: a fine-tune that
+    // restarts the anneal at 2.0 first unlearns that (its ELBO jumps from ~1770 to ~4960 nats on
+    // rooms). So the source's last sigma is held, unless the options give a sigma schedule.
+    const heldSigma =
+      options.training.sigma === undefined && source.trainingConfig
+        ? annealed(source.trainingConfig.sigma, source.step ?? Number.POSITIVE_INFINITY)
+        : undefined;
     const training: TrainingConfig = {
       ...(!options.modelAsked && source.trainingConfig ? source.trainingConfig : asked.training),
       ...options.training,
+      ...(heldSigma !== undefined && { sigma: { start: heldSigma, end: heldSigma, steps: 1 } }),
     };
     return {
       configs: { model: sourceConfig, training },
       model: source.model,
       path: source.path,
       ...(source.step !== undefined && { step: source.step }),
+      ...(heldSigma !== undefined && { heldSigma }),
     };
   } catch (error) {
     source.model.dispose();
