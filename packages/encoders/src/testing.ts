@@ -10,9 +10,10 @@
  * ```
  * @packageDocumentation
  */
+import { GqnError } from "@gqn/core";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { aggregateViews } from "./aggregate.js";
 import { encodeScene } from "./encode-scene.js";
 import type { SceneEncoder } from "./scene-encoder.js";
@@ -353,6 +354,7 @@ export function describeSceneEncoder(
   options: SceneEncoderSuiteOptions = {},
 ): void {
   describe(`SceneEncoder contract: ${name}`, () => {
+    beforeAll(ensureTestBackend);
     for (const check of sceneEncoderChecks) {
       it(check.name, async (context) => {
         const encoder = await factory();
@@ -370,6 +372,34 @@ export function describeSceneEncoder(
       });
     }
   });
+}
+
+/**
+ * The suite runs in any project, not only one whose test setup registers a backend: with none
+ * registered it takes tfjs' cpu backend (or wasm) if installed, and else says what to install.
+ */
+async function ensureTestBackend(): Promise<void> {
+  if (tf.getBackend()) {
+    await tf.ready();
+    return;
+  }
+  for (const [specifier, backend] of [
+    ["@tensorflow/tfjs-backend-cpu", "cpu"],
+    ["@tensorflow/tfjs-backend-wasm", "wasm"],
+  ] as const) {
+    try {
+      // A variable specifier: an optional package, resolved at run time from the user's project.
+      const pkg: string = specifier;
+      await import(pkg);
+      if (await tf.setBackend(backend)) return;
+    } catch {
+      // Not installed, or it failed to start: try the next.
+    }
+  }
+  throw new GqnError(
+    "BACKEND_UNAVAILABLE",
+    "describeSceneEncoder: no tfjs backend is registered, and neither @tensorflow/tfjs-backend-cpu nor @tensorflow/tfjs-backend-wasm could be loaded: npm install --save-dev @tensorflow/tfjs-backend-cpu (or register a backend in your test setup).",
+  );
 }
 
 /** The kernel named by tfjs's "Kernel 'X' not registered for backend 'y'" error, if that is the error. */

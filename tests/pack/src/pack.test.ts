@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -67,9 +67,24 @@ describe("the packed packages in a fresh npm project", () => {
         `@tensorflow/tfjs-layers@${TFJS}`,
         `@tensorflow/tfjs-backend-wasm@${TFJS}`,
         `@tensorflow/tfjs-backend-cpu@${TFJS}`,
+        "vitest@4.1.12",
       ],
       project,
     );
+  });
+
+  // The documented template for a custom encoder, copied as a user would: its contract suite
+  // must run with no setup file of ours (it takes tfjs' cpu backend itself).
+  it("passes the copied contract-suite template (examples/custom-encoder)", () => {
+    const dir = join(project, "my-encoder");
+    mkdirSync(dir);
+    for (const file of ["patch-encoder.ts", "patch-encoder.test.ts"]) {
+      copyFileSync(join(root, "examples", "custom-encoder", "src", file), join(dir, file));
+    }
+    const vitest = join(project, "node_modules", "vitest", "vitest.mjs");
+    const out = run("node", [vitest, "run", "my-encoder", "--reporter=verbose"], project);
+    expect(out).toMatch(/Tests\s+\d+ passed/);
+    expect(out).not.toMatch(/failed|skipped/i);
   });
 
   // Every subpath of every package, by its types: `moduleResolution: node10` (the default with
