@@ -121,6 +121,28 @@ describe("the packed packages in a fresh npm project", () => {
     },
   );
 
+  it("loads @gqn/pretrained's rooms-32 from the installed tarball and renders", () => {
+    const file = join(project, "pretrained.mjs");
+    writeFileSync(
+      file,
+      [
+        'import { initBackend } from "@gqn/backend";',
+        'import { loadPretrained, PRETRAINED_MODELS, pretrainedModelDir } from "@gqn/pretrained/node";',
+        'import * as tf from "@tensorflow/tfjs-core";',
+        'await initBackend({ backend: "wasm", log: () => {} });',
+        'const model = await loadPretrained("rooms-32");',
+        'const { frameSize: s, contextSize: k } = PRETRAINED_MODELS["rooms-32"];',
+        'const frames = tf.randomUniform([1, k, s, s, 3], 0, 1, "float32", 1);',
+        'const poses = tf.randomNormal([1, k, 7], 0, 1, "float32", 2);',
+        "const view = model.render(model.represent(frames, poses), tf.randomNormal([1, 7]), { seed: 1, context: { frames, poses } });",
+        'console.log(JSON.stringify({ shape: view.shape, dir: pretrainedModelDir("rooms-32") }));',
+      ].join("\n"),
+    );
+    const out = JSON.parse(run("node", [file], project).trim().split("\n").pop() ?? "{}");
+    expect(out.shape).toEqual([1, 32, 32, 3]);
+    expect(out.dir).toBe(join(project, "node_modules", "@gqn", "pretrained", "models", "rooms-32"));
+  });
+
   it.each(["esm", "cjs"] as const)("imports every package and runs a forward pass (%s)", (kind) => {
     const file = join(project, kind === "esm" ? "smoke.mjs" : "smoke.cjs");
     writeFileSync(file, smokeProgram(kind));
