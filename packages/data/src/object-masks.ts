@@ -18,7 +18,8 @@ const OBJECT_MASKS_FORMAT_1 = "gqn-object-masks/1";
 
 /** The optional `objectMasks` entry of a `dataset.json`: where the mask files are. Readers of frames ignore it. */
 export interface ObjectMasksEntry {
-  format: typeof OBJECT_MASKS_FORMAT | typeof OBJECT_MASKS_FORMAT_1;
+  /** `gqn-object-masks/1`: files of earlier versions, without the records' keys. */
+  format: typeof OBJECT_MASKS_FORMAT | "gqn-object-masks/1";
   /** Folder under the dataset's directory; it holds `<split>/<i>-of-<n>.masks`, one per TFRecord file. */
   dir: string;
 }
