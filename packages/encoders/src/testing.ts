@@ -379,8 +379,8 @@ export function describeSceneEncoder(
  * registered it takes tfjs' cpu backend (or wasm) if installed, and else says what to install.
  */
 async function ensureTestBackend(): Promise<void> {
-  if (tf.getBackend()) {
-    await tf.ready();
+  if (Object.keys(tf.engine().registryFactory).length > 0) {
+    await tf.ready(); // the best registered one, as the first op would take it
     return;
   }
   for (const [specifier, backend] of [

@@ -275,17 +275,16 @@ function wrap(layer: GqnLayer): tfl.LayersModel {
  * inside with "No backend found in registry". This says what to install instead.
  */
 function requireBackend(where: string): void {
-  let name: string | undefined;
-  let failure: unknown;
   try {
-    name = tf.getBackend(); // undefined, not an error, when none is registered
+    // Initialises the best registered backend, as the first op would.
+    void tf.engine().backend;
   } catch (error) {
-    failure = error;
+    // Only an empty registry gets our message: tfjs' own (an async backend not awaited) is clear.
+    if (Object.keys(tf.engine().registryFactory).length > 0) throw error;
+    throw new GqnError(
+      "BACKEND_UNAVAILABLE",
+      `${where}: no tfjs backend is registered. Install one and register it before building a model: in Node, npm install @gqn/backend @tensorflow/tfjs-backend-wasm, then await initBackend() from @gqn/backend; in a browser, import "@tensorflow/tfjs-backend-webgl" (or -wasm, -webgpu).`,
+      { cause: error },
+    );
   }
-  if (name) return;
-  throw new GqnError(
-    "BACKEND_UNAVAILABLE",
-    `${where}: no tfjs backend is registered. Install one and register it before building a model: in Node, npm install @gqn/backend @tensorflow/tfjs-backend-wasm, then await initBackend() from @gqn/backend; in a browser, import "@tensorflow/tfjs-backend-webgl" (or -wasm, -webgpu).`,
-    ...(failure !== undefined ? [{ cause: failure }] : []),
-  );
 }

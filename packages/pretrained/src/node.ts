@@ -15,7 +15,7 @@ export * from "./index.js";
  */
 export function pretrainedModelDir(name: PretrainedName): string {
   pretrainedCard(name, "pretrainedModelDir");
-  return fileURLToPath(new URL("../models/rooms-32/", import.meta.url));
+  return fileURLToPath(new URL("../models/rooms-32", import.meta.url));
 }
 
 /**
