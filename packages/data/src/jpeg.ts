@@ -30,7 +30,7 @@ function encoder(where: string): typeof NapiTransformer {
     } catch (error) {
       throw new GqnError(
         "UNSUPPORTED",
-        `${where}: encoding needs the native @napi-rs/image binary for ${process.platform}-${process.arch}, which could not be loaded (${(error as Error).message.split("\n")[0]}). Reading and decoding records does not need it; install @napi-rs/image for this platform to encode.`,
+        `${where}: encoding JPEG and PNG needs @napi-rs/image (an optional peer of @gqn/data: npm install @napi-rs/image; @gqn/scenes and @gqn/train bring it), whose binary for ${process.platform}-${process.arch} could not be loaded (${(error as Error).message.split("\n")[0]}). Reading and decoding records does not need it.`,
         { cause: error },
       );
     }
