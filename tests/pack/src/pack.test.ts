@@ -2,7 +2,16 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stripVTControlCharacters } from "node:util";
+import { transformSync } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { snippetFileName } from "../../repo/src/doc-files.js";
+import {
+  importedPackages,
+  installClosure,
+  installedByLines,
+  packageReadmes,
+  runnableSnippets,
+} from "./readmes.js";
 import { SMOKE_EXPECTED, smokeProgram } from "./smoke.js";
 import { publicPackages as packages, packPackages, root, run, TFJS } from "./tarballs.js";
 
@@ -144,6 +153,41 @@ describe("the packed packages in a fresh npm project", () => {
     const out = JSON.parse(run("node", [file], project).trim().split("\n").pop() ?? "{}");
     expect(out.shape).toEqual([1, 32, 32, 3]);
     expect(out.dir).toBe(join(project, "node_modules", "@gqn", "pretrained", "models", "rooms-32"));
+  });
+
+  // Each package README as a user reads it: what its install lines bring covers what its
+  // snippets import, and each snippet runs here, outside the repository and its setup files.
+  describe.each(packageReadmes)("%s", (file) => {
+    it("names in its install lines every package its snippets import", () => {
+      const installed = installClosure(installedByLines(file));
+      const imported = runnableSnippets(file).flatMap((block) => importedPackages(block.code));
+      expect([...new Set(imported.filter((name) => !installed.has(name)))]).toEqual([]);
+    });
+
+    for (const block of runnableSnippets(file)) {
+      it(`runs its snippet at line ${block.line}`, () => {
+        const dir = join(project, "readmes", file.replace(/\W+/g, "-"));
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(join(dir, "package.json"), '{ "type": "module" }\n');
+        const name = snippetFileName(block.code);
+        if (name?.endsWith(".test.ts")) {
+          writeFileSync(join(dir, name), block.code);
+          run(
+            "node",
+            [join(project, "node_modules", "vitest", "vitest.mjs"), "run", name, "--root", dir],
+            dir,
+          );
+          return;
+        }
+        const js = transformSync(block.code, {
+          loader: block.lang === "ts" ? "ts" : "js",
+          format: "esm",
+        }).code;
+        const out = name ? name.replace(/\.[mc]?[jt]s$/, ".js") : `snippet-${block.line}.mjs`;
+        writeFileSync(join(dir, out), js);
+        run("node", [join(dir, out)], dir);
+      }, 120_000);
+    }
   });
 
   it.each(["esm", "cjs"] as const)("imports every package and runs a forward pass (%s)", (kind) => {
