@@ -1,3 +1,9 @@
-import { packageTestConfig } from "../../vitest.shared.ts";
+import { defineProject } from "vitest/config";
 
-export default packageTestConfig();
+// Self-contained, so the example works when copied out of the repository.
+export default defineProject({
+  test: {
+    environment: "node",
+    include: ["src/**/*.test.ts"],
+  },
+});

@@ -13,18 +13,20 @@ import { flagValue, integerOption } from "@gqn/core/cli";
 import { createSceneBatches, encodeGif, encodePng, readDatasetInfo, type SceneBatch } from "@gqn/data/node";
 import { GqnModel, renderOrbit, scaleImage } from "@gqn/model";
 import { layersModelFiles } from "@gqn/model/node";
+import { pretrainedModelDir } from "@gqn/pretrained/node";
 import { writeSyntheticDataset } from "@gqn/scenes/node";
 import * as tf from "@tensorflow/tfjs-core";
 import { firstOffCentreScene } from "./scene-choice.js";
 
-const SHIPPED_MODEL = "../viewer/public/models/gqn-rooms";
+// The shipped rooms model, from @gqn/pretrained: found wherever this example is installed.
+const SHIPPED_MODEL = pretrainedModelDir("rooms-32");
 const SHIPPED_DATASET = "rooms_ring_camera";
 
 const HELP = `Usage: pnpm start [-- options]
 
   --model-dir M   a saved GqnModel: a directory with model.json and weights.bin, such as a
                   gqn-train checkpoint (runs/NAME/checkpoints/ckpt-N)
-                  (default: the shipped rooms model, ${SHIPPED_MODEL})
+                  (default: the shipped rooms model of @gqn/pretrained, rooms-32)
   --data-dir D    dataset root (default ./data/<frame size>px, where rooms test scenes are
                   rendered on first use)
   --dataset NAME  default ${SHIPPED_DATASET}
