@@ -16,20 +16,14 @@ import {
   isInMemory,
 } from "./in-memory-scene-batches.js";
 import { cameraToPose } from "./pose.js";
-import {
-  initialSceneSourceState,
-  type LostTail,
-  type SceneItem,
-  SceneSource,
-  type SceneSourceState,
-} from "./scene-source.js";
+import type { ContextSize, SceneBatch, SceneBatchIterator, SceneBatchState } from "./scene-batch.js";
+import { initialSceneSourceState, type LostTail, type SceneItem, SceneSource } from "./scene-source.js";
 import { arraysToTensors, loadTfjsCore } from "./scene-tensors.js";
 import type { OnCorrupt, SkippedRecord } from "./tfrecord-parser.js";
 
 const WHERE = "createSceneBatches";
 
-/** The number of context views: fixed, or drawn uniformly per batch from `min..max` (both included). */
-export type ContextSize = number | { min: number; max: number };
+export type { ContextSize, SceneBatch, SceneBatchIterator, SceneBatchState } from "./scene-batch.js";
 
 /**
  * Options of {@link createSceneBatches}: scenes from files (`dataDir` and `dataset`), or scenes in
@@ -88,47 +82,6 @@ export interface DirectorySceneBatchOptions {
   state?: SceneBatchState;
   /** The decode worker script; default the package's built `decode-worker.js`. */
   workerUrl?: URL;
-}
-
-/** The data order of a batch stream, JSON-only: store it in a checkpoint and pass it back as `options.state`. */
-export interface SceneBatchState extends SceneSourceState {
-  version: 1;
-  /** Batches yielded so far. */
-  batches: number;
-}
-
-/** One batch of scenes as tensors, owned by the caller: call `dispose()` when done. */
-export interface SceneBatch {
-  /** `[B, K, H, W, 3]`, float32 in [0, 1]. */
-  contextFrames: tfc.Tensor5D;
-  /** `[B, K, 7]`: `[x, y, z, sin yaw, cos yaw, sin pitch, cos pitch]` per context view. */
-  contextPoses: tfc.Tensor3D;
-  /** `[B, 7]`: the pose of the query view. */
-  queryPose: tfc.Tensor2D;
-  /** `[B, H, W, 3]`, float32 in [0, 1]: the frame of the query view. */
-  target: tfc.Tensor4D;
-  /** Where each scene came from and which of its views were used (context views, then the query view). */
-  scenes: { file: string; record: number; views: number[] }[];
-  /** Disposes the four tensors. */
-  dispose(): void;
-}
-
-/** The batches of {@link createSceneBatches}: an async iterator that also reports its position and skips. */
-export interface SceneBatchIterator extends AsyncIterableIterator<SceneBatch> {
-  /** The position after the last batch yielded, to resume from with `options.state`. */
-  getState(): SceneBatchState;
-  /** Records and scenes skipped so far (skip mode), each once, though every epoch meets it again. */
-  readonly skipped: readonly SkippedRecord[];
-  /**
-   * The distinct records the stream has read so far (the shuffle buffer and the batches decoded
-   * ahead included), and how many of them were bad: the share of bad records, however few
-   * batches have been consumed yet and however many epochs have passed.
-   */
-  readCounts(): { records: number; bad: number };
-  /** The dataset's facts (published spec or `dataset.json`); reads them on first use. */
-  info(): Promise<DatasetInfo>;
-  /** Stops reading and decoding and ends the worker threads. Idempotent. */
-  close(): Promise<void>;
 }
 
 interface Planned {

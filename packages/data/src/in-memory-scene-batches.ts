@@ -1,6 +1,6 @@
 import { GqnError, Random } from "@gqn/core";
-import type { ContextSize, SceneBatch, SceneBatchIterator, SceneBatchState } from "./create-scene-batches.js";
 import type { DatasetInfo } from "./datasets.js";
+import type { ContextSize, SceneBatch, SceneBatchIterator, SceneBatchState } from "./scene-batch.js";
 import {
   arraysToTensors,
   frameSizeOf,

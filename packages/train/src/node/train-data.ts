@@ -7,7 +7,15 @@ import {
   type SceneIterable,
 } from "@gqn/data/node";
 import { requireDirectory } from "./require-directory.js";
-import type { OptionNames } from "./train-options.js";
+
+/**
+ * How errors name the caller and the data options (what train-options' `OptionNames` gives, for
+ * the keys read here): declared here, so this module does not import the options module back.
+ */
+export interface DataOptionNames {
+  where: string;
+  option(key: "dataDir" | "dataset"): string;
+}
 
 /** Training data from a dataset's files. */
 export interface DirectoryTrainData {
@@ -47,7 +55,7 @@ export interface OpenedTrainData {
  * Checks the data options and reads the dataset's facts (for scenes in memory, from the first
  * scene); errors name the options as `names` says.
  */
-export async function openTrainData(data: TrainData, names: OptionNames): Promise<OpenedTrainData> {
+export async function openTrainData(data: TrainData, names: DataOptionNames): Promise<OpenedTrainData> {
   const { where, option } = names;
   if (data.scenes !== undefined) {
     if (data.dataDir !== undefined) {
