@@ -1,4 +1,4 @@
-import { GqnError, Random } from "@gqn/core";
+import { deriveSeed, GqnError, Random } from "@gqn/core";
 import type { DatasetInfo } from "./datasets.js";
 import type { ContextSize, SceneBatch, SceneBatchIterator, SceneBatchState } from "./scene-batch.js";
 import {
@@ -125,7 +125,7 @@ class InMemorySceneBatches implements SceneBatchIterator {
   constructor(private readonly options: InMemorySceneBatchOptions) {
     const seed = options.state?.seed ?? options.seed ?? 0;
     this.scenes = options.scenes;
-    this.random = options.state ? Random.fromState(options.state.random) : new Random(seed ^ 0x5bd1e995);
+    this.random = options.state ? Random.fromState(options.state.random) : new Random(deriveSeed(seed, "in-memory scene batches"));
     this.state = options.state
       ? structuredClone(options.state)
       : {

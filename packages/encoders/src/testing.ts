@@ -10,7 +10,7 @@
  * ```
  * @packageDocumentation
  */
-import { GqnError } from "@gqn/core";
+import { deriveSeed, GqnError } from "@gqn/core";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -76,8 +76,8 @@ function testInputs(encoder: SceneEncoder, options: SceneEncoderSuiteOptions, co
   const s = encoder.frameSize;
   const seed = options.seed ?? 1;
   return {
-    frames: tf.randomUniform([count, s, s, 3], 0, 1, "float32", seed) as tf.Tensor4D,
-    poses: tf.randomNormal([count, encoder.poseSize], 0, 1, "float32", seed + 1) as tf.Tensor2D,
+    frames: tf.randomUniform([count, s, s, 3], 0, 1, "float32", deriveSeed(seed, "frames")) as tf.Tensor4D,
+    poses: tf.randomNormal([count, encoder.poseSize], 0, 1, "float32", deriveSeed(seed, "poses")) as tf.Tensor2D,
   };
 }
 
@@ -190,8 +190,8 @@ export const sceneEncoderChecks: readonly SceneEncoderCheck[] = [
         return t;
       };
       try {
-        const frames = keep(tf.randomUniform([2, k, s, s, 3], 0, 1, "float32", seed + 7) as tf.Tensor5D);
-        const poses = keep(tf.randomNormal([2, k, p], 0, 1, "float32", seed + 8) as tf.Tensor3D);
+        const frames = keep(tf.randomUniform([2, k, s, s, 3], 0, 1, "float32", deriveSeed(seed, "scene frames")) as tf.Tensor5D);
+        const poses = keep(tf.randomNormal([2, k, p], 0, 1, "float32", deriveSeed(seed, "scene poses")) as tf.Tensor3D);
         const order = Array.from({ length: k }, (_, i) => k - 1 - i);
         const r = keep(encodeScene(encoder, frames, poses));
         const rPermuted = keep(
@@ -224,7 +224,7 @@ export const sceneEncoderChecks: readonly SceneEncoderCheck[] = [
     skip: (_encoder, options) => options.poseSensitive === false,
     async run(encoder, options) {
       const { frames, poses } = testInputs(encoder, options);
-      const other = tf.randomNormal(poses.shape, 0, 1, "float32", (options.seed ?? 1) + 99) as tf.Tensor2D;
+      const other = tf.randomNormal(poses.shape, 0, 1, "float32", deriveSeed(options.seed ?? 1, "other poses")) as tf.Tensor2D;
       const a = encoder.encode(frames, poses);
       const b = encoder.encode(frames, other);
       try {
@@ -268,7 +268,7 @@ export const sceneEncoderChecks: readonly SceneEncoderCheck[] = [
         0,
         1,
         "float32",
-        (options.seed ?? 1) + 3,
+        deriveSeed(options.seed ?? 1, "gradient projection"),
       );
       try {
         tf.dispose(encoder.encode(frames, poses)); // builds the weights
