@@ -19,6 +19,7 @@ import {
 import { SCENE_KINDS, type SceneKind } from "@gqn/scenes";
 import {
   countOrRange,
+  cpuSchedules,
   disposeFirstBatch,
   evaluateCheckpoint,
   formatReport,
@@ -178,10 +179,7 @@ async function main(argv: string[]): Promise<number> {
     // over the context average against +0.26 for sigma 0.4 -> 0.3, objects 7.34 against 7.00 dB;
     // its KL stays near 5 nats (43 at 0.4 -> 0.3), so its samples vary little.
     training: {
-      ...(!native && {
-        sigma: { start: 2.0, end: 0.7, steps: annealSteps },
-        learningRate: { start: 1e-3, end: 1e-4, steps: annealSteps },
-      }),
+      ...(!native && cpuSchedules(annealSteps)),
       ...(typeof drawSteps === "object" && { drawSteps }),
     },
     evalEvery: 200,

@@ -99,7 +99,7 @@ export class GqnModel {
     if (!layer) {
       throw new GqnError(
         "INVALID_CONFIG",
-        `GqnModel.fromLayersModel: model must contain a GqnRenderer layer (a saved GqnModel), but got layers ${model.layers.map((l) => l.getClassName()).join(", ")}.`,
+        `GqnModel.fromLayersModel: model must contain a GQN layer (a model saved by GqnModel.toLayersModel), but got layers of the classes ${model.layers.map((l) => l.getClassName()).join(", ")}.`,
       );
     }
     if (config !== undefined) {

@@ -32,6 +32,7 @@ export {
 } from "./trainer.js";
 export {
   checkDrawSteps,
+  cpuSchedules,
   drawStepsAt,
   getTrainingPreset,
   TRAINING_PRESETS,

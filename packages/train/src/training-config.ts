@@ -39,10 +39,10 @@ const PAPER_TRAINING: TrainingConfig = {
  * study (examples/train-synthetic/README.md) found this recipe the best of those tried on the whole
  * image and on objects, in the PyTorch reference and in ours (4,000 tiny steps: mean of 16 +0.36 dB
  * over the context average against +0.26 for sigma 0.4 -> 0.3, objects 7.34 dB against 7.00), at
- * the price of a lower KL (about 5 nats against 43): its samples vary little. `steps` is a default
- * run length; gqn-train's `--steps` replaces it.
+ * the price of a lower KL (about 5 nats against 43): its samples vary little. `steps` is the run
+ * length the schedules span (gqn-train's `--steps`, the main job's budget).
  */
-function cpuTraining(steps: number): Pick<TrainingConfig, "sigma" | "learningRate"> {
+export function cpuSchedules(steps: number): Pick<TrainingConfig, "sigma" | "learningRate"> {
   return { sigma: { start: 2.0, end: 0.7, steps }, learningRate: { start: 1e-3, end: 1e-4, steps } };
 }
 
@@ -61,8 +61,8 @@ function cpuTraining(steps: number): Pick<TrainingConfig, "sigma" | "learningRat
 export const TRAINING_PRESETS: Readonly<Record<GqnPresetName, TrainingConfig>> = Object.freeze({
   "tf-gqn": PAPER_TRAINING,
   paper: PAPER_TRAINING,
-  small: { ...PAPER_TRAINING, batchSize: 8, ...cpuTraining(5000) },
-  tiny: { ...PAPER_TRAINING, batchSize: 4, contextSize: 3, ...cpuTraining(4000) },
+  small: { ...PAPER_TRAINING, batchSize: 8, ...cpuSchedules(5000) },
+  tiny: { ...PAPER_TRAINING, batchSize: 4, contextSize: 3, ...cpuSchedules(4000) },
 });
 
 /** The presets whose schedules gqn-train sizes to a run's `--steps` (the CPU ones). */
