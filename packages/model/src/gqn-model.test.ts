@@ -169,6 +169,13 @@ describe("GqnModel", () => {
     expect(m.elbo).toBe(terms.loss.dataSync()[0]);
     expect(m.kl).toBe(terms.kl.dataSync()[0]);
     expect(m.mse).toBeCloseTo(mse.dataSync()[0] as number, 6);
+    // With keepRender, the caller gets that very render (its own to dispose), and nothing else leaks.
+    const before = tf.memory().numTensors;
+    const kept = await model.evaluate(batch, 0.7, { seed: 2, keepRender: true });
+    expect(tf.memory().numTensors).toBe(before + 1);
+    expect(Array.from(kept.render?.dataSync() ?? [])).toEqual(Array.from(image.dataSync()));
+    expect(kept.mse).toBe(m.mse);
+    kept.render?.dispose();
     tf.dispose([terms.loss, terms.nll, terms.kl, image, mse]);
     batch.dispose();
   });

@@ -29,6 +29,23 @@ export interface EvalMetrics {
   psnr: number;
 }
 
+/** Options of {@link GqnModel.evaluate}. */
+export interface EvaluateOptions {
+  /** Seeds the posterior's and the prior render's latents (each its own, derived). */
+  seed?: number;
+  /**
+   * Return the prior render the MSE was taken on (`render`, owned by the caller), so that other
+   * scores of the batch (object scores) use the same sample instead of rendering again.
+   */
+  keepRender?: boolean;
+}
+
+/** {@link GqnModel.evaluate}'s result: the metrics, and the render when asked to keep it. */
+export interface EvalResult extends EvalMetrics {
+  /** `[B, S, S, 3]`: the prior render the MSE and PSNR score (with `keepRender`). */
+  render?: tf.Tensor4D;
+}
+
 /**
  * The GQN: the representation network, and conditional DRAW that renders a query view from the
  * representation. Its weights live in one tfjs-layers layer inside a functional model
@@ -195,10 +212,10 @@ export class GqnModel {
    * Test metrics of one batch: the negative ELBO and its terms (posterior, encoder in inference
    * mode), and the MSE / PSNR of the prior's rendering against the target.
    */
-  async evaluate(batch: GqnBatch, sigma: number, options: { seed?: number } = {}): Promise<EvalMetrics> {
+  async evaluate(batch: GqnBatch, sigma: number, options: EvaluateOptions = {}): Promise<EvalResult> {
     this.checkAlive("evaluate");
     const seed = options.seed;
-    const packed = tf.tidy(() => {
+    const { packed, image } = tf.tidy(() => {
       // One representation for both passes: r depends on the context alone.
       const { r, views } = this.layer.encodeContext(batch.contextFrames, batch.contextPoses); // [B, h, w, c]
       const terms = this.lossTermsOf(
@@ -216,12 +233,22 @@ export class GqnModel {
         views,
       ); // [B, S, S, 3]
       const mse = tf.mean(imageMse(batch.target, image));
-      return tf.stack([terms.loss, terms.nll, terms.kl, mse]); // [4]
+      // One read of the four scalars (each read waits on the backend).
+      return { packed: tf.stack([terms.loss, terms.nll, terms.kl, mse]), image }; // [4], [B, S, S, 3]
     });
-    const [elbo = Number.NaN, nll = Number.NaN, kl = Number.NaN, mse = Number.NaN] = await packed.data();
+    const values = await packed.data();
     packed.dispose();
+    const [elbo, nll, kl, mse] = [0, 1, 2, 3].map((i) => values[i] ?? Number.NaN) as [
+      number,
+      number,
+      number,
+      number,
+    ];
     const [, h, w, c] = batch.target.shape;
-    return { elbo, nll, kl, bitsPerDim: bitsPerDim(elbo, h * w * c), mse, psnr: psnrFromMse(mse) };
+    const metrics = { elbo, nll, kl, bitsPerDim: bitsPerDim(elbo, h * w * c), mse, psnr: psnrFromMse(mse) };
+    if (options.keepRender) return { ...metrics, render: image };
+    image.dispose();
+    return metrics;
   }
 
   /** Frees every weight. The model cannot be used afterwards. */

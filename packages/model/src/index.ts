@@ -25,6 +25,12 @@ export {
   validateGqnConfig,
 } from "./gqn-config.js";
 export type { ContextInput, InferOptions, RenderOptions } from "./gqn-layer.js";
-export { type EvalMetrics, GqnModel, type GqnModelOptions } from "./gqn-model.js";
+export {
+  type EvalMetrics,
+  type EvalResult,
+  type EvaluateOptions,
+  GqnModel,
+  type GqnModelOptions,
+} from "./gqn-model.js";
 export { imageGrid, scaleImage, toRgbImages } from "./images.js";
 export { type OrbitOptions, orbitPoses, type PriorRenderer, renderOrbit, type UpAxis } from "./orbit.js";

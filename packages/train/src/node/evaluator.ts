@@ -80,10 +80,14 @@ export class Evaluator {
       batches = this.testBatches(dataNotes(this.setup.say));
       for await (const batch of batches) {
         try {
-          const m = await model.evaluate(batch, sigma, { seed: deriveSeed(seed, "evaluation") });
+          // The object scores take the render the whole-image MSE was taken on: one sample for both.
+          const { render, ...m } = await model.evaluate(batch, sigma, {
+            seed: deriveSeed(seed, "evaluation"),
+            keepRender: objects !== undefined,
+          });
           for (const key of Object.keys(sums) as (keyof typeof sums)[]) sums[key] += m[key];
           n++;
-          if (objects && !(await this.scoreObjects(objects, batch))) {
+          if (objects && !(await this.scoreObjects(objects, batch, render))) {
             await objects.close();
             objects = undefined;
           }
@@ -114,18 +118,25 @@ export class Evaluator {
   }
 
   /**
-   * Adds one seeded prior render of the batch's queries to the object scores (no posterior: only
-   * the grid shows it). False when the masks could not be read and onCorrupt is "skip": the
+   * Adds the batch's prior render (the one evaluate scored) to the object scores (no posterior:
+   * only the grid shows it). False when the masks could not be read and onCorrupt is "skip": the
    * evaluation then goes on without object scores, said once.
    */
-  private async scoreObjects(objects: QueryObjectScores, batch: SceneBatch): Promise<boolean> {
+  private async scoreObjects(
+    objects: QueryObjectScores,
+    batch: SceneBatch,
+    rendered: tf.Tensor4D | undefined,
+  ): Promise<boolean> {
     const { model, seed } = this.setup;
-    const prior = tf.tidy(() =>
-      model.render(model.represent(batch.contextFrames, batch.contextPoses), batch.queryPose, {
-        seed: deriveSeed(seed, "object scores"),
-        context: { frames: batch.contextFrames, poses: batch.contextPoses },
-      }),
-    );
+    // A model whose evaluate keeps no render (a stand-in in tests) is rendered here.
+    const prior =
+      rendered ??
+      tf.tidy(() =>
+        model.render(model.represent(batch.contextFrames, batch.contextPoses), batch.queryPose, {
+          seed: deriveSeed(seed, "object scores"),
+          context: { frames: batch.contextFrames, poses: batch.contextPoses },
+        }),
+      );
     try {
       await objects.add(batch, { prior });
       return true;
