@@ -58,6 +58,37 @@ function failureOf(command: Command, outcome: Outcome): string {
   return failures[0] as string;
 }
 
+/** A gqn-synth rooms dataset of the corpus' layout (4 scenes per file) under the corpus root. */
+async function synthData(
+  name: string,
+  trainScenes: number,
+  testScenes: number,
+  seed: number,
+): Promise<string> {
+  const out = join(root, name);
+  await writeSyntheticDataset({
+    scene: DATASET,
+    frameSize: 32,
+    scenesPerFile: 4,
+    workers: 0,
+    out,
+    trainScenes,
+    testScenes,
+    seed,
+  });
+  return out;
+}
+
+/** Fills the first `count` floats of a weights file with NaN, and drops the checksums (as an earlier version saved it). */
+function poisonWeights(checkpoint: string, count = Number.POSITIVE_INFINITY): void {
+  const weights = join(checkpoint, "weights.bin");
+  const bytes = readFileSync(weights);
+  const floats = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  floats.fill(Number.NaN, 0, Math.min(count, floats.length));
+  writeFileSync(weights, bytes);
+  rmSync(join(checkpoint, "checksums.json"));
+}
+
 function checkpointSteps(modelDir: string): number[] {
   const dir = join(modelDir, "checkpoints");
   if (!existsSync(dir)) return [];
@@ -71,8 +102,7 @@ function checkpointSteps(modelDir: string): number[] {
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), "gqn-fault-corpus-"));
   data = join(root, "data");
-  const settings = { scene: DATASET, frameSize: 32, scenesPerFile: 4, workers: 0 } as const;
-  await writeSyntheticDataset({ ...settings, out: data, trainScenes: 16, testScenes: 8, seed: 1 });
+  await synthData("data", 16, 8, 1);
   planted = join(root, "outside", "precious.txt");
   mkdirSync(join(root, "outside"));
   writeFileSync(planted, "a file no run may write\n");
@@ -138,11 +168,7 @@ describe("work lost", () => {
 
   it("2. a NaN weight in the newest checkpoint: resume falls back to the newest good one", async () => {
     const modelDir = copy(base, "2-nan");
-    const weights = join(modelDir, "checkpoints", "ckpt-12", "weights.bin");
-    const bytes = readFileSync(weights);
-    new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4).fill(Number.NaN, 0, 8);
-    writeFileSync(weights, bytes);
-    rmSync(join(modelDir, "checkpoints", "ckpt-12", "checksums.json")); // as an earlier version saved it
+    poisonWeights(join(modelDir, "checkpoints", "ckpt-12"), 8);
     const resumed = await run("gqn-train", trainArgs(data, modelDir, ...QUIET, "--resume", "--steps", "10"));
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toMatch(
@@ -258,17 +284,7 @@ describe("wrong results with exit 0", () => {
   });
 
   it("8. object masks of another seed are refused, not scored", async () => {
-    const other = join(root, "8-other-seed");
-    await writeSyntheticDataset({
-      scene: DATASET,
-      frameSize: 32,
-      scenesPerFile: 4,
-      workers: 0,
-      out: other,
-      trainScenes: 16,
-      testScenes: 8,
-      seed: 2,
-    });
+    const other = await synthData("8-other-seed", 16, 8, 2);
     const swapped = copy(data, "8-swapped");
     for (const file of ["1-of-2.masks", "2-of-2.masks"]) {
       cpSync(join(other, DATASET, "masks", "test", file), join(swapped, DATASET, "masks", "test", file));
@@ -323,16 +339,7 @@ describe("wrong results with exit 0", () => {
   });
 
   it("10. gqn-render on a dataset with no test split says it renders training scenes", async () => {
-    const trainOnly = join(root, "10-train-only");
-    await writeSyntheticDataset({
-      scene: DATASET,
-      frameSize: 32,
-      scenesPerFile: 4,
-      workers: 0,
-      out: trainOnly,
-      trainScenes: 4,
-      seed: 3,
-    });
+    const trainOnly = await synthData("10-train-only", 4, 0, 3);
     const rendered = await run("gqn-render", [
       "--model-dir",
       base,
@@ -437,11 +444,7 @@ describe("crashes and dead ends", () => {
 
   it("13. raw messages become one line naming the option or source", async () => {
     const nan = copy(join(base, "checkpoints", "ckpt-12"), "13-nan-source");
-    const weights = join(nan, "weights.bin");
-    const bytes = readFileSync(weights);
-    new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4).fill(Number.NaN);
-    writeFileSync(weights, bytes);
-    rmSync(join(nan, "checksums.json"));
+    poisonWeights(nan);
     const warm = await run(
       "gqn-train",
       trainArgs(data, join(root, "13-warm"), ...QUIET, "--init-from", nan, "--steps", "2"),
@@ -451,16 +454,7 @@ describe("crashes and dead ends", () => {
       /--init-from: .*13-nan-source holds non-finite weights .*pass an older one/,
     );
 
-    const trainOnly = join(root, "13-train-only");
-    await writeSyntheticDataset({
-      scene: DATASET,
-      frameSize: 32,
-      scenesPerFile: 4,
-      workers: 0,
-      out: trainOnly,
-      trainScenes: 4,
-      seed: 3,
-    });
+    const trainOnly = await synthData("13-train-only", 4, 0, 3);
     const noTest = await run("gqn-eval", [
       "--model-dir",
       base,
