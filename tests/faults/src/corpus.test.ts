@@ -89,6 +89,18 @@ function poisonWeights(checkpoint: string, count = Number.POSITIVE_INFINITY): vo
   rmSync(join(checkpoint, "checksums.json"));
 }
 
+/** `--model-dir M --data-dir D --dataset rooms_ring_camera`, as gqn-eval and gqn-render take them. */
+function modelAndData(modelDir: string, dataDir: string): string[] {
+  return ["--model-dir", modelDir, "--data-dir", dataDir, "--dataset", DATASET];
+}
+
+/** A dataset with no test split (4 train scenes), made once. */
+let trainOnly: Promise<string> | undefined;
+function trainOnlyData(): Promise<string> {
+  trainOnly ??= synthData("train-only", 4, 0, 3);
+  return trainOnly;
+}
+
 function checkpointSteps(modelDir: string): number[] {
   const dir = join(modelDir, "checkpoints");
   if (!existsSync(dir)) return [];
@@ -339,14 +351,8 @@ describe("wrong results with exit 0", () => {
   });
 
   it("10. gqn-render on a dataset with no test split says it renders training scenes", async () => {
-    const trainOnly = await synthData("10-train-only", 4, 0, 3);
     const rendered = await run("gqn-render", [
-      "--model-dir",
-      base,
-      "--data-dir",
-      trainOnly,
-      "--dataset",
-      DATASET,
+      ...modelAndData(base, await trainOnlyData()),
       "--out",
       join(root, "10-out"),
       "--scenes",
@@ -454,15 +460,7 @@ describe("crashes and dead ends", () => {
       /--init-from: .*13-nan-source holds non-finite weights .*pass an older one/,
     );
 
-    const trainOnly = await synthData("13-train-only", 4, 0, 3);
-    const noTest = await run("gqn-eval", [
-      "--model-dir",
-      base,
-      "--data-dir",
-      trainOnly,
-      "--dataset",
-      DATASET,
-    ]);
+    const noTest = await run("gqn-eval", modelAndData(base, await trainOnlyData()));
     expect(noTest.code).toBe(1);
     expect(failureOf("gqn-eval", noTest)).toMatch(
       /has no test split \(its dataset\.json declares testFiles 0\)/,

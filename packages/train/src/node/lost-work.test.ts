@@ -1,7 +1,7 @@
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { cp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { runFixture } from "../../test/run-fixture.js";
 import { syntheticDataset } from "../../test/synthetic-data.js";
 import { listCheckpoints } from "./checkpoint.js";
 import { train } from "./train.js";
@@ -11,22 +11,13 @@ vi.mock("./gqn-factory.js", async () => ({
   gqnModelFactory: (await import("../../test/pose-decoder-model.js")).poseDecoderFactory,
 }));
 
-let data: Awaited<ReturnType<typeof syntheticDataset>>;
-let root: string;
-beforeAll(async () => {
-  data = await syntheticDataset();
-  root = await mkdtemp(join(tmpdir(), "gqn-eval-failures-"));
-});
-afterAll(async () => {
-  await data.cleanup();
-  await rm(root, { recursive: true, force: true });
-});
+const fixture = runFixture("gqn-lost-work-");
 
 /** A copy of the dataset with one byte of a test-split file flipped (`file` under the dataset folder). */
 async function damagedCopy(name: string, file: string): Promise<string> {
-  const dataDir = join(root, name);
-  await cp(data.dataDir, dataDir, { recursive: true });
-  const path = join(dataDir, data.dataset, file);
+  const dataDir = join(fixture.root, name);
+  await cp(fixture.data.dataDir, dataDir, { recursive: true });
+  const path = join(dataDir, fixture.data.dataset, file);
   const bytes = await readFile(path);
   bytes[Math.floor(bytes.length / 2)]! ^= 0xff;
   await writeFile(path, bytes);
@@ -55,7 +46,7 @@ async function failure(running: Promise<unknown>): Promise<Error> {
 const run = (dataDir: string, modelDir: string, extra: Extra = {}) =>
   train({
     dataDir,
-    dataset: data.dataset,
+    dataset: fixture.data.dataset,
     modelDir,
     preset: "tiny",
     batchSize: 2,
@@ -70,7 +61,7 @@ const run = (dataDir: string, modelDir: string, extra: Extra = {}) =>
 describe("a failing evaluation costs no training step", () => {
   it("saves the steps before the final evaluation; its error names the checkpoint and the way on", async () => {
     const dataDir = await damagedCopy("bad-masks", "masks/test/1-of-1.masks");
-    const modelDir = join(root, "bad-masks-run");
+    const modelDir = join(fixture.root, "bad-masks-run");
     const error = await failure(run(dataDir, modelDir, { log: () => {} }));
     expect(error.message).toMatch(/CRC32C mismatch/);
     expect(error.message).toContain(`The 12 steps are saved in ${join(modelDir, "checkpoints", "ckpt-12")}`);
@@ -85,7 +76,7 @@ describe("a failing evaluation costs no training step", () => {
   it("scores without object masks, said once, when they do not read and onCorrupt is skip", async () => {
     const dataDir = await damagedCopy("bad-masks-skip", "masks/test/1-of-1.masks");
     const lines: string[] = [];
-    const result = await run(dataDir, join(root, "bad-masks-skip-run"), {
+    const result = await run(dataDir, join(fixture.root, "bad-masks-skip-run"), {
       onCorrupt: "skip",
       evalEvery: 4,
       log: (line) => lines.push(line),
@@ -97,21 +88,24 @@ describe("a failing evaluation costs no training step", () => {
 
   it("passes over a bad test record with onCorrupt skip, as it does over training records", async () => {
     const dataDir = await damagedCopy("bad-record", "test/1-of-1.tfrecord");
-    const failed = await failure(run(dataDir, join(root, "bad-record-error"), { log: () => {} }));
+    const failed = await failure(run(dataDir, join(fixture.root, "bad-record-error"), { log: () => {} }));
     expect(failed.message).toContain("steps are saved in");
-    expect((await listCheckpoints(join(root, "bad-record-error"))).map((c) => c.step)).toEqual([12]);
-    const result = await run(dataDir, join(root, "bad-record-skip"), { onCorrupt: "skip", log: () => {} });
+    expect((await listCheckpoints(join(fixture.root, "bad-record-error"))).map((c) => c.step)).toEqual([12]);
+    const result = await run(dataDir, join(fixture.root, "bad-record-skip"), {
+      onCorrupt: "skip",
+      log: () => {},
+    });
     expect(result.lastEval?.step).toBe(12);
   });
 
   it("records the final evaluation beside the checkpoint saved before it, so a resume finds nothing to do", async () => {
-    const modelDir = join(root, "clean");
-    const first = await run(data.dataDir, modelDir, { log: () => {} });
+    const modelDir = join(fixture.root, "clean");
+    const first = await run(fixture.data.dataDir, modelDir, { log: () => {} });
     const recorded = JSON.parse(await readFile(join(first.checkpoint!, "evaluation.json"), "utf8"));
     expect(recorded.step).toBe(12);
     expect(recorded.elbo).toBeCloseTo(first.lastEval!.elbo, 6);
     expect((await readdir(first.checkpoint!)).filter((f) => f.includes(".tmp"))).toEqual([]);
-    const again = await run(data.dataDir, modelDir, { resume: true, log: () => {} });
+    const again = await run(fixture.data.dataDir, modelDir, { resume: true, log: () => {} });
     expect(again.stepsRun).toBe(0);
     expect(again.lastEval).toBeUndefined();
   });
@@ -119,14 +113,14 @@ describe("a failing evaluation costs no training step", () => {
 
 describe("a resume that would change the run", () => {
   it("refuses a checkpoint without optimizer state, unless freshOptimizer accepts a fresh Adam", async () => {
-    const modelDir = join(root, "no-optimizer");
-    const first = await run(data.dataDir, modelDir, { log: () => {} });
+    const modelDir = join(fixture.root, "no-optimizer");
+    const first = await run(fixture.data.dataDir, modelDir, { log: () => {} });
     for (const file of ["optimizer.json", "optimizer.bin"]) await rm(join(first.checkpoint!, file));
-    const refused = await failure(run(data.dataDir, modelDir, { resume: true, log: () => {} }));
+    const refused = await failure(run(fixture.data.dataDir, modelDir, { resume: true, log: () => {} }));
     expect(refused.message).toContain(`${first.checkpoint} has no optimizer state`);
     expect(refused.message).toContain("freshOptimizer");
     const lines: string[] = [];
-    const resumed = await run(data.dataDir, modelDir, {
+    const resumed = await run(fixture.data.dataDir, modelDir, {
       resume: true,
       freshOptimizer: true,
       log: (line) => lines.push(line),
@@ -136,11 +130,11 @@ describe("a resume that would change the run", () => {
   });
 
   it("a shard deleted since the checkpoint: the data order starts over, said in one line", async () => {
-    const dataDir = join(root, "shard-gone");
-    await cp(data.dataDir, dataDir, { recursive: true });
-    const modelDir = join(root, "shard-gone-run");
+    const dataDir = join(fixture.root, "shard-gone");
+    await cp(fixture.data.dataDir, dataDir, { recursive: true });
+    const modelDir = join(fixture.root, "shard-gone-run");
     await run(dataDir, modelDir, { log: () => {} });
-    await rm(join(dataDir, data.dataset, "train", "2-of-2.tfrecord"));
+    await rm(join(dataDir, fixture.data.dataset, "train", "2-of-2.tfrecord"));
     const lines: string[] = [];
     const resumed = await run(dataDir, modelDir, {
       resume: true,
@@ -166,7 +160,7 @@ describe("the skipped-records check", () => {
         train({
           dataDir: many.dataDir,
           dataset: many.dataset,
-          modelDir: join(root, "garbage-shard"),
+          modelDir: join(fixture.root, "garbage-shard"),
           preset: "tiny",
           batchSize: 2,
           dataWorkers: 0,
