@@ -502,10 +502,11 @@ describe("crashes and dead ends", () => {
 
     // Scenes in memory with a NaN camera: refused when batched, naming the view.
     const frame = new Uint8Array(32 * 32 * 3);
-    const cameras = Array.from({ length: 6 * 5 }, (_, i) => (i === 7 ? Number.NaN : i % 5));
+    // Four views, as many as the tiny preset draws (K 3 + the query): view 1 is always among them.
+    const cameras = Array.from({ length: 4 * 5 }, (_, i) => (i === 7 ? Number.NaN : i % 5));
     await expect(
       train({
-        scenes: [{ frames: Array(6).fill(frame), cameras }],
+        scenes: [{ frames: Array(4).fill(frame), cameras }],
         modelDir: join(root, "13-memory"),
         preset: "tiny",
         batchSize: 1,
