@@ -125,7 +125,9 @@ class InMemorySceneBatches implements SceneBatchIterator {
   constructor(private readonly options: InMemorySceneBatchOptions) {
     const seed = options.state?.seed ?? options.seed ?? 0;
     this.scenes = options.scenes;
-    this.random = options.state ? Random.fromState(options.state.random) : new Random(deriveSeed(seed, "in-memory scene batches"));
+    this.random = options.state
+      ? Random.fromState(options.state.random)
+      : new Random(deriveSeed(seed, "in-memory scene batches"));
     this.state = options.state
       ? structuredClone(options.state)
       : {

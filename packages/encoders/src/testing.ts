@@ -77,7 +77,13 @@ function testInputs(encoder: SceneEncoder, options: SceneEncoderSuiteOptions, co
   const seed = options.seed ?? 1;
   return {
     frames: tf.randomUniform([count, s, s, 3], 0, 1, "float32", deriveSeed(seed, "frames")) as tf.Tensor4D,
-    poses: tf.randomNormal([count, encoder.poseSize], 0, 1, "float32", deriveSeed(seed, "poses")) as tf.Tensor2D,
+    poses: tf.randomNormal(
+      [count, encoder.poseSize],
+      0,
+      1,
+      "float32",
+      deriveSeed(seed, "poses"),
+    ) as tf.Tensor2D,
   };
 }
 
@@ -190,8 +196,12 @@ export const sceneEncoderChecks: readonly SceneEncoderCheck[] = [
         return t;
       };
       try {
-        const frames = keep(tf.randomUniform([2, k, s, s, 3], 0, 1, "float32", deriveSeed(seed, "scene frames")) as tf.Tensor5D);
-        const poses = keep(tf.randomNormal([2, k, p], 0, 1, "float32", deriveSeed(seed, "scene poses")) as tf.Tensor3D);
+        const frames = keep(
+          tf.randomUniform([2, k, s, s, 3], 0, 1, "float32", deriveSeed(seed, "scene frames")) as tf.Tensor5D,
+        );
+        const poses = keep(
+          tf.randomNormal([2, k, p], 0, 1, "float32", deriveSeed(seed, "scene poses")) as tf.Tensor3D,
+        );
         const order = Array.from({ length: k }, (_, i) => k - 1 - i);
         const r = keep(encodeScene(encoder, frames, poses));
         const rPermuted = keep(
@@ -224,7 +234,13 @@ export const sceneEncoderChecks: readonly SceneEncoderCheck[] = [
     skip: (_encoder, options) => options.poseSensitive === false,
     async run(encoder, options) {
       const { frames, poses } = testInputs(encoder, options);
-      const other = tf.randomNormal(poses.shape, 0, 1, "float32", deriveSeed(options.seed ?? 1, "other poses")) as tf.Tensor2D;
+      const other = tf.randomNormal(
+        poses.shape,
+        0,
+        1,
+        "float32",
+        deriveSeed(options.seed ?? 1, "other poses"),
+      ) as tf.Tensor2D;
       const a = encoder.encode(frames, poses);
       const b = encoder.encode(frames, other);
       try {

@@ -356,7 +356,9 @@ describe("writeSyntheticDataset", () => {
     // A billion one-scene files would be a billion tasks: refused before any is planned.
     await expect(
       writeSyntheticDataset({ ...base, trainScenes: 1e9, scenesPerFile: 1, overwrite: true }),
-    ).rejects.toThrow(/1000000000 train scenes at 1 per file make 1000000000 files, more than 100000; raise scenesPerFile/);
+    ).rejects.toThrow(
+      /1000000000 train scenes at 1 per file make 1000000000 files, more than 100000; raise scenesPerFile/,
+    );
     rmSync(join(out, "shepard_metzler_5_parts", "dataset.json"));
     await expect(writeSyntheticDataset({ ...base, trainScenes: 3 })).rejects.toThrow(/did not write/);
   });
