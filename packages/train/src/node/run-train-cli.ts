@@ -26,6 +26,7 @@ type ConfigFlags = Pick<
   | "adamBeta2"
   | "adamEpsilon"
   | "steps"
+  | "initFrom"
 >;
 
 /**
@@ -33,7 +34,8 @@ type ConfigFlags = Pick<
  * `--draw-steps L` builds a model of L steps; `MIN-MAX` one of MAX steps trained with L drawn per
  * batch (tf-gqn's 2-12), which then renders with any L up to MAX. `--encoder` keeps the preset's
  * width; the Adam flags start from the preset's Adam. A new run of a CPU preset (`tiny`, `small`)
- * with `--steps N` anneals the schedules it does not set over those N steps.
+ * with `--steps N` anneals the schedules it does not set over those N steps; a run from
+ * `--init-from` does not, so that it holds the source's sigma (see openWarmStart).
  */
 export async function configOverrides(
   o: ConfigFlags,
@@ -79,7 +81,12 @@ export async function configOverrides(
   }
   if (o.lr !== undefined) training.learningRate = o.lr;
   if (o.sigma !== undefined) training.sigma = o.sigma;
-  if (o.steps !== undefined && o.resume !== true && RUN_SIZED_PRESETS.has(presetName)) {
+  if (
+    o.steps !== undefined &&
+    o.resume !== true &&
+    o.initFrom === undefined &&
+    RUN_SIZED_PRESETS.has(presetName)
+  ) {
     const defaults = getTrainingPreset(presetName);
     training.sigma ??= { ...defaults.sigma, steps: o.steps };
     training.learningRate ??= { ...defaults.learningRate, steps: o.steps };

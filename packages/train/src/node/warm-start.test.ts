@@ -77,7 +77,7 @@ describe("openWarmStart", () => {
     await expect(
       openWarmStart(factory, SHIPPED, { ...asked, preset: "tiny", modelAsked: true }),
     ).rejects.toThrow(
-      /holds another architecture than the preset and model options make \(differing keys: encoder\.type, encoder\.variant\)/,
+      /holds another architecture than the preset and model options make \(differing keys: encoder\.type, encoder\.variant, reader\)/,
     );
     expect(tf.memory().numTensors).toBe(before);
   });
