@@ -36,7 +36,7 @@ const HELP = `Usage: pnpm start [-- options]
   --scene I       which test scene, 0-based, in the split's record order (default: the first
                   scene whose objects all stand at least 1 unit from the room's centre, for
                   gqn-synth rooms data; else 0)
-  --backend B     auto | tensorflow | wasm | cpu (default auto)
+  --backend B     auto | tensorflow | webgpu | wasm | cpu (default auto)
   --seed S        seed of the prior's latents, the same for every frame (default 0)
   --zoom Z        enlarge the PNGs and the GIF Z times (default 4: 32 px frames become 128 px)
   --samples N     prior samples averaged per frame (default 1: one consistent sample)

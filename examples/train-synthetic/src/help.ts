@@ -43,7 +43,7 @@ predictive mean) beside ${BASELINES.slice(0, -1).join(", ")} and ${BASELINES.at(
   --minutes M        training time budget (default 10)
   --steps N          stop after N steps if that comes before the budget
   --preset NAME      tiny | small | tf-gqn | paper (default: tiny, or tf-gqn on a GPU)
-  --backend B        auto | tensorflow | wasm | cpu (default auto: the fastest installed)
+  --backend B        auto | tensorflow | webgpu | wasm | cpu (default auto: the fastest installed)
   --scene NAME       rooms_ring_camera | shepard_metzler_5_parts | shepard_metzler_7_parts
                      (default ${DEFAULT_SCENE}, the seed's dataset)
   --data-dir D       where the dataset is rendered (default ./data)

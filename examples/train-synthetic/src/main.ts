@@ -95,8 +95,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const say = (line: string) => process.stderr.write(`${line}\n`);
   const backendName = values.backend ?? "auto";
-  if (!["auto", "tensorflow", "wasm", "cpu"].includes(backendName)) {
-    throw new Error(`--backend must be auto, tensorflow, wasm or cpu, but got "${backendName}".`);
+  if (!["auto", "tensorflow", "webgpu", "wasm", "cpu"].includes(backendName)) {
+    throw new Error(`--backend must be auto, tensorflow, webgpu, wasm or cpu, but got "${backendName}".`);
   }
   const backend = await initBackend({ backend: backendName as "auto", log: say });
   // A native TensorFlow backend (tfjs-node-gpu above all) trains the full-size model at 64 px. The
@@ -211,7 +211,7 @@ async function main(argv: string[]): Promise<number> {
   const first = report.firstBatch;
   if (first) {
     const { renders, baselines } = first;
-    const grid = imageGrid(first.contextFrames, [
+    const grid = await imageGrid(first.contextFrames, [
       first.target,
       renders.model,
       renders.predictiveMean,

@@ -2,6 +2,7 @@ import { isGqnError } from "@gqn/core";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, describe, expect, it } from "vitest";
 import { initBackend } from "./backend-selection.js";
+import { describeAdapter, findWebgpuAdapter, WEBGPU_INSTALL_HINT } from "./webgpu/webgpu-adapter.js";
 
 const realImport = (name: string) => import(/* @vite-ignore */ name);
 const missing = (names: string[]) => (name: string) =>
@@ -97,12 +98,95 @@ describe("initBackend", () => {
     const error = await captureError(initBackend({ backend: "webgl" as never, log: () => {} }));
     expect(isGqnError(error, "INVALID_ARGUMENT")).toBe(true);
     expect(error.message).toBe(
-      'initBackend: backend must be one of auto, tensorflow, wasm, cpu, but got "webgl".',
+      'initBackend: backend must be one of auto, tensorflow, webgpu, wasm, cpu, but got "webgl".',
     );
   });
 
   it("cpu on request", async () => {
     const info = await initBackend({ backend: "cpu", log: () => {} });
     expect(info.backend).toBe("cpu");
+  });
+});
+
+// Each case runs without a navigator.gpu of its own: what a fresh Node process has.
+function withoutNavigatorGpu<T>(run: () => Promise<T>): Promise<T> {
+  const nav = (globalThis as { navigator?: { gpu?: unknown } }).navigator;
+  const saved = nav?.gpu;
+  if (nav) Object.defineProperty(nav, "gpu", { value: undefined, configurable: true });
+  return run().finally(() => {
+    if (nav) Object.defineProperty(nav, "gpu", { value: saved, configurable: true });
+  });
+}
+
+describe("initBackend webgpu", () => {
+  afterAll(async () => {
+    await tf.setBackend("wasm");
+  });
+
+  it("asked for without its packages, names the install command", async () => {
+    const error = await withoutNavigatorGpu(() =>
+      captureError(
+        initBackend({
+          backend: "webgpu",
+          log: () => {},
+          importModule: missing(["webgpu", "@tensorflow/tfjs-backend-webgpu"]),
+        }),
+      ),
+    );
+    expect(isGqnError(error, "BACKEND_UNAVAILABLE")).toBe(true);
+    expect(error.message).toContain('backend "webgpu" is not available');
+    expect(error.message).toContain(WEBGPU_INSTALL_HINT);
+  });
+
+  it("asked for where no adapter exists, says what driver to install in one line", async () => {
+    const noAdapter = async (name: string) =>
+      name === "webgpu"
+        ? { create: () => ({ requestAdapter: async () => null }), globals: {} }
+        : realImport(name);
+    const error = await withoutNavigatorGpu(() =>
+      captureError(initBackend({ backend: "webgpu", log: () => {}, importModule: noAdapter })),
+    );
+    expect(isGqnError(error, "BACKEND_UNAVAILABLE")).toBe(true);
+    const lines = error.message.split("\n");
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatch(/no WebGPU adapter: install a Vulkan driver .*mesa-vulkan-drivers/);
+  });
+
+  it("tells software adapters from GPUs", () => {
+    // What Dawn reports for Mesa's lavapipe, and for a discrete GPU.
+    expect(
+      describeAdapter({
+        info: {
+          vendor: "mesa",
+          architecture: "software",
+          description: "llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)",
+          isFallbackAdapter: true,
+        },
+      }),
+    ).toEqual({ description: "llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)", software: true });
+    expect(describeAdapter({ info: { description: "SwiftShader Device (Subzero)" } }).software).toBe(true);
+    expect(
+      describeAdapter({
+        info: {
+          vendor: "nvidia",
+          architecture: "ada-lovelace",
+          description: "NVIDIA GeForce RTX 4090",
+          isFallbackAdapter: false,
+        },
+      }),
+    ).toEqual({ description: "NVIDIA GeForce RTX 4090", software: false });
+    expect(describeAdapter({ info: { vendor: "amd", architecture: "rdna-3" } })).toEqual({
+      description: "amd rdna-3",
+      software: false,
+    });
+  });
+
+  it("auto never takes a software adapter, and says nothing of it", async () => {
+    const found = await findWebgpuAdapter();
+    const messages: string[] = [];
+    const info = await withoutNavigatorGpu(() => initBackend({ log: (m) => messages.push(m) }));
+    expect(info.backend).toBe(found.adapter && !found.adapter.software ? info.backend : "wasm");
+    if (info.backend === "wasm")
+      expect(messages).toEqual(["[gqn] backend: wasm from @tensorflow/tfjs-backend-wasm"]);
   });
 });

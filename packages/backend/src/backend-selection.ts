@@ -3,18 +3,31 @@ import * as tf from "@tensorflow/tfjs-core";
 import { registerFusedKernels } from "./fused/index.js";
 import { registerWasmTrainingKernels } from "./register-wasm-training-kernels.js";
 import { registerTrainingGradients } from "./tile-gradient.js";
+import { trainingProbeMs } from "./webgpu/speed-check.js";
+import {
+  findWebgpuAdapter,
+  navigatorGpu,
+  WEBGPU_INSTALL_HINT,
+  type WebgpuAdapterInfo,
+  webgpuAdapter,
+} from "./webgpu/webgpu-adapter.js";
 
-/** What a user may ask for. `auto` tries tensorflow (GPU, then CPU), then wasm, then cpu. */
-export type BackendRequest = "auto" | "tensorflow" | "wasm" | "cpu";
+/**
+ * What a user may ask for. `auto` tries tensorflow (GPU, then CPU), then WebGPU on a hardware
+ * adapter that a quick check finds faster than wasm, then wasm, then cpu.
+ */
+export type BackendRequest = "auto" | "tensorflow" | "webgpu" | "wasm" | "cpu";
 
 /** The tfjs backend that ended up running, and the package that provides it. */
 export interface BackendInfo {
-  /** The tfjs backend name (`tensorflow`, `wasm` or `cpu`). */
-  readonly backend: "tensorflow" | "wasm" | "cpu";
+  /** The tfjs backend name (`tensorflow`, `webgpu`, `wasm` or `cpu`). */
+  readonly backend: "tensorflow" | "webgpu" | "wasm" | "cpu";
   /** The npm package that registered it. */
   readonly packageName: string;
-  /** True when the tensorflow backend runs on a GPU (tfjs-node-gpu). */
+  /** True when it runs on a GPU: tfjs-node-gpu, or WebGPU on a hardware adapter. */
   readonly gpu: boolean;
+  /** WebGPU only: the adapter it runs on. */
+  readonly adapter?: WebgpuAdapterInfo;
 }
 
 /** Options of {@link initBackend}. */
@@ -43,9 +56,10 @@ const INSTALL_HINTS: Readonly<Record<string, string>> = {
     "npm install @tensorflow/tfjs-node@4.22.0 (downloads libtensorflow at install, from outside the npm registry)",
   "@tensorflow/tfjs-backend-wasm": "npm install @tensorflow/tfjs-backend-wasm@4.22.0",
   "@tensorflow/tfjs-backend-cpu": "npm install @tensorflow/tfjs-backend-cpu@4.22.0",
+  "@tensorflow/tfjs-backend-webgpu": WEBGPU_INSTALL_HINT,
 };
 
-const BACKEND_REQUESTS: readonly BackendRequest[] = ["auto", "tensorflow", "wasm", "cpu"];
+const BACKEND_REQUESTS: readonly BackendRequest[] = ["auto", "tensorflow", "webgpu", "wasm", "cpu"];
 
 let gradientsChecked = false;
 
@@ -70,8 +84,13 @@ export async function ensureGradients(
 /**
  * Picks, loads and activates a tfjs backend: the one module every `@gqn` entry point calls.
  *
- * - `auto`: `@tensorflow/tfjs-node-gpu` if it loads, else `@tensorflow/tfjs-node`, else wasm, else cpu.
+ * - `auto`: `@tensorflow/tfjs-node-gpu` if it loads, else `@tensorflow/tfjs-node`, else WebGPU where
+ *   a hardware adapter exists and a quick check ({@link trainingProbeMs}) finds it faster than
+ *   wasm, else wasm, else cpu. A software adapter (lavapipe, SwiftShader) is never picked.
  * - `tensorflow`: tfjs-node-gpu or tfjs-node, else a BACKEND_UNAVAILABLE error with the install command.
+ * - `webgpu`: `@tensorflow/tfjs-backend-webgpu` on `navigator.gpu` (in Node, Dawn's from the
+ *   `webgpu` package), on any adapter, software ones included; else the same kind of error, whose
+ *   line says what to install (the packages, or a driver).
  * - `wasm` / `cpu`: that backend, else the same kind of error.
  *
  * It also registers gradients once (with a faster `tf.tile` gradient, {@link registerTrainingGradients}), the fused ConvLSTM cell kernels for wasm and cpu ({@link registerFusedKernels}), registers the wasm training kernels
@@ -92,11 +111,19 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   registerFusedKernels();
 
   const failures: string[] = [];
+  // Why auto passed over a backend that is there (a GPU slower than wasm), for the log line.
+  const notes: string[] = [];
   const attempts = attemptsFor(request);
   for (const attempt of attempts) {
-    const info = await attempt(importModule, options, failures);
+    const info = await attempt(importModule, options, failures, notes);
     if (info) {
-      log(`[gqn] backend: ${info.backend}${info.gpu ? " (GPU)" : ""} from ${info.packageName}`);
+      const where = info.adapter
+        ? ` on ${info.adapter.description}${info.adapter.software ? " (software)" : ""}`
+        : "";
+      const passed = notes.length > 0 ? ` (${notes.join("; ")})` : "";
+      log(
+        `[gqn] backend: ${info.backend}${info.gpu ? " (GPU)" : ""}${where} from ${info.packageName}${passed}`,
+      );
       return info;
     }
   }
@@ -111,18 +138,21 @@ type Attempt = (
   importModule: (name: string) => Promise<unknown>,
   options: InitBackendOptions,
   failures: string[],
+  notes: string[],
 ) => Promise<BackendInfo | undefined>;
 
 function attemptsFor(request: BackendRequest): Attempt[] {
   switch (request) {
     case "tensorflow":
       return [tryTensorflow];
+    case "webgpu":
+      return [tryWebgpu];
     case "wasm":
       return [tryWasm];
     case "cpu":
       return [tryCpu];
     default:
-      return [tryTensorflow, tryWasm, tryCpu];
+      return [tryTensorflow, tryWebgpuIfFaster, tryWasm, tryCpu];
   }
 }
 
@@ -137,6 +167,64 @@ const tryTensorflow: Attempt = async (importModule, _options, failures) => {
   }
   return undefined;
 };
+
+const WEBGPU_PACKAGE = "@tensorflow/tfjs-backend-webgpu";
+
+/** `--backend webgpu`: tfjs's WebGPU backend on whatever adapter there is. */
+const tryWebgpu: Attempt = async (importModule, _options, failures) => {
+  const gpu = await navigatorGpu(importModule, failures);
+  if (!gpu) return undefined;
+  const adapter = await webgpuAdapter(gpu, failures);
+  if (!adapter) return undefined;
+  return activateWebgpu(importModule, adapter, failures);
+};
+
+/**
+ * `auto`'s WebGPU: only on a hardware adapter, and only when it runs the training probe faster
+ * than wasm. In Node the adapter is first looked for in a child process (see
+ * probeAdapterInChild), so that a machine without a driver or the package stays quiet.
+ */
+const tryWebgpuIfFaster: Attempt = async (importModule, options, failures, notes) => {
+  // auto says nothing of a WebGPU that is not there, or is a CPU.
+  const { adapter } = await findWebgpuAdapter(options.importModule ? { importModule } : {});
+  if (!adapter || adapter.software) return undefined;
+  const gpu = await navigatorGpu(importModule, failures);
+  if (!gpu) return undefined;
+  const info = await activateWebgpu(importModule, adapter, failures);
+  if (!info) return undefined;
+  const webgpuMs = await trainingProbeMs();
+  const wasmFailures: string[] = [];
+  const wasm = await tryWasm(importModule, options, wasmFailures, notes);
+  if (!wasm) {
+    await tf.setBackend("webgpu");
+    return info;
+  }
+  const wasmMs = await trainingProbeMs();
+  if (webgpuMs < wasmMs) {
+    await tf.setBackend("webgpu");
+    return info;
+  }
+  notes.push(
+    `WebGPU on ${adapter.description} was slower than wasm in a quick check: ${webgpuMs.toFixed(0)} against ${wasmMs.toFixed(0)} ms; --backend webgpu takes it anyway`,
+  );
+  return wasm;
+};
+
+async function activateWebgpu(
+  importModule: (name: string) => Promise<unknown>,
+  adapter: WebgpuAdapterInfo,
+  failures: string[],
+): Promise<BackendInfo | undefined> {
+  if (!(await loads(importModule, WEBGPU_PACKAGE, failures))) return undefined;
+  // Small inputs that live on the CPU would otherwise be computed there: no op of a step leaves
+  // the GPU unseen.
+  tf.env().set("WEBGPU_CPU_FORWARD", false);
+  if (await activate("webgpu")) {
+    return { backend: "webgpu", packageName: WEBGPU_PACKAGE, gpu: !adapter.software, adapter };
+  }
+  failures.push(`${WEBGPU_PACKAGE} loaded but its "webgpu" backend did not start on ${adapter.description}`);
+  return undefined;
+}
 
 const tryWasm: Attempt = async (importModule, options, failures) => {
   const packageName = "@tensorflow/tfjs-backend-wasm";

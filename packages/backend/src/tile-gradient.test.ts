@@ -48,6 +48,14 @@ describe("tile gradient", () => {
       [2, 1, 2, 1, 3],
       [1, 2, 2, 3, 1],
     ], // rank 5: tfjs' own gradient throws here
+    [
+      [2, 2, 3, 4],
+      [2, 3, 2, 2],
+    ], // every axis tiled: a rank-8 view, summed axis by axis (WebGPU stops at rank 6)
+    [
+      [3, 2],
+      [1, 1],
+    ], // nothing tiled
   ];
   it.each(cases)("x %j tiled %j matches the definition on wasm and cpu", async (shape, reps) => {
     const run = () => {

@@ -314,7 +314,9 @@ export class EpipolarReader extends ScopedLayer implements ContextReader {
       [1, 1, 1, n, 5],
     );
     const sample = tf.concat([features, at.rgb, at.deviation], 4); // [B, G, K, n, c + 6]
-    const depth = tf.concat([at.variance, at.seenFraction, tf.broadcastTo(code, [b, cells, 1, n, 5])], 4); // [B, G, 1, n, 9]
+    // Broadcast as a rank-2 tile: WebGPU tiles rank 5 on the CPU, through a synchronous read.
+    const codes = tf.reshape(tf.tile(tf.reshape(code, [1, n * 5]), [b * cells, 1]), [b, cells, 1, n, 5]);
+    const depth = tf.concat([at.variance, at.seenFraction, codes], 4); // [B, G, 1, n, 9]
     // The embedding of [sample, depth] as two products: the depth's share is made once for its K samples.
     const own = dense(
       tf.reshape(sample, [b * cells * k * n, this.featureChannels + SAMPLE_EXTRA_CHANNELS]),

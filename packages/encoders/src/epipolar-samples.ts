@@ -132,12 +132,15 @@ export function epipolarSamples(
       tf.logicalAnd(tf.greaterEqual(x, 0), tf.lessEqual(x, s)),
       tf.logicalAnd(tf.greaterEqual(y, 0), tf.lessEqual(y, s)),
     );
-    const valid = tf.cast(tf.logicalAnd(inFront, inside), "float32") as tf.Tensor4D;
+    const counts = tf.logicalAnd(inFront, inside);
     // Points that do not count sit at the image's corner: finite, and weighted 0 when sampled.
     const zero = tf.zerosLike(x);
+    // A select, not a cast: WebGPU's cast of bool to float32 keeps the bool buffer, which its
+    // rank-5 transposes (in the sums over views) then read as integers, and fail to compile.
+    const valid = tf.where(counts, tf.onesLike(x), zero) as tf.Tensor4D;
     return {
-      x: tf.where(tf.cast(valid, "bool"), x, zero) as tf.Tensor4D,
-      y: tf.where(tf.cast(valid, "bool"), y, zero) as tf.Tensor4D,
+      x: tf.where(counts, x, zero) as tf.Tensor4D,
+      y: tf.where(counts, y, zero) as tf.Tensor4D,
       valid,
       depthCode: tf.tensor1d(code),
       frameSize: s,

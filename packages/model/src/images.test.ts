@@ -3,12 +3,12 @@ import { describe, expect, it } from "vitest";
 import { imageGrid, scaleImage, toRgbImages } from "./images.js";
 
 describe("imageGrid", () => {
-  it("lays out context | target | prediction per scene, framed, clipped, without leaks", () => {
+  it("lays out context | target | prediction per scene, framed, clipped, without leaks", async () => {
     const context = tf.fill([2, 2, 2, 2, 3], 0.5) as tf.Tensor5D;
     const target = tf.zeros([2, 2, 2, 3]) as tf.Tensor4D;
     const prediction = tf.fill([2, 2, 2, 3], 3) as tf.Tensor4D; // clipped to 1
     const before = tf.memory().numTensors;
-    const grid = imageGrid(context, [target, prediction]);
+    const grid = await imageGrid(context, [target, prediction]);
     expect(tf.memory().numTensors).toBe(before);
     expect(grid.width).toBe(4 * 4);
     expect(grid.height).toBe(2 * 4);
@@ -20,9 +20,11 @@ describe("imageGrid", () => {
     tf.dispose([context, target, prediction]);
   });
 
-  it("splits a batch into RGB frames", () => {
+  it("splits a batch into RGB frames", async () => {
     const images = tf.tensor4d([0, 0.5, 1, -1, 2, 0.25], [2, 1, 1, 3]);
-    const frames = toRgbImages(images);
+    const before = tf.memory().numTensors;
+    const frames = await toRgbImages(images);
+    expect(tf.memory().numTensors).toBe(before);
     expect(frames.map((f) => Array.from(f.data))).toEqual([
       [0, 128, 255],
       [0, 255, 64],

@@ -5,11 +5,16 @@ import * as tf from "@tensorflow/tfjs-core";
 /**
  * One row per scene: its K context views, then the target, then the prediction, each cell
  * framed by a `border`-pixel white line. Values are clipped to [0, 1] before the 0..255 scaling.
+ * Async because it reads the pixels back: a GPU backend such as WebGPU has no synchronous read in Node.
  *
  * @param context - `[B, K, H, W, 3]`. Borrowed.
  * @param columns - further `[B, H, W, 3]` images per scene (target, prediction...). Borrowed.
  */
-export function imageGrid(context: tf.Tensor5D, columns: readonly tf.Tensor4D[], border = 1): RgbImage {
+export async function imageGrid(
+  context: tf.Tensor5D,
+  columns: readonly tf.Tensor4D[],
+  border = 1,
+): Promise<RgbImage> {
   const [b, k, h, w] = context.shape;
   for (const [i, column] of columns.entries())
     assertShape(column.shape, [b, h, w, 3], "imageGrid", `columns[${i}]`);
@@ -31,21 +36,28 @@ export function imageGrid(context: tf.Tensor5D, columns: readonly tf.Tensor4D[],
     return tf.cast(tf.round(tf.mul(stacked, 255)), "int32") as tf.Tensor3D;
   });
   const [height, width] = grid.shape;
-  const rgb = Uint8Array.from(grid.dataSync());
-  grid.dispose();
-  return { width, height, data: rgb };
+  try {
+    return { width, height, data: Uint8Array.from(await grid.data()) };
+  } finally {
+    grid.dispose();
+  }
 }
 
 /**
  * Images `[N, H, W, 3]` in [0, 1] (clipped) as N separate RGB byte images, e.g. frames of an orbit.
+ * Async because it reads the pixels back: a GPU backend such as WebGPU has no synchronous read in Node.
  *
  * @param images - Borrowed.
  */
-export function toRgbImages(images: tf.Tensor4D): RgbImage[] {
+export async function toRgbImages(images: tf.Tensor4D): Promise<RgbImage[]> {
   const [n, height, width] = images.shape;
   const bytes = tf.tidy(() => tf.cast(tf.round(tf.mul(tf.clipByValue(images, 0, 1), 255)), "int32"));
-  const all = bytes.dataSync();
-  bytes.dispose();
+  let all: Int32Array;
+  try {
+    all = await bytes.data<"int32">();
+  } finally {
+    bytes.dispose();
+  }
   const size = height * width * 3;
   return Array.from({ length: n }, (_, i) => ({
     width,

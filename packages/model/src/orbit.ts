@@ -32,12 +32,13 @@ export interface OrbitOptions {
  * Query poses on a circle around the scene centre (the origin), all looking at it: the circle's
  * radius and height are the mean horizontal distance and height of the context cameras, and it
  * starts at the first context camera. Each pose is `cameraToPose([x, y, z, yaw, pitch])`, the one
- * pose function training used.
+ * pose function training used. Async because it reads the context poses back: a GPU backend such
+ * as WebGPU has no synchronous read in Node.
  *
  * @param contextPoses - `[K, 7]` or `[1, K, 7]` poses of the context views. Borrowed.
  * @returns `[frames, 7]`, owned by the caller.
  */
-export function orbitPoses(contextPoses: tf.Tensor, options: OrbitOptions): tf.Tensor2D {
+export async function orbitPoses(contextPoses: tf.Tensor, options: OrbitOptions): Promise<tf.Tensor2D> {
   const { frames } = options;
   checkInteger(frames, "orbitPoses", "frames");
   const k = contextPoses.shape.at(-2) ?? 0;
@@ -47,7 +48,7 @@ export function orbitPoses(contextPoses: tf.Tensor, options: OrbitOptions): tf.T
       `orbitPoses: contextPoses must have shape [K, 7] or [1, K, 7], but got [${contextPoses.shape.join(", ")}].`,
     );
   }
-  const poses = contextPoses.dataSync();
+  const poses = await contextPoses.data();
   const up = options.up ?? "y";
   // Indices of the two horizontal axes (a, b) and the vertical one (v) within [x, y, z].
   const [a, v, b] = up === "y" ? [0, 1, 2] : [0, 2, 1];
@@ -96,7 +97,7 @@ export async function renderOrbit(
       `renderOrbit: contextFrames and contextPoses must hold one scene ([1, K, ...]), but got [${contextFrames.shape.join(", ")}] and [${contextPoses.shape.join(", ")}].`,
     );
   }
-  const queries = orbitPoses(contextPoses, options);
+  const queries = await orbitPoses(contextPoses, options);
   const r = model.represent(contextFrames, contextPoses); // [1, h, w, c]: the scene, once
   const images: RgbImage[] = [];
   try {
@@ -111,8 +112,11 @@ export async function renderOrbit(
           context: { frames: contextFrames, poses: contextPoses }, // read again by a model with a reader
         });
       });
-      images.push(...toRgbImages(rendered));
-      rendered.dispose();
+      try {
+        images.push(...(await toRgbImages(rendered)));
+      } finally {
+        rendered.dispose();
+      }
       options.onFrame?.(frame + 1);
       // Lets a progress bar or a signal handler run between frames.
       await new Promise((resolve) => setImmediate(resolve));

@@ -10,7 +10,8 @@
 //   GQN_BENCH_PRESETS  comma list of tiny, small, tf-gqn, paper (default tiny,small,tf-gqn)
 //   GQN_BENCH_BATCH    scenes per step (default: 36 for tf-gqn and paper, else 8)
 //   GQN_BENCH_STEPS    timed steps after one warm-up step (default 2; the best is kept)
-//   GQN_BENCH_ENGINES  comma list of cpu, wasm, wasm+onnx, tensorflow, "wasm x2", "wasm+onnx x2"
+//   GQN_BENCH_FRAMES   comma list of frame sizes to run each preset at (default: the preset's own)
+//   GQN_BENCH_ENGINES  comma list of cpu, wasm, wasm+onnx, tensorflow, webgpu, "wasm x2", "wasm+onnx x2"
 //                      (any xN) (default: wasm, wasm+onnx, wasm+onnx x2 and tensorflow; the cpu
 //                      backend needs minutes per tiny step)
 //   GQN_BENCH_MICRO    micro-batch size for tf-gqn and paper on wasm (default 1: one tf-gqn scene's
@@ -20,7 +21,7 @@
 import { cpus, loadavg } from "node:os";
 import { initBackend } from "@gqn/backend";
 import { createDataParallel, tryEnableOnnxConvAccelerator } from "@gqn/backend/node";
-import { GQN_PRESETS, GqnModel } from "@gqn/model";
+import { GQN_PRESETS, GqnModel, resolveGqnConfig } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
 import { createTrainer, TRAINING_PRESETS } from "../dist/index.js";
 import { gqnReplica, gqnReplicaModule } from "../dist/node.js";
@@ -31,6 +32,7 @@ const list = (name, fallback) =>
     .map((s) => s.trim())
     .filter(Boolean);
 const PRESETS = list("GQN_BENCH_PRESETS", "tiny,small,tf-gqn");
+const FRAMES = list("GQN_BENCH_FRAMES", "").map(Number);
 const STEPS = Number(process.env.GQN_BENCH_STEPS ?? 2);
 const ENGINES = list("GQN_BENCH_ENGINES", "wasm,wasm+onnx,wasm+onnx x2,tensorflow");
 const MICRO = Number(process.env.GQN_BENCH_MICRO ?? 1);
@@ -43,14 +45,17 @@ const print = (line) => {
 };
 
 function parseEngine(engine) {
-  const match = /^(cpu|wasm|tensorflow)(\+onnx)?(?: x(\d+))?$/.exec(engine);
+  const match = /^(cpu|wasm|tensorflow|webgpu)(\+onnx)?(?: x(\d+))?$/.exec(engine);
   if (!match) throw new Error(`unknown engine "${engine}"`);
   return { backend: match[1], onnx: Boolean(match[2]), workers: Number(match[3] ?? 1) };
 }
 
+/** The preset's model, at `frameSize` when given. */
+const modelConfig = (preset, frameSize) =>
+  frameSize ? resolveGqnConfig(preset, { frameSize }) : GQN_PRESETS[preset].model;
+
 /** A random batch shaped like the preset's (the numbers do not change the work). */
-function makeBatch(preset, batch, seed) {
-  const { frameSize } = GQN_PRESETS[preset].model;
+function makeBatch(preset, batch, seed, frameSize = GQN_PRESETS[preset].model.frameSize) {
   const k = contextOf(preset);
   return {
     contextFrames: tf.randomUniform([batch, k, frameSize, frameSize, 3], 0, 1, "float32", seed),
@@ -95,16 +100,15 @@ function countFlops(kernels) {
  * FLOPs of one training step of `preset` per scene: one step at batch 1 on plain wasm (no
  * accelerator, no workers) under tf.profile; a step's FLOPs grow linearly with the batch.
  */
-async function flopsPerScene(preset) {
+async function flopsPerScene(preset, frameSize) {
   await initBackend({ backend: "wasm", log: () => {} });
-  const config = GQN_PRESETS[preset];
-  const model = GqnModel.create(config.model, { seed: 1 });
+  const model = GqnModel.create(modelConfig(preset, frameSize), { seed: 1 });
   const trainer = createTrainer(model, {
     ...TRAINING_PRESETS[preset],
     batchSize: 1,
     contextSize: contextOf(preset),
   });
-  const batch = makeBatch(preset, 1, 1);
+  const batch = makeBatch(preset, 1, 1, frameSize);
   try {
     const profile = await tf.profile(() => trainer.step(batch, 0));
     return countFlops(profile.kernels);
@@ -115,10 +119,11 @@ async function flopsPerScene(preset) {
   }
 }
 
-async function measure(preset, engine) {
+async function measure(preset, engine, frameSize) {
   const { backend, onnx, workers } = parseEngine(engine);
+  let info;
   try {
-    await initBackend({ backend, log: () => {} });
+    info = await initBackend({ backend, log: () => {} });
   } catch (error) {
     return { skipped: `not available (${String(error.message).split("\n")[0]})` };
   }
@@ -126,7 +131,7 @@ async function measure(preset, engine) {
   if (onnx && !accelerator) return { skipped: "onnxruntime-node not installed" };
   const batchSize = batchOf(preset);
   const micro = big(preset) && backend === "wasm" && MICRO < batchSize ? MICRO : undefined;
-  const config = GQN_PRESETS[preset];
+  const config = { model: modelConfig(preset, frameSize) };
   const model = GqnModel.create(config.model, { seed: 1 });
   let group;
   if (workers > 1 || micro !== undefined) {
@@ -148,7 +153,7 @@ async function measure(preset, engine) {
   const times = [];
   try {
     for (let step = 0; step <= STEPS; step++) {
-      const batch = makeBatch(preset, batchSize, 1 + step);
+      const batch = makeBatch(preset, batchSize, 1 + step, frameSize);
       const start = performance.now();
       const cpuStart = process.cpuUsage();
       await trainer.step(batch, step);
@@ -167,36 +172,45 @@ async function measure(preset, engine) {
   const best = times.reduce((a, b) => (b.ms < a.ms ? b : a));
   const sorted = times.map((t) => t.ms).sort((a, b) => a - b);
   const medianMs = sorted[Math.floor((sorted.length - 1) / 2)];
-  return { ...best, medianMs, batchSize, micro, loadAverage: loadavg()[0] };
+  const adapter =
+    info.adapter && `${info.adapter.description}${info.adapter.software ? ", software: a CPU's speed" : ""}`;
+  return { ...best, medianMs, batchSize, micro, loadAverage: loadavg()[0], ...(adapter && { adapter }) };
 }
 
 print(
   `@gqn/train GQN training step (Adam), best of ${STEPS} after a warm-up; ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), Node ${process.versions.node}`,
 );
 print(
-  "\n| preset | batch | engine | ms / step | effective GFLOP/s | GFLOP/s per thread | vs wasm | CPU ms / step | load average |\n|---|---|---|---|---|---|---|---|---|",
+  "\n| preset | px | batch | engine | ms / step | steps / s | effective GFLOP/s | GFLOP/s per thread | vs wasm | CPU ms / step | load average |\n|---|---|---|---|---|---|---|---|---|---|---|",
 );
 const flopCache = new Map();
 for (const preset of PRESETS) {
-  flopCache.set(preset, (await flopsPerScene(preset)) * batchOf(preset));
-  let wasmMs;
-  for (const engine of ENGINES) {
-    const result = await measure(preset, engine);
-    if (result.skipped) {
-      print(`| ${preset} | ${batchOf(preset)} | ${engine} | ${result.skipped} | | | | | |`);
-      if (JSON_LINES) console.log(JSON.stringify({ preset, engine, skipped: result.skipped }));
-      continue;
+  for (const frameSize of FRAMES.length > 0 ? FRAMES : [GQN_PRESETS[preset].model.frameSize]) {
+    const key = `${preset} ${frameSize} px`;
+    flopCache.set(key, (await flopsPerScene(preset, frameSize)) * batchOf(preset));
+    let wasmMs;
+    for (const engine of ENGINES) {
+      const result = await measure(preset, engine, frameSize);
+      if (result.skipped) {
+        print(
+          `| ${preset} | ${frameSize} | ${batchOf(preset)} | ${engine} | ${result.skipped} | | | | | | |`,
+        );
+        if (JSON_LINES) console.log(JSON.stringify({ preset, frameSize, engine, skipped: result.skipped }));
+        continue;
+      }
+      if (engine === "wasm") wasmMs = result.ms;
+      const flops = flopCache.get(key);
+      const gflops = flops ? flops / result.ms / 1e6 : Number.NaN;
+      const threads = parseEngine(engine).workers;
+      if (JSON_LINES) {
+        console.log(
+          JSON.stringify({ preset, frameSize, engine, contextSize: contextOf(preset), ...result, gflops }),
+        );
+      }
+      print(
+        `| ${preset} | ${frameSize} | ${result.batchSize}${result.micro ? ` (chunks of ${result.micro})` : ""} | ${engine}${result.adapter ? ` (${result.adapter})` : ""} | ${result.ms.toFixed(0)} | ${(1000 / result.ms).toFixed(2)} | ${gflops.toFixed(1)} | ${(gflops / threads).toFixed(1)} | ${wasmMs ? `${(wasmMs / result.ms).toFixed(2)}x` : ""} | ${result.cpuMs.toFixed(0)} | ${result.loadAverage.toFixed(1)} |`,
+      );
     }
-    if (engine === "wasm") wasmMs = result.ms;
-    const flops = flopCache.get(preset);
-    const gflops = flops ? flops / result.ms / 1e6 : Number.NaN;
-    const threads = parseEngine(engine).workers;
-    if (JSON_LINES) {
-      console.log(JSON.stringify({ preset, engine, contextSize: contextOf(preset), ...result, gflops }));
-    }
-    print(
-      `| ${preset} | ${result.batchSize}${result.micro ? ` (chunks of ${result.micro})` : ""} | ${engine} | ${result.ms.toFixed(0)} | ${gflops.toFixed(1)} | ${(gflops / threads).toFixed(1)} | ${wasmMs ? `${(wasmMs / result.ms).toFixed(2)}x` : ""} | ${result.cpuMs.toFixed(0)} | ${result.loadAverage.toFixed(1)} |`,
-    );
   }
 }
 print(

@@ -14,8 +14,11 @@ export class MeanImage {
   private shape: [number, number, number] | undefined;
   private count = 0;
 
-  /** Adds a batch `[B, H, W, C]` of images (borrowed, not disposed). */
-  add(images: tf.Tensor4D): void {
+  /**
+   * Adds a batch `[B, H, W, C]` of images (borrowed, not disposed). Async: a GPU backend
+   * (WebGPU) has no synchronous read in Node.
+   */
+  async add(images: tf.Tensor4D): Promise<void> {
     const [batch, height, width, channels] = images.shape;
     if (this.shape === undefined) {
       this.shape = [height, width, channels];
@@ -26,7 +29,7 @@ export class MeanImage {
       );
     }
     const batchSum = tf.tidy(() => tf.sum(images, 0));
-    const values = batchSum.dataSync();
+    const values = await batchSum.data();
     batchSum.dispose();
     const sum = this.sum as Float64Array;
     for (let i = 0; i < values.length; i++) sum[i] = (sum[i] as number) + (values[i] as number);
@@ -114,7 +117,7 @@ export class ScoreMeter {
   private images = 0;
 
   /** Adds predictions against targets, both `[B, H, W, C]` in [0, 1] (borrowed). Predictions are clipped to [0, 1] first, as they are when shown. */
-  add(predictions: tf.Tensor4D, targets: tf.Tensor4D): void {
+  async add(predictions: tf.Tensor4D, targets: tf.Tensor4D): Promise<void> {
     if (predictions.shape.join() !== targets.shape.join()) {
       throw new Error(
         `ScoreMeter.add: predictions [${predictions.shape.join(", ")}] and targets [${targets.shape.join(", ")}] must have the same shape.`,
@@ -126,7 +129,7 @@ export class ScoreMeter {
       const error = tf.sum(tf.squaredDifference(tf.clipByValue(predictions, 0, 1), targets));
       return tf.stack([error, withSsim ? tf.sum(ssim(predictions, targets)) : tf.scalar(0)]);
     });
-    const [error = Number.NaN, ssimTotal = Number.NaN] = sums.dataSync();
+    const [error = Number.NaN, ssimTotal = Number.NaN] = await sums.data();
     sums.dispose();
     this.squaredError += error;
     this.pixels += targets.size;

@@ -75,7 +75,7 @@ export class ObjectScoreMeter {
   constructor(private readonly threshold = OBJECT_PIXEL_THRESHOLD) {}
 
   /** Adds predictions against targets (`[B, H, W, 3]` in [0, 1], borrowed) with the targets' masks. */
-  add(predictions: tf.Tensor4D, targets: tf.Tensor4D, masks: ObjectMaskTensors): void {
+  async add(predictions: tf.Tensor4D, targets: tf.Tensor4D, masks: ObjectMaskTensors): Promise<void> {
     assertShape(predictions.shape, [...targets.shape], "ObjectScoreMeter.add", "predictions");
     const sums = tf.tidy(() => {
       const onObject = tf.cast(tf.greater(masks.ids, 0), "float32"); // [B, H, W]
@@ -91,7 +91,7 @@ export class ObjectScoreMeter {
         tf.sum(tf.cast(tf.logicalOr(predicted, actual), "float32")),
       ]);
     });
-    const values = sums.dataSync();
+    const values = await sums.data();
     sums.dispose();
     for (let i = 0; i < 5; i++) this.sums[i] = (this.sums[i] as number) + (values[i] as number);
     this.sums[5] = (this.sums[5] as number) + targets.size;

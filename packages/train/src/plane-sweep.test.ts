@@ -35,7 +35,7 @@ function planeScene(depth: number, size: number, cameras: number[][]) {
 }
 
 describe("planeSweep", () => {
-  it("recovers a fronto-parallel plane exactly where every view sees it", () => {
+  it("recovers a fronto-parallel plane exactly where every view sees it", async () => {
     const size = 12;
     const depths = sweepDepths([1, 8], 9, TAN_HALF);
     const depth = depths[4] as number; // the plane lies on one of the swept planes
@@ -51,7 +51,7 @@ describe("planeSweep", () => {
     const contextPoses = tf.tensor3d([context.map(pose)]);
     const queryPose = tf.tensor2d([pose(query)]);
     const before = tf.memory().numTensors;
-    const predicted = planeSweep(contextFrames, contextPoses, queryPose, {
+    const predicted = await planeSweep(contextFrames, contextPoses, queryPose, {
       fovDegrees: FOV,
       depthRange: [1, 8],
       depths: 9,
@@ -84,7 +84,7 @@ describe("planeSweep", () => {
     tf.dispose([contextFrames, contextPoses, queryPose, predicted]);
   });
 
-  it("falls back to the context average where no depth is seen by enough views", () => {
+  it("falls back to the context average where no depth is seen by enough views", async () => {
     // The context cameras look away from everything the query camera sees.
     const size = 4;
     const context = [
@@ -94,7 +94,7 @@ describe("planeSweep", () => {
     const contextFrames = tf.randomUniform([1, 2, size, size, 3], 0, 1, "float32", 3) as tf.Tensor5D;
     const contextPoses = tf.tensor3d([context.map(pose)]);
     const queryPose = tf.tensor2d([pose([0, 0, 0, Math.PI / 2, 0])]);
-    const predicted = planeSweep(contextFrames, contextPoses, queryPose, {
+    const predicted = await planeSweep(contextFrames, contextPoses, queryPose, {
       fovDegrees: FOV,
       depthRange: [1, 8],
     });
@@ -104,24 +104,28 @@ describe("planeSweep", () => {
     tf.dispose([contextFrames, contextPoses, queryPose, predicted, average]);
   });
 
-  it("rejects a bad field of view, depth range, view count and frames that are not square", () => {
+  it("rejects a bad field of view, depth range, view count and frames that are not square", async () => {
     const frames = tf.zeros([1, 2, 4, 4, 3]) as tf.Tensor5D;
     const poses = tf.tensor3d([[pose([0, 0, 0, 0, 0]), pose([1, 0, 0, 0, 0])]]);
     const query = tf.tensor2d([pose([0, 0, 1, 0, 0])]);
     const sweep = (options: Partial<Parameters<typeof planeSweep>[3]>, f: tf.Tensor5D = frames) =>
       planeSweep(f, poses, query, { fovDegrees: FOV, depthRange: [1, 8], ...options });
-    expect(() => sweep({ fovDegrees: 180 })).toThrow(/planeSweep: the field of view must be in \(0, 180\)/);
-    expect(() => sweep({ depthRange: [0, 8] })).toThrow(
+    await expect(sweep({ fovDegrees: 180 })).rejects.toThrow(
+      /planeSweep: the field of view must be in \(0, 180\)/,
+    );
+    await expect(sweep({ depthRange: [0, 8] })).rejects.toThrow(
       /depthRange must be \[near, far\] with 0 < near < far/,
     );
-    expect(() => sweep({ minViews: 3 })).toThrow(/minViews must be an integer in \[1, 2\], but got 3/);
-    expect(() => sweep({ depths: 1 })).toThrow(/depths must be an integer >= 2/);
+    await expect(sweep({ minViews: 3 })).rejects.toThrow(
+      /minViews must be an integer in \[1, 2\], but got 3/,
+    );
+    await expect(sweep({ depths: 1 })).rejects.toThrow(/depths must be an integer >= 2/);
     const wide = tf.zeros([1, 2, 4, 5, 3]) as tf.Tensor5D;
-    expect(() => sweep({}, wide)).toThrow(/contextFrames must be square/);
+    await expect(sweep({}, wide)).rejects.toThrow(/contextFrames must be square/);
     tf.dispose([frames, poses, query, wide]);
   });
 
-  it("beats the context average on the objects of rendered rooms", () => {
+  it("beats the context average on the objects of rendered rooms", async () => {
     // A dozen rooms at 32 px: 5 context views, the 6th the query, 48 depths over the range gqn-synth
     // writes for rooms (0.1 to 8.09). Measured: objects 7.84 dB against the context average's 7.25
     // (on 48 rooms 8.64 against 7.89). On the whole image the average's blur wins (15.2 against
@@ -162,15 +166,15 @@ describe("planeSweep", () => {
     };
     const poses = tf.tensor3d(contextPoses, [b, k, 7]);
     const queries = tf.tensor2d(queryPoses, [b, 7]);
-    const swept = planeSweep(context, poses, queries, { fovDegrees, depthRange: roomsDepthRange() });
+    const swept = await planeSweep(context, poses, queries, { fovDegrees, depthRange: roomsDepthRange() });
     const average = contextAverage(context);
-    const score = (images: tf.Tensor4D) => {
+    const score = async (images: tf.Tensor4D) => {
       const meter = new ObjectScoreMeter();
-      meter.add(images, targets, masks);
+      await meter.add(images, targets, masks);
       return meter.result();
     };
-    const sweptScore = score(swept);
-    const averageScore = score(average);
+    const sweptScore = await score(swept);
+    const averageScore = await score(average);
     expect(sweptScore.objectPsnr).toBeGreaterThan(averageScore.objectPsnr + 0.3);
     tf.dispose([context, targets, masks.ids, masks.behind, poses, queries, swept, average]);
   });

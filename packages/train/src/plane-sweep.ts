@@ -69,21 +69,22 @@ export function sweepDepths(
  *
  * Runs on the CPU over typed arrays (the frames are read back once), some 20 flops per pixel, depth
  * and view; a gather-based tfjs version would hold B x D x H x W x K x 4 x 3 floats at once
- * (~400 MB at B 8, 64 px, 48 depths, K 5).
+ * (~400 MB at B 8, 64 px, 48 depths, K 5). Async because that read is: a GPU backend such as
+ * WebGPU has no synchronous read in Node.
  *
  * @param contextFrames - `[B, K, S, S, C]` in [0, 1], borrowed.
  * @param contextPoses - `[B, K, 7]`, borrowed.
  * @param queryPose - `[B, 7]`, borrowed.
  * @returns `[B, S, S, C]`, owned by the caller.
- * @throws GqnError `SHAPE_MISMATCH` for frames that are not square or poses of another shape,
- *   `INVALID_ARGUMENT` for a bad field of view, depth range, depth count or view count.
+ * @throws GqnError (the promise rejects) `SHAPE_MISMATCH` for frames that are not square or poses
+ *   of another shape, `INVALID_ARGUMENT` for a bad field of view, depth range, depth count or view count.
  */
-export function planeSweep(
+export async function planeSweep(
   contextFrames: tf.Tensor5D,
   contextPoses: tf.Tensor3D,
   queryPose: tf.Tensor2D,
   options: PlaneSweepOptions,
-): tf.Tensor4D {
+): Promise<tf.Tensor4D> {
   const [b, k, h, w, c] = contextFrames.shape;
   assertShape(contextPoses.shape, [b, k, 7], "planeSweep", "contextPoses");
   assertShape(queryPose.shape, [b, 7], "planeSweep", "queryPose");
@@ -93,11 +94,16 @@ export function planeSweep(
       `planeSweep: contextFrames must be square [B, K, S, S, C], but got [${contextFrames.shape.join(", ")}].`,
     );
   }
+  const [frames, poses, queryPoses] = await Promise.all([
+    contextFrames.data(),
+    contextPoses.data(),
+    queryPose.data(),
+  ]);
   const image = planeSweepImages(
     {
-      frames: float32(contextFrames.dataSync()),
-      poses: float32(contextPoses.dataSync()),
-      queryPoses: float32(queryPose.dataSync()),
+      frames: float32(frames),
+      poses: float32(poses),
+      queryPoses: float32(queryPoses),
       scenes: b,
       views: k,
       frameSize: h,

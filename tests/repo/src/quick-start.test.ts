@@ -41,12 +41,19 @@ describe("the README's quick start", () => {
   it("is what .ci/run runs, word for word", () => {
     expect(shellAssignment(ci, "readme_test_command")).toBe(test);
     expect(shellAssignment(ci, "readme_start_command")).toBe(start);
-    // Both are run, the test command before anything else is installed or built.
-    const body = ci.split("\n").filter((line) => !line.trimStart().startsWith("#"));
-    const firstRun = body.findIndex((line) => /^\s*(eval|pnpm|npx|npm|apt|sudo|"\$\{pnpm)/.test(line));
+    // Both are run, the test command before anything else is installed or built but the Vulkan
+    // driver the WebGPU tests need, which is all that script installs.
+    const body = ci
+      .split("\n")
+      .filter((line) => !line.trimStart().startsWith("#") && line !== "bash .ci/install-vulkan-driver");
+    const firstRun = body.findIndex((line) => /^\s*(eval|pnpm|npx|npm|apt|sudo|bash|"\$\{pnpm)/.test(line));
     expect(body[firstRun]).toMatch(/^eval "\$readme_test_command"/);
     expect(body.some((line) => line.startsWith('eval "$readme_start_command'))).toBe(true);
     expect(body.join("\n")).not.toMatch(/apt-get|pnpm build|turbo run build/);
+    const installs = read(".ci/install-vulkan-driver").match(/apt-get install .*/g) ?? [];
+    expect(installs).toEqual([
+      "apt-get install -y -qq -t bookworm-backports mesa-vulkan-drivers libvulkan1 >/dev/null",
+    ]);
   });
 
   it("pins the pnpm of package.json's packageManager", () => {

@@ -325,7 +325,7 @@ export async function loadResumeCheckpoint(
 /** A checkpoint to train on from: loaded, and refused when a weight is not finite. */
 async function loadResumable(dir: string): Promise<LoadedCheckpoint> {
   const loaded = await loadCheckpointDir(dir);
-  const nonFinite = nonFiniteWeight(loaded.model);
+  const nonFinite = await nonFiniteWeight(loaded.model);
   if (nonFinite !== undefined) {
     loaded.model.dispose();
     tf.dispose(loaded.optimizerState?.map((w) => w.tensor) ?? []);
@@ -538,10 +538,13 @@ async function loadCheckpointDir(dir: string): Promise<LoadedCheckpoint> {
   return loaded;
 }
 
-/** The name of the first weight of `model` holding a NaN or an infinity, if any. */
-export function nonFiniteWeight(model: tfl.LayersModel): string | undefined {
+/**
+ * The name of the first weight of `model` holding a NaN or an infinity, if any. Async: a GPU
+ * backend such as WebGPU has no synchronous read in Node.
+ */
+export async function nonFiniteWeight(model: tfl.LayersModel): Promise<string | undefined> {
   for (const weight of model.weights) {
-    const values = weight.read().dataSync();
+    const values = await weight.read().data();
     for (let i = 0; i < values.length; i++) {
       if (!Number.isFinite(values[i]!)) return weight.originalName;
     }

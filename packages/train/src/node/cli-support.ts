@@ -16,7 +16,7 @@ export interface CliIo {
   stderr?: NodeJS.WritableStream & { isTTY?: boolean };
 }
 
-export const BACKENDS = ["auto", "tensorflow", "wasm", "cpu"] as const;
+export const BACKENDS = ["auto", "tensorflow", "webgpu", "wasm", "cpu"] as const;
 
 /** An integer >= `min` (and <= `max`, when given: a bound on what a flag can allocate); the shared parser of @gqn/core/cli. */
 export const integer = (min: number, max?: number) => integerOption(min, max);

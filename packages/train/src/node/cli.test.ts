@@ -49,7 +49,7 @@ describe("gqn-train flags", () => {
     [["--steps", "abc"], /option '--steps <n>' argument 'abc' is invalid\. expected an integer >= 0\./],
     [["--batch-size", "0"], /--batch-size <n>' argument '0' is invalid/],
     [["--preset", "huge"], /argument 'huge' is invalid\. Allowed choices are tf-gqn, paper, small, tiny\./],
-    [["--backend", "gpu"], /Allowed choices are auto, tensorflow, wasm, cpu/],
+    [["--backend", "gpu"], /Allowed choices are auto, tensorflow, webgpu, wasm, cpu/],
     [["--context-size", "5-2"], /expected N >= 1, or MIN-MAX/],
     [["--draw-steps", "0"], /expected N >= 1, or MIN-MAX/],
     [["--lr", "1e-3:1e-4"], /expected START:END:STEPS/],
@@ -503,7 +503,8 @@ describe("gqn-render", () => {
       from.model.getWeights().map((w) => Array.from(w.dataSync())),
     );
 
-    // Training goes on from there: steps 1 and 2 on the fresh schedules and a fresh Adam.
+    // Training goes on from there: steps 1 and 2 on a fresh learning-rate schedule and a fresh
+    // Adam, with sigma held where the source's anneal ended.
     const onward = join(root, "warm-2");
     const two = await trainCli([...common, "--model-dir", onward, "--init-from", source, "--steps", "2"]);
     expect(two.code).toBe(0);
@@ -514,7 +515,8 @@ describe("gqn-render", () => {
         .map((line) => JSON.parse(line))
         .filter((r) => r.split === "train");
     const [fresh, warm] = await Promise.all([log(source), log(onward)]);
-    expect(warm.map((r) => [r.step, r.lr, r.sigma])).toEqual(fresh.map((r) => [r.step, r.lr, r.sigma]));
+    expect(warm.map((r) => [r.step, r.lr, r.sigma])).toEqual(fresh.map((r) => [r.step, r.lr, 0.7]));
+    expect(two.stderr).toMatch(/sigma held at its 0\.70/);
     // The same batches as the source's first steps, from trained weights: a lower loss.
     expect(warm[0].elbo).toBeLessThan(fresh[0].elbo);
     const continued = await loadCheckpoint(onward);

@@ -191,11 +191,11 @@ export class Evaluator {
   private async writeGrid(batch: SceneBatch, step: number): Promise<void> {
     const { model, seed, modelDir, board } = this.setup;
     const { prior: prediction, posterior } = priorAndPosterior(model, batch, deriveSeed(seed, "image grid"));
-    let grid: ReturnType<typeof imageGrid>;
-    let posteriorGrid: ReturnType<typeof imageGrid> | undefined;
+    let grid: Awaited<ReturnType<typeof imageGrid>>;
+    let posteriorGrid: Awaited<ReturnType<typeof imageGrid>> | undefined;
     try {
-      grid = imageGrid(batch.contextFrames, [batch.target, prediction]);
-      if (posterior) posteriorGrid = targetPriorPosteriorGrid(batch.target, prediction, posterior);
+      grid = await imageGrid(batch.contextFrames, [batch.target, prediction]);
+      if (posterior) posteriorGrid = await targetPriorPosteriorGrid(batch.target, prediction, posterior);
     } finally {
       tf.dispose([prediction, ...(posterior ? [posterior] : [])]);
     }

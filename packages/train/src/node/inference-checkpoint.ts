@@ -17,10 +17,13 @@ export interface InferenceCheckpoint<Model = unknown, Training = unknown> {
   dataset?: string;
 }
 
-/** `"<weight>: N of M values"` for the first weight holding NaN or infinity; undefined when all are finite. */
-function nonFiniteWeights(model: tfl.LayersModel): string | undefined {
+/**
+ * `"<weight>: N of M values"` for the first weight holding NaN or infinity; undefined when all are
+ * finite. Async: a GPU backend such as WebGPU has no synchronous read in Node.
+ */
+async function nonFiniteWeights(model: tfl.LayersModel): Promise<string | undefined> {
   for (const weight of model.weights) {
-    const values = weight.read().dataSync();
+    const values = await weight.read().data();
     let bad = 0;
     for (const v of values) if (!Number.isFinite(v)) bad++;
     if (bad > 0) return `${weight.name}: ${bad} of ${values.length} values`;
@@ -53,7 +56,7 @@ export async function loadInferenceCheckpoint<
     loaded.model.dispose();
     throw new GqnError("CHECKPOINT_ERROR", `${where}: ${loaded.path}/state.json has no gqnConfig.`);
   }
-  const broken = nonFiniteWeights(loaded.model);
+  const broken = await nonFiniteWeights(loaded.model);
   if (broken) {
     loaded.model.dispose();
     throw new GqnError(

@@ -35,15 +35,18 @@ export function priorAndPosterior(
   });
 }
 
-/** One row per scene: target | prior render | posterior reconstruction. */
-export function targetPriorPosteriorGrid(
+/**
+ * One row per scene: target | prior render | posterior reconstruction. Async: {@link imageGrid}
+ * reads the pixels back.
+ */
+export async function targetPriorPosteriorGrid(
   target: tf.Tensor4D,
   prior: tf.Tensor4D,
   posterior: tf.Tensor4D,
-): RgbImage {
+): Promise<RgbImage> {
   const targets = tf.expandDims(target, 1) as tf.Tensor5D; // [B, 1, S, S, 3]
   try {
-    return imageGrid(targets, [prior, posterior]);
+    return await imageGrid(targets, [prior, posterior]);
   } finally {
     targets.dispose();
   }

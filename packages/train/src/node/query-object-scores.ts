@@ -40,7 +40,7 @@ export class QueryObjectScores {
           meter = new ObjectScoreMeter();
           this.meters.set(name, meter);
         }
-        meter.add(image, batch.target, masks);
+        await meter.add(image, batch.target, masks);
       }
     } finally {
       tf.dispose([masks.ids, masks.behind]);

@@ -154,14 +154,14 @@ export async function renderCheckpoint(options: RenderCheckpointOptions): Promis
             }),
           );
           try {
-            requireFinite(prediction, loaded.path);
+            await requireFinite(prediction, loaded.path);
             for (let i = 0; i < n; i++) {
               const grid = tf.tidy(() => {
                 const one = <T extends tf.Tensor>(t: T) => tf.slice(t, i, 1) as T;
                 return [one(batch.contextFrames), one(batch.target), one(prediction)] as const;
               });
               try {
-                const image = scaleImage(imageGrid(grid[0], [grid[1], grid[2]]), zoom);
+                const image = scaleImage(await imageGrid(grid[0], [grid[1], grid[2]]), zoom);
                 const path = join(options.out, `scene-${String(done + i).padStart(3, "0")}.png`);
                 await writeFile(path, encodePng(image.data, image.width, image.height));
                 result.scenes.push(path);
@@ -176,7 +176,7 @@ export async function renderCheckpoint(options: RenderCheckpointOptions): Promis
                 return [head(batch.contextFrames), head(batch.target), head(prediction)] as const;
               });
               try {
-                const image = scaleImage(imageGrid(rows[0], [rows[1], rows[2]]), zoom);
+                const image = scaleImage(await imageGrid(rows[0], [rows[1], rows[2]]), zoom);
                 result.grid = join(options.out, "scenes.png");
                 await writeFile(result.grid, encodePng(image.data, image.width, image.height));
               } finally {
@@ -200,11 +200,18 @@ export async function renderCheckpoint(options: RenderCheckpointOptions): Promis
   return result;
 }
 
-/** A rendering with NaN or infinite pixels is refused: it would be written as a black panel. */
-function requireFinite(prediction: tf.Tensor, checkpoint: string): void {
+/**
+ * A rendering with NaN or infinite pixels is refused: it would be written as a black panel. Async
+ * (the check is read back): a GPU backend such as WebGPU has no synchronous read in Node.
+ */
+async function requireFinite(prediction: tf.Tensor, checkpoint: string): Promise<void> {
   const finite = tf.tidy(() => tf.all(tf.isFinite(prediction)));
-  const ok = finite.dataSync()[0] === 1;
-  finite.dispose();
+  let ok: boolean;
+  try {
+    ok = (await finite.data())[0] === 1;
+  } finally {
+    finite.dispose();
+  }
   if (!ok) {
     throw new GqnError(
       "NON_FINITE",

@@ -35,7 +35,7 @@ type ConfigFlags = Pick<
  * batch (tf-gqn's 2-12), which then renders with any L up to MAX. `--encoder` keeps the preset's
  * width; the Adam flags start from the preset's Adam. A new run of a CPU preset (`tiny`, `small`)
  * with `--steps N` anneals the schedules it does not set over those N steps; a run from
- * `--init-from` does not, so that it holds the source's sigma (see openWarmStart).
+ * `--init-from` only its learning rate, so that it holds the source's sigma (see openWarmStart).
  */
 export async function configOverrides(
   o: ConfigFlags,
@@ -81,14 +81,9 @@ export async function configOverrides(
   }
   if (o.lr !== undefined) training.learningRate = o.lr;
   if (o.sigma !== undefined) training.sigma = o.sigma;
-  if (
-    o.steps !== undefined &&
-    o.resume !== true &&
-    o.initFrom === undefined &&
-    RUN_SIZED_PRESETS.has(presetName)
-  ) {
+  if (o.steps !== undefined && o.resume !== true && RUN_SIZED_PRESETS.has(presetName)) {
     const defaults = getTrainingPreset(presetName);
-    training.sigma ??= { ...defaults.sigma, steps: o.steps };
+    if (o.initFrom === undefined) training.sigma ??= { ...defaults.sigma, steps: o.steps };
     training.learningRate ??= { ...defaults.learningRate, steps: o.steps };
   }
   if (o.adamBeta1 !== undefined || o.adamBeta2 !== undefined || o.adamEpsilon !== undefined) {

@@ -100,18 +100,19 @@ interface BaselineInputs {
   optics: CameraOptics | undefined;
 }
 
-const BASELINES: Readonly<Record<BaselineName, (batch: SceneBatch, inputs: BaselineInputs) => tf.Tensor4D>> =
-  {
-    meanImage: (batch, { mean }) =>
-      tf.tidy(() => tf.broadcastTo(tf.expandDims(mean, 0), batch.target.shape) as tf.Tensor4D),
-    nearestView: (batch) => nearestContextView(batch.contextFrames, batch.contextPoses, batch.queryPose),
-    contextAverage: (batch) => contextAverage(batch.contextFrames),
-    planeSweep: (batch, { optics }) => {
-      // scoreQueries leaves the plane sweep out where the optics are unknown.
-      if (optics === undefined) throw new Error("scoreQueries: the plane sweep needs the cameras' optics.");
-      return planeSweep(batch.contextFrames, batch.contextPoses, batch.queryPose, optics);
-    },
-  };
+const BASELINES: Readonly<
+  Record<BaselineName, (batch: SceneBatch, inputs: BaselineInputs) => tf.Tensor4D | Promise<tf.Tensor4D>>
+> = {
+  meanImage: (batch, { mean }) =>
+    tf.tidy(() => tf.broadcastTo(tf.expandDims(mean, 0), batch.target.shape) as tf.Tensor4D),
+  nearestView: (batch) => nearestContextView(batch.contextFrames, batch.contextPoses, batch.queryPose),
+  contextAverage: (batch) => contextAverage(batch.contextFrames),
+  planeSweep: (batch, { optics }) => {
+    // scoreQueries leaves the plane sweep out where the optics are unknown.
+    if (optics === undefined) throw new Error("scoreQueries: the plane sweep needs the cameras' optics.");
+    return planeSweep(batch.contextFrames, batch.contextPoses, batch.queryPose, optics);
+  },
+};
 
 /**
  * The field of view and depth range of a dataset's cameras: the overrides, else its dataset.json's,
@@ -166,7 +167,7 @@ export async function meanTrainingImage(
   });
   try {
     for await (const batch of batches) {
-      mean.add(batch.target);
+      await mean.add(batch.target);
       batch.dispose();
       if (mean.images >= options.images) break;
     }
@@ -226,9 +227,9 @@ export async function scoreQueries<R extends string>(
       const made = () => [...Object.values<tf.Tensor>(renders), ...Object.values<tf.Tensor>(baselines)];
       try {
         for (const name of names) renders[name] = await options.renderers[name](batch);
-        for (const name of baselineNames) baselines[name] = BASELINES[name](batch, inputs);
-        for (const name of names) renderMeters[name].add(renders[name], batch.target);
-        for (const name of baselineNames) baselineMeters[name].add(baselines[name], batch.target);
+        for (const name of baselineNames) baselines[name] = await BASELINES[name](batch, inputs);
+        for (const name of names) await renderMeters[name].add(renders[name], batch.target);
+        for (const name of baselineNames) await baselineMeters[name].add(baselines[name], batch.target);
         await objects?.add(batch, { ...objectKeys("render", renders), ...objectKeys("baseline", baselines) });
         await options.onBatch?.(batch);
         scenes += batch.target.shape[0];

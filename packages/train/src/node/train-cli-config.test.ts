@@ -85,8 +85,10 @@ describe("gqn-train config flags", () => {
     // A resumed run keeps the schedules its checkpoint carries; the paper presets keep the paper's.
     expect((await configOverrides({ preset: "tiny", steps: 9000, resume: true })).training).toEqual({});
     expect((await configOverrides({ preset: "tf-gqn", steps: 1000 })).training).toEqual({});
-    // A fine-tune from --init-from holds its source's sigma: nothing is sized for it.
-    expect((await configOverrides({ preset: "tiny", steps: 3, initFrom: "shipped" })).training).toEqual({});
+    // A fine-tune from --init-from holds its source's sigma: only its learning rate is sized.
+    expect((await configOverrides({ preset: "tiny", steps: 3, initFrom: "shipped" })).training).toEqual({
+      learningRate: { start: 1e-3, end: 1e-4, steps: 3 },
+    });
     expect((await configOverrides({ steps: 1000 })).training).toEqual({
       sigma: { start: 2, end: 0.7, steps: 1000 },
       learningRate: { start: 1e-3, end: 1e-4, steps: 1000 },

@@ -67,7 +67,7 @@ const TRAIN_FLAGS = {
   },
   steps: {
     flag: "--steps <n>",
-    help: "train until this many steps in total (default 2000000); a new tiny or small run (not one from --init-from) anneals the default --sigma and --lr over them",
+    help: "train until this many steps in total (default 2000000); a new tiny or small run anneals the default --sigma and --lr over them (one from --init-from only --lr)",
     parse: integer(0),
     to: "steps",
   },

@@ -53,7 +53,7 @@ export async function openWarmStart(
   const where = options.where ?? "train: initFrom";
   const source = await readSource(path, where);
   try {
-    const nonFinite = nonFiniteWeight(source.model);
+    const nonFinite = await nonFiniteWeight(source.model);
     if (nonFinite !== undefined) {
       throw new GqnError(
         "CHECKPOINT_ERROR",
