@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { defaultClientConditions, defineConfig } from "vite";
 import { tfjsWasmThreads } from "./vite-plugin-tfjs-wasm-threads.js";
 
@@ -18,6 +19,16 @@ export default defineConfig({
   plugins: [tfjsWasmThreads()],
   server: { host: "127.0.0.1", headers: CROSS_ORIGIN_ISOLATION },
   preview: { host: "127.0.0.1", headers: CROSS_ORIGIN_ISOLATION },
-  build: { target: "es2022", chunkSizeWarningLimit: 4096 },
+  // Two pages: the viewer, and the trainer (train.html).
+  build: {
+    target: "es2022",
+    chunkSizeWarningLimit: 4096,
+    rollupOptions: {
+      input: {
+        viewer: fileURLToPath(new URL("./index.html", import.meta.url)),
+        train: fileURLToPath(new URL("./train.html", import.meta.url)),
+      },
+    },
+  },
   worker: { format: "es" },
 });

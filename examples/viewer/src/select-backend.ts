@@ -35,14 +35,16 @@ export interface SelectBackendOptions {
 type Attempt = (forced: boolean, options: SelectBackendOptions) => Promise<string | { skip: string }>;
 
 const attempts: Record<(typeof VIEWER_BACKENDS)[number], Attempt> = {
-  async webgpu() {
+  async webgpu(forced) {
     const gpu = (navigator as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
     if (!gpu) return { skip: "webgpu: navigator.gpu is missing" };
     const adapter = (await gpu.requestAdapter().catch(() => null)) as {
       info?: { vendor?: string; architecture?: string; isFallbackAdapter?: boolean };
     } | null;
     if (!adapter) return { skip: "webgpu: no adapter" };
-    if (adapter.info?.isFallbackAdapter) return { skip: "webgpu: only a software (fallback) adapter" };
+    // A software adapter computes right but slowly: taken only when asked for by name.
+    if (adapter.info?.isFallbackAdapter && !forced)
+      return { skip: "webgpu: only a software (fallback) adapter" };
     await import("@tensorflow/tfjs-backend-webgpu");
     if (!(await setBackend("webgpu"))) return { skip: "webgpu: the backend did not start" };
     return [adapter.info?.vendor, adapter.info?.architecture].filter(Boolean).join(" ") || "GPU adapter";

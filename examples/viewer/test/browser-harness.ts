@@ -74,6 +74,8 @@ export async function findBrowser(): Promise<Browser> {
 export interface ViewerHarness {
   /** The page's URL with the query that picks the model. */
   readonly url: string;
+  /** Where the built site is served, e.g. `http://127.0.0.1:4173/`. */
+  readonly origin: string;
   /** True when the page loads the STAND-IN model (no gqn-train checkpoint is committed). */
   readonly standIn: boolean;
   readonly context: BrowserContext;
@@ -125,7 +127,7 @@ export async function startViewer(
       viewport: { width: 1200, height: 720 },
     });
     cleanups.push(() => context.close());
-    return { url: `${address}${query}`, standIn, context, close };
+    return { url: `${address}${query}`, origin: address, standIn, context, close };
   } catch (error) {
     await close();
     throw error;

@@ -181,6 +181,41 @@ describe("initBackend webgpu", () => {
     });
   });
 
+  it("auto tries a hardware adapter, and keeps wasm when the GPU loses the quick check, saying so", async () => {
+    // A stand-in "GPU": a hardware adapter whose backend is tfjs's cpu, slower than wasm.
+    const { MathBackendCPU } = await import("@tensorflow/tfjs-backend-cpu");
+    const fakeGpu = async (name: string) => {
+      if (name === "webgpu") {
+        const adapter = { info: { description: "Stand-in GPU", isFallbackAdapter: false } };
+        return { create: () => ({ requestAdapter: async () => adapter }), globals: {} };
+      }
+      if (name === "@tensorflow/tfjs-backend-webgpu") {
+        tf.registerBackend("webgpu", () => new MathBackendCPU(), 1);
+        for (const kernel of tf.getKernelsForBackend("cpu"))
+          tf.registerKernel({ ...kernel, backendName: "webgpu" });
+        return {};
+      }
+      return realImport(name);
+    };
+    const messages: string[] = [];
+    try {
+      const info = await withoutNavigatorGpu(() =>
+        initBackend({ log: (m) => messages.push(m), importModule: fakeGpu }),
+      );
+      expect(info.backend).toBe("wasm");
+      expect(tf.getBackend()).toBe("wasm");
+      expect(messages).toHaveLength(1);
+      expect(messages[0]).toMatch(
+        /^\[gqn\] backend: wasm from @tensorflow\/tfjs-backend-wasm \(WebGPU on Stand-in GPU was slower than wasm in a quick check: \d+ against \d+ ms; --backend webgpu takes it anyway\)$/,
+      );
+    } finally {
+      await tf.setBackend("wasm");
+      tf.removeBackend("webgpu");
+      for (const kernel of tf.getKernelsForBackend("webgpu"))
+        tf.unregisterKernel(kernel.kernelName, "webgpu");
+    }
+  }, 60_000);
+
   it("auto never takes a software adapter, and says nothing of it", async () => {
     const found = await findWebgpuAdapter();
     const messages: string[] = [];

@@ -218,7 +218,10 @@ async function activateWebgpu(
   if (!(await loads(importModule, WEBGPU_PACKAGE, failures))) return undefined;
   // Small inputs that live on the CPU would otherwise be computed there: no op of a step leaves
   // the GPU unseen.
-  tf.env().set("WEBGPU_CPU_FORWARD", false);
+  // (Only tfjs's own WebGPU backend has the flag; another registered as "webgpu" may not.)
+  if (isRegisteredFlag("WEBGPU_CPU_FORWARD")) {
+    tf.env().set("WEBGPU_CPU_FORWARD", false);
+  }
   if (await activate("webgpu")) {
     return { backend: "webgpu", packageName: WEBGPU_PACKAGE, gpu: !adapter.software, adapter };
   }
@@ -274,6 +277,11 @@ async function activate(name: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** Whether tfjs knows `name` (tfjs-backend-webgpu registers its flags when it loads). */
+function isRegisteredFlag(name: string): boolean {
+  return name in ((tf.env() as unknown as { flagRegistry?: Record<string, unknown> }).flagRegistry ?? {});
 }
 
 function defaultImport(packageName: string): Promise<unknown> {
