@@ -4,8 +4,10 @@ import { join } from "node:path";
 import { stripVTControlCharacters } from "node:util";
 import { transformSync } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CodeBlock } from "../../repo/src/doc-files.js";
 import { snippetFileName } from "../../repo/src/doc-files.js";
 import {
+  docPages,
   importedPackages,
   installClosure,
   installedByLines,
@@ -165,30 +167,36 @@ describe("the packed packages in a fresh npm project", () => {
     });
 
     for (const block of runnableSnippets(file)) {
-      it(`runs its snippet at line ${block.line}`, () => {
-        const dir = join(project, "readmes", file.replace(/\W+/g, "-"));
-        mkdirSync(dir, { recursive: true });
-        writeFileSync(join(dir, "package.json"), '{ "type": "module" }\n');
-        const name = snippetFileName(block.code);
-        if (name?.endsWith(".test.ts")) {
-          writeFileSync(join(dir, name), block.code);
-          run(
-            "node",
-            [join(project, "node_modules", "vitest", "vitest.mjs"), "run", name, "--root", dir],
-            dir,
-          );
-          return;
-        }
-        const js = transformSync(block.code, {
-          loader: block.lang === "ts" ? "ts" : "js",
-          format: "esm",
-        }).code;
-        const out = name ? name.replace(/\.[mc]?[jt]s$/, ".js") : `snippet-${block.line}.mjs`;
-        writeFileSync(join(dir, out), js);
-        run("node", [join(dir, out)], dir);
-      }, 120_000);
+      it(`runs its snippet at line ${block.line}`, () => runSnippet(file, block), 120_000);
     }
   });
+
+  // docs/ as a user copies from it: every runnable snippet of every page, in the same project.
+  describe.each(docPages)("%s", (file) => {
+    for (const block of runnableSnippets(file)) {
+      it(`runs its snippet at line ${block.line}`, () => runSnippet(file, block), 120_000);
+    }
+  });
+
+  /** One snippet of `file`, in its own folder of the fresh project: under vitest when named `*.test.ts`. */
+  function runSnippet(file: string, block: CodeBlock): void {
+    const dir = join(project, "readmes", file.replace(/\W+/g, "-"));
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "package.json"), '{ "type": "module" }\n');
+    const name = snippetFileName(block.code);
+    if (name?.endsWith(".test.ts")) {
+      writeFileSync(join(dir, name), block.code);
+      run("node", [join(project, "node_modules", "vitest", "vitest.mjs"), "run", name, "--root", dir], dir);
+      return;
+    }
+    const js = transformSync(block.code, {
+      loader: block.lang === "ts" ? "ts" : "js",
+      format: "esm",
+    }).code;
+    const out = name ? name.replace(/\.[mc]?[jt]s$/, ".js") : `snippet-${block.line}.mjs`;
+    writeFileSync(join(dir, out), js);
+    run("node", [join(dir, out)], dir);
+  }
 
   it.each(["esm", "cjs"] as const)("imports every package and runs a forward pass (%s)", (kind) => {
     const file = join(project, kind === "esm" ? "smoke.mjs" : "smoke.cjs");

@@ -1,6 +1,6 @@
 // The package READMEs as a user of the packed packages reads them: their install lines, and the
 // TypeScript snippets, which must run in a fresh npm project with nothing of this repository.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type CodeBlock, codeBlocks, noRunReason, readDoc } from "../../repo/src/doc-files.js";
 import { publicPackages, root } from "./tarballs.js";
@@ -9,6 +9,12 @@ import { publicPackages, root } from "./tarballs.js";
 export const packageReadmes: string[] = publicPackages.map((pkg) =>
   join(pkg.dir, "README.md").slice(root.length).replace(/^\/+/, ""),
 );
+
+/** The pages of docs/ with runnable snippets, relative to the repository root. */
+export const docPages: string[] = readdirSync(join(root, "docs"))
+  .filter((name) => name.endsWith(".md"))
+  .map((name) => `docs/${name}`)
+  .filter((file) => runnableSnippets(file).length > 0);
 
 /** The runnable `ts` and `js` blocks of a README, in order (a named one may be imported by a later one). */
 export function runnableSnippets(file: string): CodeBlock[] {
