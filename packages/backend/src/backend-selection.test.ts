@@ -1,6 +1,6 @@
 import { isGqnError } from "@gqn/core";
 import * as tf from "@tensorflow/tfjs-core";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { initBackend } from "./backend-selection.js";
 import { describeAdapter, findWebgpuAdapter, WEBGPU_INSTALL_HINT } from "./webgpu/webgpu-adapter.js";
 
@@ -181,8 +181,19 @@ describe("initBackend webgpu", () => {
     });
   });
 
-  it("auto tries a hardware adapter, and keeps wasm when the GPU loses the quick check, saying so", async () => {
-    // A stand-in "GPU": a hardware adapter whose backend is tfjs's cpu, slower than wasm.
+  // A stand-in GPU: a hardware adapter whose "webgpu" backend runs tfjs's cpu kernels. auto's quick
+  // check is replaced by the milliseconds the test sets per backend (the real check on those cpu
+  // kernels takes minutes; webgpu/webgpu-backend.test.ts runs it on a real adapter), in a fresh
+  // copy of backend-selection.ts: the setup file has loaded the real one.
+  const probeMs = new Map<string, number>();
+  async function withStandInGpu<T>(
+    run: (importModule: (name: string) => Promise<unknown>, init: typeof initBackend) => Promise<T>,
+  ): Promise<T> {
+    vi.resetModules();
+    vi.doMock("./webgpu/speed-check.js", () => ({
+      trainingProbeMs: async () => probeMs.get(tf.getBackend()) ?? 1,
+    }));
+    const { initBackend: init } = await import("./backend-selection.js");
     const { MathBackendCPU } = await import("@tensorflow/tfjs-backend-cpu");
     const fakeGpu = async (name: string) => {
       if (name === "webgpu") {
@@ -197,24 +208,48 @@ describe("initBackend webgpu", () => {
       }
       return realImport(name);
     };
-    const messages: string[] = [];
     try {
-      const info = await withoutNavigatorGpu(() =>
-        initBackend({ log: (m) => messages.push(m), importModule: fakeGpu }),
-      );
-      expect(info.backend).toBe("wasm");
-      expect(tf.getBackend()).toBe("wasm");
-      expect(messages).toHaveLength(1);
-      expect(messages[0]).toMatch(
-        /^\[gqn\] backend: wasm from @tensorflow\/tfjs-backend-wasm \(WebGPU on Stand-in GPU was slower than wasm in a quick check: \d+ against \d+ ms; --backend webgpu takes it anyway\)$/,
-      );
+      return await withoutNavigatorGpu(() => run(fakeGpu, init));
     } finally {
+      vi.doUnmock("./webgpu/speed-check.js");
       await tf.setBackend("wasm");
       tf.removeBackend("webgpu");
       for (const kernel of tf.getKernelsForBackend("webgpu"))
         tf.unregisterKernel(kernel.kernelName, "webgpu");
+      probeMs.clear();
     }
-  }, 60_000);
+  }
+
+  it("auto takes a hardware adapter that beats wasm in the quick check", async () => {
+    probeMs.set("webgpu", 5).set("wasm", 40);
+    const messages: string[] = [];
+    const info = await withStandInGpu(async (importModule, init) => {
+      const picked = await init({ log: (m) => messages.push(m), importModule });
+      expect(tf.getBackend()).toBe("webgpu");
+      return picked;
+    });
+    expect(info).toEqual({
+      backend: "webgpu",
+      packageName: "@tensorflow/tfjs-backend-webgpu",
+      gpu: true,
+      adapter: { description: "Stand-in GPU", software: false },
+    });
+    expect(messages).toEqual([
+      "[gqn] backend: webgpu (GPU) on Stand-in GPU from @tensorflow/tfjs-backend-webgpu",
+    ]);
+  });
+
+  it("auto keeps wasm when the GPU loses the quick check, and says so", async () => {
+    probeMs.set("webgpu", 90).set("wasm", 40);
+    const messages: string[] = [];
+    const info = await withStandInGpu((importModule, init) =>
+      init({ log: (m) => messages.push(m), importModule }),
+    );
+    expect(info.backend).toBe("wasm");
+    expect(messages).toEqual([
+      "[gqn] backend: wasm from @tensorflow/tfjs-backend-wasm (WebGPU on Stand-in GPU was slower than wasm in a quick check: 90 against 40 ms; --backend webgpu takes it anyway)",
+    ]);
+  });
 
   it("auto never takes a software adapter, and says nothing of it", async () => {
     const found = await findWebgpuAdapter();
