@@ -1,8 +1,8 @@
 // Training a GQN where the page runs: scenes rendered in the page by @gqn/scenes (no dataset to
 // download), the model of @gqn/model and the trainer of @gqn/train, on whatever tfjs backend is
 // active. Nothing here touches the DOM, so the same code runs under Node in the unit test.
-import { deriveSeed } from "@gqn/core";
-import { camerasToPoses } from "@gqn/data";
+import { deriveSeed, Random } from "@gqn/core";
+import { type InMemoryScene, scenesToArrays } from "@gqn/data";
 import { type GqnBatch, type GqnConfig, GqnModel, resolveGqnConfig } from "@gqn/model";
 import { generateScene, renderScene, roomsDepthRange, sceneSeed } from "@gqn/scenes";
 import { cpuSchedules, createTrainer, getTrainingPreset, type StepMetrics, type Trainer } from "@gqn/train";
@@ -47,21 +47,10 @@ export function browserModelConfig(frameSize: number): GqnConfig {
   });
 }
 
-/** A small deterministic generator for the views drawn per scene (mulberry32). */
-function views(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * A batch of freshly rendered rooms: scene `first + i` of the `split` of `seed`, K context views
- * and one query view drawn from its 10 cameras. Owned by the caller (`tf.dispose(Object.values(batch))`).
+ * and one query view drawn from its 10 cameras (only those are rendered). Owned by the caller
+ * (`tf.dispose(Object.values(batch))`).
  */
 export function renderBatch(
   options: Pick<BrowserTrainingOptions, "batchSize" | "contextSize" | "frameSize" | "seed">,
@@ -69,11 +58,7 @@ export function renderBatch(
   first: number,
 ): GqnBatch {
   const { batchSize: b, contextSize: k, frameSize: s, seed } = options;
-  const frames = new Float32Array(b * k * s * s * 3);
-  const poses = new Float32Array(b * k * 7);
-  const target = new Float32Array(b * s * s * 3);
-  const query = new Float32Array(b * 7);
-  const pixels = s * s * 3;
+  const scenes: InMemoryScene[] = [];
   for (let i = 0; i < b; i++) {
     const index = first + i;
     const sample = generateScene(KIND, sceneSeed(seed, split, index));
@@ -83,34 +68,22 @@ export function renderBatch(
         `renderBatch: contextSize ${k} leaves no query view of the ${count} views of ${KIND}.`,
       );
     }
-    // A seeded shuffle of the views: the first K are the context, the next the query.
-    const random = views(deriveSeed(seed, split, "views", index));
-    const order = Array.from({ length: count }, (_, v) => v);
-    for (let v = count - 1; v > 0; v--) {
-      const j = Math.floor(random() * (v + 1));
-      [order[v], order[j]] = [order[j] as number, order[v] as number];
-    }
-    const picked = order.slice(0, k + 1);
-    const cameras = new Float32Array(
-      picked.flatMap((v) => Array.from(sample.cameras.subarray(v * 5, v * 5 + 5))),
+    // A seeded draw of the views: the first K are the context, the next the query.
+    const order = new Random(deriveSeed(seed, split, "views", index)).shuffle(
+      Array.from({ length: count }, (_, v) => v),
     );
-    const rendered = renderScene(sample.scene, cameras, { frameSize: s });
-    const pose = camerasToPoses(cameras);
-    for (let v = 0; v < k; v++) {
-      const bytes = rendered[v] as Uint8Array;
-      const offset = (i * k + v) * pixels;
-      for (let p = 0; p < pixels; p++) frames[offset + p] = (bytes[p] as number) / 255;
-      poses.set(pose.subarray(v * 7, v * 7 + 7), (i * k + v) * 7);
-    }
-    const bytes = rendered[k] as Uint8Array;
-    for (let p = 0; p < pixels; p++) target[i * pixels + p] = (bytes[p] as number) / 255;
-    query.set(pose.subarray(k * 7, k * 7 + 7), i * 7);
+    const cameras = order.slice(0, k + 1).map((v) => sample.cameras.subarray(v * 5, v * 5 + 5));
+    const frames = renderScene(sample.scene, new Float32Array(cameras.flatMap((c) => Array.from(c))), {
+      frameSize: s,
+    });
+    scenes.push({ frames, cameras });
   }
+  const arrays = scenesToArrays(scenes, { context: Array.from({ length: k }, (_, v) => v), query: k });
   return {
-    contextFrames: tf.tensor5d(frames, [b, k, s, s, 3]),
-    contextPoses: tf.tensor3d(poses, [b, k, 7]),
-    queryPose: tf.tensor2d(query, [b, 7]),
-    target: tf.tensor4d(target, [b, s, s, 3]),
+    contextFrames: tf.tensor5d(arrays.contextFrames, [b, k, s, s, 3]),
+    contextPoses: tf.tensor3d(arrays.contextPoses, [b, k, 7]),
+    queryPose: tf.tensor2d(arrays.queryPose, [b, 7]),
+    target: tf.tensor4d(arrays.target as Float32Array, [b, s, s, 3]),
   };
 }
 
