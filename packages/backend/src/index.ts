@@ -11,11 +11,8 @@ export {
   unregisterWasmTrainingKernels,
 } from "./register-wasm-training-kernels.js";
 export { registerTrainingGradients } from "./tile-gradient.js";
-export { trainingProbeMs } from "./webgpu/speed-check.js";
 export {
   findWebgpuAdapter,
-  WEBGPU_DRIVER_HINT,
-  WEBGPU_INSTALL_HINT,
   type WebgpuAdapterInfo,
   type WebgpuAvailability,
 } from "./webgpu/webgpu-adapter.js";

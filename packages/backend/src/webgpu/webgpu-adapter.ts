@@ -12,7 +12,7 @@ export interface WebgpuAdapterInfo {
 export const WEBGPU_INSTALL_HINT = "npm install webgpu@0.6.2 @tensorflow/tfjs-backend-webgpu@4.22.0";
 
 /** What to install when WebGPU loads but finds no adapter. */
-export const WEBGPU_DRIVER_HINT =
+const WEBGPU_DRIVER_HINT =
   "no WebGPU adapter: install a Vulkan driver (Linux: your GPU's driver, or Mesa 24+'s software one: apt-get install mesa-vulkan-drivers libvulkan1, from bookworm-backports on Debian 12), or run on macOS (Metal) or Windows (D3D12)";
 
 /** The parts of `navigator.gpu` used here (the `webgpu` package's `create([])` in Node). */
