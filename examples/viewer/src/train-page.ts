@@ -151,7 +151,11 @@ async function start(): Promise<void> {
     stopAsked = true;
   });
   // A checkpoint as three files, which gqn-eval, gqn-render, --init-from and the viewer read.
-  ui.download.addEventListener("click", () => void offerFiles());
+  ui.download.addEventListener("click", () => {
+    offerFiles().catch((error: unknown) => {
+      ui.status.textContent = `Could not save the checkpoint: ${(error as Error).message}`;
+    });
+  });
   setState("ready");
   if (params.get("autostart") === "1") await train();
 }

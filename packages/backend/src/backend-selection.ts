@@ -85,8 +85,8 @@ export async function ensureGradients(
  * Picks, loads and activates a tfjs backend: the one module every `@gqn` entry point calls.
  *
  * - `auto`: `@tensorflow/tfjs-node-gpu` if it loads, else `@tensorflow/tfjs-node`, else WebGPU where
- *   a hardware adapter exists and a quick check ({@link trainingProbeMs}) finds it faster than
- *   wasm, else wasm, else cpu. A software adapter (lavapipe, SwiftShader) is never picked.
+ *   a hardware adapter exists and a quick check (a 5x5 convolution and both its gradients)
+ *   finds it faster than wasm, else wasm, else cpu. A software adapter (lavapipe, SwiftShader) is never picked.
  * - `tensorflow`: tfjs-node-gpu or tfjs-node, else a BACKEND_UNAVAILABLE error with the install command.
  * - `webgpu`: `@tensorflow/tfjs-backend-webgpu` on `navigator.gpu` (in Node, Dawn's from the
  *   `webgpu` package), on any adapter, software ones included; else the same kind of error, whose
@@ -188,13 +188,11 @@ const tryWebgpuIfFaster: Attempt = async (importModule, options, failures, notes
   // auto says nothing of a WebGPU that is not there, or is a CPU.
   const { adapter } = await findWebgpuAdapter(options.importModule ? { importModule } : {});
   if (!adapter || adapter.software) return undefined;
-  const gpu = await navigatorGpu(importModule, failures);
-  if (!gpu) return undefined;
-  const info = await activateWebgpu(importModule, adapter, failures);
+  const info = await tryWebgpu(importModule, options, failures, notes);
   if (!info) return undefined;
   const webgpuMs = await trainingProbeMs();
-  const wasmFailures: string[] = [];
-  const wasm = await tryWasm(importModule, options, wasmFailures, notes);
+  // Without wasm there is nothing to compare with; its own attempt reports it later.
+  const wasm = await tryWasm(importModule, options, [], notes);
   if (!wasm) {
     await tf.setBackend("webgpu");
     return info;
