@@ -1,4 +1,5 @@
 import { deriveSeed } from "@gqn/core";
+import { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { describe, expect, it } from "vitest";
@@ -323,6 +324,43 @@ describe("Draw against the unsplit ConvLSTM", () => {
       tf.dispose([condition, target]);
       precomputed.dispose();
       whole.dispose();
+    }
+  });
+});
+
+describe("Draw's training pass", () => {
+  it("is chosen once, at build: fused where the backend has the kernels, plain when asked or with a read", () => {
+    const { condition, target } = inputs(3);
+    const fused = new Draw({ ...TINY, seed: 1 });
+    const plain = new Draw({ ...TINY, seed: 1, fusedPass: false });
+    const reading = new Draw({ ...TINY, seed: 1, readChannels: 2 });
+    expect(fused.trainingPass).toBeUndefined();
+    for (const draw of [fused, plain, reading]) draw.build([...condition.shape]);
+    // The test setup registers @gqn/backend's kernels, the fused cell among them.
+    expect(fused.trainingPass).toBe("fused");
+    expect(plain.trainingPass).toBe("plain");
+    expect(reading.trainingPass).toBe("plain");
+    tf.dispose([condition, target]);
+    for (const draw of [fused, plain, reading]) draw.dispose();
+  });
+
+  it("says so when the backend changed to one without the fused kernels after the choice", async () => {
+    const { condition, target } = inputs(4);
+    const draw = new Draw({ ...TINY, seed: 1 });
+    draw.build([...condition.shape]);
+    const previous = tf.getBackend();
+    // A backend with no kernels registered under its name: the check must come before any op runs.
+    tf.registerBackend("no-fused-kernels", () => new MathBackendCPU());
+    await tf.setBackend("no-fused-kernels");
+    try {
+      expect(() => draw.infer(condition, target, { seed: 1 })).toThrow(
+        `chose its fused training pass on the ${previous} backend when it was built, but the no-fused-kernels backend`,
+      );
+    } finally {
+      await tf.setBackend(previous);
+      tf.removeBackend("no-fused-kernels");
+      tf.dispose([condition, target]);
+      draw.dispose();
     }
   });
 });

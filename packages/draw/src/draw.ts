@@ -24,9 +24,11 @@ export interface DrawArgs extends Partial<DrawConfig> {
    */
   precomputeConditionUpTo?: number;
   /**
-   * Training passes without canvases run as one op with a hand-written backward
-   * (`fused-infer.ts`) where the backend has `@gqn/backend`'s fused cell kernels; false keeps the
-   * plain ops, the reference it is tested against. Default true. A runtime choice, not saved.
+   * Whether training passes may run as one op with a hand-written backward (`fused-infer.ts`), an
+   * equivalent of the readable loop in {@link Draw.infer} tested against it. The choice is made
+   * once, when the layer is built, and read as {@link Draw.trainingPass}: fused where the backend
+   * then has `@gqn/backend`'s fused cell kernels and the cores take no read. false keeps the plain
+   * ops. Default true. A runtime choice, not saved.
    */
   fusedPass?: boolean;
 }
@@ -133,6 +135,7 @@ export class Draw extends ScopedLayer {
   readonly seed: number | undefined;
   private readonly precomputeConditionUpTo: number;
   private readonly fusedPass: boolean;
+  private pass: { kind: "fused"; backend: string } | { kind: "plain" } | undefined;
   private conditionChannels = 0;
   private steps: StepWeights[] = [];
   private down: tfl.LayerVariable | undefined;
@@ -169,8 +172,9 @@ export class Draw extends ScopedLayer {
     const steps = this.checkSteps(options.steps, "infer");
     this.checkTarget(condition, target);
     const read = this.checkRead(options.read, "infer");
-    // The fused pass's hand-written backward has no read: a model with one trains on the plain ops.
-    if (this.fusedPass && !options.canvases && read === undefined && hasFusedCell()) {
+    // The fused pass returns no canvases: a pass that asks for them runs the loop below.
+    if (this.pass?.kind === "fused" && !options.canvases) {
+      this.checkFusedBackend();
       return this.inferFused(condition, target, steps, options.seed);
     }
     const canvases: tf.Tensor4D[] = [];
@@ -197,6 +201,27 @@ export class Draw extends ScopedLayer {
       return { mean: this.observe(canvas), klPerStep: tf.stack(kls, 1) as tf.Tensor2D }; // [B, H, W, 3], [B, L]
     });
     return options.canvases ? { ...result, canvases } : result;
+  }
+
+  /**
+   * How training passes run, chosen once when the layer was built: "fused", one op with a
+   * hand-written backward, or "plain", the loop of tfjs ops in {@link Draw.infer} (with
+   * `fusedPass: false`, a read, or a backend without the fused cell kernels). Undefined before
+   * the layer is built.
+   */
+  get trainingPass(): "fused" | "plain" | undefined {
+    return this.pass?.kind;
+  }
+
+  /** The fused pass's kernels are the backend's it was chosen on: another one must have them too. */
+  private checkFusedBackend(): void {
+    const chosenOn = (this.pass as { backend: string }).backend;
+    if (tf.getBackend() !== chosenOn && !hasFusedCell()) {
+      throw new GqnError(
+        "BACKEND_UNAVAILABLE",
+        `Draw.infer: this DRAW chose its fused training pass on the ${chosenOn} backend when it was built, but the ${tf.getBackend()} backend now in use has no fused cell kernels: build the model on this backend, or construct it with fusedPass: false.`,
+      );
+    }
   }
 
   /** {@link infer} as one op with a hand-written backward (same values, same seeds). */
@@ -325,6 +350,11 @@ export class Draw extends ScopedLayer {
       });
     }
     this.down = this.weight("inference/down/kernel", [scale, scale, x + u, h], "glorot");
+    // The fused pass's hand-written backward has no read: a DRAW with one trains on the plain ops.
+    this.pass =
+      this.fusedPass && r === 0 && hasFusedCell()
+        ? { kind: "fused", backend: tf.getBackend() }
+        : { kind: "plain" };
     this.observation = [
       this.weight("observation/kernel", [1, 1, u, x], "glorot"),
       this.weight("observation/bias", [x], "zeros"),

@@ -90,6 +90,8 @@ function run(c: Case, fusedPass: boolean): { name: string; values: Float32Array 
   const klWeights = tf.randomUniform([c.batch, c.steps], 0.5, 1.5, "float32", 4);
   const built = draw.infer(condition, target, { seed: 5 }); // builds the weights
   tf.dispose([built.mean, built.klPerStep]);
+  // The pass was chosen once, at build: the comparison is between the two passes, not one twice.
+  expect(draw.trainingPass).toBe(fusedPass ? "fused" : "plain");
   const variables = draw.trainableWeights.map((w) => w.read() as tf.Variable);
   const loss = (cond: tf.Tensor) => {
     const out = draw.infer(cond as tf.Tensor4D, target, { seed: 5 });

@@ -3,9 +3,10 @@ import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { testBatch, tinyConfig } from "../test/model-fixtures.js";
+import type { RenderOptions } from "./gqn.js";
 import type { GqnBatch } from "./gqn-batch.js";
 import { resolveGqnConfig } from "./gqn-config.js";
-import { GqnLayer, type RenderOptions } from "./gqn-layer.js";
+import { GqnLayer } from "./gqn-layer.js";
 import { GqnModel } from "./gqn-model.js";
 
 /** The query views of a batch, represented and rendered in one go. */
@@ -159,7 +160,8 @@ describe("GqnModel", () => {
 
   it("evaluates with one representation, to the numbers of lossTerms and render", async () => {
     const batch = testBatch(2, 2, 16, 7);
-    const represent = vi.spyOn(GqnLayer.prototype, "encodeContext");
+    const layer = model.toLayersModel().layers.find((l): l is GqnLayer => l instanceof GqnLayer) as GqnLayer;
+    const represent = vi.spyOn(layer.encoder, "encode");
     const m = await model.evaluate(batch, 0.7, { seed: 2 });
     expect(represent).toHaveBeenCalledTimes(1);
     represent.mockRestore();

@@ -1,12 +1,23 @@
-import { assertShape, canonicalJson, checkInteger, deriveSeed, GqnError } from "@gqn/core";
+import { assertShape, canonicalJson, checkInteger, GqnError } from "@gqn/core";
 import type { InferResult } from "@gqn/draw";
-import { type ContextViews, GQN_POSE_SIZE } from "@gqn/encoders";
+import { GQN_POSE_SIZE } from "@gqn/encoders";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { bitsPerDim, type ElboTerms, elboTerms, imageMse, psnrFromMse } from "./elbo.js";
+import {
+  bitsPerDim,
+  type ElboTerms,
+  evaluateBatch,
+  type InferOptions,
+  infer,
+  lossTerms,
+  psnrFromMse,
+  type RenderOptions,
+  render,
+  represent,
+} from "./gqn.js";
 import type { GqnBatch } from "./gqn-batch.js";
 import { completeGqnConfig, type GqnConfig, resolveGqnConfig } from "./gqn-config.js";
-import { GqnLayer, type InferOptions, type RenderOptions } from "./gqn-layer.js";
+import { GqnLayer } from "./gqn-layer.js";
 
 /** Options of {@link GqnModel.create}. */
 export interface GqnModelOptions {
@@ -160,7 +171,7 @@ export class GqnModel {
    */
   represent(contextFrames: tf.Tensor5D, contextPoses: tf.Tensor3D): tf.Tensor4D {
     this.checkAlive("represent");
-    return this.layer.represent(contextFrames, contextPoses);
+    return tf.tidy(() => represent(this.layer, contextFrames, contextPoses).r);
   }
 
   /**
@@ -174,7 +185,7 @@ export class GqnModel {
     this.checkAlive("render");
     checkInteger(options.samples ?? 1, "GqnModel.render", "samples");
     this.checkQuery("GqnModel.render", r, queryPose);
-    return this.layer.render(r, queryPose, options);
+    return render(this.layer, { r }, queryPose, options);
   }
 
   /**
@@ -190,62 +201,48 @@ export class GqnModel {
   ): InferResult {
     this.checkAlive("infer");
     this.checkQuery("GqnModel.infer", r, queryPose, target);
-    return this.layer.infer(r, queryPose, target, options);
+    return infer(this.layer, { r }, queryPose, target, options);
   }
 
   /**
-   * The negative ELBO of a batch at pixel sigma `sigma` ({@link elboTerms}: the target's NLL plus
-   * the KL summed over steps, batch means, nats). Differentiable: call it inside an optimizer's
-   * closure; `@gqn/train`'s trainer does.
+   * The negative ELBO of a batch at pixel sigma `sigma` (the target's NLL plus the KL summed over
+   * steps, batch means, nats). Differentiable: call it inside an optimizer's closure;
+   * `@gqn/train`'s trainer does.
    *
    * @returns scalars owned by the caller.
    */
   lossTerms(batch: GqnBatch, sigma: number, options: InferOptions = {}): ElboTerms {
     this.checkAlive("lossTerms");
     return tf.tidy(() => {
-      const { r, views } = this.layer.encodeContext(batch.contextFrames, batch.contextPoses); // [B, h, w, c]
-      return { ...this.lossTermsOf(r, batch, sigma, options, "GqnModel.lossTerms", views) }; // a TensorContainer for tidy
+      const rep = represent(this.layer, batch.contextFrames, batch.contextPoses); // r [B, h, w, c]
+      this.checkQuery("GqnModel.lossTerms", rep.r, batch.queryPose, batch.target);
+      return { ...lossTerms(this.layer, rep, batch, sigma, options) }; // a TensorContainer for tidy
     });
   }
 
   /**
-   * Test metrics of one batch: the negative ELBO and its terms (posterior, encoder in inference
-   * mode), and the MSE / PSNR of the prior's rendering against the target.
+   * Test metrics of one batch: the negative ELBO and its terms (posterior), and the MSE / PSNR of
+   * one prior rendering against the target, all from one representation.
    */
   async evaluate(batch: GqnBatch, sigma: number, options: EvaluateOptions = {}): Promise<EvalResult> {
     this.checkAlive("evaluate");
-    const seed = options.seed;
-    const { packed, image } = tf.tidy(() => {
-      // One representation for both passes: r depends on the context alone.
-      const { r, views } = this.layer.encodeContext(batch.contextFrames, batch.contextPoses); // [B, h, w, c]
-      const terms = this.lossTermsOf(
-        r,
-        batch,
-        sigma,
-        seed === undefined ? {} : { seed },
-        "GqnModel.evaluate",
-        views,
-      );
-      const image = this.layer.render(
-        r,
-        batch.queryPose,
-        seed === undefined ? {} : { seed: deriveSeed(seed, "render") },
-        views,
-      ); // [B, S, S, 3]
-      const mse = tf.mean(imageMse(batch.target, image));
-      // One read of the four scalars (each read waits on the backend).
-      return { packed: tf.stack([terms.loss, terms.nll, terms.kl, mse]), image }; // [4], [B, S, S, 3]
-    });
+    this.checkQuery("GqnModel.evaluate", batch.contextFrames, batch.queryPose, batch.target);
+    const { render: image, ...scalars } = evaluateBatch(this.layer, batch, sigma, options.seed);
+    const names = ["loss", "nll", "kl", "mse"] as const;
+    // One read of the four scalars (each read waits on the backend), taken apart by name.
+    const packed = tf.stack(names.map((name) => scalars[name]));
     const values = await packed.data();
-    packed.dispose();
-    const [elbo, nll, kl, mse] = [0, 1, 2, 3].map((i) => values[i] ?? Number.NaN) as [
-      number,
-      number,
-      number,
-      number,
-    ];
+    tf.dispose([packed, scalars]);
+    const value = (name: (typeof names)[number]) => values[names.indexOf(name)] ?? Number.NaN;
     const [, h, w, c] = batch.target.shape;
-    const metrics = { elbo, nll, kl, bitsPerDim: bitsPerDim(elbo, h * w * c), mse, psnr: psnrFromMse(mse) };
+    const metrics: EvalMetrics = {
+      elbo: value("loss"),
+      nll: value("nll"),
+      kl: value("kl"),
+      bitsPerDim: bitsPerDim(value("loss"), h * w * c),
+      mse: value("mse"),
+      psnr: psnrFromMse(value("mse")),
+    };
     if (options.keepRender) return { ...metrics, render: image };
     image.dispose();
     return metrics;
@@ -258,23 +255,14 @@ export class GqnModel {
     this.layersModel.dispose();
   }
 
-  /** The negative ELBO of `batch` from its representation `r` (inside the caller's tidy). */
-  private lossTermsOf(
-    r: tf.Tensor4D,
-    batch: GqnBatch,
-    sigma: number,
-    options: InferOptions,
-    where: string,
-    views?: ContextViews,
-  ): ElboTerms {
-    this.checkQuery(where, r, batch.queryPose, batch.target);
-    const { mean, klPerStep } = this.layer.infer(r, batch.queryPose, batch.target, options, views); // [B, S, S, 3], [B, L]
-    return elboTerms(batch.target, mean, klPerStep, sigma);
-  }
-
   /** Checks the query pose (and target) against the batch of `r`, naming the method called. */
-  private checkQuery(where: string, r: tf.Tensor4D, queryPose: tf.Tensor2D, target?: tf.Tensor4D): void {
-    const b = r.shape[0];
+  private checkQuery(
+    where: string,
+    r: { readonly shape: readonly number[] },
+    queryPose: tf.Tensor2D,
+    target?: tf.Tensor4D,
+  ): void {
+    const b = r.shape[0] as number;
     assertShape(queryPose.shape, [b, GQN_POSE_SIZE], where, "queryPose");
     const s = this.config.frameSize;
     if (target) assertShape(target.shape, [b, s, s, 3], where, "target");

@@ -1,16 +1,19 @@
 // @gqn/model: the GQN itself, from context frames to a rendered query view and the ELBO.
-// Platform-neutral (runs in a browser). Importing it registers the GqnRenderer layer class, which
-// tf.loadLayersModel needs to load a saved GqnModel.
-export { buildCondition } from "./condition.js";
+// Platform-neutral (runs in a browser). Importing it registers the GqnLayer class (and its 0.0.0
+// name, GqnRenderer), which tf.loadLayersModel needs to load a saved GqnModel. The GQN's math is
+// gqn.ts, top to bottom.
+// The pixel likelihood is DRAW's: one home for it, so a DRAW-only user needs no @gqn/model.
+export { gaussianNll, nllFloor } from "@gqn/draw";
 export {
   bitsPerDim,
+  type ContextInput,
   type ElboTerms,
   elboTerms,
-  gaussianNll,
+  type InferOptions,
   imageMse,
-  nllFloor,
   psnrFromMse,
-} from "./elbo.js";
+  type RenderOptions,
+} from "./gqn.js";
 export type { GqnBatch } from "./gqn-batch.js";
 export {
   completeGqnConfig,
@@ -24,7 +27,6 @@ export {
   resolveGqnConfig,
   validateGqnConfig,
 } from "./gqn-config.js";
-export type { ContextInput, InferOptions, RenderOptions } from "./gqn-layer.js";
 export {
   type EvalMetrics,
   type EvalResult,

@@ -64,4 +64,28 @@ describe("a checkpoint saved by an earlier version", () => {
     tf.dispose([r, image, terms.loss, terms.nll, terms.kl, ...Object.values(batch)]);
     model.dispose();
   });
+
+  it("carries the layer's 0.0.0 class name, and saves again under today's one", async () => {
+    const layerClasses = (topology: unknown) =>
+      ((topology as { config: { layers: { class_name: string }[] } }).config.layers ?? []).map(
+        (l) => l.class_name,
+      );
+    expect(layerClasses(artifacts().modelTopology)).toContain("GqnRenderer");
+    const model = await GqnModel.load(tf.io.fromMemory(artifacts()));
+    let saved: tf.io.ModelArtifacts | undefined;
+    await model.toLayersModel().save(
+      tf.io.withSaveHandler(async (a) => {
+        saved = a;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
+      }),
+    );
+    const classes = layerClasses(saved?.modelTopology);
+    expect(classes).toContain("GqnLayer");
+    expect(classes).not.toContain("GqnRenderer");
+    // And what it saved loads again, to the same weights.
+    const again = await GqnModel.load(tf.io.fromMemory(saved as tf.io.ModelArtifacts));
+    expect(again.countParams()).toBe(model.countParams());
+    model.dispose();
+    again.dispose();
+  });
 });

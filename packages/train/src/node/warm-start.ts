@@ -155,7 +155,7 @@ async function readSource(path: string, where: string): Promise<Source> {
   return { path, model, gqnConfig };
 }
 
-/** The GQN config a saved LayersModel carries in its GqnRenderer layer's config. */
+/** The GQN config a saved LayersModel carries in its GQN layer's config. */
 function configInModel(model: tfl.LayersModel): ModelConfig | undefined {
   for (const layer of model.layers) {
     const config = layer.getConfig().gqn as unknown;
