@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
+import { convBackpropKernel } from "./wasm-kernels/conv-backprop-kernel.js";
 import { conv2dBackpropFilterVia } from "./wasm-kernels/conv2d-backprop-filter.js";
 import { conv2dBackpropInputVia } from "./wasm-kernels/conv2d-backprop-input.js";
 import {
@@ -32,10 +33,8 @@ type KernelName = (typeof WASM_TRAINING_KERNELS)[number];
 const FACTORIES: Record<KernelName, (stock: tf.KernelFunc | undefined) => tf.KernelFunc | undefined> = {
   Conv2D: (stock) => stock && forwardConvKernel(stock, BACKEND, false),
   FusedConv2D: (stock) => stock && forwardConvKernel(stock, BACKEND, true),
-  Conv2DBackpropFilter: () => (args) =>
-    conv2dBackpropFilterVia(args.backend as tf.KernelBackend, BACKEND, args.inputs, args.attrs ?? {}),
-  Conv2DBackpropInput: () => (args) =>
-    conv2dBackpropInputVia(args.backend as tf.KernelBackend, BACKEND, args.inputs, args.attrs ?? {}),
+  Conv2DBackpropFilter: () => convBackpropKernel(BACKEND, conv2dBackpropFilterVia),
+  Conv2DBackpropInput: () => convBackpropKernel(BACKEND, conv2dBackpropInputVia),
   Slice: (stock) => stock && sliceKernel(stock),
   SplitV: (stock) => stock && splitVKernel(stock),
   Concat: (stock) => stock && concatKernel(stock),

@@ -1,8 +1,8 @@
 import * as tf from "@tensorflow/tfjs-core";
+import type { ConvBackpropArgs } from "./conv-backprop-kernel.js";
 import { type ConvFilter, runConv } from "./conv-engine.js";
-import { nhwcPad } from "./data-format.js";
 import { derivedTensorCache, heapBackend } from "./heap-access.js";
-import { KernelScope } from "./kernel-scope.js";
+import type { KernelScope } from "./kernel-scope.js";
 
 /**
  * `Conv2DBackpropInput` (also the kernel behind `tf.conv2dTranspose`) as one stride-1 forward
@@ -16,107 +16,93 @@ import { KernelScope } from "./kernel-scope.js";
  * taps; its output `[N, P, Q, s*s*Ci]` is then laid out as `[N, P*s, Q*s, Ci]` and cropped by
  * the forward padding. For k == s (GQN's k2 s2, k4 s4) M = 1: a plain matrix product.
  */
-export function conv2dBackpropInputVia(
-  backend: tf.KernelBackend,
-  backendName: string,
-  inputs: tf.NamedTensorInfoMap,
-  attrs: tf.NamedAttrMap,
-): tf.TensorInfo {
-  const scope = new KernelScope(backend, backendName);
-  try {
-    const { strides, pad, dataFormat, dimRoundingMode, inputShape } =
-      attrs as unknown as tf.Conv2DBackpropInputAttrs;
-    const channelsFirst = dataFormat === "NCHW";
-    const dy = channelsFirst
-      ? scope.transpose(inputs.dy as tf.TensorInfo, [0, 2, 3, 1])
-      : (inputs.dy as tf.TensorInfo);
-    const filter = inputs.filter as tf.TensorInfo;
-    const nhwcShape = (
-      channelsFirst ? [inputShape[0], inputShape[2], inputShape[3], inputShape[1]] : inputShape
-    ) as [number, number, number, number];
-    const info = tf.backend_util.computeConv2DInfo(
-      nhwcShape,
-      filter.shape as [number, number, number, number],
-      strides,
-      1,
-      nhwcPad(pad, channelsFirst),
-      dimRoundingMode,
-      false,
-      "channelsLast",
-    );
-    const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
-    const { inHeight: h, inWidth: w, inChannels: ci, outChannels: co, batchSize: n } = info;
-    const { top, left } = info.padInfo;
-    const [, ho, wo] = dy.shape as [number, number, number, number];
-    const mh = Math.ceil(kh / sh);
-    const mw = Math.ceil(kw / sw);
-    // Rows P0 <= P < P1 of the phase grid cover the padded rows top .. top+h-1; computing only
-    // those (not the rows the crop drops) saves (k-1)/h of the work at stride 1 ('same' k5 on
-    // an 8x8 grid computed 10x10 outputs: 1.56x the work).
-    const [p0h, p1h] = [Math.floor(top / sh), Math.ceil((top + h) / sh)];
-    const [p0w, p1w] = [Math.floor(left / sw), Math.ceil((left + w) / sw)];
-    const [ph, pw] = [p1h - p0h, p1w - p0w];
+export function conv2dBackpropInputVia(scope: KernelScope, args: ConvBackpropArgs): tf.TensorInfo {
+  const { strides, pad, dimRoundingMode, channelsFirst, dy, inputs } = args;
+  const { inputShape } = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
+  const filter = inputs.filter as tf.TensorInfo;
+  const nhwcShape = (
+    channelsFirst ? [inputShape[0], inputShape[2], inputShape[3], inputShape[1]] : inputShape
+  ) as [number, number, number, number];
+  const info = tf.backend_util.computeConv2DInfo(
+    nhwcShape,
+    filter.shape as [number, number, number, number],
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    "channelsLast",
+  );
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  const { inHeight: h, inWidth: w, inChannels: ci, outChannels: co, batchSize: n } = info;
+  const { top, left } = info.padInfo;
+  const [, ho, wo] = dy.shape as [number, number, number, number];
+  const mh = Math.ceil(kh / sh);
+  const mw = Math.ceil(kw / sw);
+  // Rows P0 <= P < P1 of the phase grid cover the padded rows top .. top+h-1; computing only
+  // those (not the rows the crop drops) saves (k-1)/h of the work at stride 1 ('same' k5 on
+  // an 8x8 grid computed 10x10 outputs: 1.56x the work).
+  const [p0h, p1h] = [Math.floor(top / sh), Math.ceil((top + h) / sh)];
+  const [p0w, p1w] = [Math.floor(left / sw), Math.ceil((left + w) / sw)];
+  const [ph, pw] = [p1h - p0h, p1w - p0w];
 
-    // The filter as [mh, mw, Co, sh*sw*Ci], built in one JS pass over the wasm heap: the
-    // equivalent kernel chain (pad, reshape, reverse, 6-d transpose) took seconds on a
-    // [5,5,583,1024] filter; this takes ~0.1 s.
-    const heap = heapBackend(backend);
-    if (!heap || filter.dtype !== "float32") {
-      throw new Error("conv2dBackpropInputVia: needs tfjs-backend-wasm and a float32 filter.");
-    }
-    const tag = `phases ${sh} ${sw}`;
-    const phaseFilter: ConvFilter = {
-      shape: [mh, mw, co, sh * sw * ci],
-      cacheKey: { source: filter.dataId, tag },
-      // Cached while the weights live; not a temporary of the scope.
-      materialize: () =>
-        derivedTensorCache(heap).get(filter.dataId, tag, () => {
-          const out = heap.makeOutput([mh, mw, co, sh * sw * ci], "float32");
-          // Views after the allocation: a heap growth detaches earlier ones.
-          writePhaseFilter(
-            heap.typedArrayFromHeap(filter),
-            [kh, kw, ci, co],
-            [sh, sw],
-            heap.typedArrayFromHeap(out),
-          );
-          return out;
-        }),
-    };
-
-    // Phase row P reads dy rows P-mh+1 .. P: slice the dy rows that rows P0..P1-1 read, and
-    // zero-pad where those fall outside dy.
-    const [r0, c0] = [Math.max(0, p0h - mh + 1), Math.max(0, p0w - mw + 1)];
-    if (Math.min(ho, p1h) <= r0 || Math.min(wo, p1w) <= c0) {
-      // Padding so large that no gradient reaches x (explicit pads only).
-      const zeros = scope.run("Fill", {}, { shape: nhwcShape, value: 0, dtype: "float32" });
-      return scope.result(channelsFirst ? scope.transpose(zeros, [0, 3, 1, 2]) : zeros, []);
-    }
-    const dyUsed = scope.slice(dy, [0, r0, c0, 0], [n, Math.min(ho, p1h) - r0, Math.min(wo, p1w) - c0, co]);
-    const phases = runConv(scope, dyUsed, phaseFilter, {
-      strides: [1, 1],
-      dilations: [1, 1],
-      pads: [
-        Math.max(0, mh - 1 - p0h),
-        Math.max(0, p1h - ho),
-        Math.max(0, mw - 1 - p0w),
-        Math.max(0, p1w - wo),
-      ],
-    }); // [N, ph, pw, sh*sw*Ci], phase rows P0.. and columns P0w..
-    const spread =
-      sh === 1 && sw === 1
-        ? phases
-        : scope.reshape(scope.transpose(scope.reshape(phases, [n, ph, pw, sh, sw, ci]), [0, 1, 3, 2, 4, 5]), [
-            n,
-            ph * sh,
-            pw * sw,
-            ci,
-          ]);
-    let dx = scope.slice(spread, [0, top - p0h * sh, left - p0w * sw, 0], [n, h, w, ci]);
-    if (channelsFirst) dx = scope.transpose(dx, [0, 3, 1, 2]);
-    return scope.result(dx, [inputs.dy as tf.TensorInfo, filter]);
-  } finally {
-    scope.dispose();
+  // The filter as [mh, mw, Co, sh*sw*Ci], built in one JS pass over the wasm heap: the
+  // equivalent kernel chain (pad, reshape, reverse, 6-d transpose) took seconds on a
+  // [5,5,583,1024] filter; this takes ~0.1 s.
+  const heap = heapBackend(scope.backend);
+  if (!heap || filter.dtype !== "float32") {
+    throw new Error("conv2dBackpropInputVia: needs tfjs-backend-wasm and a float32 filter.");
   }
+  const tag = `phases ${sh} ${sw}`;
+  const phaseFilter: ConvFilter = {
+    shape: [mh, mw, co, sh * sw * ci],
+    cacheKey: { source: filter.dataId, tag },
+    // Cached while the weights live; not a temporary of the scope.
+    materialize: () =>
+      derivedTensorCache(heap).get(filter.dataId, tag, () => {
+        const out = heap.makeOutput([mh, mw, co, sh * sw * ci], "float32");
+        // Views after the allocation: a heap growth detaches earlier ones.
+        writePhaseFilter(
+          heap.typedArrayFromHeap(filter),
+          [kh, kw, ci, co],
+          [sh, sw],
+          heap.typedArrayFromHeap(out),
+        );
+        return out;
+      }),
+  };
+
+  // Phase row P reads dy rows P-mh+1 .. P: slice the dy rows that rows P0..P1-1 read, and
+  // zero-pad where those fall outside dy.
+  const [r0, c0] = [Math.max(0, p0h - mh + 1), Math.max(0, p0w - mw + 1)];
+  if (Math.min(ho, p1h) <= r0 || Math.min(wo, p1w) <= c0) {
+    // Padding so large that no gradient reaches x (explicit pads only).
+    const zeros = scope.run("Fill", {}, { shape: nhwcShape, value: 0, dtype: "float32" });
+    return scope.result(channelsFirst ? scope.transpose(zeros, [0, 3, 1, 2]) : zeros, []);
+  }
+  const dyUsed = scope.slice(dy, [0, r0, c0, 0], [n, Math.min(ho, p1h) - r0, Math.min(wo, p1w) - c0, co]);
+  const phases = runConv(scope, dyUsed, phaseFilter, {
+    strides: [1, 1],
+    dilations: [1, 1],
+    pads: [
+      Math.max(0, mh - 1 - p0h),
+      Math.max(0, p1h - ho),
+      Math.max(0, mw - 1 - p0w),
+      Math.max(0, p1w - wo),
+    ],
+  }); // [N, ph, pw, sh*sw*Ci], phase rows P0.. and columns P0w..
+  const spread =
+    sh === 1 && sw === 1
+      ? phases
+      : scope.reshape(scope.transpose(scope.reshape(phases, [n, ph, pw, sh, sw, ci]), [0, 1, 3, 2, 4, 5]), [
+          n,
+          ph * sh,
+          pw * sw,
+          ci,
+        ]);
+  let dx = scope.slice(spread, [0, top - p0h * sh, left - p0w * sw, 0], [n, h, w, ci]);
+  if (channelsFirst) dx = scope.transpose(dx, [0, 3, 1, 2]);
+  return scope.result(dx, [inputs.dy as tf.TensorInfo, filter]);
 }
 
 /**
