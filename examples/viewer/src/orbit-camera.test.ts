@@ -45,7 +45,8 @@ describe("orbit camera", () => {
     expect(wrapAngle(3 * Math.PI + 0.5)).toBeCloseTo(-Math.PI + 0.5, 12);
   });
 
-  it("rejects a camera at the origin and a non-positive distance", () => {
+  it("rejects a short camera, a camera at the origin and a non-positive distance", () => {
+    expect(() => cameraToOrbit([1, 2, 3, 0, 0], 1)).toThrow(/5 floats/);
     expect(() => cameraToOrbit([0, 0, 0, 0, 0])).toThrow(/must not sit at the origin/);
     try {
       orbitToCamera({ yaw: 0, pitch: 0, distance: 0 });

@@ -1,4 +1,5 @@
 import { GqnError } from "@gqn/core";
+import { cameraBasis } from "@gqn/scenes";
 
 /**
  * A query camera on a sphere around the scene's centre, always looking at the origin, in the
@@ -63,15 +64,8 @@ export function orbitToCamera(orbit: OrbitCamera): Float32Array {
  * elsewhere, the one at the same place that faces the centre).
  */
 export function cameraToOrbit(camera: ArrayLike<number>, offset = 0): OrbitCamera {
-  if (camera.length < offset + 5) {
-    throw new GqnError(
-      "INVALID_ARGUMENT",
-      `cameraToOrbit: camera must hold 5 floats [x, y, z, yaw, pitch] from offset ${offset}, but has length ${camera.length}.`,
-    );
-  }
-  const x = camera[offset] as number;
-  const y = camera[offset + 1] as number;
-  const z = camera[offset + 2] as number;
+  // cameraBasis checks that the 5 floats are there; only the position matters here.
+  const [x, y, z] = cameraBasis(camera, offset).position;
   const distance = Math.hypot(x, y, z);
   if (!(distance > 0)) {
     throw new GqnError(
