@@ -1,12 +1,6 @@
 export { DEFAULT_DRAW_CONFIG, type DrawConfig, resolveDrawConfig } from "./config.js";
-export {
-  type ConditionedCore,
-  type ConvLstmState,
-  conditionedCore,
-  convLstmStep,
-  convLstmUpdate,
-} from "./conv-lstm.js";
-export { DiagonalGaussian, gaussianFromHead, gaussianLogDensity } from "./diagonal-gaussian.js";
+export { type ConvLstmState, convLstmStep } from "./conv-lstm.js";
+export { DiagonalGaussian, gaussianFromHead } from "./diagonal-gaussian.js";
 export {
   Draw,
   type DrawArgs,

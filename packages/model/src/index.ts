@@ -2,15 +2,11 @@
 // Platform-neutral (runs in a browser). Importing it registers the GqnLayer class (and its 0.0.0
 // name, GqnRenderer), which tf.loadLayersModel needs to load a saved GqnModel. The GQN's math is
 // gqn.ts, top to bottom.
-// The pixel likelihood is DRAW's: one home for it, so a DRAW-only user needs no @gqn/model.
-export { gaussianNll, nllFloor } from "@gqn/draw";
 export {
   bitsPerDim,
   type ContextInput,
   type ElboTerms,
-  elboTerms,
   type InferOptions,
-  imageMse,
   psnrFromMse,
   type RenderOptions,
 } from "./gqn.js";
@@ -25,7 +21,6 @@ export {
   type GqnPresetName,
   getPreset,
   resolveGqnConfig,
-  validateGqnConfig,
 } from "./gqn-config.js";
 export {
   type EvalMetrics,
@@ -35,4 +30,4 @@ export {
   type GqnModelOptions,
 } from "./gqn-model.js";
 export { imageGrid, scaleImage, toRgbImages } from "./images.js";
-export { type OrbitOptions, orbitPoses, type PriorRenderer, renderOrbit, type UpAxis } from "./orbit.js";
+export { type OrbitOptions, type PriorRenderer, renderOrbit, type UpAxis } from "./orbit.js";
