@@ -7,7 +7,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { decodeSceneRecord, listDatasetFiles, readDatasetInfo, readTFRecords } from "@gqn/data/node";
+import { decodeSceneRecord } from "@gqn/data";
+import { listDatasetFiles, readDatasetInfo, readTFRecords } from "@gqn/data/node";
 
 const { values, positionals } = parseArgs({
   args: process.argv.slice(2).filter((arg) => arg !== "--"),

@@ -213,7 +213,7 @@ export interface EpipolarFigureInputs {
  * line of the ray through the pixel's centre (its stretch from `near` to `far` in front of the
  * camera, clipped to the image) and the dots, all `scale` times larger, on a grey ground.
  */
-export function drawEpipolarFigure(inputs: EpipolarFigureInputs): RgbImage {
+function drawEpipolarFigure(inputs: EpipolarFigureInputs): RgbImage {
   const { scale } = inputs;
   const size = inputs.query.frame.width;
   const panel = size * scale;

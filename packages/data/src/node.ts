@@ -1,32 +1,16 @@
-// Node-only entry (file system, codecs, workers). Re-exports the platform-neutral API too.
-
+// Node-only entry: files, codecs, worker threads, batches and the gqn-data command line. The
+// platform-neutral names (records, datasets' facts, poses, cameras, CorruptRecordError) are the
+// root entry's, imported from "@gqn/data".
 export {
   type ContextSize,
   createSceneBatches,
-  type DirectorySceneBatchOptions,
   type SceneBatch,
   type SceneBatchIterator,
-  type SceneBatchOptions,
   type SceneBatchState,
 } from "./create-scene-batches.js";
-export { type ListDatasetFilesOptions, listDatasetFiles, readDatasetInfo } from "./dataset-files.js";
-export {
-  drawEpipolarFigure,
-  type EpipolarFigure,
-  type EpipolarFigureInputs,
-  type EpipolarFigureOptions,
-  type FigureView,
-  writeEpipolarFigure,
-} from "./epipolar-figure.js";
-export { fastCrc32c } from "./fast-crc32c.js";
+export { listDatasetFiles, readDatasetInfo } from "./dataset-files.js";
 export { encodeGif } from "./gif.js";
-export {
-  type InMemorySceneBatchOptions,
-  inMemoryDatasetInfo,
-  peekScene,
-  type SceneIterable,
-} from "./in-memory-scene-batches.js";
-export * from "./index.js";
+export { inMemoryDatasetInfo, peekScene, type SceneIterable } from "./in-memory-scene-batches.js";
 export { decodeJpeg, encodeJpeg, encodePng } from "./jpeg.js";
 export {
   encodeObjectMaskFile,
@@ -36,20 +20,8 @@ export {
   type ObjectMasksEntry,
   type ObjectMaskView,
   objectMaskFileName,
-  type QueryObjectMasks,
+  objectMaskRecordKey,
 } from "./object-masks.js";
-export {
-  compressionOfName,
-  indexTFRecords,
-  type ReadTFRecordAtOptions,
-  type ReadTFRecordsOptions,
-  readTFRecordAt,
-  readTFRecordEntries,
-  readTFRecords,
-  type TFRecordCompression,
-  type TFRecordIndex,
-  type TFRecordStream,
-} from "./read-tfrecords.js";
-export { type CliStream, type DataCliIo, runDataCli } from "./run-data-cli.js";
-export type { SceneLocator, SceneSourceState } from "./scene-source.js";
-export { TFRecordWriter, type TFRecordWriterOptions } from "./tfrecord-writer.js";
+export { readTFRecords } from "./read-tfrecords.js";
+export { runDataCli } from "./run-data-cli.js";
+export { TFRecordWriter } from "./tfrecord-writer.js";

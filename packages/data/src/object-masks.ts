@@ -5,9 +5,10 @@ import { type FileHandle, open } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { GqnError } from "@gqn/core";
-import { crc32c } from "./crc32c.js";
+import { crc32c, maskCrc } from "./crc32c.js";
 import type { DatasetInfo, Split } from "./datasets.js";
 import { CorruptRecordError } from "./errors.js";
+import { fastCrc32c } from "./fast-crc32c.js";
 import { indexTFRecords } from "./read-tfrecords.js";
 import { TFRECORD_HEADER_BYTES } from "./tfrecord-framing.js";
 
@@ -45,14 +46,22 @@ export function objectMaskFileName(tfrecordName: string): string {
 }
 
 /**
+ * The key that ties a record's masks to a TFRecord record: the masked CRC32C of the record's data,
+ * as the TFRecord framing stores it (so a reader checks masks against the records without decoding them).
+ */
+export function objectMaskRecordKey(record: Uint8Array): number {
+  return maskCrc(fastCrc32c(record));
+}
+
+/**
  * The bytes of a mask file holding `records[r][v]`, view `v` of the scene in record `r` of the
  * TFRecord file beside it. Layout, integers little-endian uint32:
  *
  * - `GQNMASK2` (8 ASCII bytes), frameSize, views, records;
  * - `records + 1` byte offsets of the records' data (the last: the file's length);
  * - `records` CRC32Cs, each of a record's data before compression;
- * - `records` keys: each the masked CRC32C of the TFRecord record's data that the masks belong to,
- *   as its framing stores it (`recordKeys`), so masks are checked against their records;
+ * - `records` keys: each the {@link objectMaskRecordKey} of the TFRecord record the masks belong to
+ *   (`recordKeys`), so masks are checked against their records;
  * - each record's data, raw-deflated: per view, `frameSize^2` id bytes, then 3 `behind` bytes for
  *   each pixel whose id is not 0, in pixel order.
  *

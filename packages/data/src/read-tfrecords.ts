@@ -39,7 +39,7 @@ export interface TFRecordStream extends AsyncIterable<Uint8Array> {
  * Never guessed from content: a plain shard whose first bytes were damaged into a gzip magic would
  * otherwise be decompressed whole and lose every intact record.
  */
-export function compressionOfName(path: string): Exclude<TFRecordCompression, "auto"> {
+function compressionOfName(path: string): Exclude<TFRecordCompression, "auto"> {
   if (/\.gz$/i.test(path)) return "gzip";
   if (/\.(zz|zlib)$/i.test(path)) return "zlib";
   return "none";

@@ -15,11 +15,11 @@ import {
   pixelRay,
   pointAlong,
   projectPoint,
-  type Vec3,
 } from "@gqn/data";
 import { describe, expect, it } from "vitest";
 import { generateScene, sceneSeed } from "./generate-scene.js";
 import { CompiledScene } from "./ray-caster.js";
+import type { Vec3 } from "./scene.js";
 import type { SceneKind } from "./scene-kinds.js";
 import { planSyntheticDataset, syntheticCameraOptics } from "./write-synthetic-dataset.js";
 

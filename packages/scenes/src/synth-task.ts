@@ -1,12 +1,10 @@
 import { writeFileAtomic } from "@gqn/core/node";
-import type { Split } from "@gqn/data";
-import { encodeSceneRecord } from "@gqn/data";
+import { encodeSceneRecord, type Split } from "@gqn/data";
 import {
   encodeJpeg,
   encodeObjectMaskFile,
-  fastCrc32c,
-  maskCrc,
   type ObjectMaskView,
+  objectMaskRecordKey,
   TFRecordWriter,
 } from "@gqn/data/node";
 import { generateScene, sceneSeed } from "./generate-scene.js";
@@ -70,8 +68,7 @@ export async function runSynthFileTask(
         encodeJpeg(rgb, task.frameSize, task.frameSize, task.jpegQuality),
       );
       const record = encodeSceneRecord({ frames, cameras });
-      // The masks' key of the record: its data CRC as the TFRecord framing stores it.
-      if (task.masksPath !== undefined) keys.push(maskCrc(fastCrc32c(record)));
+      if (task.masksPath !== undefined) keys.push(objectMaskRecordKey(record));
       await writer.write(record);
       onScene();
       // Let signals (Ctrl-C) and messages through between scenes.

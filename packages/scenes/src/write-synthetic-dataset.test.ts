@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { datasetDepthRange, datasetFileNames, datasetFovDegrees, decodeSceneRecord } from "@gqn/data";
+import { datasetDepthRange, datasetFovDegrees, decodeSceneRecord, shardFileName } from "@gqn/data";
 import { decodeJpeg, encodeJpeg, listDatasetFiles, readDatasetInfo, readTFRecords } from "@gqn/data/node";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -75,8 +75,10 @@ describe("planSyntheticDataset", () => {
     });
     const relative = (split: string) =>
       tasks.filter((t) => t.split === split).map((t) => t.path.slice("/data/".length));
-    expect(relative("train")).toEqual(datasetFileNames(info, "train"));
-    expect(relative("test")).toEqual(datasetFileNames(info, "test"));
+    const expected = (split: string, files: number) =>
+      Array.from({ length: files }, (_, i) => `${info.name}/${split}/${shardFileName(i + 1, files)}`);
+    expect(relative("train")).toEqual(expected("train", info.trainFiles));
+    expect(relative("test")).toEqual(expected("test", info.testFiles));
     expect(relative("train")[6]).toBe("shepard_metzler_7_parts/train/007-of-100.tfrecord");
     expect(relative("test")[9]).toBe("shepard_metzler_7_parts/test/10-of-10.tfrecord");
   });

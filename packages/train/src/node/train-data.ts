@@ -1,11 +1,6 @@
 import { GqnError } from "@gqn/core";
-import {
-  type DatasetInfo,
-  inMemoryDatasetInfo,
-  peekScene,
-  readDatasetInfo,
-  type SceneIterable,
-} from "@gqn/data/node";
+import type { DatasetInfo } from "@gqn/data";
+import { inMemoryDatasetInfo, peekScene, readDatasetInfo, type SceneIterable } from "@gqn/data/node";
 import { requireDirectory } from "./require-directory.js";
 
 /**
