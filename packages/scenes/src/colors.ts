@@ -1,7 +1,7 @@
 import type { Rgb } from "./scene.js";
 
 /** HSV (each in [0, 1]) to RGB. */
-export function hsvToRgb(hue: number, saturation: number, value: number): Rgb {
+function hsvToRgb(hue: number, saturation: number, value: number): Rgb {
   const h = (((hue % 1) + 1) % 1) * 6;
   const sector = Math.floor(h);
   const f = h - sector;

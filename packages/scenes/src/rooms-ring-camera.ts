@@ -38,7 +38,7 @@ export const ROOMS_DEFAULTS: Readonly<RoomsConfig> = Object.freeze({
 });
 
 /** The wall colours of the published rooms data (red, green, cerise, orange, yellow). */
-export const WALL_COLORS: readonly Rgb[] = [
+const WALL_COLORS: readonly Rgb[] = [
   [0.8, 0.22, 0.18],
   [0.35, 0.72, 0.3],
   [0.85, 0.2, 0.45],
@@ -47,7 +47,7 @@ export const WALL_COLORS: readonly Rgb[] = [
 ];
 
 /** The floor colours of the published rooms data (yellow, white, blue). */
-export const FLOOR_COLORS: readonly Rgb[] = [
+const FLOOR_COLORS: readonly Rgb[] = [
   [0.85, 0.78, 0.45],
   [0.88, 0.88, 0.88],
   [0.35, 0.5, 0.85],
