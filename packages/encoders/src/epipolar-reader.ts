@@ -40,7 +40,7 @@ export interface EpipolarReaderConfig {
 }
 
 /** The defaults of {@link EpipolarReaderConfig} (the optics have none: they are the dataset's). */
-export const EPIPOLAR_READER_DEFAULTS = Object.freeze({
+const EPIPOLAR_READER_DEFAULTS = Object.freeze({
   depths: 16,
   summaryChannels: 32,
   hiddenChannels: 32,

@@ -1,31 +1,20 @@
 export { type Aggregation, aggregateViews } from "./aggregate.js";
-export { attentionRead } from "./attention-read.js";
 export type { ContextReader, ContextReads, ContextViews } from "./context-reader.js";
 export {
   type BuiltinEncoderType,
   createEncoder,
   type EncoderConfig,
   type EncoderFactory,
-  encoderTypes,
   registerEncoderType,
   resolveEncoderConfig,
 } from "./create-encoder.js";
 export { type EncodeSceneOptions, encodeScene } from "./encode-scene.js";
 export {
-  EPIPOLAR_READER_DEFAULTS,
   EpipolarReader,
   type EpipolarReaderArgs,
   type EpipolarReaderConfig,
   resolveEpipolarReaderConfig,
 } from "./epipolar-reader.js";
-export {
-  disposeEpipolarSamples,
-  type EpipolarGeometry,
-  type EpipolarSamples,
-  epipolarSamples,
-  rayDepths,
-  sampleViews,
-} from "./epipolar-samples.js";
 export { PyramidEncoder, type PyramidEncoderArgs } from "./pyramid-encoder.js";
 export type { SceneEncoder } from "./scene-encoder.js";
 export {

@@ -12,7 +12,8 @@ import {
   WrongShapeEncoder,
 } from "../test/fixture-encoders.js";
 import type { SceneEncoder } from "./scene-encoder.js";
-import { describeSceneEncoder, sceneEncoderChecks } from "./testing.js";
+import { sceneEncoderChecks } from "./scene-encoder-checks.js";
+import { describeSceneEncoder } from "./testing.js";
 
 // A custom encoder that keeps the contract passes the whole suite...
 describeSceneEncoder("TinyEncoder (custom)", () => new TinyEncoder({ frameSize: 16, seed: 5 }));
