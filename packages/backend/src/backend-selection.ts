@@ -67,7 +67,7 @@ let gradientsChecked = false;
  * Makes sure tfjs gradients are registered, exactly once per process. tfjs-core's CommonJS bundle
  * (the one Node loads) registers none; tfjs-layers registers them all when it loads.
  */
-export async function ensureGradients(
+async function ensureGradients(
   importModule: (name: string) => Promise<unknown> = defaultImport,
 ): Promise<void> {
   if (gradientsChecked) return;
@@ -93,7 +93,8 @@ export async function ensureGradients(
  *   line says what to install (the packages, or a driver).
  * - `wasm` / `cpu`: that backend, else the same kind of error.
  *
- * It also registers gradients once (with a faster `tf.tile` gradient, {@link registerTrainingGradients}), the fused ConvLSTM cell kernels for wasm and cpu ({@link registerFusedKernels}), registers the wasm training kernels
+ * It also registers gradients once (with a faster `tf.tile` gradient), the fused kernels (the
+ * ConvLSTM cell, bilinear sampling, attention reads) for wasm and cpu, the wasm training kernels
  * ({@link registerWasmTrainingKernels}) when wasm is picked, and logs the choice.
  */
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
