@@ -35,8 +35,8 @@ export const PRETRAINED_MODELS: Readonly<Record<PretrainedName, PretrainedModelC
   }),
 });
 
-/** The card of `name`, or INVALID_ARGUMENT listing the shipped names. */
-export function pretrainedCard(name: string, where = "pretrainedCard"): PretrainedModelCard {
+/** The card of `name`, or INVALID_ARGUMENT (from `where`) listing the shipped names. */
+export function pretrainedCard(name: string, where: string): PretrainedModelCard {
   const card = (PRETRAINED_MODELS as Record<string, PretrainedModelCard>)[name];
   if (!card) {
     throw new GqnError(

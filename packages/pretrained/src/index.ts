@@ -6,25 +6,13 @@ import { GqnModel } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
 import { type PretrainedName, pretrainedCard } from "./catalog.js";
 
-export {
-  PRETRAINED_MODELS,
-  type PretrainedModelCard,
-  type PretrainedName,
-  pretrainedCard,
-} from "./catalog.js";
-
-/** Where a shipped model's two files are. */
-export interface PretrainedFiles {
-  modelJson: URL;
-  weights: URL;
-}
+export { PRETRAINED_MODELS, type PretrainedModelCard, type PretrainedName } from "./catalog.js";
 
 /**
  * The URLs of a model's files inside this package: written out per model, as bundlers only see
  * `new URL` calls with a literal path.
  */
-export function pretrainedFiles(name: PretrainedName): PretrainedFiles {
-  pretrainedCard(name, "pretrainedFiles");
+function pretrainedFiles(_name: PretrainedName): { modelJson: URL; weights: URL } {
   return {
     modelJson: new URL("../models/rooms-32/model.json", import.meta.url),
     weights: new URL("../models/rooms-32/weights.bin", import.meta.url),
