@@ -5,7 +5,7 @@ import { writeFileSynced } from "@gqn/core/node";
 import * as tf from "@tensorflow/tfjs-core";
 
 /** The weights file name beside `model.json` (what `tf.loadLayersModel("…/model.json")` fetches). */
-export const WEIGHTS_FILE = "weights.bin";
+const WEIGHTS_FILE = "weights.bin";
 
 /**
  * A tfjs `IOHandler` on a directory: `model.save(layersModelFiles(dir))` writes `model.json` and

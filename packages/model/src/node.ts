@@ -1,3 +1,3 @@
 // Node-only entry: saved models as files (`GqnModel.load(layersModelFiles(dir))`). It imports
 // nothing of the root entry, so the layer class is bundled, and registered, once.
-export { layersModelFiles, WEIGHTS_FILE } from "./layers-model-files.js";
+export { layersModelFiles } from "./layers-model-files.js";
