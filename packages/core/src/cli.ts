@@ -1,15 +1,73 @@
 // Node-only entry (@gqn/core/cli): what every gqn-* command line shares (gqn-data in @gqn/data,
-// gqn-synth in @gqn/scenes, gqn-train, gqn-eval and gqn-render in @gqn/train, and the examples'):
-// one error format, the version, the flag parsers and the seed's spellings. The libraries'
-// own entries never import it, so commander is a dependency of the command lines alone.
+// gqn-synth in @gqn/scenes, gqn-train in @gqn/train, gqn-eval and gqn-render in @gqn/eval, and
+// the examples'): the command's setup, parsing and one error format, the version, the flag
+// parsers and the seed's spellings. The libraries' own entries never import it, so commander is a
+// dependency of the command lines alone.
 import { accessSync, constants, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, resolve } from "node:path";
-import { type Command, InvalidArgumentError } from "commander";
+import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { isGqnError } from "./errors.js";
 
 // The commander classes the gqn-* command lines build on: one pinned commander for all of them.
 export { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+
+/** Where a command line writes; defaults to the process streams (tests pass their own). */
+export interface CliIo {
+  /** Receives the final summary and `--help`. */
+  stdout?: { write(text: string): unknown };
+  /** Receives progress, log lines and errors. */
+  stderr?: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+/** The streams a command line writes to: the process's where `io` names none. */
+type CliStreams = { stdout?: { write(text: string): unknown }; stderr?: { write(text: string): unknown } };
+
+/**
+ * A gqn-* command: `name` with its description and `--version` (the package's, from
+ * {@link packageVersion}), writing to `io`, and throwing instead of exiting (see {@link parseCli}).
+ */
+export function cliCommand(name: string, description: string, version: string, io: CliStreams): Command {
+  const stdout = io.stdout ?? process.stdout;
+  const stderr = io.stderr ?? process.stderr;
+  return new Command(name)
+    .description(description)
+    .version(version)
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => stdout.write(text), writeErr: (text) => stderr.write(text) });
+}
+
+/**
+ * Parses `argv` (the arguments after the command's name). Returns the exit code when the command
+ * line is done already: 0 after `--help` or `--version`, 2 after a usage error (printed in one
+ * line, the seed's underscore spellings included); undefined when the command should run.
+ */
+export function parseCli(command: Command, argv: readonly string[]): number | undefined {
+  const seedSpelling = underscoreFlagError(command, argv);
+  if (seedSpelling) {
+    command.configureOutput().writeErr?.(`${seedSpelling}\n`);
+    return 2;
+  }
+  try {
+    command.parse(argv as string[], { from: "user" });
+    return undefined;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    throw error;
+  }
+}
+
+/** Prints a failure in the one-line form of {@link cliFailureLines} (`debug`: with its stack); exit code 1. */
+export function reportCliFailure(
+  name: string,
+  error: unknown,
+  debug: boolean | undefined,
+  io: CliStreams,
+): 1 {
+  const stderr = io.stderr ?? process.stderr;
+  for (const line of cliFailureLines(name, error, debug)) stderr.write(`${line}\n`);
+  return 1;
+}
 
 /** A commander parser of an integer in `[min, max]` (the one integer flag parser of every gqn-* CLI). */
 export function integerOption(min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
@@ -31,6 +89,19 @@ export function positiveNumberOption(value: string): number {
   const n = value.trim() === "" ? Number.NaN : Number(value);
   if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError("expected a positive number.");
   return n;
+}
+
+/** A commander parser of `NEAR,FAR`: two positive numbers, FAR > NEAR (`--depth-range`). */
+export function depthRangeOption(value: string): [number, number] {
+  const parts = value.split(/[,:]/).map((part) => (part.trim() === "" ? Number.NaN : Number(part)));
+  const [near, far] = parts;
+  if (
+    parts.length !== 2 ||
+    !(near !== undefined && far !== undefined && near > 0 && far > near && Number.isFinite(far))
+  ) {
+    throw new InvalidArgumentError("expected NEAR,FAR (world units, 0 < NEAR < FAR, e.g. 0.2,7).");
+  }
+  return [near, far];
 }
 
 /**

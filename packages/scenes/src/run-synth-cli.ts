@@ -1,14 +1,6 @@
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import {
-  Command,
-  CommanderError,
-  cliFailureLines,
-  integerOption,
-  Option,
-  packageVersion,
-  underscoreFlagError,
-} from "@gqn/core/cli";
+import { cliCommand, integerOption, Option, packageVersion, parseCli, reportCliFailure } from "@gqn/core/cli";
 import { SingleBar } from "cli-progress";
 import { SCENE_KINDS, type SceneKind } from "./scene-kinds.js";
 import { writeSyntheticDataset } from "./write-synthetic-dataset.js";
@@ -33,10 +25,12 @@ export interface SynthCliIo {
 export async function runSynthCli(argv: readonly string[], io: SynthCliIo = {}): Promise<number> {
   const stdout = io.stdout ?? process.stdout;
   const stderr = io.stderr ?? process.stderr;
-  const program = new Command(io.name ?? "gqn-synth")
-    .description(
-      "Render a synthetic GQN dataset (gqn-datasets TFRecord format: JPEG frames + cameras) on the CPU.",
-    )
+  const program = cliCommand(
+    io.name ?? "gqn-synth",
+    "Render a synthetic GQN dataset (gqn-datasets TFRecord format: JPEG frames + cameras) on the CPU.",
+    packageVersion("@gqn/scenes", import.meta.url),
+    io,
+  )
     .addOption(
       new Option("--scene <name>", "scene kind and dataset name")
         .choices(Object.keys(SCENE_KINDS))
@@ -58,24 +52,9 @@ export async function runSynthCli(argv: readonly string[], io: SynthCliIo = {}):
     .option("--no-object-masks", "skip the per-view object masks written to <dir>/<scene>/masks/")
     .option("--overwrite", "replace a dataset written in <out> with other settings (refused by default)")
     .option("--quiet", "no progress output")
-    .option("--debug", "print stack traces of errors")
-    .version(packageVersion("@gqn/scenes", import.meta.url))
-    .exitOverride()
-    .configureOutput({
-      writeOut: (text) => stdout.write(text),
-      writeErr: (text) => stderr.write(text),
-    });
-  const seedSpelling = underscoreFlagError(program, argv);
-  if (seedSpelling) {
-    stderr.write(`${seedSpelling}\n`);
-    return 2;
-  }
-  try {
-    program.parse(argv as string[], { from: "user" });
-  } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    throw error;
-  }
+    .option("--debug", "print stack traces of errors");
+  const usage = parseCli(program, argv);
+  if (usage !== undefined) return usage;
   const o = program.opts<{
     scene: SceneKind;
     out: string;
@@ -158,10 +137,7 @@ export async function runSynthCli(argv: readonly string[], io: SynthCliIo = {}):
       stderr.write("Interrupted: unfinished files were removed; rerun the same command to finish.\n");
       return 130;
     }
-    for (const line of cliFailureLines(io.name ?? "gqn-synth", error, argv.includes("--debug"))) {
-      stderr.write(`${line}\n`);
-    }
-    return 1;
+    return reportCliFailure(io.name ?? "gqn-synth", error, argv.includes("--debug"), io);
   } finally {
     process.removeListener("SIGINT", onSigint);
     process.removeListener("SIGTERM", onSigint);
