@@ -1,5 +1,5 @@
 import { basename } from "node:path";
-import { listCheckpoints } from "@gqn/train/node";
+import { listCheckpoints } from "@gqn/eval/node";
 
 /**
  * The gqn-train arguments for a model dir that may already hold a run. train_gqn_draw.py (a

@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 import { initBackend } from "@gqn/backend";
 import { flagValue, integerOption, positiveNumberOption } from "@gqn/core/cli";
 import { encodePng } from "@gqn/data/node";
+import { disposeFirstBatch, evaluateCheckpoint, formatReport, latestCheckpoint } from "@gqn/eval/node";
 import {
   GQN_PRESET_NAMES,
   type GqnConfig,
@@ -17,16 +18,7 @@ import {
   scaleImage,
 } from "@gqn/model";
 import { SCENE_KINDS, type SceneKind } from "@gqn/scenes";
-import {
-  countOrRange,
-  cpuSchedules,
-  disposeFirstBatch,
-  evaluateCheckpoint,
-  formatReport,
-  latestCheckpoint,
-  stopOnSignals,
-  train,
-} from "@gqn/train/node";
+import { countOrRange, cpuSchedules, stopOnSignals, train } from "@gqn/train/node";
 import { curvesSvg } from "./curves-svg.js";
 import { ensureDataset } from "./ensure-dataset.js";
 import { DEFAULT_SCENE, HELP, MAIN_OPTIONS } from "./help.js";

@@ -5,8 +5,8 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { evaluateCheckpoint } from "@gqn/eval/node";
 import { writeSyntheticDataset } from "@gqn/scenes/node";
-import { evaluateCheckpoint } from "@gqn/train/node";
 import type { Download, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findBrowser, startViewer, VIEWER_ROOT, type ViewerHarness } from "./browser-harness.js";

@@ -20,13 +20,13 @@ import { initBackend } from "@gqn/backend";
 import { tryEnableOnnxConvAccelerator } from "@gqn/backend/node";
 import { GQN_PRESETS, GqnModel } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
-import { createTrainer, TRAINING_PRESETS } from "../dist/index.js";
+import { createTrainer, getTrainingPreset } from "../dist/index.js";
 
 /** The model and trainer of `preset` (the one place that knows where GqnModel lives). */
 function buildModel(preset, batchSize, contextSize) {
   const config = GQN_PRESETS[preset];
   const model = GqnModel.create(config.model, { seed: 1 });
-  const trainer = createTrainer(model, { ...TRAINING_PRESETS[preset], batchSize, contextSize });
+  const trainer = createTrainer(model, { ...getTrainingPreset(preset), batchSize, contextSize });
   return { model, trainer, frameSize: config.model.frameSize };
 }
 

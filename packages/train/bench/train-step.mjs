@@ -23,8 +23,8 @@ import { initBackend } from "@gqn/backend";
 import { createDataParallel, tryEnableOnnxConvAccelerator } from "@gqn/backend/node";
 import { GQN_PRESETS, GqnModel, resolveGqnConfig } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
-import { createTrainer, TRAINING_PRESETS } from "../dist/index.js";
-import { gqnReplica, gqnReplicaModule } from "../dist/node.js";
+import { gqnReplica, gqnReplicaModule } from "../dist/gqn-replica.js";
+import { createTrainer, getTrainingPreset } from "../dist/index.js";
 
 const list = (name, fallback) =>
   (process.env[name] ?? fallback)
@@ -38,7 +38,7 @@ const ENGINES = list("GQN_BENCH_ENGINES", "wasm,wasm+onnx,wasm+onnx x2,tensorflo
 const MICRO = Number(process.env.GQN_BENCH_MICRO ?? 1);
 const big = (preset) => preset === "tf-gqn" || preset === "paper";
 const batchOf = (preset) => Number(process.env.GQN_BENCH_BATCH ?? (big(preset) ? 36 : 8));
-const contextOf = (preset) => Number(process.env.GQN_BENCH_CONTEXT ?? TRAINING_PRESETS[preset].contextSize);
+const contextOf = (preset) => Number(process.env.GQN_BENCH_CONTEXT ?? getTrainingPreset(preset).contextSize);
 const JSON_LINES = process.env.GQN_BENCH_JSON === "1";
 const print = (line) => {
   if (!JSON_LINES) console.log(line);
@@ -104,7 +104,7 @@ async function flopsPerScene(preset, frameSize) {
   await initBackend({ backend: "wasm", log: () => {} });
   const model = GqnModel.create(modelConfig(preset, frameSize), { seed: 1 });
   const trainer = createTrainer(model, {
-    ...TRAINING_PRESETS[preset],
+    ...getTrainingPreset(preset),
     batchSize: 1,
     contextSize: contextOf(preset),
   });
@@ -147,7 +147,7 @@ async function measure(preset, engine, frameSize) {
   }
   const trainer = createTrainer(
     model,
-    { ...TRAINING_PRESETS[preset], batchSize, contextSize: contextOf(preset) },
+    { ...getTrainingPreset(preset), batchSize, contextSize: contextOf(preset) },
     group ? { gradients: group } : {},
   );
   const times = [];

@@ -1,4 +1,4 @@
-// What gqn-train, gqn-eval and gqn-render share: run one CLI of the built package as a process.
+// Runs gqn-train, the CLI of the built package, as a process.
 export async function runCli(name, entry) {
   // In a clone the CLI runs from the package's build: say so instead of a module-resolution stack.
   const cli = await import("../dist/node.js").catch((error) => {

@@ -1,5 +1,11 @@
 import { checkInteger, deriveSeed, GqnError } from "@gqn/core";
-import { type GqnConfig, type GqnPresetName, getPreset } from "@gqn/model";
+import {
+  type GqnConfig,
+  type GqnConfigOverrides,
+  type GqnPresetName,
+  getPreset,
+  resolveGqnConfig,
+} from "@gqn/model";
 import { type LinearAnneal, PAPER_LR_SCHEDULE, PAPER_SIGMA_SCHEDULE } from "./schedules.js";
 
 /** Training hyper-parameters (JSON; stored in checkpoints so `--resume` carries them on). */
@@ -153,4 +159,19 @@ export function drawStepsAt(training: TrainingConfig, defaultSteps: number, step
 
 function invalid(message: string): GqnError {
   return new GqnError("INVALID_CONFIG", message);
+}
+
+/**
+ * A new run's configs: the preset's model config with `model` laid over it (validated:
+ * INVALID_CONFIG), and its training config with `training` (checked when the run opens).
+ */
+export function presetConfigs(
+  preset: string,
+  model: GqnConfigOverrides | undefined,
+  training: Partial<TrainingConfig>,
+): { model: GqnConfig; training: TrainingConfig } {
+  return {
+    model: resolveGqnConfig(getPreset(preset).model, model ?? {}),
+    training: { ...getTrainingPreset(preset), ...training },
+  };
 }

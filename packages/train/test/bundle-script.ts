@@ -13,7 +13,7 @@ const packageDir = fileURLToPath(new URL("..", import.meta.url));
  *
  * @returns the path of the runnable .mjs file.
  */
-export async function bundleScript(entry: string, replace: Record<string, string> = {}): Promise<string> {
+export async function bundleScript(entry: string): Promise<string> {
   const outDir = join(packageDir, "node_modules", ".cache", "gqn-train-test");
   await mkdir(outDir, { recursive: true });
   const outfile = join(outDir, `${basename(entry, ".ts")}-${process.pid}.mjs`);
@@ -39,11 +39,6 @@ export async function bundleScript(entry: string, replace: Record<string, string
             ),
             loader: "ts",
           }));
-          // `replace`: a module's file name -> the file to bundle in its place (a test double).
-          b.onResolve({ filter: /^\./ }, (args) => {
-            const name = Object.keys(replace).find((key) => args.path.endsWith(key));
-            return name ? { path: replace[name] as string } : undefined;
-          });
           b.onResolve({ filter: /^[^./]/ }, (args) =>
             args.path.startsWith("@gqn/")
               ? undefined

@@ -3,9 +3,10 @@
 // stdout until it is killed.
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
+import { latestCheckpoint, loadCheckpoint } from "@gqn/eval/node";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { readAdamState } from "../src/adam-state.js";
-import { latestCheckpoint, loadCheckpoint, saveCheckpoint } from "../src/node/checkpoint.js";
+import { saveCheckpoint } from "../src/node/checkpoint.js";
 
 const modelDir = process.argv[2] ?? "";
 await tf.setBackend("cpu");

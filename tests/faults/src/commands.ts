@@ -11,8 +11,8 @@ const REPO = fileURLToPath(new URL("../../../", import.meta.url));
 
 const BINS = {
   "gqn-train": "packages/train/bin/gqn-train.mjs",
-  "gqn-eval": "packages/train/bin/gqn-eval.mjs",
-  "gqn-render": "packages/train/bin/gqn-render.mjs",
+  "gqn-eval": "packages/eval/bin/gqn-eval.mjs",
+  "gqn-render": "packages/eval/bin/gqn-render.mjs",
   "gqn-data": "packages/data/bin/gqn-data.mjs",
   "gqn-synth": "packages/scenes/bin/gqn-synth.mjs",
 } as const;

@@ -16,6 +16,7 @@ ${load("@gqn/encoders", "encoders")}
 ${load("@gqn/draw", "draw")}
 ${load("@gqn/model", "model")}
 ${load("@gqn/train", "train")}
+${load("@gqn/eval", "evaluation")}
 const info = await backend.initBackend({ backend: "wasm", log: () => {} });
 const perView = tf.ones([6, 2, 2, 3]);
 const scene = encoders.aggregateViews(perView, 3, "sum");
@@ -45,8 +46,9 @@ const result = {
   steps: draw.DEFAULT_DRAW_CONFIG.steps,
   represented: r.shape,
   view: view.shape,
-  sigma0: train.annealed(train.PAPER_SIGMA_SCHEDULE, 0),
+  sigma0: train.getTrainingPreset("paper").sigma.start,
   trainer: typeof train.createTrainer,
+  baseline: evaluation.contextAverage(tf.fill([1, 3, 2, 2, 3], 0.5)).shape,
 };
 console.log(JSON.stringify(result));
 `;
@@ -70,4 +72,5 @@ export const SMOKE_EXPECTED = {
   view: [1, 32, 32, 3],
   sigma0: 2,
   trainer: "function",
+  baseline: [1, 2, 2, 3],
 };

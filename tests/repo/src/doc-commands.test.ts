@@ -9,8 +9,8 @@ import { markdownFiles, readDoc, root } from "./doc-files.js";
 /** Each CLI's bin, relative to the repository root. */
 const CLIS: Readonly<Record<string, string>> = {
   "gqn-train": "packages/train/bin/gqn-train.mjs",
-  "gqn-eval": "packages/train/bin/gqn-eval.mjs",
-  "gqn-render": "packages/train/bin/gqn-render.mjs",
+  "gqn-eval": "packages/eval/bin/gqn-eval.mjs",
+  "gqn-render": "packages/eval/bin/gqn-render.mjs",
   "gqn-data": "packages/data/bin/gqn-data.mjs",
   "gqn-synth": "packages/scenes/bin/gqn-synth.mjs",
 };

@@ -45,8 +45,8 @@ vi.mock("node:fs/promises", async (importOriginal) => {
   return { ...wrapped, default: wrapped };
 });
 
-const { latestCheckpoint, listCheckpoints, loadCheckpoint, removeStaleCheckpointFiles, saveCheckpoint } =
-  await import("./checkpoint.js");
+const { latestCheckpoint, listCheckpoints, loadCheckpoint } = await import("@gqn/eval/node");
+const { removeStaleCheckpointFiles, saveCheckpoint } = await import("./checkpoint.js");
 
 function denseModel() {
   const input = tfl.input({ shape: [3] });

@@ -3,9 +3,10 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { listCheckpoints } from "@gqn/eval/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleScript } from "../../test/bundle-script.js";
-import { listCheckpoints, loadCheckpoint, removeStaleCheckpointFiles } from "./checkpoint.js";
+import { loadTrainingCheckpoint, removeStaleCheckpointFiles } from "./checkpoint.js";
 
 let script: string;
 let dir: string;
@@ -48,7 +49,7 @@ describe("a SIGKILL during a save", () => {
     let midSave = 0;
     for (const delayMs of [0, 6, 14]) {
       const reported = await killDuringSaves(2, delayMs);
-      const loaded = await loadCheckpoint(dir);
+      const loaded = await loadTrainingCheckpoint(dir);
       // Reported saves are complete; the one under way may or may not have made it.
       expect(loaded.step).toBeGreaterThanOrEqual(reported);
       expect(loaded.state.marker).toBe(loaded.step * 7);

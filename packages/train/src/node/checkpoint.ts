@@ -1,28 +1,26 @@
+// Writing a run's checkpoints (atomically, checksummed, the last K kept) and finding the one a
+// resumed run continues from, with its optimizer state. The layout, and reading a checkpoint's
+// model and state, are @gqn/eval's: scoring and rendering read what training writes.
 import { createHash } from "node:crypto";
 import { lstat, mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { basename, join } from "node:path";
 import { checkInteger, GqnError } from "@gqn/core";
 import { processAlive, syncDir, writeFileAtomic, writeFileSynced } from "@gqn/core/node";
+import {
+  CHECKPOINT_FILES,
+  type LoadedCheckpoint,
+  latestCheckpoint,
+  listCheckpoints,
+  loadCheckpoint,
+} from "@gqn/eval/node";
 import { layersModelFiles } from "@gqn/model/node";
 import * as tf from "@tensorflow/tfjs-core";
-import * as tfl from "@tensorflow/tfjs-layers";
+import type * as tfl from "@tensorflow/tfjs-layers";
 import { BETA1_POWER, BETA2_POWER, type NamedTensor } from "../adam-state.js";
 
-/** The folder of a model dir that holds its checkpoints. */
-const CHECKPOINTS_DIR = "checkpoints";
-/** Checkpoint directories are `ckpt-<step>`; nothing else in the checkpoints folder matches this. */
-const CKPT_PATTERN = /^ckpt-(\d+)$/;
+const F = CHECKPOINT_FILES;
 /** Leftovers of an interrupted save (`.tmp-<pid>`) or prune (`.del-<pid>`). */
 const STALE_PATTERN = /\.(tmp|del)-(\d+)$/;
-/** The pointer file naming the newest complete checkpoint directory. */
-const LATEST_FILE = "latest";
-const STATE_FILE = "state.json";
-const OPTIMIZER_JSON = "optimizer.json";
-const OPTIMIZER_BIN = "optimizer.bin";
-/** SHA-256 of every other file of the checkpoint, written last; checked on load. */
-const CHECKSUMS_FILE = "checksums.json";
-/** The evaluation made after the save (the save comes first, so it is not in state.json). */
-const EVALUATION_FILE = "evaluation.json";
 
 /** Options of {@link saveCheckpoint}. */
 export interface SaveCheckpointOptions {
@@ -43,15 +41,8 @@ export interface SaveCheckpointOptions {
   keep?: number;
 }
 
-/** A checkpoint read back by {@link loadCheckpoint}. */
-export interface LoadedCheckpoint {
-  /** The checkpoint directory. */
-  path: string;
-  step: number;
-  /** The restored model (the caller disposes it). */
-  model: tfl.LayersModel;
-  /** The run state saved with it, `step` included. */
-  state: Record<string, unknown> & { step: number };
+/** A checkpoint with the optimizer's state saved beside its model: what a resumed run reads. */
+export interface TrainingCheckpoint extends LoadedCheckpoint {
   /**
    * The optimizer's state as it was saved, for a trainer's `setOptimizerState` (the caller
    * disposes the tensors). Older checkpoints kept Adam's powers in `optimizer.json` (`adamPowers`):
@@ -78,7 +69,7 @@ export async function saveCheckpoint(options: SaveCheckpointOptions): Promise<st
   const root = checkpointsDir(options.modelDir);
   checkInteger(step, "saveCheckpoint", "step", { min: 0 });
   const keep = checkInteger(options.keep ?? 3, "saveCheckpoint", "keep");
-  const name = `ckpt-${step}`;
+  const name = `${F.prefix}${step}`;
   const final = join(root, name);
   if (await exists(final)) {
     throw new GqnError(
@@ -102,7 +93,7 @@ export async function saveCheckpoint(options: SaveCheckpointOptions): Promise<st
   }
   // The pointer first: until the rename it names a directory that is not there, and readers
   // take the newest one listed, which is then the previous checkpoint.
-  const pointer = join(root, LATEST_FILE);
+  const pointer = join(root, F.latest);
   const pointerTmp = `${pointer}.tmp-${process.pid}`;
   try {
     await writeFileSynced(pointerTmp, `${name}\n`);
@@ -121,7 +112,7 @@ export async function saveCheckpoint(options: SaveCheckpointOptions): Promise<st
       { cause: error },
     );
   }
-  await pruneCheckpoints(root, keep);
+  await pruneCheckpoints(options.modelDir, keep);
   return final;
 }
 
@@ -130,73 +121,20 @@ async function writeCheckpointFiles(dir: string, options: SaveCheckpointOptions)
   await options.model.save(layersModelFiles(dir, { sync: true }));
   if (options.optimizerState) {
     const { data, specs } = await tf.io.encodeWeights([...options.optimizerState]);
-    await writeFileSynced(join(dir, OPTIMIZER_BIN), new Uint8Array(data));
-    await writeFileSynced(join(dir, OPTIMIZER_JSON), JSON.stringify({ weights: specs }));
+    await writeFileSynced(join(dir, F.optimizerWeights), new Uint8Array(data));
+    await writeFileSynced(join(dir, F.optimizer), JSON.stringify({ weights: specs }));
   }
   await writeFileSynced(
-    join(dir, STATE_FILE),
+    join(dir, F.state),
     JSON.stringify({ ...options.state, step: options.step }, null, 2),
   );
   const files: Record<string, string> = {};
   for (const name of (await readdir(dir)).sort()) files[name] = sha256(await readFile(join(dir, name)));
-  await writeFileSynced(join(dir, CHECKSUMS_FILE), JSON.stringify({ algorithm: "sha256", files }, null, 2));
+  await writeFileSynced(join(dir, F.checksums), JSON.stringify({ algorithm: "sha256", files }, null, 2));
 }
 
 function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
-}
-
-/**
- * Checks the files of a checkpoint against its `checksums.json` (checkpoints of earlier versions
- * have none and are taken as they are).
- */
-async function verifyChecksums(dir: string): Promise<void> {
-  let text: string;
-  try {
-    text = await readFile(join(dir, CHECKSUMS_FILE), "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
-    throw error;
-  }
-  const path = join(dir, CHECKSUMS_FILE);
-  let files: Record<string, unknown>;
-  try {
-    const parsed = JSON.parse(text) as { algorithm?: unknown; files?: unknown };
-    if (parsed.algorithm !== "sha256" || typeof parsed.files !== "object" || parsed.files === null)
-      throw new Error('not { algorithm: "sha256", files }');
-    files = parsed.files as Record<string, unknown>;
-  } catch (error) {
-    throw new GqnError(
-      "CHECKPOINT_ERROR",
-      `loadCheckpoint: ${path} cannot be read: ${(error as Error).message}.`,
-    );
-  }
-  for (const [name, expected] of Object.entries(files)) {
-    if (name.includes("/") || name.includes("\\") || name === ".." || name === ".") {
-      throw new GqnError(
-        "CHECKPOINT_ERROR",
-        `loadCheckpoint: ${path} names "${name}", which is not a file of ${dir}.`,
-      );
-    }
-    let actual: string;
-    try {
-      actual = sha256(await readFile(join(dir, name)));
-    } catch (error) {
-      // Lost optimizer files are the resume's to refuse (or accept with a fresh Adam), by name.
-      const optimizer = name === OPTIMIZER_JSON || name === OPTIMIZER_BIN;
-      if (optimizer && (error as NodeJS.ErrnoException).code === "ENOENT") continue;
-      throw new GqnError(
-        "CHECKPOINT_ERROR",
-        `loadCheckpoint: ${join(dir, name)} is listed in ${CHECKSUMS_FILE} but cannot be read: ${(error as Error).message}`,
-      );
-    }
-    if (actual !== expected) {
-      throw new GqnError(
-        "CHECKPOINT_ERROR",
-        `loadCheckpoint: ${join(dir, name)} does not match its checksum in ${CHECKSUMS_FILE}: it changed after the save (a damaged disk, a copy cut short, an edit).`,
-      );
-    }
-  }
 }
 
 /**
@@ -205,59 +143,12 @@ async function verifyChecksums(dir: string): Promise<void> {
  * {@link loadCheckpoint} returns it as the state's `lastEval`.
  */
 export async function recordCheckpointEval(checkpoint: string, lastEval: object): Promise<void> {
-  await writeFileAtomic(join(checkpoint, EVALUATION_FILE), JSON.stringify(lastEval, null, 2));
-}
-
-/** The evaluation recorded after the save of a checkpoint at `step`, if any is readable. */
-async function recordedEval(dir: string, step: number): Promise<Record<string, unknown> | undefined> {
-  try {
-    const parsed = JSON.parse(await readFile(join(dir, EVALUATION_FILE), "utf8")) as Record<string, unknown>;
-    return parsed.step === step ? parsed : undefined;
-  } catch {
-    return undefined; // none, or unreadable: the step is evaluated again when needed
-  }
+  await writeFileAtomic(join(checkpoint, F.evaluation), JSON.stringify(lastEval, null, 2));
 }
 
 /** `<modelDir>/checkpoints`, where {@link saveCheckpoint} puts a run's checkpoints. */
-export function checkpointsDir(modelDir: string): string {
-  return join(modelDir, CHECKPOINTS_DIR);
-}
-
-/** The complete checkpoints of a model dir, oldest first (none when there is no such dir). */
-export async function listCheckpoints(modelDir: string): Promise<{ step: number; path: string }[]> {
-  return listIn(checkpointsDir(modelDir));
-}
-
-async function listIn(root: string): Promise<{ step: number; path: string }[]> {
-  let entries: string[];
-  try {
-    entries = await readdir(root);
-  } catch {
-    return [];
-  }
-  return entries
-    .map((entry) => ({ entry, match: CKPT_PATTERN.exec(entry) }))
-    .filter((e): e is { entry: string; match: RegExpExecArray } => e.match !== null)
-    .map(({ entry, match }) => ({ step: Number(match[1]), path: join(root, entry) }))
-    .sort((a, b) => a.step - b.step);
-}
-
-/**
- * The newest complete checkpoint directory of a model dir: the one `checkpoints/latest` names,
- * else (pointer missing or stale) the highest `ckpt-<step>`. Undefined when there is none.
- */
-export async function latestCheckpoint(modelDir: string): Promise<string | undefined> {
-  return latestIn(checkpointsDir(modelDir));
-}
-
-async function latestIn(root: string): Promise<string | undefined> {
-  try {
-    const name = (await readFile(join(root, LATEST_FILE), "utf8")).trim();
-    if (CKPT_PATTERN.test(name) && (await exists(join(root, name, STATE_FILE)))) return join(root, name);
-  } catch {
-    // No pointer yet: fall back to listing.
-  }
-  return (await listIn(root)).at(-1)?.path;
+function checkpointsDir(modelDir: string): string {
+  return join(modelDir, F.folder);
 }
 
 /**
@@ -273,17 +164,21 @@ async function latestIn(root: string): Promise<string | undefined> {
 export async function loadResumeCheckpoint(
   modelDir: string,
   say: (line: string) => void,
-): Promise<LoadedCheckpoint | undefined> {
+): Promise<TrainingCheckpoint | undefined> {
   const root = checkpointsDir(modelDir);
-  const all = await listIn(root);
+  const all = await listCheckpoints(modelDir);
   if (all.length === 0) return undefined;
-  const named = await pointerTarget(root);
-  const start = named ? all.findIndex((c) => c.path === named) : all.length - 1;
+  // The one `latest` names, when it names one of them; else the newest.
+  const named = await readFile(join(root, F.latest), "utf8").then(
+    (text) => all.findIndex((c) => basename(c.path) === text.trim()),
+    () => -1,
+  );
+  const start = named >= 0 ? named : all.length - 1;
   const damaged: string[] = [];
-  let loaded: LoadedCheckpoint | undefined;
+  let loaded: TrainingCheckpoint | undefined;
   for (const candidate of all.slice(0, start + 1).reverse()) {
     try {
-      loaded = await loadResumable(candidate.path);
+      loaded = await loadTrainingCheckpoint(candidate.path);
       break;
     } catch (error) {
       damaged.push(`${basename(candidate.path)} (${(error as Error).message.replace(/\.$/, "")})`);
@@ -294,7 +189,7 @@ export async function loadResumeCheckpoint(
     const newer = all.slice(start + 1).map((c) => basename(c.path));
     const wayOn =
       newer.length > 0
-        ? `${join(root, LATEST_FILE)} names ${basename(all[start]!.path)}, and newer checkpoints were not tried: write one's name (${newer.join(", ")}) into it to resume from there`
+        ? `${join(root, F.latest)} names ${basename(all[start]!.path)}, and newer checkpoints were not tried: write one's name (${newer.join(", ")}) into it to resume from there`
         : "Move them aside to start a new run, or choose another model dir";
     throw new GqnError(
       "CHECKPOINT_ERROR",
@@ -315,26 +210,58 @@ export async function loadResumeCheckpoint(
   const why =
     damaged.length > 0
       ? `the newer checkpoint cannot be loaded: ${damaged.join("; ")}`
-      : `${LATEST_FILE} names it, though newer checkpoints exist`;
+      : `${F.latest} names it, though newer checkpoints exist`;
   say(
     `[gqn] resuming from ${basename(loaded.path)}, the newest intact checkpoint (${why}); moved aside, not deleted: ${moved.join(", ")}.`,
   );
   return loaded;
 }
 
-/** A checkpoint to train on from: loaded, and refused when a weight is not finite. */
-async function loadResumable(dir: string): Promise<LoadedCheckpoint> {
-  const loaded = await loadCheckpointDir(dir);
-  const nonFinite = await nonFiniteWeight(loaded.model);
-  if (nonFinite !== undefined) {
+/**
+ * A checkpoint and its optimizer state, the model refused when a weight is not finite: what a run
+ * continues from.
+ */
+export async function loadTrainingCheckpoint(dir: string): Promise<TrainingCheckpoint> {
+  const loaded: TrainingCheckpoint = await loadCheckpoint(dir, { requireFinite: true });
+  try {
+    const optimizerState = await readOptimizerState(loaded.path);
+    if (optimizerState) loaded.optimizerState = optimizerState;
+    return loaded;
+  } catch (error) {
     loaded.model.dispose();
-    tf.dispose(loaded.optimizerState?.map((w) => w.tensor) ?? []);
+    throw error;
+  }
+}
+
+/** The optimizer state saved in a checkpoint directory; undefined when it has none. */
+async function readOptimizerState(dir: string): Promise<NamedTensor[] | undefined> {
+  if (!(await exists(join(dir, F.optimizer)))) return undefined;
+  try {
+    const meta = JSON.parse(await readFile(join(dir, F.optimizer), "utf8")) as {
+      weights: tf.io.WeightsManifestEntry[];
+      /** Where older checkpoints kept Adam's running powers. */
+      adamPowers?: [number, number];
+    };
+    const bytes = await readFile(join(dir, F.optimizerWeights));
+    const decoded = tf.io.decodeWeights(
+      bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
+      meta.weights,
+    );
+    const state = meta.weights.map((spec) => ({ name: spec.name, tensor: decoded[spec.name] as tf.Tensor }));
+    if (meta.adamPowers) {
+      state.push(
+        { name: BETA1_POWER, tensor: tf.scalar(meta.adamPowers[0]) },
+        { name: BETA2_POWER, tensor: tf.scalar(meta.adamPowers[1]) },
+      );
+    }
+    return state;
+  } catch (error) {
     throw new GqnError(
       "CHECKPOINT_ERROR",
-      `loadCheckpoint: ${join(dir, "weights.bin")} holds non-finite values (in ${nonFinite}): the weights are damaged`,
+      `loadCheckpoint: cannot read the optimizer state in ${dir}: ${(error as Error).message}`,
+      { cause: error },
     );
   }
-  return loaded;
 }
 
 /**
@@ -342,7 +269,7 @@ async function loadResumable(dir: string): Promise<LoadedCheckpoint> {
  * rename of the pointer fail after its checkpoint was written, so a run refuses to open instead.
  */
 async function checkPointerFile(root: string): Promise<void> {
-  const pointer = join(root, LATEST_FILE);
+  const pointer = join(root, F.latest);
   let kind: string | undefined;
   try {
     const stats = await lstat(pointer);
@@ -357,17 +284,6 @@ async function checkPointerFile(root: string): Promise<void> {
       `train: ${pointer} is ${kind}, but it must be the file naming the newest checkpoint (ckpt-<step>): move it away (the checkpoints are listed without it) and start again.`,
     );
   }
-}
-
-/** The existing checkpoint directory `latest` names, if any. */
-async function pointerTarget(root: string): Promise<string | undefined> {
-  try {
-    const name = (await readFile(join(root, LATEST_FILE), "utf8")).trim();
-    if (CKPT_PATTERN.test(name) && (await exists(join(root, name)))) return join(root, name);
-  } catch {
-    // No pointer.
-  }
-  return undefined;
 }
 
 /**
@@ -396,8 +312,8 @@ export async function removeStaleCheckpointFiles(modelDir: string): Promise<stri
   return removed;
 }
 
-async function pruneCheckpoints(root: string, keep: number): Promise<void> {
-  const all = await listIn(root);
+async function pruneCheckpoints(modelDir: string, keep: number): Promise<void> {
+  const all = await listCheckpoints(modelDir);
   for (const old of all.slice(0, Math.max(0, all.length - keep))) {
     // Renamed out of the checkpoint namespace first, so a crash mid-removal leaves no partial ckpt-N.
     const doomed = `${old.path}.del-${process.pid}`;
@@ -406,158 +322,12 @@ async function pruneCheckpoints(root: string, keep: number): Promise<void> {
   }
 }
 
-/**
- * Finds the checkpoint directory `path` names: a `ckpt-<step>` directory itself, a model dir
- * (its newest checkpoint), or its `checkpoints` folder. Undefined when there is none.
- */
-export async function resolveCheckpoint(path: string): Promise<string | undefined> {
-  if (await exists(join(path, STATE_FILE))) return path;
-  return (await latestCheckpoint(path)) ?? (await latestIn(path));
-}
-
-/**
- * Reads a checkpoint: a `ckpt-<step>` directory, or a model dir (its newest checkpoint). The
- * model is rebuilt with `tfl.loadLayersModel`, so the packages defining its layers must be
- * imported first.
- *
- * @throws GqnError `CHECKPOINT_ERROR` when there is no checkpoint or it cannot be read.
- */
-export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
-  const dir = await resolveCheckpoint(path);
-  if (!dir) {
-    throw new GqnError(
-      "CHECKPOINT_ERROR",
-      `loadCheckpoint: no checkpoint in ${path} (expected ${join(path, CHECKPOINTS_DIR, "ckpt-<step>")} or a checkpoint directory).`,
-    );
-  }
-  if (dir === path) return loadCheckpointDir(dir);
-  try {
-    return await loadCheckpointDir(dir);
-  } catch (error) {
-    // Given a model dir whose newest checkpoint is damaged: name an older one that can be used.
-    const older = (await listIn(dirname(dir))).filter((c) => c.path !== dir).reverse();
-    for (const c of older) {
-      if (await looksIntact(c.path)) {
-        throw new GqnError(
-          "CHECKPOINT_ERROR",
-          `${(error as Error).message.replace(/\.?$/, ".")} The newest intact checkpoint is ${c.path}: pass that directory instead of ${path} to use it (gqn-train --resume moves the damaged one aside and continues from it).`,
-          { cause: error },
-        );
-      }
-    }
-    throw error;
-  }
-}
-
-/** Whether a checkpoint directory has a readable state and a model file (without loading it). */
-async function looksIntact(dir: string): Promise<boolean> {
-  try {
-    const state = JSON.parse(await readFile(join(dir, STATE_FILE), "utf8")) as { step?: unknown };
-    return Number.isInteger(state.step) && (await exists(join(dir, "model.json")));
-  } catch {
-    return false;
-  }
-}
-
-async function loadCheckpointDir(dir: string): Promise<LoadedCheckpoint> {
-  await verifyChecksums(dir);
-  let state: LoadedCheckpoint["state"];
-  try {
-    state = JSON.parse(await readFile(join(dir, STATE_FILE), "utf8"));
-  } catch (error) {
-    throw new GqnError(
-      "CHECKPOINT_ERROR",
-      `loadCheckpoint: cannot read ${join(dir, STATE_FILE)}: ${(error as Error).message}`,
-      {
-        cause: error,
-      },
-    );
-  }
-  if (!Number.isSafeInteger(state?.step) || state.step < 0) {
-    throw new GqnError(
-      "CHECKPOINT_ERROR",
-      `loadCheckpoint: ${join(dir, STATE_FILE)} must hold a non-negative integer step, but got ${JSON.stringify(state?.step)}.`,
-    );
-  }
-  // A checkpoint's name is its step: a state of another step is another run's, or edited.
-  const named = CKPT_PATTERN.exec(basename(dir));
-  if (named && Number(named[1]) !== state.step) {
-    throw new GqnError(
-      "CHECKPOINT_ERROR",
-      `loadCheckpoint: ${join(dir, STATE_FILE)} says step ${state.step}, but the directory is ${basename(dir)}: the two must agree.`,
-    );
-  }
-  let model: tfl.LayersModel;
-  try {
-    model = await tfl.loadLayersModel(layersModelFiles(dir));
-  } catch (error) {
-    throw new GqnError(
-      "CHECKPOINT_ERROR",
-      `loadCheckpoint: cannot load the model in ${dir}: ${(error as Error).message}`,
-      {
-        cause: error,
-      },
-    );
-  }
-  const evaluation = await recordedEval(dir, state.step);
-  if (evaluation) state.lastEval = evaluation;
-  const loaded: LoadedCheckpoint = { path: dir, step: state.step, model, state };
-  if (await exists(join(dir, OPTIMIZER_JSON))) {
-    try {
-      const meta = JSON.parse(await readFile(join(dir, OPTIMIZER_JSON), "utf8")) as {
-        weights: tf.io.WeightsManifestEntry[];
-        /** Where older checkpoints kept Adam's running powers. */
-        adamPowers?: [number, number];
-      };
-      const bytes = await readFile(join(dir, OPTIMIZER_BIN));
-      const decoded = tf.io.decodeWeights(
-        bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
-        meta.weights,
-      );
-      loaded.optimizerState = meta.weights.map((spec) => ({
-        name: spec.name,
-        tensor: decoded[spec.name] as tf.Tensor,
-      }));
-      if (meta.adamPowers) {
-        loaded.optimizerState.push(
-          { name: BETA1_POWER, tensor: tf.scalar(meta.adamPowers[0]) },
-          { name: BETA2_POWER, tensor: tf.scalar(meta.adamPowers[1]) },
-        );
-      }
-    } catch (error) {
-      model.dispose();
-      throw new GqnError(
-        "CHECKPOINT_ERROR",
-        `loadCheckpoint: cannot read the optimizer state in ${dir}: ${(error as Error).message}`,
-        {
-          cause: error,
-        },
-      );
-    }
-  }
-  return loaded;
-}
-
-/**
- * The name of the first weight of `model` holding a NaN or an infinity, if any. Async: a GPU
- * backend such as WebGPU has no synchronous read in Node.
- */
-export async function nonFiniteWeight(model: tfl.LayersModel): Promise<string | undefined> {
-  for (const weight of model.weights) {
-    const values = await weight.read().data();
-    for (let i = 0; i < values.length; i++) {
-      if (!Number.isFinite(values[i]!)) return weight.originalName;
-    }
-  }
-  return undefined;
-}
-
 /** What {@link readRunCheckpoint} found in a run directory. */
 export interface RunCheckpoint {
   /** The newest complete checkpoint directory, when there is one. */
   path?: string;
   /** That checkpoint, read (the caller disposes its model and optimizer tensors), when asked to load. */
-  loaded?: LoadedCheckpoint;
+  loaded?: TrainingCheckpoint;
 }
 
 /**
@@ -575,15 +345,14 @@ export async function readRunCheckpoint(
   if (!path) return {};
   if (!options.load) return { path };
   // The newest intact one: a damaged newer checkpoint is moved aside with a line (`say`).
-  const loaded = (await loadResumeCheckpoint(modelDir, options.say ?? (() => {}))) as LoadedCheckpoint;
+  const loaded = (await loadResumeCheckpoint(modelDir, options.say ?? (() => {}))) as TrainingCheckpoint;
   return { path: loaded.path, loaded };
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
+/** Whether anything is at `path`. */
+function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }

@@ -5,20 +5,17 @@ import { join } from "node:path";
 import { deriveSeed, GqnError, isGqnError } from "@gqn/core";
 import { writeFileAtomic } from "@gqn/core/node";
 import { createSceneBatches, encodePng, type SceneBatch, type SceneBatchIterator } from "@gqn/data/node";
-import { type EvalMetrics, imageGrid, psnrFromMse } from "@gqn/model";
+import { dataNotes, type ObjectScore, QueryObjectScores } from "@gqn/eval/node";
+import { type EvalMetrics, type GqnModel, imageGrid, psnrFromMse } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
-import type { ObjectScore } from "../object-scores.js";
 import { annealed, type LinearAnneal } from "../schedules.js";
-import { dataNotes } from "./data-checks.js";
 import { EvalProgress } from "./eval-progress.js";
-import type { TrainableModel } from "./gqn-factory.js";
 import { priorAndPosterior, targetPriorPosteriorGrid } from "./prior-and-posterior.js";
-import { QueryObjectScores } from "./query-object-scores.js";
 import type { TensorBoardWriter } from "./tensorboard-writer.js";
 
 /** What an {@link Evaluator} reads: the model, the test data and where grids go. */
 export interface EvaluatorSetup {
-  model: TrainableModel;
+  model: GqnModel;
   /** The run's data: the test split of `dataset` in `dataDir`, read like the training batches. */
   data: {
     dataDir: string;
@@ -87,7 +84,7 @@ export class Evaluator {
           });
           for (const key of Object.keys(sums) as (keyof typeof sums)[]) sums[key] += m[key];
           n++;
-          if (objects && !(await this.scoreObjects(objects, batch, render))) {
+          if (objects && render && !(await this.scoreObjects(objects, batch, render))) {
             await objects.close();
             objects = undefined;
           }
@@ -125,18 +122,8 @@ export class Evaluator {
   private async scoreObjects(
     objects: QueryObjectScores,
     batch: SceneBatch,
-    rendered: tf.Tensor4D | undefined,
+    prior: tf.Tensor4D,
   ): Promise<boolean> {
-    const { model, seed } = this.setup;
-    // A model whose evaluate keeps no render (a stand-in in tests) is rendered here.
-    const prior =
-      rendered ??
-      tf.tidy(() =>
-        model.render(model.represent(batch.contextFrames, batch.contextPoses), batch.queryPose, {
-          seed: deriveSeed(seed, "object scores"),
-          context: { frames: batch.contextFrames, poses: batch.contextPoses },
-        }),
-      );
     try {
       await objects.add(batch, { prior });
       return true;
@@ -192,12 +179,12 @@ export class Evaluator {
     const { model, seed, modelDir, board } = this.setup;
     const { prior: prediction, posterior } = priorAndPosterior(model, batch, deriveSeed(seed, "image grid"));
     let grid: Awaited<ReturnType<typeof imageGrid>>;
-    let posteriorGrid: Awaited<ReturnType<typeof imageGrid>> | undefined;
+    let posteriorGrid: Awaited<ReturnType<typeof imageGrid>>;
     try {
       grid = await imageGrid(batch.contextFrames, [batch.target, prediction]);
-      if (posterior) posteriorGrid = await targetPriorPosteriorGrid(batch.target, prediction, posterior);
+      posteriorGrid = await targetPriorPosteriorGrid(batch.target, prediction, posterior);
     } finally {
-      tf.dispose([prediction, ...(posterior ? [posterior] : [])]);
+      tf.dispose([prediction, posterior]);
     }
     const dir = join(modelDir, "images");
     await mkdir(dir, { recursive: true });
@@ -206,6 +193,6 @@ export class Evaluator {
       encodePng(grid.data, grid.width, grid.height),
     );
     board?.image(step, "test/context_target_prediction", grid);
-    if (posteriorGrid) board?.image(step, "test/target_prior_posterior", posteriorGrid);
+    board?.image(step, "test/target_prior_posterior", posteriorGrid);
   }
 }

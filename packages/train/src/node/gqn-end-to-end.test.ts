@@ -1,16 +1,15 @@
 // The loop on the real GQN (tiny preset, 32 px, batch 2, a few steps on wasm): the ELBO falls,
-// a run split in two and resumed equals an unbroken one, and gqn-render reads the checkpoints.
+// a run split in two and resumed equals an unbroken one, and @gqn/eval renders the checkpoints.
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
+import { loadCheckpoint, renderCheckpoint } from "@gqn/eval/node";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { syntheticDataset } from "../../../../test/synthetic-data.js";
 import { summaryTags } from "../../test/event-file-reader.js";
-import { syntheticDataset } from "../../test/synthetic-data.js";
-import { loadCheckpoint } from "./checkpoint.js";
+import { loadTrainingCheckpoint } from "./checkpoint.js";
 import type { LogRecord } from "./run-log.js";
-import { runRenderCli } from "./run-render-cli.js";
 import { train } from "./train.js";
 
 let data: Awaited<ReturnType<typeof syntheticDataset>>;
@@ -91,8 +90,8 @@ describe("train on the tiny GQN", () => {
         .filter((r) => r.split === "train")
         .map(({ step, lr, sigma, elbo, nll, kl }) => ({ step, lr, sigma, elbo, nll, kl }));
     expect(pick(logB)).toEqual(pick(logA));
-    const a = await loadCheckpoint(join(root, "unbroken"));
-    const b = await loadCheckpoint(join(root, "split"));
+    const a = await loadTrainingCheckpoint(join(root, "unbroken"));
+    const b = await loadTrainingCheckpoint(join(root, "split"));
     expect(b.step).toBe(4);
     expect(b.state.dataState).toEqual(a.state.dataState);
     expect(b.state.rngState).toBe(a.state.rngState);
@@ -128,31 +127,21 @@ describe("train on the tiny GQN", () => {
     expect(message).toContain(`step ${loaded.step + 1} was not applied`);
     expect(message).toContain(`Nothing was saved after step ${loaded.step};`);
     loaded.model.dispose();
-    for (const w of loaded.optimizerState ?? []) w.tensor.dispose();
   });
 
-  it("gqn-render renders its test scenes and an orbit from the checkpoint", async () => {
-    let stderr = "";
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        stderr += String(chunk);
-        done();
-      },
-    });
+  it("renderCheckpoint renders its test scenes and an orbit from the checkpoint", async () => {
     const out = join(root, "renders");
-    const code = await runRenderCli(
-      ["--model-dir", join(root, "unbroken"), "--data-dir", data.dataDir, "--dataset", data.dataset].concat([
-        "--out",
-        out,
-        "--scenes",
-        "2",
-        "--orbit",
-        "3",
-      ]),
-      { stdout: sink, stderr: sink },
-    );
-    expect(stderr).toMatch(/gqn-render: step 4: 2 scenes, 3 orbit frames/);
-    expect(code).toBe(0);
+    const rendered = await renderCheckpoint({
+      modelDir: join(root, "unbroken"),
+      dataDir: data.dataDir,
+      dataset: data.dataset,
+      out,
+      scenes: 2,
+      orbit: 3,
+      log: () => {},
+    });
+    expect(rendered).toMatchObject({ step: 4, scenes: [expect.any(String), expect.any(String)] });
+    expect(rendered.orbitFrames).toHaveLength(3);
     expect((await readdir(out)).sort()).toEqual([
       "orbit",
       "orbit.gif",
@@ -166,7 +155,7 @@ describe("train on the tiny GQN", () => {
 describe("train the tiny GQN with an epipolar reader", () => {
   const epipolar = () => ({ ...options(), model: { reader: { type: "epipolar" as const } } });
 
-  it("takes its optics from dataset.json, resumes exactly, and gqn-render renders from it", async () => {
+  it("takes its optics from dataset.json, resumes exactly, and renderCheckpoint renders from it", async () => {
     const common = { ...epipolar(), evalEvery: 0, checkpointEvery: 0, logEvery: 1 };
     const logA: LogRecord[] = [];
     const logB: LogRecord[] = [];
@@ -190,8 +179,8 @@ describe("train the tiny GQN with an epipolar reader", () => {
     const pick = (log: LogRecord[]) =>
       log.filter((r) => r.split === "train").map(({ step, lr, sigma, elbo }) => ({ step, lr, sigma, elbo }));
     expect(pick(logB)).toEqual(pick(logA));
-    const a = await loadCheckpoint(join(root, "epi-unbroken"));
-    const b = await loadCheckpoint(join(root, "epi-split"));
+    const a = await loadTrainingCheckpoint(join(root, "epi-unbroken"));
+    const b = await loadTrainingCheckpoint(join(root, "epi-split"));
     // gqn-synth's Shepard-Metzler: 35 degrees, and the depth range it wrote.
     const dataset = JSON.parse(await readFile(join(data.dataDir, data.dataset, "dataset.json"), "utf8"));
     expect((a.state.gqnConfig as { reader?: object }).reader).toMatchObject({
@@ -209,27 +198,16 @@ describe("train the tiny GQN with an epipolar reader", () => {
       c.model.dispose();
       for (const w of c.optimizerState ?? []) w.tensor.dispose();
     }
-    let stderr = "";
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        stderr += String(chunk);
-        done();
-      },
+    const rendered = await renderCheckpoint({
+      modelDir: join(root, "epi-unbroken"),
+      dataDir: data.dataDir,
+      dataset: data.dataset,
+      out: join(root, "epi-renders"),
+      scenes: 2,
+      orbit: 2,
+      log: () => {},
     });
-    const out = join(root, "epi-renders");
-    const args = [
-      "--model-dir",
-      join(root, "epi-unbroken"),
-      "--data-dir",
-      data.dataDir,
-      "--dataset",
-      data.dataset,
-    ];
-    const code = await runRenderCli([...args, "--out", out, "--scenes", "2", "--orbit", "2"], {
-      stdout: sink,
-      stderr: sink,
-    });
-    expect(stderr).toMatch(/gqn-render: step 4: 2 scenes, 2 orbit frames/);
-    expect(code).toBe(0);
+    expect(rendered).toMatchObject({ step: 4, scenes: [expect.any(String), expect.any(String)] });
+    expect(rendered.orbitFrames).toHaveLength(2);
   });
 });

@@ -4,11 +4,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type InMemoryScene, scenesToTensors } from "@gqn/data";
+import { loadCheckpoint } from "@gqn/eval/node";
 import { type GqnConfig, GqnModel } from "@gqn/model";
 import { generateScene, renderScene } from "@gqn/scenes";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadCheckpoint } from "./checkpoint.js";
 import type { LogRecord } from "./run-log.js";
 import { train } from "./train.js";
 
@@ -62,7 +62,6 @@ describe("train on scenes in memory", () => {
     const loaded = await loadCheckpoint(modelDir);
     expect(loaded.state).toMatchObject({ step: 3, dataset: "in-memory" });
     const model = GqnModel.fromLayersModel(loaded.model, loaded.state.gqnConfig as GqnConfig);
-    for (const w of loaded.optimizerState ?? []) w.tensor.dispose();
     const scene = renderedScene(100);
     const query = Array.from(scene.cameras as Float32Array).slice(20, 25);
     const batch = await scenesToTensors([scene], { context: [0, 1, 2], query });

@@ -1,17 +1,14 @@
 import { cp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { describe, expect, it, vi } from "vitest";
+import { listCheckpoints } from "@gqn/eval/node";
+import { describe, expect, it } from "vitest";
+import { syntheticDataset } from "../../../../test/synthetic-data.js";
 import { runFixture } from "../../test/run-fixture.js";
-import { syntheticDataset } from "../../test/synthetic-data.js";
-import { listCheckpoints } from "./checkpoint.js";
+import { TINY_GQN } from "../../test/tiny-gqn.js";
 import { train } from "./train.js";
 
-// The loop runs on a small pose-decoder model here (seconds); what is tested is the loop's order.
-vi.mock("./gqn-factory.js", async () => ({
-  gqnModelFactory: (await import("../../test/pose-decoder-model.js")).poseDecoderFactory,
-}));
-
-const fixture = runFixture("gqn-lost-work-");
+// The loop on the smallest GQN (milliseconds a step): what is tested is the loop's order.
+const fixture = runFixture("gqn-lost-work-", { frameSize: 16 });
 
 /** A copy of the dataset with one byte of a test-split file flipped (`file` under the dataset folder). */
 async function damagedCopy(name: string, file: string): Promise<string> {
@@ -49,6 +46,7 @@ const run = (dataDir: string, modelDir: string, extra: Extra = {}) =>
     dataset: fixture.data.dataset,
     modelDir,
     preset: "tiny",
+    model: TINY_GQN,
     batchSize: 2,
     dataWorkers: 0,
     steps: 12,
@@ -150,7 +148,7 @@ describe("a resume that would change the run", () => {
 
 describe("the skipped-records check", () => {
   it("counts a shard of garbage as the records it held, not as one", async () => {
-    const many = await syntheticDataset({ trainScenes: 40, testScenes: 4 });
+    const many = await syntheticDataset({ trainScenes: 40, testScenes: 4, frameSize: 16 });
     try {
       const shard = join(many.dataDir, many.dataset, "train", "03-of-10.tfrecord");
       const size = (await readFile(shard)).length;

@@ -2,7 +2,7 @@
  * `config` with `overrides` laid over it, objects merged key by key: what a resumed run's model
  * options ask for, compared with the run's own config (not a preset's).
  */
-export function withOverrides(config: object, overrides: object | undefined): object {
+export function withOverrides<T extends object>(config: T, overrides: object | undefined): T {
   if (overrides === undefined) return config;
   const merged: Record<string, unknown> = { ...(config as Record<string, unknown>) };
   for (const [key, value] of Object.entries(overrides)) {
@@ -11,7 +11,7 @@ export function withOverrides(config: object, overrides: object | undefined): ob
     merged[key] =
       isPlainObject(value) && isPlainObject(base) ? withOverrides(base, value) : (value as unknown);
   }
-  return merged;
+  return merged as T;
 }
 
 function isPlainObject(value: unknown): value is object {

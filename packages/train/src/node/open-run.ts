@@ -4,20 +4,15 @@
 import { join, relative } from "node:path";
 import { type OnnxConvAccelerator, tryEnableOnnxConvAccelerator } from "@gqn/backend/node";
 import { canonicalJson, deriveSeed, GqnError, Random } from "@gqn/core";
-import {
-  createSceneBatches,
-  type DatasetInfo,
-  datasetDepthRange,
-  datasetFovDegrees,
-  listDatasetFiles,
-  type SceneBatchState,
-} from "@gqn/data/node";
+import { type DatasetInfo, datasetDepthRange, datasetFovDegrees } from "@gqn/data";
+import { createSceneBatches, listDatasetFiles, type SceneBatchState } from "@gqn/data/node";
+import { dataMismatchNotes, dataNotes } from "@gqn/eval/node";
+import { completeGqnConfig, type GqnConfig, type GqnConfigOverrides, GqnModel } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
-import type { TrainingConfig } from "../training-config.js";
-import { type LoadedCheckpoint, readRunCheckpoint } from "./checkpoint.js";
-import { dataMismatchNotes, dataNotes } from "./data-checks.js";
+import { presetConfigs, type TrainingConfig } from "../training-config.js";
+import { readRunCheckpoint, type TrainingCheckpoint } from "./checkpoint.js";
 import { Evaluator } from "./evaluator.js";
-import { gqnModelFactory, type ModelConfig, type ModelFactory } from "./gqn-factory.js";
+import { openModelAndTrainer } from "./model-and-trainer.js";
 import { withOverrides } from "./model-overrides.js";
 import { RunLog } from "./run-log.js";
 import { TensorBoardWriter } from "./tensorboard-writer.js";
@@ -146,15 +141,14 @@ function enableAccelerator(
 
 /**
  * A new run's model from the preset, or the checkpoint's model, optimizer state and run state:
- * the configs are settled here, then the factory builds the model and its trainer in one call.
+ * the configs are settled here, then the model and its trainer are opened in one call.
  */
 async function openModel(
   request: OpenRunRequest,
-  loaded: LoadedCheckpoint | undefined,
+  loaded: TrainingCheckpoint | undefined,
   accelerator: OnnxConvAccelerator | undefined,
 ): Promise<RunModel> {
   const { options: o, info, say, names } = request;
-  const factory: ModelFactory = gqnModelFactory;
   const overrides: Partial<TrainingConfig> = {
     ...o.training,
     ...(o.batchSize !== undefined && { batchSize: o.batchSize }),
@@ -162,16 +156,11 @@ async function openModel(
   };
   const workers = o.workers ?? 1;
   const parallel = workers > 1 || o.microBatchSize !== undefined;
-  if (parallel && !factory.dataParallel) {
-    throw new GqnError(
-      "INVALID_ARGUMENT",
-      `${names.where}: this model cannot train data-parallel (${names.option("workers")}, ${names.option("microBatchSize")}).`,
-    );
-  }
+  // The state a run of this package saved (TrainState), read back from its state.json.
   const state = loaded?.state as (TrainState & { step: number }) | undefined;
   const warm =
     !loaded && o.initFrom !== undefined
-      ? await openWarmStart(factory, o.initFrom, {
+      ? await openWarmStart(o.initFrom, {
           preset: o.preset,
           modelAsked: request.modelAsked !== undefined,
           model: withReaderOptics(o.model, info),
@@ -180,12 +169,14 @@ async function openModel(
         })
       : undefined;
   let settled: ReturnType<typeof settleConfigs>;
+  let resumed: GqnModel | undefined;
   try {
     settled = warm
-      ? { gqnConfig: warm.configs.model, trainingConfig: warm.configs.training }
-      : settleConfigs(request, factory, overrides, loaded);
+      ? { gqnConfig: warm.model.config, trainingConfig: warm.training }
+      : settleConfigs(request, overrides, loaded);
+    if (loaded) resumed = GqnModel.fromLayersModel(loaded.model, settled.gqnConfig);
   } catch (error) {
-    // Refused before the factory took the checkpoint's tensors: they are freed here.
+    // Refused before the model took the checkpoint's tensors: they are freed here.
     loaded?.model.dispose();
     tf.dispose(loaded?.optimizerState?.map((w) => w.tensor) ?? []);
     throw error;
@@ -202,13 +193,13 @@ async function openModel(
       `[gqn] ${loaded.path} has no optimizer state: continuing with a fresh Adam (${names.option("freshOptimizer")}).`,
     );
   }
-  const opened = await factory.open({
+  const opened = await openModelAndTrainer({
     config: settled.gqnConfig,
     training: settled.trainingConfig,
     datasetViews: info.views,
     seed: o.seed,
-    ...(loaded && {
-      from: { model: loaded.model, ...(loaded.optimizerState && { optimizerState: loaded.optimizerState }) },
+    ...(resumed && {
+      from: { model: resumed, ...(loaded?.optimizerState && { optimizerState: loaded.optimizerState }) },
     }),
     // A warm start: the source's weights, and a fresh optimizer.
     ...(warm && { from: { model: warm.model } }),
@@ -294,25 +285,24 @@ async function dataStateFits(
  */
 function settleConfigs(
   request: OpenRunRequest,
-  factory: ModelFactory,
   overrides: Partial<TrainingConfig>,
-  loaded: LoadedCheckpoint | undefined,
-): { gqnConfig: ModelConfig; trainingConfig: TrainingConfig } {
+  loaded: TrainingCheckpoint | undefined,
+): { gqnConfig: GqnConfig; trainingConfig: TrainingConfig } {
   const { options: o, say } = request;
   if (!loaded) {
     if (o.resume) say(`[gqn] no checkpoint in ${o.modelDir}: starting a new run.`);
-    const { model, training } = factory.resolve(o.preset, withReaderOptics(o.model, request.info), overrides);
+    const { model, training } = presetConfigs(o.preset, withReaderOptics(o.model, request.info), overrides);
     return { gqnConfig: model, trainingConfig: training };
   }
   const state = loaded.state as unknown as TrainState & { step: number };
   // Completed as today's code reads it: a field added since (a default) compares equal.
-  const gqnConfig = factory.complete(state.gqnConfig);
+  const gqnConfig = completeGqnConfig(state.gqnConfig);
   if (request.modelAsked) {
     // Without a preset, the model options are compared with the run's own config, not a preset's.
     const asked =
       request.modelAsked === "model"
-        ? factory.complete(withOverrides(gqnConfig, o.model) as ModelConfig)
-        : factory.resolve(o.preset, withReaderOptics(o.model, request.info), {}).model;
+        ? completeGqnConfig(withOverrides(gqnConfig, o.model))
+        : presetConfigs(o.preset, withReaderOptics(o.model, request.info), {}).model;
     if (canonicalJson(asked) !== canonicalJson(gqnConfig)) {
       throw new GqnError(
         "CHECKPOINT_ERROR",
@@ -327,8 +317,11 @@ function settleConfigs(
  * Model overrides with an epipolar reader's optics filled from the dataset where left out: its
  * field of view and depth range (dataset.json, or the published sets' assumed values).
  */
-function withReaderOptics(model: object | undefined, info: DatasetInfo): object | undefined {
-  const reader = (model as { reader?: Record<string, unknown> | null } | undefined)?.reader;
+function withReaderOptics(
+  model: GqnConfigOverrides | undefined,
+  info: DatasetInfo,
+): GqnConfigOverrides | undefined {
+  const reader = model?.reader;
   if (reader === undefined || reader === null) return model;
   const [near, far] =
     reader.near === undefined || reader.far === undefined
@@ -340,15 +333,9 @@ function withReaderOptics(model: object | undefined, info: DatasetInfo): object 
   };
 }
 
-/** A model config in a few words: `tower 64, L8 C64 Z16, 32 px` (a GQN's), else its JSON. */
-function describeModel(config: ModelConfig): string {
-  const { encoder, draw, frameSize } = config as {
-    frameSize: number;
-    encoder?: { type?: string; channels?: number };
-    draw?: { steps?: number; hiddenChannels?: number; latentChannels?: number };
-  };
-  if (!encoder || !draw) return JSON.stringify(config);
-  const reader = (config as { reader?: { valueChannels?: number } }).reader;
+/** A model config in a few words: `tower 64, L8 C64 Z16, epipolar reader, 32 px`. */
+function describeModel(config: GqnConfig): string {
+  const { encoder, draw, reader, frameSize } = config;
   const read = reader ? `, epipolar reader${reader.valueChannels ? " with attention" : ""}` : "";
   return `${encoder.type} ${encoder.channels ?? ""}, L${draw.steps} C${draw.hiddenChannels} Z${draw.latentChannels}${read}, ${frameSize} px`;
 }

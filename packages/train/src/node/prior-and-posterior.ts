@@ -1,7 +1,6 @@
 import type { RgbImage } from "@gqn/data";
-import { imageGrid } from "@gqn/model";
+import { type GqnModel, imageGrid } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
-import type { TrainableModel } from "./gqn-factory.js";
 
 /** The tensors a batch's image grids show, owned by the caller. */
 export interface PriorAndPosterior {
@@ -9,14 +8,14 @@ export interface PriorAndPosterior {
   prior: tf.Tensor4D;
   /**
    * `[B, S, S, 3]`: the posterior's reconstruction of each target, the mean image of DRAW's
-   * inference path (`infer`), which sees the target; absent for a model without `infer`.
+   * inference path (`infer`), which sees the target.
    */
-  posterior?: tf.Tensor4D;
+  posterior: tf.Tensor4D;
 }
 
 /** Renders a batch's queries with the prior and reconstructs its targets with the posterior, both seeded. */
 export function priorAndPosterior(
-  model: TrainableModel,
+  model: GqnModel,
   batch: {
     contextFrames: tf.Tensor5D;
     contextPoses: tf.Tensor3D;
@@ -29,7 +28,6 @@ export function priorAndPosterior(
     const r = model.represent(batch.contextFrames, batch.contextPoses);
     const context = { frames: batch.contextFrames, poses: batch.contextPoses };
     const prior = model.render(r, batch.queryPose, { seed, context });
-    if (!model.infer) return { prior };
     const { mean } = model.infer(r, batch.queryPose, batch.target, { seed, context });
     return { prior, posterior: mean };
   });

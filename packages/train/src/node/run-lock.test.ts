@@ -5,17 +5,15 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { syntheticDataset } from "../../../../test/synthetic-data.js";
 import { bundleScript } from "../../test/bundle-script.js";
-import { syntheticDataset } from "../../test/synthetic-data.js";
 import { lockRunDirectory, RUN_LOCK_FILE } from "./run-lock.js";
 
 let script: string;
 let data: Awaited<ReturnType<typeof syntheticDataset>>;
 let root: string;
 beforeAll(async () => {
-  script = await bundleScript(fileURLToPath(new URL("../../test/train-cli-child.ts", import.meta.url)), {
-    "/gqn-factory.js": fileURLToPath(new URL("../../test/pose-decoder-factory-module.ts", import.meta.url)),
-  });
+  script = await bundleScript(fileURLToPath(new URL("../../test/train-cli-child.ts", import.meta.url)));
   data = await syntheticDataset();
   root = await mkdtemp(join(tmpdir(), "gqn-lock-"));
 });

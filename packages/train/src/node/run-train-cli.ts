@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { GqnError } from "@gqn/core";
+import { type CliIo, reportCliFailure } from "@gqn/core/cli";
 import { type GqnConfigOverrides, getPreset } from "@gqn/model";
 import { getTrainingPreset, RUN_SIZED_PRESETS, type TrainingConfig } from "../training-config.js";
-import { type CliIo, fail } from "./cli-support.js";
 import { stopOnSignals } from "./stop-on-signals.js";
 import { type TrainResult, trainNamed } from "./train.js";
 import { parseTrainArgs, TRAIN_FLAG_NAMES, type TrainFlags } from "./train-cli-flags.js";
@@ -83,8 +83,10 @@ export async function configOverrides(
   if (o.sigma !== undefined) training.sigma = o.sigma;
   if (o.steps !== undefined && o.resume !== true && RUN_SIZED_PRESETS.has(presetName)) {
     const defaults = getTrainingPreset(presetName);
-    if (o.initFrom === undefined) training.sigma ??= { ...defaults.sigma, steps: o.steps };
-    training.learningRate ??= { ...defaults.learningRate, steps: o.steps };
+    // A schedule spans at least one step: `--steps 0` (save the start, train nothing) is a run too.
+    const steps = Math.max(1, o.steps);
+    if (o.initFrom === undefined) training.sigma ??= { ...defaults.sigma, steps };
+    training.learningRate ??= { ...defaults.learningRate, steps };
   }
   if (o.adamBeta1 !== undefined || o.adamBeta2 !== undefined || o.adamEpsilon !== undefined) {
     const adam = { ...getTrainingPreset(presetName).adam, ...training.adam };
@@ -160,7 +162,7 @@ export async function runTrainCli(argv: readonly string[], io: CliIo = {}): Prom
     (io.stdout ?? process.stdout).write(`${resultLine(result, signals.received)}\n`);
     return signals.received ? 130 : 0;
   } catch (error) {
-    return fail("gqn-train", error, o.debug, io);
+    return reportCliFailure("gqn-train", error, o.debug, io);
   } finally {
     signals.dispose();
   }

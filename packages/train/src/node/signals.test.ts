@@ -4,10 +4,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { listCheckpoints, loadCheckpoint } from "@gqn/eval/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { syntheticDataset } from "../../../../test/synthetic-data.js";
 import { bundleScript } from "../../test/bundle-script.js";
-import { syntheticDataset } from "../../test/synthetic-data.js";
-import { listCheckpoints, loadCheckpoint } from "./checkpoint.js";
 import { RUN_LOCK_FILE } from "./run-lock.js";
 
 let script: string;
@@ -15,9 +15,7 @@ let busyScript: string;
 let data: Awaited<ReturnType<typeof syntheticDataset>>;
 let root: string;
 beforeAll(async () => {
-  script = await bundleScript(fileURLToPath(new URL("../../test/train-cli-child.ts", import.meta.url)), {
-    "/gqn-factory.js": fileURLToPath(new URL("../../test/pose-decoder-factory-module.ts", import.meta.url)),
-  });
+  script = await bundleScript(fileURLToPath(new URL("../../test/train-cli-child.ts", import.meta.url)));
   busyScript = await bundleScript(
     fileURLToPath(new URL("../../test/busy-after-signal-child.ts", import.meta.url)),
   );
@@ -76,7 +74,6 @@ describe("gqn-train and process signals", () => {
     expect(existsSync(join(modelDir, RUN_LOCK_FILE))).toBe(false);
     const loaded = await loadCheckpoint(modelDir);
     loaded.model.dispose();
-    for (const w of loaded.optimizerState ?? []) w.tensor.dispose();
   });
 });
 

@@ -1,21 +1,23 @@
 // gqn-train's flags, written once: each flag's spelling, help, parser and the train() option it
 // sets. The commander options, the parsed values' type, the mapping to train() and the names
 // errors give the options all come from this table.
-import { GQN_PRESET_NAMES } from "@gqn/model";
-import { type Command, Option } from "commander";
+import type { BackendRequest } from "@gqn/backend";
 import {
-  BACKENDS,
   type CliIo,
-  countOrRange,
-  depthRange,
-  integer,
-  parse,
-  positive,
-  program,
-  schedule,
-  unitInterval,
-} from "./cli-support.js";
+  type Command,
+  cliCommand,
+  depthRangeOption,
+  integerOption,
+  Option,
+  packageVersion,
+  parseCli,
+  positiveNumberOption,
+} from "@gqn/core/cli";
+import { GQN_PRESET_NAMES } from "@gqn/model";
+import { countOrRange, schedule, unitInterval } from "./cli-support.js";
 import { type OptionNames, TRAIN_DEFAULTS, type TrainOptions } from "./train-options.js";
+
+const BACKENDS = ["auto", "tensorflow", "webgpu", "wasm", "cpu"] as const satisfies readonly BackendRequest[];
 
 /** One flag: how it parses, and what it sets. */
 interface FlagSpec {
@@ -62,19 +64,19 @@ const TRAIN_FLAGS = {
   batchSize: {
     flag: "--batch-size <n>",
     help: "scenes per batch (default: the preset's)",
-    parse: integer(1),
+    parse: integerOption(1),
     to: "batchSize",
   },
   steps: {
     flag: "--steps <n>",
     help: "train until this many steps in total (default 2000000); a new tiny or small run anneals the default --sigma and --lr over them (one from --init-from only --lr)",
-    parse: integer(0),
+    parse: integerOption(0),
     to: "steps",
   },
   maxMinutes: {
     flag: "--max-minutes <m>",
     help: "stop cleanly (with a checkpoint) after this many minutes",
-    parse: positive,
+    parse: positiveNumberOption,
     to: "maxMinutes",
   },
   contextSize: {
@@ -91,7 +93,7 @@ const TRAIN_FLAGS = {
   frameSize: {
     flag: "--frame-size <px>",
     help: "frame size of the model, 4-1024 (frames are resized; new runs)",
-    parse: integer(4, 1024),
+    parse: integerOption(4, 1024),
   },
   encoder: {
     flag: "--encoder <type>",
@@ -106,12 +108,12 @@ const TRAIN_FLAGS = {
   fov: {
     flag: "--fov <degrees>",
     help: "the cameras' field of view for --reader epipolar (default: the dataset's: dataset.json, or the published sets' assumed value)",
-    parse: positive,
+    parse: positiveNumberOption,
   },
   depthRange: {
     flag: "--depth-range <near,far>",
     help: "where --reader epipolar samples each query ray, world units (default: the dataset's)",
-    parse: depthRange,
+    parse: depthRangeOption,
   },
   lr: {
     flag: "--lr <schedule>",
@@ -136,7 +138,7 @@ const TRAIN_FLAGS = {
   adamEpsilon: {
     flag: "--adam-epsilon <e>",
     help: "Adam epsilon (default: the preset's, 1e-8)",
-    parse: positive,
+    parse: positiveNumberOption,
   },
   drawSteps: {
     flag: "--draw-steps <l>",
@@ -160,7 +162,7 @@ const TRAIN_FLAGS = {
   seed: {
     flag: "--seed <n>",
     help: "seed of the weights, data order and latents",
-    parse: integer(0),
+    parse: integerOption(0),
     default: TRAIN_DEFAULTS.seed,
     to: "seed",
   },
@@ -174,43 +176,43 @@ const TRAIN_FLAGS = {
   evalEvery: {
     flag: "--eval-every <n>",
     help: "evaluate on the test split every N steps (0: at the end only)",
-    parse: integer(0),
+    parse: integerOption(0),
     to: "evalEvery",
   },
   evalBatches: {
     flag: "--eval-batches <n>",
     help: "test batches per evaluation",
-    parse: integer(1),
+    parse: integerOption(1),
     to: "evalBatches",
   },
   renderEvery: {
     flag: "--render-every <n>",
     help: "write a PNG grid every N steps (0: never)",
-    parse: integer(0),
+    parse: integerOption(0),
     to: "renderEvery",
   },
   checkpointEvery: {
     flag: "--checkpoint-every <n>",
     help: "save a checkpoint every N steps (0: at the end only)",
-    parse: integer(0),
+    parse: integerOption(0),
     to: "checkpointEvery",
   },
   keepCheckpoints: {
     flag: "--keep-checkpoints <n>",
     help: "checkpoints kept",
-    parse: integer(1),
+    parse: integerOption(1),
     to: "keepCheckpoints",
   },
   logEvery: {
     flag: "--log-every <n>",
     help: "log a training record every N steps",
-    parse: integer(1),
+    parse: integerOption(1),
     to: "logEvery",
   },
   dataWorkers: {
     flag: "--data-workers <n>",
     help: "JPEG decoding threads (0: on the main thread)",
-    parse: integer(0),
+    parse: integerOption(0),
     to: "dataWorkers",
   },
   onCorrupt: {
@@ -240,13 +242,13 @@ const TRAIN_FLAGS = {
   workers: {
     flag: "--workers <n>",
     help: "data-parallel replicas on worker threads (default 1; see docs/performance.md)",
-    parse: integer(1),
+    parse: integerOption(1),
     to: "workers",
   },
   microBatch: {
     flag: "--micro-batch <n>",
     help: "most scenes per forward + backward pass (bounds memory; default: the batch)",
-    parse: integer(1),
+    parse: integerOption(1),
     to: "microBatchSize",
   },
   progress: { flag: "--no-progress", help: "no progress bar", default: true, to: "progress" },
@@ -283,9 +285,14 @@ export function parseTrainArgs(
   io: CliIo,
 ): { exit: number } | { flags: TrainFlags; options: TrainOptions } {
   const command = addTrainFlags(
-    program("gqn-train", "Train a Generative Query Network on a GQN dataset.", io),
+    cliCommand(
+      "gqn-train",
+      "Train a Generative Query Network on a GQN dataset.",
+      packageVersion("@gqn/train", import.meta.url),
+      io,
+    ),
   );
-  const exit = parse(command, argv);
+  const exit = parseCli(command, argv);
   if (exit !== undefined) return { exit };
   const flags = readTrainFlags(command);
   return { flags, options: trainOptionsOf(flags) };

@@ -16,7 +16,7 @@ import { TrainProgress } from "./train-progress.js";
 import type { StopReason, TrainingRun } from "./training-run.js";
 
 export type { TrainOptions } from "./train-options.js";
-export type { StopReason, TrainState } from "./training-run.js";
+export type { StopReason } from "./training-run.js";
 
 /** What {@link train} returns. */
 export interface TrainResult {

@@ -2,14 +2,14 @@
 // run (open-run.ts) builds what it reads; train() runs it and closes what was opened.
 import { GqnError, isGqnError, type Random } from "@gqn/core";
 import type { SceneBatch, SceneBatchIterator, SceneBatchState } from "@gqn/data/node";
-import type { EvalMetrics } from "@gqn/model";
+import type { EvalMetrics, GqnConfig, GqnModel } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { annealed } from "../schedules.js";
+import type { Trainer } from "../trainer.js";
 import type { TrainingConfig } from "../training-config.js";
 import { recordCheckpointEval, saveCheckpoint } from "./checkpoint.js";
 import type { Evaluator } from "./evaluator.js";
-import type { LoopTrainer, ModelConfig, TrainableModel } from "./gqn-factory.js";
 import type { LogRecord, RunLog } from "./run-log.js";
 import type { TensorBoardWriter } from "./tensorboard-writer.js";
 import type { OptionNames, ResolvedTrainOptions } from "./train-options.js";
@@ -20,7 +20,7 @@ export type StopReason = "steps" | "time" | "abort";
 
 /** The run state saved in each checkpoint's `state.json` (the step is added by saveCheckpoint). */
 export interface TrainState {
-  gqnConfig: ModelConfig;
+  gqnConfig: GqnConfig;
   trainingConfig: TrainingConfig;
   dataset: string;
   seed: number;
@@ -33,10 +33,10 @@ export interface TrainState {
 
 /** The model side of a run, new or resumed: what opening a run gives the loop. */
 export interface RunModel {
-  model: TrainableModel;
+  model: GqnModel;
   layersModel: tfl.LayersModel;
-  trainer: LoopTrainer;
-  gqnConfig: ModelConfig;
+  trainer: Trainer;
+  gqnConfig: GqnConfig;
   trainingConfig: TrainingConfig;
   /** Updates applied so far (0 for a new run). */
   step: number;
@@ -132,7 +132,7 @@ export class TrainingRun {
     }
     const batch: SceneBatch = next.value;
     this.checkSkipped();
-    let metrics: Awaited<ReturnType<LoopTrainer["step"]>>;
+    let metrics: Awaited<ReturnType<Trainer["step"]>>;
     try {
       metrics = await run.trainer.step(batch, this.step, { seed: run.rng.fork() });
     } finally {

@@ -9,13 +9,13 @@ import { initBackend } from "@gqn/backend";
 import { FUSED_KERNELS } from "@gqn/core";
 import { type GqnBatch, type GqnConfig, GqnModel, resolveGqnConfig } from "@gqn/model";
 import "@tensorflow/tfjs-backend-cpu";
+import { loadCheckpoint } from "@gqn/eval/node";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { syntheticDataset } from "../../../../test/synthetic-data.js";
 import { webgpuGate } from "../../../../test/webgpu-gate.js";
-import { syntheticDataset } from "../../test/synthetic-data.js";
 import { createTrainer } from "../trainer.js";
 import { getTrainingPreset } from "../training-config.js";
-import { loadCheckpoint } from "./checkpoint.js";
 import { train } from "./train.js";
 
 const gate = await webgpuGate("WebGPU training tests");

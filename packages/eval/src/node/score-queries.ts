@@ -3,14 +3,13 @@
 // views and a plane sweep through them. The main job and checkpoint evaluations share it, so their
 // figures compare.
 import {
-  createSceneBatches,
   type DatasetInfo,
   datasetDepthRange,
   datasetFovDegrees,
   PUBLISHED_DEPTH_RANGES,
   PUBLISHED_FOV_DEGREES,
-  type SceneBatch,
-} from "@gqn/data/node";
+} from "@gqn/data";
+import { createSceneBatches, type SceneBatch } from "@gqn/data/node";
 import * as tf from "@tensorflow/tfjs-core";
 import { contextAverage, MeanImage, nearestContextView, ScoreMeter } from "../baselines.js";
 import type { ObjectScore } from "../object-scores.js";

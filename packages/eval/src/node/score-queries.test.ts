@@ -11,17 +11,18 @@ import { cameraOptics, disposeFirstBatch, meanTrainingImage, scoreQueries } from
 
 const dataDir = mkdtempSync(join(tmpdir(), "gqn-score-"));
 const data = { dataDir, dataset: "rooms_ring_camera", workers: 0 };
+/** The rooms every test scores: 12 train and 5 test scenes at 16 px. */
+const rooms = {
+  scene: "rooms_ring_camera",
+  trainScenes: 12,
+  testScenes: 5,
+  frameSize: 16,
+  scenesPerFile: 6,
+  workers: 0,
+} as const;
 
 beforeAll(async () => {
-  await writeSyntheticDataset({
-    out: dataDir,
-    scene: "rooms_ring_camera",
-    trainScenes: 12,
-    testScenes: 5,
-    frameSize: 16,
-    scenesPerFile: 6,
-    workers: 0,
-  });
+  await writeSyntheticDataset({ ...rooms, out: dataDir });
 }, 60_000);
 
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -148,16 +149,7 @@ describe("scoreQueries", () => {
     // The same scenes without masks: the same scores, and none of objects.
     const plainDir = mkdtempSync(join(tmpdir(), "gqn-score-plain-"));
     try {
-      await writeSyntheticDataset({
-        out: plainDir,
-        scene: "rooms_ring_camera",
-        trainScenes: 12,
-        testScenes: 5,
-        frameSize: 16,
-        scenesPerFile: 6,
-        workers: 0,
-        objectMasks: false,
-      });
+      await writeSyntheticDataset({ ...rooms, out: plainDir, objectMasks: false });
       const plain = await scoreQueries(
         { ...data, dataDir: plainDir },
         { ...options, renderers: { perfect: (batch) => tf.clone(batch.target) } },

@@ -1,30 +1,20 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type BackendRequest, initBackend } from "@gqn/backend";
 import { checkInteger, GqnError } from "@gqn/core";
-import { createSceneBatches, encodeGif, encodePng, readDatasetInfo } from "@gqn/data/node";
+import { createSceneBatches, encodeGif, encodePng, type SceneBatchIterator } from "@gqn/data/node";
 import { imageGrid, renderOrbit, scaleImage, type UpAxis } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
-import type { TrainingConfig } from "../training-config.js";
-import { dataNotes } from "./data-checks.js";
-import { gqnModelFactory, type ModelConfig, type ModelFactory } from "./gqn-factory.js";
-import { loadInferenceCheckpoint, trainedContextSize } from "./inference-checkpoint.js";
-import { requireDirectory } from "./require-directory.js";
+import { dataNotes } from "./data-notes.js";
+import { type ModelOnDataOptions, openModelOnData } from "./model-on-data.js";
 
 /** Options of {@link renderCheckpoint}. */
-export interface RenderCheckpointOptions {
-  /** A model dir (its newest checkpoint) or a checkpoint directory. */
-  modelDir: string;
-  dataDir: string;
-  dataset: string;
+export interface RenderCheckpointOptions extends ModelOnDataOptions {
   /** Where the PNGs and the GIF go. */
   out: string;
   /** Test scenes rendered beside their targets; default 4. */
   scenes?: number;
   /** Frames of a camera orbit around the first scene (PNGs + an animated GIF); default 0 (none). */
   orbit?: number;
-  /** Context views per scene; default the largest K the model trained with. */
-  contextSize?: number;
   /** Seeds the scene choice and the prior's latents; default 0. */
   seed?: number;
   /** Prior samples averaged per rendering (the predictive mean); default 1 (one sample). */
@@ -33,12 +23,8 @@ export interface RenderCheckpointOptions {
   zoom?: number;
   /** The vertical axis for the orbit; default "y" (@gqn/scenes' convention). */
   up?: UpAxis;
-  /** Pick and initialise a tfjs backend first; default: leave the current one. */
-  backend?: BackendRequest;
   /** JPEG decoding threads of the data loader; default @gqn/data's. */
   dataWorkers?: number;
-  /** Where notes go (another dataset or frame size than the model's, a partial download); default stderr. */
-  log?: (line: string) => void;
 }
 
 /** What {@link renderCheckpoint} wrote. */
@@ -70,44 +56,52 @@ export async function renderCheckpoint(options: RenderCheckpointOptions): Promis
   checkInteger(zoom, "renderCheckpoint", "zoom");
   checkInteger(scenes, "renderCheckpoint", "scenes", { min: 0 });
   checkInteger(orbit, "renderCheckpoint", "orbit", { min: 0 });
-  await requireDirectory(options.dataDir, "renderCheckpoint: dataDir");
-  if (options.backend) await initBackend({ backend: options.backend, log: () => {} });
-  const info = await readDatasetInfo(options.dataDir, options.dataset);
-  const factory: ModelFactory = gqnModelFactory;
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const loaded = await loadInferenceCheckpoint<ModelConfig, TrainingConfig>(
-    options.modelDir,
-    "renderCheckpoint",
-    {
-      dataset: options.dataset,
-      frameSize: info.frameSize,
-      doing: "rendering",
-      log,
-    },
+  // A missing data dir would otherwise surface as missing shards, after the model is loaded.
+  const isDirectory = await stat(options.dataDir).then(
+    (s) => s.isDirectory(),
+    () => false,
   );
-  const model = factory.fromLayersModel(loaded.model, loaded.gqnConfig);
-  const k = options.contextSize ?? trainedContextSize(loaded.trainingConfig, info.views, 3);
-  const result: RenderResult = { checkpoint: loaded.path, step: loaded.step, scenes: [], orbitFrames: [] };
+  if (!isDirectory) {
+    throw new GqnError(
+      "INVALID_ARGUMENT",
+      `renderCheckpoint: dataDir ${options.dataDir} is not a directory.`,
+    );
+  }
+  const { trained, info, contextSize, log } = await openModelOnData(
+    options,
+    "renderCheckpoint",
+    "rendering",
+    3,
+  );
+  const { model } = trained;
+  const result: RenderResult = {
+    checkpoint: trained.path,
+    step: trained.step ?? 0,
+    scenes: [],
+    orbitFrames: [],
+  };
   const wanted = Math.max(scenes, orbit > 0 ? 1 : 0);
   if (info.testFiles === 0) {
     log(
       `[gqn] ${options.dataset} has no test split: rendering scenes of its train split, which the model may have seen.`,
     );
   }
-  const batches = createSceneBatches({
-    dataDir: options.dataDir,
-    dataset: options.dataset,
-    split: info.testFiles > 0 ? "test" : "train",
-    batchSize: Math.max(1, Math.min(wanted, 8)),
-    contextSize: k,
-    frameSize: loaded.gqnConfig.frameSize,
-    seed,
-    repeat: false,
-    ...(options.dataWorkers !== undefined && { workers: options.dataWorkers }),
-    warn: dataNotes(log),
-  });
-  await mkdir(options.out, { recursive: true });
+  // Everything opened from here on is closed, and the model freed, however it ends.
+  let batches: SceneBatchIterator | undefined;
   try {
+    batches = createSceneBatches({
+      dataDir: options.dataDir,
+      dataset: options.dataset,
+      split: info.testFiles > 0 ? "test" : "train",
+      batchSize: Math.max(1, Math.min(wanted, 8)),
+      contextSize,
+      frameSize: model.config.frameSize,
+      seed,
+      repeat: false,
+      ...(options.dataWorkers !== undefined && { workers: options.dataWorkers }),
+      warn: dataNotes(log),
+    });
+    await mkdir(options.out, { recursive: true });
     let done = 0;
     for await (const batch of batches) {
       try {
@@ -154,7 +148,7 @@ export async function renderCheckpoint(options: RenderCheckpointOptions): Promis
             }),
           );
           try {
-            await requireFinite(prediction, loaded.path);
+            await requireFinite(prediction, trained.path);
             for (let i = 0; i < n; i++) {
               const grid = tf.tidy(() => {
                 const one = <T extends tf.Tensor>(t: T) => tf.slice(t, i, 1) as T;
@@ -194,7 +188,7 @@ export async function renderCheckpoint(options: RenderCheckpointOptions): Promis
       if (done >= wanted) break;
     }
   } finally {
-    await batches.close();
+    await batches?.close();
     model.dispose();
   }
   return result;

@@ -1,6 +1,18 @@
-import { Option } from "commander";
-import { BACKENDS, type CliIo, depthRange, fail, integer, parse, positive, program } from "./cli-support.js";
-import { type EvaluationReport, evaluateCheckpoint } from "./evaluate-checkpoint.js";
+import {
+  type CliIo,
+  depthRangeOption,
+  integerOption,
+  Option,
+  parseCli,
+  positiveNumberOption,
+  reportCliFailure,
+} from "@gqn/core/cli";
+import { modelOnDataCommand } from "./cli-flags.js";
+import {
+  type EvaluateCheckpointOptions,
+  type EvaluationReport,
+  evaluateCheckpoint,
+} from "./evaluate-checkpoint.js";
 import { formatObjectScores } from "./format-object-scores.js";
 import type { Score } from "./score-queries.js";
 
@@ -10,54 +22,48 @@ import type { Score } from "./score-queries.js";
  * Resolves to the exit code: 0 done, 1 failed (one line on stderr), 2 bad usage.
  */
 export async function runEvalCli(argv: readonly string[], io: CliIo = {}): Promise<number> {
-  const command = program("gqn-eval", "Score a trained GQN on a dataset split, beside simple baselines.", io)
-    .requiredOption("--model-dir <dir>", "run directory (its newest checkpoint) or a checkpoint directory")
-    .requiredOption("--data-dir <dir>", "directory holding <dataset>/{train,test}/*.tfrecord")
-    .requiredOption("--dataset <name>", "dataset name")
+  const command = modelOnDataCommand(
+    "gqn-eval",
+    "Score a trained GQN on a dataset split, beside simple baselines.",
+    io,
+  )
     .addOption(new Option("--split <name>", "split scored").choices(["test", "train"]).default("test"))
-    .option("--scenes <n>", "score the first N scenes (default: all of the split)", integer(1))
+    .option("--scenes <n>", "score the first N scenes (default: all of the split)", integerOption(1))
     .option(
       "--samples <n>",
       "prior samples averaged for the predictive mean (at most 1000)",
-      integer(1, 1000),
+      integerOption(1, 1000),
       16,
     )
-    .option("--context-size <k>", "context views per scene (default: as trained)", integer(1))
-    .option("--batch-size <n>", "scenes per batch", integer(1), 8)
-    .option("--sigma <s>", "pixel sigma of the ELBO (default: the checkpoint's at its step)", positive)
-    .option("--seed <n>", "seed of the queries and latents", integer(0), 1)
+    .option("--batch-size <n>", "scenes per batch", integerOption(1), 8)
+    .option(
+      "--sigma <s>",
+      "pixel sigma of the ELBO (default: the checkpoint's at its step)",
+      positiveNumberOption,
+    )
+    .option("--seed <n>", "seed of the queries and latents", integerOption(0), 1)
     .option(
       "--fov <degrees>",
       "cameras' field of view for the plane sweep baseline (default: the dataset's)",
-      positive,
+      positiveNumberOption,
     )
     .option(
       "--depth-range <near,far>",
       "distances along a ray the plane sweep searches (default: the dataset's)",
-      depthRange,
+      depthRangeOption,
     )
-    .addOption(new Option("--backend <name>", "tfjs backend").choices(BACKENDS).default("auto"))
-    .option("--json", "print the report as JSON")
-    .option("--debug", "print stacks on errors");
-  const usage = parse(command, argv);
+    .option("--json", "print the report as JSON");
+  const usage = parseCli(command, argv);
   if (usage !== undefined) return usage;
-  const o = command.opts<{
-    modelDir: string;
-    dataDir: string;
-    dataset: string;
-    split: "test" | "train";
-    scenes?: number;
-    samples: number;
-    contextSize?: number;
-    batchSize: number;
-    sigma?: number;
-    seed: number;
-    fov?: number;
-    depthRange?: [number, number];
-    backend: (typeof BACKENDS)[number];
-    json?: boolean;
-    debug?: boolean;
-  }>();
+  // The flags are named as evaluateCheckpoint's options, but for the optics and the output's.
+  const { fov, depthRange, json, debug, ...options } = command.opts<
+    Omit<EvaluateCheckpointOptions, "optics" | "onProgress" | "log"> & {
+      fov?: number;
+      depthRange?: [number, number];
+      json?: boolean;
+      debug?: boolean;
+    }
+  >();
   const stderr = io.stderr ?? process.stderr;
   // Scoring a whole published split takes long: say how far it is (a line every 10 s off a terminal).
   let lastLine = Date.now();
@@ -71,21 +77,11 @@ export async function runEvalCli(argv: readonly string[], io: CliIo = {}): Promi
   };
   try {
     const report = await evaluateCheckpoint({
-      modelDir: o.modelDir,
-      dataDir: o.dataDir,
-      dataset: o.dataset,
-      split: o.split,
-      samples: o.samples,
-      batchSize: o.batchSize,
-      seed: o.seed,
-      backend: o.backend,
-      ...(o.scenes !== undefined && { scenes: o.scenes }),
-      ...(o.contextSize !== undefined && { contextSize: o.contextSize }),
-      ...(o.sigma !== undefined && { sigma: o.sigma }),
-      ...((o.fov !== undefined || o.depthRange !== undefined) && {
+      ...options,
+      ...((fov !== undefined || depthRange !== undefined) && {
         optics: {
-          ...(o.fov !== undefined && { fovDegrees: o.fov }),
-          ...(o.depthRange !== undefined && { depthRange: o.depthRange }),
+          ...(fov !== undefined && { fovDegrees: fov }),
+          ...(depthRange !== undefined && { depthRange }),
         },
       }),
       onProgress,
@@ -93,10 +89,10 @@ export async function runEvalCli(argv: readonly string[], io: CliIo = {}): Promi
     });
     if (stderr.isTTY) stderr.write("\n");
     const stdout = io.stdout ?? process.stdout;
-    stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+    stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
     return 0;
   } catch (error) {
-    return fail("gqn-eval", error, o.debug, io);
+    return reportCliFailure("gqn-eval", error, debug, io);
   }
 }
 

@@ -17,7 +17,7 @@ export interface PlaneSweepOptions {
 }
 
 /** Default number of planes swept. */
-export const PLANE_SWEEP_DEPTHS = 48;
+const PLANE_SWEEP_DEPTHS = 48;
 
 /**
  * What a view that cannot see a point adds to the disagreement at that depth: 1/12, the variance of
@@ -28,7 +28,7 @@ export const PLANE_SWEEP_DEPTHS = 48;
  * PSNR 7.84 dB and whole-image 10.40 dB with the plain variance, 8.64 and 11.91 with this (the
  * context average: 7.89 and 14.83; the nearest context view 8.57 and 14.27).
  */
-export const UNSEEN_VARIANCE = 1 / 12;
+const UNSEEN_VARIANCE = 1 / 12;
 
 /** Points closer than this in front of a camera count as behind it (no finite projection). */
 const MIN_VIEW_DEPTH = 1e-6;
@@ -120,7 +120,7 @@ function float32(values: ArrayLike<number>): Float32Array {
 }
 
 /** The arrays of {@link planeSweepImages}, row-major as the tensors of {@link planeSweep}. */
-export interface PlaneSweepInputs {
+interface PlaneSweepInputs {
   /** `[B, K, S, S, C]`. */
   frames: Float32Array;
   /** `[B, K, 7]`. */
@@ -134,7 +134,7 @@ export interface PlaneSweepInputs {
 }
 
 /** {@link planeSweep} on typed arrays: returns the `[B, S, S, C]` predictions. */
-export function planeSweepImages(inputs: PlaneSweepInputs, options: PlaneSweepOptions): Float32Array {
+function planeSweepImages(inputs: PlaneSweepInputs, options: PlaneSweepOptions): Float32Array {
   const { frames, poses, queryPoses, scenes, views, frameSize: s, channels: c } = inputs;
   const where = "planeSweep";
   checkFov(options.fovDegrees, where);

@@ -1,15 +1,13 @@
 // A checkpoint scored on a dataset split: its ELBO, and PSNR/SSIM of one prior sample and of the
 // mean of N samples beside the baselines, on the same queries. gqn-eval prints it; the main
 // job calls it on its final checkpoint, so the two report the same figures.
-import { type BackendRequest, initBackend } from "@gqn/backend";
 import { checkInteger, deriveSeed, GqnError } from "@gqn/core";
-import { readDatasetInfo, type SceneBatch } from "@gqn/data/node";
-import { bitsPerDim, type GqnConfig, GqnModel } from "@gqn/model";
+import type { SceneBatch } from "@gqn/data/node";
+import { bitsPerDim } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
-import { annealed } from "../schedules.js";
-import type { TrainingConfig } from "../training-config.js";
-import { dataNotes } from "./data-checks.js";
-import { loadInferenceCheckpoint, trainedContextSize } from "./inference-checkpoint.js";
+import { dataNotes } from "./data-notes.js";
+import { annealedSigma } from "./load-trained-model.js";
+import { type ModelOnDataOptions, openModelOnData } from "./model-on-data.js";
 import {
   type BaselineRecord,
   type CameraOptics,
@@ -21,19 +19,13 @@ import {
 } from "./score-queries.js";
 
 /** Options of {@link evaluateCheckpoint}. */
-export interface EvaluateCheckpointOptions {
-  /** A run directory (its newest checkpoint) or a checkpoint directory. */
-  modelDir: string;
-  dataDir: string;
-  dataset: string;
+export interface EvaluateCheckpointOptions extends ModelOnDataOptions {
   /** The split scored; default "test". */
   split?: "train" | "test";
   /** Score only the first N scenes; default all of the split. */
   scenes?: number;
   /** Prior samples averaged for the predictive mean; default 16. */
   samples?: number;
-  /** Context views per scene; default the largest K the model trained with (at most views - 1). */
-  contextSize?: number;
   /** Scenes per batch; default 8. */
   batchSize?: number;
   /** Seeds the queries and the latents; default 1. */
@@ -42,8 +34,6 @@ export interface EvaluateCheckpointOptions {
   sigma?: number;
   /** Training frames averaged into the mean-image baseline; default 2,000. */
   meanImages?: number;
-  /** Pick and initialise a tfjs backend first; default: leave the current one. */
-  backend?: BackendRequest;
   /** JPEG decoding threads of the data loader; default @gqn/data's. */
   dataWorkers?: number;
   /** The cameras' field of view and depth range for the plane sweep baseline, over the dataset's. */
@@ -52,8 +42,6 @@ export interface EvaluateCheckpointOptions {
   keepFirstBatch?: boolean;
   /** Called after each batch with the scenes scored so far. */
   onProgress?: (scenes: number) => void;
-  /** Where notes go (another dataset or frame size than the model's, a partial download); default stderr. */
-  log?: (line: string) => void;
 }
 
 /** What {@link evaluateCheckpoint} measured. */
@@ -82,8 +70,8 @@ export interface EvaluationReport {
  * predictive mean beside the mean image, nearest context view, context average and plane sweep
  * baselines.
  *
- * @throws GqnError `CHECKPOINT_ERROR` for a checkpoint without its config, `INVALID_ARGUMENT` for
- *   bad counts.
+ * @throws GqnError `CHECKPOINT_ERROR` for a checkpoint that cannot be read or holds non-finite
+ *   weights, `INVALID_ARGUMENT` for bad counts.
  */
 export async function evaluateCheckpoint(options: EvaluateCheckpointOptions): Promise<EvaluationReport> {
   const samples = options.samples ?? 16;
@@ -96,30 +84,17 @@ export async function evaluateCheckpoint(options: EvaluateCheckpointOptions): Pr
   ] as const) {
     checkInteger(value, "evaluateCheckpoint", name);
   }
-  if (options.backend) await initBackend({ backend: options.backend, log: () => {} });
   const split = options.split ?? "test";
   const seed = options.seed ?? 1;
-  const info = await readDatasetInfo(options.dataDir, options.dataset);
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const loaded = await loadInferenceCheckpoint<GqnConfig, TrainingConfig>(
-    options.modelDir,
-    "evaluateCheckpoint",
-    {
-      dataset: options.dataset,
-      frameSize: info.frameSize,
-      doing: "scoring",
-      log,
-    },
-  );
-  const model = GqnModel.fromLayersModel(loaded.model, loaded.gqnConfig);
+  const { trained, contextSize, log } = await openModelOnData(options, "evaluateCheckpoint", "scoring", 5);
+  const { model } = trained;
   try {
-    const contextSize = options.contextSize ?? trainedContextSize(loaded.trainingConfig, info.views, 5);
-    const sigma =
-      options.sigma ?? (loaded.trainingConfig ? annealed(loaded.trainingConfig.sigma, loaded.step) : 0.7);
+    const step = trained.step ?? 0;
+    const sigma = options.sigma ?? (trained.training ? annealedSigma(trained.training.sigma, step) : 0.7);
     const data = {
       dataDir: options.dataDir,
       dataset: options.dataset,
-      frameSize: loaded.gqnConfig.frameSize,
+      frameSize: model.config.frameSize,
       ...(options.dataWorkers !== undefined && { workers: options.dataWorkers }),
       warn: dataNotes(log),
     };
@@ -154,11 +129,11 @@ export async function evaluateCheckpoint(options: EvaluateCheckpointOptions): Pr
     } finally {
       mean.dispose();
     }
-    const size = loaded.gqnConfig.frameSize;
+    const size = model.config.frameSize;
     const nats = elboSum / scores.scenes;
     const report: EvaluationReport = {
-      checkpoint: loaded.path,
-      step: loaded.step,
+      checkpoint: trained.path,
+      step,
       dataset: options.dataset,
       split,
       scenes: scores.scenes,

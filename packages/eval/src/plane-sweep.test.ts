@@ -1,5 +1,5 @@
 import { cameraToPose, pinholeCamera, pixelRay, projectPoint } from "@gqn/data";
-import { generateScene, ROOMS_DEFAULTS, renderSceneWithObjects, roomsDepthRange } from "@gqn/scenes";
+import { generateScene, renderSceneWithObjects, roomsDepthRange } from "@gqn/scenes";
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
 import { contextAverage } from "./baselines.js";
@@ -133,7 +133,7 @@ describe("planeSweep", () => {
     const size = 32;
     const k = 5;
     const scenes = Array.from({ length: 12 }, (_, s) => generateScene("rooms_ring_camera", 1000 + s));
-    const fovDegrees = (ROOMS_DEFAULTS.fovY * 180) / Math.PI;
+    const fovDegrees = 60; // the rooms renderer's, as gqn-synth writes it into dataset.json
     const frames: number[] = [];
     const target: number[] = [];
     const contextPoses: number[] = [];
