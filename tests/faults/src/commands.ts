@@ -2,7 +2,7 @@
 // capped heap, so a run that would fill memory dies here as "exit 134" instead of swapping.
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -17,24 +17,27 @@ const BINS = {
   "gqn-synth": "packages/scenes/bin/gqn-synth.mjs",
 } as const;
 
-/** The main job has no build of its own: bundled from source on first use (workspace packages stay imports). */
+/**
+ * The main job has no build of its own: bundled from source once per test run (workspace packages
+ * stay imports), so that it is never an older main.ts than the one tested.
+ */
 const MAIN_JOB = "examples/train-synthetic/node_modules/.cache/gqn-fault-corpus/main.mjs";
+let mainJobBuilt: Promise<unknown> | undefined;
 
 export type Command = keyof typeof BINS | "train-synthetic";
 
 async function scriptOf(command: Command): Promise<string> {
   if (command !== "train-synthetic") return BINS[command];
-  if (!existsSync(join(REPO, MAIN_JOB))) {
-    await build({
-      entryPoints: [join(REPO, "examples/train-synthetic/src/main.ts")],
-      outfile: join(REPO, MAIN_JOB),
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      packages: "external",
-      logLevel: "error",
-    });
-  }
+  mainJobBuilt ??= build({
+    entryPoints: [join(REPO, "examples/train-synthetic/src/main.ts")],
+    outfile: join(REPO, MAIN_JOB),
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    packages: "external",
+    logLevel: "error",
+  });
+  await mainJobBuilt;
   return MAIN_JOB;
 }
 
