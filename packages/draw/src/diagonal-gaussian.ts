@@ -12,7 +12,7 @@ const LOG_2PI = Math.log(2 * Math.PI);
  *
  * @returns a tensor of `x`'s shape, owned by the caller.
  */
-export function gaussianLogDensity(x: tf.Tensor, mu: tf.Tensor, sigma: tf.Tensor | number): tf.Tensor {
+function gaussianLogDensity(x: tf.Tensor, mu: tf.Tensor, sigma: tf.Tensor | number): tf.Tensor {
   return tf.tidy(() => {
     const z = tf.div(tf.sub(x, mu), sigma);
     const logSigma = typeof sigma === "number" ? Math.log(sigma) : tf.log(sigma);

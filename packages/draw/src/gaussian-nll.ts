@@ -17,7 +17,7 @@ const HALF_LOG_TWO_PI = 0.5 * Math.log(2 * Math.PI);
 export function gaussianNll(target: tf.Tensor4D, mean: tf.Tensor4D, sigma: number): tf.Tensor1D {
   assertShape(mean.shape, target.shape, "gaussianNll", "mean");
   const [, h, w, c] = target.shape;
-  // gaussianLogDensity, summed, but with its constant added once in float64: summed per pixel in
+  // DiagonalGaussian.logProb, summed, but with its constant added once in float64: summed per pixel in
   // float32 it is off by 1.1 nats at 64x64x3 (measured), more than the tests allow.
   const constant = nllFloor(h * w * c, sigma);
   return tf.tidy(() => {
