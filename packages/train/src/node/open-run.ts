@@ -75,15 +75,15 @@ export async function openTrainingRun(request: OpenRunRequest): Promise<Training
     );
   }
   const accelerator = enableAccelerator(o, say, teardown);
-  const model = await openModel(request, found.loaded, accelerator);
+  const run = await openModel(request, found.loaded, accelerator);
   const batches = createSceneBatches({
     ...request.source,
     split: "train",
-    batchSize: model.trainingConfig.batchSize,
-    contextSize: model.trainingConfig.contextSize,
-    frameSize: model.gqnConfig.frameSize,
+    batchSize: run.trainingConfig.batchSize,
+    contextSize: run.trainingConfig.contextSize,
+    frameSize: run.model.config.frameSize,
     seed: o.seed,
-    ...(model.dataState && { state: model.dataState }),
+    ...(run.dataState && { state: run.dataState }),
     ...(o.dataWorkers !== undefined && { workers: o.dataWorkers }),
     ...(o.requireAllShards && { requireAllShards: true }),
     onCorrupt: o.onCorrupt,
@@ -93,34 +93,43 @@ export async function openTrainingRun(request: OpenRunRequest): Promise<Training
   // A resumed run drops the records a crash left beyond its checkpoint, so steps never repeat.
   // A new run (no checkpoint: a crash before the first one) keeps nothing of the old log.
   const runLog = await RunLog.open(join(o.modelDir, "log.jsonl"), {
-    dropAfterStep: model.checkpoint ? model.step : -1,
+    dropAfterStep: run.checkpoint ? run.step : -1,
   });
   teardown.add(() => runLog.close());
   let board: TensorBoardWriter | undefined;
   if (o.tensorboard !== false) {
-    const writer = await TensorBoardWriter.open(join(o.modelDir, "tensorboard"), { step: model.step });
+    const writer = await TensorBoardWriter.open(join(o.modelDir, "tensorboard"), { step: run.step });
     board = writer;
     // A TensorBoard file that cannot be finished does not fail a run whose checkpoint is saved.
     teardown.add(() => writer.close().catch(() => {}));
   }
-  const k = model.trainingConfig.contextSize;
+  const k = run.trainingConfig.contextSize;
   const evaluator =
     request.info.testFiles > 0
       ? new Evaluator({
-          model: model.model,
+          model: run.model,
           data: { ...o, ...dataFiles(o) },
           seed: o.seed,
-          batchSize: model.trainingConfig.batchSize,
+          batchSize: run.trainingConfig.batchSize,
           contextSize: typeof k === "number" ? k : k.max,
-          frameSize: model.gqnConfig.frameSize,
-          sigma: model.trainingConfig.sigma,
+          frameSize: run.model.config.frameSize,
+          sigma: run.trainingConfig.sigma,
           evalBatches: o.evalBatches,
           modelDir: o.modelDir,
           board,
           say,
         })
       : undefined;
-  return new TrainingRun({ options: o, names: request.names, model, batches, runLog, board, evaluator, say });
+  return new TrainingRun({
+    options: o,
+    names: request.names,
+    model: run,
+    batches,
+    runLog,
+    board,
+    evaluator,
+    say,
+  });
 }
 
 /**
@@ -217,13 +226,7 @@ async function openModel(
       `[gqn] data-parallel: ${workers} replica${workers > 1 ? "s" : ""}${o.microBatchSize !== undefined ? `, micro-batches of at most ${o.microBatchSize}` : ""}.`,
     );
   }
-  const common = {
-    model: opened.model,
-    layersModel: opened.model.toLayersModel(),
-    trainer: opened.trainer,
-    gqnConfig: settled.gqnConfig,
-    trainingConfig: settled.trainingConfig,
-  };
+  const common = { model: opened.model, trainer: opened.trainer, trainingConfig: settled.trainingConfig };
   const notes = dataMismatchNotes({
     trainedOn: state?.dataset,
     dataset: o.dataset,

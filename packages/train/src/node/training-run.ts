@@ -4,7 +4,6 @@ import { GqnError, isGqnError, type Random } from "@gqn/core";
 import type { SceneBatch, SceneBatchIterator, SceneBatchState } from "@gqn/data/node";
 import type { EvalMetrics, GqnConfig, GqnModel } from "@gqn/model";
 import * as tf from "@tensorflow/tfjs-core";
-import type * as tfl from "@tensorflow/tfjs-layers";
 import { annealed } from "../schedules.js";
 import type { Trainer } from "../trainer.js";
 import type { TrainingConfig } from "../training-config.js";
@@ -33,10 +32,9 @@ export interface TrainState {
 
 /** The model side of a run, new or resumed: what opening a run gives the loop. */
 export interface RunModel {
+  /** The run's model: its `config` is the run's, saved in each checkpoint with its weights. */
   model: GqnModel;
-  layersModel: tfl.LayersModel;
   trainer: Trainer;
-  gqnConfig: GqnConfig;
   trainingConfig: TrainingConfig;
   /** Updates applied so far (0 for a new run). */
   step: number;
@@ -93,7 +91,7 @@ export class TrainingRun {
     const { say } = this.setup;
     const k = run.trainingConfig.contextSize;
     say(
-      `[gqn] training ${o.model || o.initFrom || run.checkpoint ? "" : `preset ${o.preset}, `}${run.gqnConfig.frameSize} px on ${o.dataset}: batch ${run.trainingConfig.batchSize}, K ${typeof k === "number" ? k : `${k.min}-${k.max}`}, steps ${this.step} -> ${o.steps}${o.maxMinutes !== undefined ? ` or ${o.maxMinutes} min` : ""}; run dir ${o.modelDir}`,
+      `[gqn] training ${o.model || o.initFrom || run.checkpoint ? "" : `preset ${o.preset}, `}${run.model.config.frameSize} px on ${o.dataset}: batch ${run.trainingConfig.batchSize}, K ${typeof k === "number" ? k : `${k.min}-${k.max}`}, steps ${this.step} -> ${o.steps}${o.maxMinutes !== undefined ? ` or ${o.maxMinutes} min` : ""}; run dir ${o.modelDir}`,
     );
     if (!this.setup.evaluator) say(`[gqn] ${o.dataset} has no test split: no evaluations, no image grids.`);
     const deadline = o.maxMinutes !== undefined ? started + o.maxMinutes * 60_000 : Number.POSITIVE_INFINITY;
@@ -275,7 +273,7 @@ export class TrainingRun {
     if (this.savedStep === this.step) return;
     const { o, run } = this;
     const state: TrainState = {
-      gqnConfig: run.gqnConfig,
+      gqnConfig: run.model.config,
       trainingConfig: run.trainingConfig,
       dataset: o.dataset,
       seed: o.seed,
@@ -288,7 +286,7 @@ export class TrainingRun {
       this.lastCheckpoint = await saveCheckpoint({
         modelDir: o.modelDir,
         step: this.step,
-        model: run.layersModel,
+        model: run.model.toLayersModel(),
         optimizerState,
         state: state as unknown as Record<string, unknown>,
         keep: o.keepCheckpoints,
