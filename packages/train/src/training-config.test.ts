@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { getTrainingPreset, TRAINING_PRESETS, validateTrainingConfig } from "./training-config.js";
+import {
+  cpuSchedules,
+  getTrainingPreset,
+  TRAINING_PRESETS,
+  validateTrainingConfig,
+} from "./training-config.js";
 
 describe("validateTrainingConfig", () => {
   it("checks the context size against the dataset's views", () => {
@@ -28,5 +33,15 @@ describe("validateTrainingConfig", () => {
     expect(getTrainingPreset("tiny").sigma).toEqual({ start: 2, end: 0.7, steps: 4000 });
     expect(getTrainingPreset("tiny").learningRate).toEqual({ start: 1e-3, end: 1e-4, steps: 4000 });
     expect(() => getTrainingPreset("huge")).toThrow(/preset must be one of tf-gqn, paper, small, tiny/);
+  });
+
+  it("sizes the CPU schedules to a run, one step at least (a run of 0 steps saves its start)", () => {
+    expect(cpuSchedules(4000)).toEqual({
+      sigma: getTrainingPreset("tiny").sigma,
+      learningRate: getTrainingPreset("tiny").learningRate,
+    });
+    const none = { ...getTrainingPreset("tiny"), ...cpuSchedules(0) };
+    expect(none.sigma.steps).toBe(1);
+    expect(() => validateTrainingConfig(none)).not.toThrow();
   });
 });

@@ -46,10 +46,15 @@ const PAPER_TRAINING: TrainingConfig = {
  * image and on objects, in the PyTorch reference and in ours (4,000 tiny steps: mean of 16 +0.36 dB
  * over the context average against +0.26 for sigma 0.4 -> 0.3, objects 7.34 dB against 7.00), at
  * the price of a lower KL (about 5 nats against 43): its samples vary little. `steps` is the run
- * length the schedules span (gqn-train's `--steps`, the main job's budget).
+ * length the schedules span (gqn-train's `--steps`, the main job's budget), at least one: a run of
+ * 0 steps (save the start, train nothing) gets schedules of one step.
  */
 export function cpuSchedules(steps: number): Pick<TrainingConfig, "sigma" | "learningRate"> {
-  return { sigma: { start: 2.0, end: 0.7, steps }, learningRate: { start: 1e-3, end: 1e-4, steps } };
+  const span = Math.max(1, steps);
+  return {
+    sigma: { start: 2.0, end: 0.7, steps: span },
+    learningRate: { start: 1e-3, end: 1e-4, steps: span },
+  };
 }
 
 /**

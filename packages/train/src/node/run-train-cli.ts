@@ -2,7 +2,12 @@ import { readFile } from "node:fs/promises";
 import { GqnError } from "@gqn/core";
 import { type CliIo, reportCliFailure } from "@gqn/core/cli";
 import { type GqnConfigOverrides, getPreset } from "@gqn/model";
-import { getTrainingPreset, RUN_SIZED_PRESETS, type TrainingConfig } from "../training-config.js";
+import {
+  cpuSchedules,
+  getTrainingPreset,
+  RUN_SIZED_PRESETS,
+  type TrainingConfig,
+} from "../training-config.js";
 import { stopOnSignals } from "./stop-on-signals.js";
 import { type TrainResult, trainNamed } from "./train.js";
 import { parseTrainArgs, TRAIN_FLAG_NAMES, type TrainFlags } from "./train-cli-flags.js";
@@ -82,11 +87,10 @@ export async function configOverrides(
   if (o.lr !== undefined) training.learningRate = o.lr;
   if (o.sigma !== undefined) training.sigma = o.sigma;
   if (o.steps !== undefined && o.resume !== true && RUN_SIZED_PRESETS.has(presetName)) {
-    const defaults = getTrainingPreset(presetName);
-    // A schedule spans at least one step: `--steps 0` (save the start, train nothing) is a run too.
-    const steps = Math.max(1, o.steps);
-    if (o.initFrom === undefined) training.sigma ??= { ...defaults.sigma, steps };
-    training.learningRate ??= { ...defaults.learningRate, steps };
+    // The CPU presets' schedules are cpuSchedules(their steps): sized to this run instead.
+    const sized = cpuSchedules(o.steps);
+    if (o.initFrom === undefined) training.sigma ??= sized.sigma;
+    training.learningRate ??= sized.learningRate;
   }
   if (o.adamBeta1 !== undefined || o.adamBeta2 !== undefined || o.adamEpsilon !== undefined) {
     const adam = { ...getTrainingPreset(presetName).adam, ...training.adam };
