@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { crc32c, maskCrc, maskedCrc32c, unmaskCrc } from "./crc32c.js";
+import { crc32c, maskCrc, maskedCrc32c } from "./crc32c.js";
 import { fastCrc32c } from "./fast-crc32c.js";
 
 const ascii = (s: string) => new TextEncoder().encode(s);
@@ -35,12 +35,10 @@ describe("crc32c", () => {
     expect(crc32c(data, 100, 300, crc32c(data, 0, 100))).toBe(crc32c(data));
   });
 
-  it("masks as TFRecord does, and unmasks", () => {
-    // TensorFlow's crc32c_test: Mask(crc) != crc, Unmask(Mask(crc)) == crc.
+  it("masks as TFRecord does", () => {
+    // TensorFlow's crc32c_test: Mask(crc) != crc.
     const crc = crc32c(ascii("foo"));
     expect(maskCrc(crc)).not.toBe(crc);
-    expect(unmaskCrc(maskCrc(crc))).toBe(crc);
-    expect(unmaskCrc(unmaskCrc(maskCrc(maskCrc(crc))))).toBe(crc);
     // The header CRC of an 8-byte little-endian length 0, computed by hand from the formula.
     const c = crc32c(new Uint8Array(8));
     expect(maskedCrc32c(new Uint8Array(8))).toBe((((c >>> 15) | (c << 17)) + 0xa282ead8) >>> 0);

@@ -68,12 +68,6 @@ export function maskCrc(crc: number): number {
   return (((crc >>> 15) | (crc << 17)) + MASK_DELTA) >>> 0;
 }
 
-/** The inverse of {@link maskCrc}. */
-export function unmaskCrc(masked: number): number {
-  const rot = (masked - MASK_DELTA) >>> 0;
-  return ((rot >>> 17) | (rot << 15)) >>> 0;
-}
-
 /** `maskCrc(crc32c(data[start, end)))`: the checksum TFRecord framing stores. */
 export function maskedCrc32c(data: Uint8Array, start = 0, end = data.length): number {
   return maskCrc(crc32c(data, start, end));

@@ -2,7 +2,7 @@ import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
 import { createGunzip, createInflate } from "node:zlib";
 import { GqnError } from "@gqn/core";
-import { maskCrc, maskedCrc32c } from "./crc32c.js";
+import { maskedCrc32c } from "./crc32c.js";
 import { CorruptRecordError } from "./errors.js";
 import { fastCrc32c } from "./fast-crc32c.js";
 import { TFRECORD_FOOTER_BYTES, TFRECORD_HEADER_BYTES } from "./tfrecord-framing.js";
@@ -126,7 +126,7 @@ export function readTFRecords(path: string, options: ReadTFRecordsOptions = {}):
   };
 }
 
-/** Offsets and lengths of the records of an uncompressed TFRecord file, for random access. */
+/** Offsets and lengths of the records of an uncompressed TFRecord file. */
 export interface TFRecordIndex {
   file: string;
   /** Byte offset of each record's start (its length field). */
@@ -179,47 +179,6 @@ export async function indexTFRecords(path: string): Promise<TFRecordIndex> {
       offset += total;
     }
     return { file: path, offsets, lengths };
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Options of {@link readTFRecordAt}. */
-export interface ReadTFRecordAtOptions {
-  /** Verify the data CRC; default true. */
-  verifyCrc?: boolean;
-}
-
-/** Reads record `i` of an indexed file (random access), verifying its data CRC. */
-export async function readTFRecordAt(
-  index: TFRecordIndex,
-  i: number,
-  options: ReadTFRecordAtOptions = {},
-): Promise<Uint8Array> {
-  const offset = index.offsets[i];
-  const length = index.lengths[i];
-  if (offset === undefined || length === undefined) {
-    throw new GqnError(
-      "INVALID_ARGUMENT",
-      `readTFRecordAt: record must be in [0, ${index.offsets.length}), but got ${i}.`,
-    );
-  }
-  const handle = await open(index.file, "r").catch((error) => {
-    throw ioError("readTFRecordAt", index.file, error);
-  });
-  try {
-    const buf = new Uint8Array(length + TFRECORD_FOOTER_BYTES);
-    const { bytesRead } = await handle.read(buf, 0, buf.length, offset + TFRECORD_HEADER_BYTES);
-    const location = { file: index.file, record: i, offset };
-    if (bytesRead < buf.length) throw new CorruptRecordError("readTFRecordAt", "truncated file", location);
-    const data = buf.subarray(0, length);
-    if (
-      (options.verifyCrc ?? true) &&
-      maskCrc(fastCrc32c(data)) !== new DataView(buf.buffer).getUint32(length, true)
-    ) {
-      throw new CorruptRecordError("readTFRecordAt", "data CRC mismatch", location);
-    }
-    return data;
   } finally {
     await handle.close();
   }

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { CorruptRecordError } from "./errors.js";
 import { readTFRecords } from "./read-tfrecords.js";
 import { frameTFRecord } from "./tfrecord-framing.js";
-import { parseTFRecords, type SkippedRecord, TFRecordParser } from "./tfrecord-parser.js";
+import { type SkippedRecord, type TFRecordParseOptions, TFRecordParser } from "./tfrecord-parser.js";
 
 const root = mkdtempSync(join(tmpdir(), "gqn-data-parser-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -29,6 +29,14 @@ function concat(parts: Uint8Array[]): Uint8Array {
     out.set(p, at);
     at += p.length;
   }
+  return out;
+}
+
+/** The records of a whole file held in memory, parsed in one chunk. */
+function parseTFRecords(bytes: Uint8Array, options: TFRecordParseOptions = {}): Uint8Array[] {
+  const parser = new TFRecordParser(options);
+  const out = parser.push(bytes).map((r) => r.data);
+  parser.end();
   return out;
 }
 

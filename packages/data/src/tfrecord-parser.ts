@@ -266,14 +266,3 @@ export class TFRecordParser {
 function hex(n: number): string {
   return n.toString(16).padStart(8, "0");
 }
-
-/**
- * Parses a whole TFRecord byte buffer (uncompressed) held in memory: browser-friendly (e.g. a fetched file).
- * Same checks and options as the streaming reader of `@gqn/data/node`.
- */
-export function parseTFRecords(bytes: Uint8Array, options: TFRecordParseOptions = {}): Uint8Array[] {
-  const parser = new TFRecordParser(options);
-  const records = parser.push(bytes).map((r) => r.data);
-  parser.end();
-  return records;
-}

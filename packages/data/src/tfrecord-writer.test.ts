@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import { crc32c, maskCrc } from "./crc32c.js";
-import { indexTFRecords, readTFRecordAt, readTFRecords } from "./read-tfrecords.js";
+import { indexTFRecords, readTFRecords } from "./read-tfrecords.js";
 import { TFRecordWriter } from "./tfrecord-writer.js";
 
 const root = mkdtempSync(join(tmpdir(), "gqn-data-writer-"));
@@ -43,7 +43,7 @@ describe("TFRecordWriter", () => {
     expect(view.getUint32(14, true)).toBe(maskCrc(crc32c(Uint8Array.of(0x61, 0x62))));
   });
 
-  it("round-trips through readTFRecords, plain and GZIP (by its .gz name), and indexes for random access", async () => {
+  it("round-trips through readTFRecords, plain and GZIP (by its .gz name), and indexes its records", async () => {
     for (const gzip of [false, true]) {
       const path = join(root, `rt-${gzip}.tfrecord${gzip ? ".gz" : ""}`);
       const w = await TFRecordWriter.open(path, { gzip });
@@ -54,8 +54,6 @@ describe("TFRecordWriter", () => {
     const index = await indexTFRecords(join(root, "rt-false.tfrecord"));
     expect(index.lengths).toEqual([0, 3, 70_000]);
     expect(index.offsets).toEqual([0, 16, 35]);
-    expect(await readTFRecordAt(index, 2)).toEqual(records[2]);
-    expect(await readTFRecordAt(index, 1)).toEqual(records[1]);
   });
 
   it("reads a file gzipped by another tool, and never guesses compression from content", async () => {
