@@ -11,7 +11,9 @@ import {
   ObjectMasks,
   type ObjectMaskView,
   objectMaskFileName,
+  objectMaskRecordKey,
 } from "./object-masks.js";
+import { frameTFRecord } from "./tfrecord-framing.js";
 import { TFRecordWriter } from "./tfrecord-writer.js";
 
 const root = mkdtempSync(join(tmpdir(), "gqn-object-masks-"));
@@ -39,6 +41,16 @@ describe("object mask files", () => {
   it("name themselves after their TFRecord file", () => {
     expect(objectMaskFileName("rooms/test/01-of-10.tfrecord")).toBe("01-of-10.masks");
     expect(objectMaskFileName("x/0001-of-2160.tfrecord.gz")).toBe("0001-of-2160.masks");
+  });
+
+  it("key each record by the data CRC its TFRecord framing stores", () => {
+    // Below 256 bytes the TypeScript CRC runs, from 256 the native one: both keys are the framing's.
+    for (const length of [0, 3, 255, 256, 70_000]) {
+      const data = Uint8Array.from({ length }, (_, i) => (i * 31 + length) & 0xff);
+      const framed = frameTFRecord(data);
+      const stored = new DataView(framed.buffer).getUint32(framed.length - 4, true);
+      expect(objectMaskRecordKey(data), `${length} bytes`).toBe(stored);
+    }
   });
 
   it("read back every record and view written, in any order", async () => {
