@@ -2,8 +2,8 @@ import { mkdir, readdir, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { GqnError } from "@gqn/core";
 import {
-  Command,
   CommanderError,
+  cliCommand,
   cliFailureLines,
   InvalidArgumentError,
   integerOption,
@@ -376,14 +376,12 @@ export async function runDataCli(argv: readonly string[], io: DataCliIo = {}): P
   const stderr = io.stderr ?? process.stderr;
   const debug = argv.includes("--debug");
   let result = 0;
-  const program = new Command("gqn-data")
-    .description(
-      "Inspect, export and verify GQN TFRecord datasets (tf.train.Example frames + cameras), and draw a pixel's epipolar lines to check their cameras.",
-    )
-    .version(packageVersion("@gqn/data", import.meta.url))
-    .option("--debug", "print stack traces of errors")
-    .exitOverride()
-    .configureOutput({ writeOut: (t) => stdout.write(t), writeErr: (t) => stderr.write(t) });
+  const program = cliCommand(
+    "gqn-data",
+    "Inspect, export and verify GQN TFRecord datasets (tf.train.Example frames + cameras), and draw a pixel's epipolar lines to check their cameras.",
+    packageVersion("@gqn/data", import.meta.url),
+    io,
+  ).option("--debug", "print stack traces of errors");
   program
     .command("inspect")
     .description("records, views per record, frame size, camera count and corrupt records of each file")
