@@ -159,6 +159,15 @@ describe("gqn-eval", () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^gqn-eval: .*no checkpoint in .*nothing/);
     expect(missing.stderr.trim().split("\n")).toHaveLength(1);
+    const noData = await evalCli([
+      ...args().slice(0, 2),
+      "--data-dir",
+      join(root, "nope"),
+      ...args().slice(4),
+    ]);
+    expect(noData.stderr).toBe(
+      `gqn-eval: evaluateCheckpoint: dataDir ${join(root, "nope")} is not a directory.\n`,
+    );
     const bad = await evalCli([...args(), "--samples", "0"]);
     expect(bad.code).toBe(2);
   });

@@ -1,6 +1,8 @@
 // What scoring and rendering open before their first batch: the backend, the dataset's facts and
 // the trained model, with the notes of a model meeting data other than its own.
+import { stat } from "node:fs/promises";
 import { type BackendRequest, initBackend } from "@gqn/backend";
+import { GqnError } from "@gqn/core";
 import type { DatasetInfo } from "@gqn/data";
 import { readDatasetInfo } from "@gqn/data/node";
 import { loadTrainedModel, type TrainedModel, trainedContextSize } from "./load-trained-model.js";
@@ -30,6 +32,8 @@ export interface ModelOnData {
 /**
  * Opens `options.modelDir`'s model to score or render `options.dataset`; `defaultContextSize` is
  * the K of a model that recorded no training config.
+ *
+ * @throws GqnError `INVALID_ARGUMENT` when `options.dataDir` is not a directory.
  */
 export async function openModelOnData(
   options: ModelOnDataOptions,
@@ -37,6 +41,15 @@ export async function openModelOnData(
   doing: string,
   defaultContextSize: number,
 ): Promise<ModelOnData> {
+  // A missing data dir would otherwise surface as missing shards (a published dataset's facts need
+  // no dataset.json), after the model is loaded.
+  const isDirectory = await stat(options.dataDir).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+  if (!isDirectory) {
+    throw new GqnError("INVALID_ARGUMENT", `${where}: dataDir ${options.dataDir} is not a directory.`);
+  }
   if (options.backend) await initBackend({ backend: options.backend, log: () => {} });
   const info = await readDatasetInfo(options.dataDir, options.dataset);
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));

@@ -1,4 +1,4 @@
-import { mkdir, stat, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { checkInteger, GqnError } from "@gqn/core";
 import { createSceneBatches, encodeGif, encodePng, type SceneBatchIterator } from "@gqn/data/node";
@@ -56,17 +56,6 @@ export async function renderCheckpoint(options: RenderCheckpointOptions): Promis
   checkInteger(zoom, "renderCheckpoint", "zoom");
   checkInteger(scenes, "renderCheckpoint", "scenes", { min: 0 });
   checkInteger(orbit, "renderCheckpoint", "orbit", { min: 0 });
-  // A missing data dir would otherwise surface as missing shards, after the model is loaded.
-  const isDirectory = await stat(options.dataDir).then(
-    (s) => s.isDirectory(),
-    () => false,
-  );
-  if (!isDirectory) {
-    throw new GqnError(
-      "INVALID_ARGUMENT",
-      `renderCheckpoint: dataDir ${options.dataDir} is not a directory.`,
-    );
-  }
   const { trained, info, contextSize, log } = await openModelOnData(
     options,
     "renderCheckpoint",
