@@ -25,8 +25,9 @@ export interface SynthCliIo {
 export async function runSynthCli(argv: readonly string[], io: SynthCliIo = {}): Promise<number> {
   const stdout = io.stdout ?? process.stdout;
   const stderr = io.stderr ?? process.stderr;
+  const name = io.name ?? "gqn-synth";
   const program = cliCommand(
-    io.name ?? "gqn-synth",
+    name,
     "Render a synthetic GQN dataset (gqn-datasets TFRecord format: JPEG frames + cameras) on the CPU.",
     packageVersion("@gqn/scenes", import.meta.url),
     io,
@@ -69,6 +70,7 @@ export async function runSynthCli(argv: readonly string[], io: SynthCliIo = {}):
     objectMasks: boolean;
     overwrite?: boolean;
     quiet?: boolean;
+    debug?: boolean;
   }>();
 
   const controller = new AbortController();
@@ -137,7 +139,7 @@ export async function runSynthCli(argv: readonly string[], io: SynthCliIo = {}):
       stderr.write("Interrupted: unfinished files were removed; rerun the same command to finish.\n");
       return 130;
     }
-    return reportCliFailure(io.name ?? "gqn-synth", error, argv.includes("--debug"), io);
+    return reportCliFailure(name, error, o.debug, io);
   } finally {
     process.removeListener("SIGINT", onSigint);
     process.removeListener("SIGTERM", onSigint);
