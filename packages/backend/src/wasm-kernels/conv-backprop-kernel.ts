@@ -31,8 +31,15 @@ export function convBackpropKernel(
       const { strides, pad, dataFormat, dimRoundingMode } = attrs as unknown as tf.Conv2DBackpropInputAttrs;
       const channelsFirst = dataFormat === "NCHW";
       const dy = toNhwc(scope, inputs.dy as tf.TensorInfo, channelsFirst);
-      const nhwc = { strides, pad: nhwcPad(pad, channelsFirst), dimRoundingMode, channelsFirst, dy };
-      return body(scope, { ...nhwc, inputs, attrs });
+      return body(scope, {
+        strides,
+        pad: nhwcPad(pad, channelsFirst),
+        dimRoundingMode,
+        channelsFirst,
+        dy,
+        inputs,
+        attrs,
+      });
     } finally {
       scope.dispose();
     }
