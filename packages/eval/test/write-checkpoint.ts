@@ -4,6 +4,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type GqnConfigOverrides, GqnModel, getPreset, resolveGqnConfig } from "@gqn/model";
 import { layersModelFiles } from "@gqn/model/node";
+import { CHECKPOINT_FILES as F } from "../src/node/load-checkpoint.js";
 
 /** What {@link writeCheckpoint} saves besides the weights. */
 export interface TestCheckpoint {
@@ -19,7 +20,7 @@ export interface TestCheckpoint {
 /** Writes `<modelDir>/checkpoints/ckpt-<step>` and the `latest` pointer; returns the checkpoint dir. */
 export async function writeCheckpoint(modelDir: string, checkpoint: TestCheckpoint): Promise<string> {
   const { step } = checkpoint;
-  const dir = join(modelDir, "checkpoints", `ckpt-${step}`);
+  const dir = join(modelDir, F.folder, `${F.prefix}${step}`);
   const model = GqnModel.create(resolveGqnConfig(getPreset("tiny").model, checkpoint.model ?? {}), {
     seed: checkpoint.seed ?? 1,
   });
@@ -34,8 +35,8 @@ export async function writeCheckpoint(modelDir: string, checkpoint: TestCheckpoi
       adam: { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
     };
     const state = { step, gqnConfig: model.config, trainingConfig, dataset: checkpoint.dataset };
-    await writeFile(join(dir, "state.json"), JSON.stringify(state, null, 2));
-    await writeFile(join(modelDir, "checkpoints", "latest"), `ckpt-${step}\n`);
+    await writeFile(join(dir, F.state), JSON.stringify(state, null, 2));
+    await writeFile(join(modelDir, F.folder, F.latest), `${F.prefix}${step}\n`);
     return dir;
   } finally {
     model.dispose();
