@@ -3,7 +3,7 @@ import { cameraBasis } from "@gqn/scenes";
 
 /**
  * A query camera on a sphere around the scene's centre, always looking at the origin, in the
- * synthetic datasets' conventions (@gqn/scenes `CAMERA_CONVENTIONS`: y up, yaw 0 looks along +x,
+ * synthetic datasets' conventions (those of @gqn/scenes' `cameraBasis`: y up, yaw 0 looks along +x,
  * positive pitch looks up). `yaw` and `pitch` are the *viewing direction's* angles, exactly the
  * numbers a record stores, so the sliders show what the model receives.
  */
