@@ -43,10 +43,11 @@ function writeWorkspace(
 }
 
 describe("the unused-export check, on a fixture workspace", () => {
-  // @fx/lib exports five names from two entries. @fx/app calls one through the node entry (which
+  // @fx/lib exports seven names from two entries. @fx/app calls one through the node entry (which
   // takes the root entry's names by `export *`), a doc snippet shows another, and `Options` is named
-  // by a called function's signature. lib's own test and a tests/ workspace use the other two: that
-  // does not count.
+  // by a called function's signature. lib's own test and a tests/ workspace use two more: that
+  // does not count. `TestOptions` is named only by the signature of a function no one outside calls,
+  // and `Unused` by nothing: neither counts as used.
   const lib = {
     name: "@fx/lib",
     exports: { ".": { "@gqn/source": "./src/index.ts" }, "./node": { "@gqn/source": "./src/node.ts" } },
@@ -55,12 +56,14 @@ describe("the unused-export check, on a fixture workspace", () => {
     "packages/lib/package.json": JSON.stringify(lib),
     "packages/lib/src/api.ts": [
       "export interface Options { size: number }",
+      "export interface TestOptions { seed: number }",
+      "export interface Unused { size: number }",
       "export function usedByApp(options: Options): number { return options.size; }",
       "export function shownInDocs(): void {}",
-      "export function usedOnlyByTests(): void {}",
+      "export function usedOnlyByTests(options?: TestOptions): void {}",
     ].join("\n"),
     "packages/lib/src/index.ts":
-      'export { type Options, shownInDocs, usedByApp, usedOnlyByTests } from "./api.js";\n',
+      'export { type Options, shownInDocs, type TestOptions, type Unused, usedByApp, usedOnlyByTests } from "./api.js";\n',
     "packages/lib/src/node.ts": 'export * from "./index.js";\nexport function readFromDisk(): void {}\n',
     "packages/lib/src/api.test.ts": 'import { readFromDisk, usedOnlyByTests } from "@fx/lib/node";\n',
     "packages/app/package.json": JSON.stringify({ name: "@fx/app" }),
@@ -79,15 +82,18 @@ describe("the unused-export check, on a fixture workspace", () => {
     const named = output.split("\n").filter((line) => /^ {2}@fx\//.test(line));
     expect(named.map((line) => line.trim())).toEqual([
       "@fx/lib/node: readFromDisk",
+      "@fx/lib: TestOptions",
+      "@fx/lib: Unused",
       "@fx/lib: usedOnlyByTests",
     ]);
   });
 
-  it("passes once an example calls them", () => {
+  it("passes once an example calls them (and names Unused): TestOptions then comes with its function", () => {
     dir = writeWorkspace({
       ...fixture,
       "examples/demo/package.json": JSON.stringify({ name: "@fx/demo" }),
-      "examples/demo/src/demo.ts": 'import { readFromDisk, usedOnlyByTests } from "@fx/lib/node";\n',
+      "examples/demo/src/demo.ts":
+        'import { readFromDisk, type Unused, usedOnlyByTests } from "@fx/lib/node";\n',
     });
     const { status, output } = runScript("scripts/unused-exports.mjs", "--root", dir);
     expect(status, output).toBe(0);
