@@ -258,7 +258,7 @@ async function readOptimizerState(dir: string): Promise<NamedTensor[] | undefine
   } catch (error) {
     throw new GqnError(
       "CHECKPOINT_ERROR",
-      `loadCheckpoint: cannot read the optimizer state in ${dir}: ${(error as Error).message}`,
+      `loadTrainingCheckpoint: cannot read the optimizer state in ${dir}: ${(error as Error).message}`,
       { cause: error },
     );
   }
