@@ -341,12 +341,13 @@ export async function readRunCheckpoint(
 ): Promise<RunCheckpoint> {
   await checkPointerFile(checkpointsDir(modelDir));
   await removeStaleCheckpointFiles(modelDir);
-  const path = await latestCheckpoint(modelDir);
-  if (!path) return {};
-  if (!options.load) return { path };
+  if (!options.load) {
+    const path = await latestCheckpoint(modelDir);
+    return path ? { path } : {};
+  }
   // The newest intact one: a damaged newer checkpoint is moved aside with a line (`say`).
-  const loaded = (await loadResumeCheckpoint(modelDir, options.say ?? (() => {}))) as TrainingCheckpoint;
-  return { path: loaded.path, loaded };
+  const loaded = await loadResumeCheckpoint(modelDir, options.say ?? (() => {}));
+  return loaded ? { path: loaded.path, loaded } : {};
 }
 
 /** Whether anything is at `path`. */
