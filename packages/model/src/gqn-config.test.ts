@@ -64,9 +64,11 @@ describe("presets and resolveGqnConfig", () => {
     expect(() => resolveGqnConfig("tiny", { draw: { imageChannels: 1 } })).toThrow(
       "resolveGqnConfig: draw.imageChannels must be 3 (RGB frames), but got 1.",
     );
-    expect(() => resolveGqnConfig("small", { draw: { scale: 2 } })).toThrow(
-      "resolveGqnConfig: the encoder's output grid must be 1x1 (tiled) or DRAW's core grid 16x16 (frameSize / 2), but tower gives 8x8 at 32 px.",
+    expect(() => resolveGqnConfig("small", { draw: { scale: 8 } })).toThrow(
+      "resolveGqnConfig: the encoder's output grid must be square and divide DRAW's core grid 4x4 (frameSize / 8; 1x1 is tiled, a coarser grid repeated), but tower gives 8x8 at 32 px.",
     );
+    // A tower's S/4 map on a finer DRAW grid is repeated to it.
+    expect(resolveGqnConfig("small", { draw: { scale: 2 } }).draw.scale).toBe(2);
     const tiny = resolveGqnConfig("tiny");
     expect(() => validateGqnConfig({ ...tiny, encoder: { ...tiny.encoder, frameSize: 64 } })).toThrow(
       "resolveGqnConfig: encoder.frameSize must equal frameSize 32, but got 64.",

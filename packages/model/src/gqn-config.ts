@@ -244,9 +244,9 @@ function checkGqnConfig(config: GqnConfig): DrawConfig {
   }
   const core = s / scale;
   const [h, w] = grid;
-  if (!((h === 1 && w === 1) || (h === core && w === core))) {
+  if (!(h === w && core % h === 0)) {
     throw invalid(
-      `${where}: the encoder's output grid must be 1x1 (tiled) or DRAW's core grid ${core}x${core} (frameSize / ${scale}), but ${config.encoder.type} gives ${h}x${w} at ${s} px.`,
+      `${where}: the encoder's output grid must be square and divide DRAW's core grid ${core}x${core} (frameSize / ${scale}; 1x1 is tiled, a coarser grid repeated), but ${config.encoder.type} gives ${h}x${w} at ${s} px.`,
     );
   }
   return draw;

@@ -110,13 +110,43 @@ describe("GqnModel", () => {
     expect(Array.from(fromR.dataSync())).toEqual(Array.from(whole.dataSync()));
     tf.dispose([r, r2, reversed, reversedPoses, fromR, whole]);
     expect(tf.memory().numTensors).toBe(before);
-    expect(() => model.render(tf.zeros([2, 2, 2, 32]) as tf.Tensor4D, batch.queryPose)).toThrow(
-      /r must have shape \[2, 1, 1, c\] or \[2, 4, 4, c\]/,
+    expect(() => model.render(tf.zeros([2, 3, 3, 32]) as tf.Tensor4D, batch.queryPose)).toThrow(
+      "r must have shape [2, h, h, c] with h dividing 4 (1 or 4, say), but got [2, 3, 3, 32]",
     );
     expect(() =>
       model.render(tf.zeros([2, 1, 1, 32]) as tf.Tensor4D, tf.zeros([3, 7]) as tf.Tensor2D),
     ).toThrow("GqnModel.render: queryPose must have shape [2, 7], but got [3, 7].");
     batch.dispose();
+  });
+
+  it("conditions a DRAW of scale 2 on a tower's coarser map (repeated), with the reader on its finer grid", () => {
+    const config = resolveGqnConfig("tiny", {
+      frameSize: 16,
+      encoder: { type: "tower", channels: 8 },
+      draw: { scale: 2 },
+      reader: { fovDegrees: 60, near: 0.5, far: 7, depths: 4, summaryChannels: 4 },
+    });
+    const model = GqnModel.create(config, { seed: 2 });
+    const batch = testBatch(2, 3, 16, 21);
+    const { value, grads } = tf.variableGrads(() => model.lossTerms(batch, 0.7, { seed: 1 }).loss);
+    expect(Number.isFinite(value.dataSync()[0])).toBe(true);
+    const encoder = Object.entries(grads).filter(([n]) => n.includes("/encoder/"));
+    expect(encoder.length).toBeGreaterThan(0);
+    for (const [name, g] of encoder)
+      expect(
+        g.dataSync().some((v) => v !== 0),
+        name,
+      ).toBe(true);
+    const image = tf.tidy(() =>
+      model.render(model.represent(batch.contextFrames, batch.contextPoses), batch.queryPose, {
+        seed: 3,
+        context: { frames: batch.contextFrames, poses: batch.contextPoses },
+      }),
+    );
+    expect(image.shape).toEqual([2, 16, 16, 3]);
+    tf.dispose([value, image, ...Object.values(grads)]);
+    batch.dispose();
+    model.dispose();
   });
 
   it("infers with the posterior: the ELBO is the NLL of infer's mean plus its summed KL", () => {

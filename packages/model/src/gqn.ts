@@ -137,23 +137,31 @@ export function coreGrid(parts: GqnParts): number {
 
 /**
  * r and the query pose on DRAW's core grid: a 1x1 r tiled to it (as tf-gqn does; the torch ports'
- * learnt upsampling is not used), the pose tiled beside it.
+ * learnt upsampling is not used), a coarser square r repeated to it (a tower's S/4 map on a DRAW
+ * of scale 2), the pose tiled beside it.
  *
- * @param r - `[B, 1, 1, c]` or `[B, grid, grid, c]`. Borrowed.
+ * @param r - `[B, h, h, c]` with h dividing `grid`. Borrowed.
  * @param queryPose - `[B, P]`. Borrowed.
  * @returns `[B, grid, grid, c + P]`.
  */
 export function queryCondition(r: tf.Tensor4D, queryPose: tf.Tensor2D, grid: number): tf.Tensor4D {
-  const [b, h, w] = r.shape;
+  const [b, h, w, c] = r.shape;
   assertShape(queryPose.shape, [b, null], "queryCondition", "queryPose");
-  if (!((h === 1 && w === 1) || (h === grid && w === grid))) {
+  if (!(h === w && grid % h === 0)) {
     throw new GqnError(
       "SHAPE_MISMATCH",
-      `queryCondition: r must have shape [${b}, 1, 1, c] or [${b}, ${grid}, ${grid}, c], but got [${r.shape.join(", ")}].`,
+      `queryCondition: r must have shape [${b}, h, h, c] with h dividing ${grid} (1 or ${grid}, say), but got [${r.shape.join(", ")}].`,
     );
   }
   return tf.tidy(() => {
-    const grown = h === 1 && grid > 1 ? tf.tile(r, [1, grid, grid, 1]) : r; // [B, g, g, c]
+    const f = grid / h;
+    let grown = r;
+    if (h === 1 && grid > 1) grown = tf.tile(r, [1, grid, grid, 1]);
+    else if (f > 1) {
+      // Each cell repeated f x f, in two rank-4 tiles (WebGPU runs a tile of rank 5 or more on the CPU).
+      const wide = tf.reshape(tf.tile(tf.reshape(r, [b * h, w, 1, c]), [1, 1, f, 1]), [b, h, 1, w * f * c]);
+      grown = tf.reshape(tf.tile(wide, [1, 1, f, 1]), [b, grid, grid, c]);
+    }
     return tf.concat([grown, tilePose(queryPose, grid, grid)], 3) as tf.Tensor4D; // [B, g, g, c + P]
   });
 }
