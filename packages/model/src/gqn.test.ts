@@ -32,7 +32,7 @@ describe("queryCondition", () => {
     const grad = tf.grad((x: tf.Tensor) =>
       tf.sum(tf.mul(queryCondition(x as tf.Tensor4D, pose, 6), weights)),
     )(r);
-    const w = weights.arraySync()[0] as number[][][];
+    const w = (weights.arraySync() as number[][][][])[0] as number[][][];
     const expected = [0, 1, 2, 3].flatMap((cell) =>
       [0, 1].map((ch) => {
         let sum = 0;
