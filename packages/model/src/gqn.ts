@@ -156,9 +156,9 @@ export function queryCondition(r: tf.Tensor4D, queryPose: tf.Tensor2D, grid: num
   return tf.tidy(() => {
     const f = grid / h;
     let grown = r;
-    if (h === 1 && grid > 1) grown = tf.tile(r, [1, grid, grid, 1]);
-    else if (f > 1) {
-      // Each cell repeated f x f, in two rank-4 tiles (WebGPU runs a tile of rank 5 or more on the CPU).
+    if (f > 1) {
+      // Each cell repeated f x f (a 1x1 r tiled whole), in two rank-4 tiles: WebGPU runs a tile
+      // of rank 5 or more on the CPU.
       const wide = tf.reshape(tf.tile(tf.reshape(r, [b * h, w, 1, c]), [1, 1, f, 1]), [b, h, 1, w * f * c]);
       grown = tf.reshape(tf.tile(wide, [1, 1, f, 1]), [b, grid, grid, c]);
     }
